@@ -1,0 +1,67 @@
+import type { ImageRole } from '../formats/slide-format.ts';
+
+/** What the user decided for one slide. */
+export interface RedactionRequest {
+  /** Field ids to remove. Auto redact = every field of class 'phi'. */
+  removeFields: string[];
+  /** Image ids to remove (label/overview by default). */
+  removeImages: string[];
+  /** Driver-specific options, e.g. DICOM profile options and the batch UID key. */
+  options?: RedactionOptions;
+}
+
+export interface RedactionOptions {
+  /** DICOM: HMAC key (hex) for UID remapping, one per batch, so retries give the same UIDs. */
+  uidKey?: string;
+  /** DICOM PS3.15 options. */
+  retainDeviceIdentity?: boolean;
+  cleanDescriptors?: boolean;
+}
+
+/**
+ * A redaction plan describes each output file as segments copied from a source part or given
+ * as bytes, plus patches overlaid at output offsets. Applying it is one sequential pass.
+ * For TIFF: one output = the whole source copied, with patches (zero-fills and rewritten values)
+ * and appended bytes. For DICOM: per kept instance, a re-encoded header + the pixel data copied.
+ */
+export interface RedactionPlan {
+  outputs: OutputPlan[];
+  /** Fields removed, by id (for the report and verification). */
+  removedFields: string[];
+  /** Images removed, by id and role. */
+  removedImages: { id: string; role: ImageRole }[];
+  /**
+   * Values that must not occur anywhere in the outputs (the PHI sweep). Kept in memory only;
+   * never logged, never sent. Very short values (< 4 bytes) are not swept (they occur by chance).
+   */
+  sweepValues: Uint8Array[];
+}
+
+export interface OutputPlan {
+  /** Output file name (base name kept for TIFF; e.g. '<slide>/<n>.dcm' for DICOM). */
+  name: string;
+  size: number;
+  segments: Segment[];
+  /** Overwrites at output offsets; may span segment boundaries; must lie inside [0,size). */
+  patches: Patch[];
+}
+
+export type Segment =
+  | { kind: 'copy'; part: number; offset: number; length: number }
+  | { kind: 'bytes'; bytes: Uint8Array };
+
+export type Patch =
+  | { offset: number; bytes: Uint8Array }
+  | { offset: number; fill: number; length: number };
+
+/** What a redaction produced, per output, returned to the UI and the CLI and stored for the upload. */
+export interface RedactionReport {
+  slideName: string;
+  format: string;
+  outputs: { name: string; size: number; sha256: string }[];
+  removedFields: string[];
+  removedImages: { id: string; role: ImageRole }[];
+  verify: { ok: boolean; problems: string[] };
+  /** PHI sweep: how many values searched, and how many found (must be 0). Never the values. */
+  sweep: { valuesSearched: number; hits: number; ok: boolean };
+}
