@@ -1,0 +1,66 @@
+// Builds the PWA (page, engine worker, service worker) into dist/public and the server into
+// dist/server. The service worker is built last: its precache manifest lists the other outputs
+// with content hashes, so a changed file is re-fetched and an unchanged one is not.
+import * as esbuild from 'esbuild';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+
+const root = new URL('.', import.meta.url).pathname;
+const out = join(root, 'dist/public');
+const watch = process.argv.includes('--watch');
+const common = { bundle: true, sourcemap: true, target: 'es2022', logLevel: 'warning', legalComments: 'none' };
+
+async function buildAll() {
+  await rm(join(root, 'dist'), { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  await cp(join(root, 'public'), out, { recursive: true });
+
+  await esbuild.build({
+    ...common,
+    entryPoints: { app: 'src/app/main.ts', 'engine.worker': 'src/workers/engine.worker.ts' },
+    outdir: out,
+    format: 'esm',
+    platform: 'browser',
+    minify: true,
+    define: { 'process.env.NODE_ENV': '"production"' },
+  });
+
+  await esbuild.build({
+    ...common,
+    entryPoints: { main: 'src/server/main.ts' },
+    outdir: join(root, 'dist/server'),
+    format: 'esm',
+    platform: 'node',
+    packages: 'external',
+  });
+
+  const manifest = await precacheManifest(out);
+  await esbuild.build({
+    ...common,
+    entryPoints: { sw: 'sw/sw.ts' },
+    outdir: out,
+    format: 'iife',
+    platform: 'browser',
+    // Minified + NODE_ENV production, or workbox logs debug output on every fetch.
+    minify: true,
+    define: { 'process.env.NODE_ENV': '"production"', 'self.__WB_MANIFEST': JSON.stringify(manifest) },
+  });
+}
+
+/** The app shell: every built file except source maps and the service worker itself. */
+async function precacheManifest(dir) {
+  const entries = [];
+  for (const file of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!file.isFile()) continue;
+    const path = join(file.parentPath ?? file.path, file.name);
+    const url = '/' + relative(dir, path).split('\\').join('/');
+    if (url.endsWith('.map') || url === '/sw.js') continue;
+    const revision = createHash('sha256').update(await readFile(path)).digest('hex').slice(0, 16);
+    entries.push({ url, revision });
+  }
+  return entries.sort((a, b) => a.url.localeCompare(b.url));
+}
+
+await buildAll();
+if (!watch) process.stdout.write('build: dist/public and dist/server written\n');

@@ -1,0 +1,108 @@
+import { LitElement, html, css, nothing } from 'lit';
+import { sharedStyles } from '../../styles/shared.styles.ts';
+import { currentRoute, navigate, onRouteChange, type Route } from '../../router.ts';
+import { currentUser, loadMe, logout, onSessionChange } from '../../state/session.ts';
+import type { Me } from '../../api.ts';
+import '../wsi-login/wsi-login.ts';
+import '../wsi-scans/wsi-scans.ts';
+import '../wsi-bulk-import/wsi-bulk-import.ts';
+import '../wsi-scan-details/wsi-scan-details.ts';
+import '../wsi-cases/wsi-cases.ts';
+
+/** The shell: the worklist menu (Scans, Cases, Bulk Import when allowed) and the current page. */
+export class WsiApp extends LitElement {
+  static override properties = {
+    route: { state: true },
+    me: { state: true },
+    loading: { state: true },
+    updateReady: { state: true },
+  };
+  static override styles = [
+    sharedStyles,
+    css`
+      header { display: flex; align-items: center; gap: 1rem; padding: 0.6rem 1.2rem; background: var(--wsi-primary); color: #fff; }
+      header h1 { font-size: 1.1rem; margin: 0 1rem 0 0; }
+      nav { display: flex; gap: 0.25rem; flex: 1; }
+      nav a { color: #fff; text-decoration: none; padding: 0.35rem 0.7rem; border-radius: 6px; }
+      nav a[aria-current='page'] { background: rgba(255, 255, 255, 0.18); }
+      .user { display: flex; align-items: center; gap: 0.6rem; font-size: 0.9rem; }
+      .user button { background: transparent; color: #fff; border-color: rgba(255, 255, 255, 0.5); }
+      main { padding: 1.2rem; max-width: 1280px; margin: 0 auto; }
+      .banner { background: #fff8c5; border-bottom: 1px solid #d4a72c; padding: 0.5rem 1.2rem; display: flex; gap: 1rem; align-items: center; }
+    `,
+  ];
+
+  declare route: Route;
+  declare me: Me | null;
+  declare loading: boolean;
+  declare updateReady: boolean;
+  private unsubscribe: (() => void)[] = [];
+
+  constructor() {
+    super();
+    this.route = currentRoute();
+    this.me = currentUser();
+    this.loading = true;
+    this.updateReady = false;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.unsubscribe.push(onRouteChange((r) => (this.route = r)));
+    this.unsubscribe.push(onSessionChange((m) => (this.me = m)));
+    void loadMe().finally(() => (this.loading = false));
+    addEventListener('wsi-update-ready', () => (this.updateReady = true));
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    for (const u of this.unsubscribe) u();
+  }
+
+  override render() {
+    if (this.loading) return html`<main><p class="muted">Loading…</p></main>`;
+    if (!this.me || this.route.name === 'login') return html`<wsi-login @signed-in=${() => navigate(this.me?.canImport ? '/import' : '/scans', true)}></wsi-login>`;
+    const r = this.route.name;
+    const lab = this.me.labs.find((l) => l.id === this.me!.currentLabId);
+    return html`
+      ${this.updateReady
+        ? html`<div class="banner" role="status">A new version is ready.
+            <button @click=${() => dispatchEvent(new Event('wsi-apply-update'))}>Reload to update</button></div>`
+        : nothing}
+      <header>
+        <h1>WSI Bulk Import</h1>
+        <nav aria-label="Worklist menu">
+          <a href="/scans" aria-current=${r === 'scans' || r === 'scan' ? 'page' : 'false'}>Scans</a>
+          <a href="/cases" aria-current=${r === 'cases' || r === 'case' ? 'page' : 'false'}>Cases</a>
+          ${this.me.canImport ? html`<a href="/import" aria-current=${r === 'import' ? 'page' : 'false'}>Bulk Import</a>` : nothing}
+        </nav>
+        <div class="user">
+          <span>${this.me.user.displayName ?? this.me.user.username}${lab ? html` · ${lab.name}` : nothing}</span>
+          <button @click=${() => void logout().then(() => navigate('/login'))}>Sign out</button>
+        </div>
+      </header>
+      <main>${this.page()}</main>
+    `;
+  }
+
+  private page() {
+    switch (this.route.name) {
+      case 'import':
+        return this.me?.canImport
+          ? html`<wsi-bulk-import></wsi-bulk-import>`
+          : html`<p role="alert">Bulk Import is not available for your account or lab. Ask a lab admin to enable it.</p>`;
+      case 'scans':
+        return html`<wsi-scans></wsi-scans>`;
+      case 'scan':
+        return html`<wsi-scan-details scan-id=${this.route.params.id}></wsi-scan-details>`;
+      case 'cases':
+        return html`<wsi-cases></wsi-cases>`;
+      case 'case':
+        return html`<wsi-cases case-id=${this.route.params.id}></wsi-cases>`;
+      default:
+        return html`<p>Page not found. <a href="/scans">Go to scans</a></p>`;
+    }
+  }
+}
+
+customElements.define('wsi-app', WsiApp);

@@ -1,0 +1,96 @@
+import { LitElement, html, css } from 'lit';
+import OpenSeadragon from 'openseadragon';
+import type { TileProvider } from './tile-provider.ts';
+
+/**
+ * Deep-zoom viewer over a TileProvider. OpenSeadragon levels are the slide's own levels (smallest
+ * first), with their real scales: slide pyramids are often 4× apart, not 2×, so the default
+ * power-of-two level scales would misplace tiles.
+ */
+export class WsiViewer extends LitElement {
+  static override properties = { provider: { attribute: false }, failed: { state: true } };
+  static override styles = css`
+    :host { display: block; position: relative; min-height: 360px; background: #222; border-radius: 8px; overflow: hidden; }
+    #osd { position: absolute; inset: 0; }
+    .msg { position: absolute; inset: auto 0 0 0; color: #fff; background: rgba(0, 0, 0, 0.6); padding: 0.3rem 0.6rem; font-size: 0.85rem; }
+  `;
+  declare provider: TileProvider | undefined;
+  declare failed: number;
+  private viewer: OpenSeadragon.Viewer | undefined;
+
+  constructor() {
+    super();
+    this.failed = 0;
+  }
+
+  override render() {
+    return html`<div id="osd" role="img" aria-label="Slide viewer"></div>${this.failed ? html`<div class="msg">${this.failed} tile(s) could not be shown (format without preview)</div>` : ''}`;
+  }
+
+  override updated(changed: Map<string, unknown>): void {
+    if (changed.has('provider')) this.open();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.viewer?.destroy();
+    this.viewer = undefined;
+  }
+
+  private open(): void {
+    this.viewer?.destroy();
+    this.viewer = undefined;
+    const p = this.provider;
+    const el = this.renderRoot.querySelector<HTMLElement>('#osd');
+    if (!p || !el || p.levels.length === 0) return;
+    const levels = [...p.levels].reverse(); // OpenSeadragon: level 0 = smallest
+    const base = p.levels[0];
+    const maxLevel = levels.length - 1;
+    const onFail = () => (this.failed += 1);
+    const source = new OpenSeadragon.TileSource({
+      width: base.width,
+      height: base.height,
+      tileWidth: base.tileWidth,
+      tileHeight: base.tileHeight,
+      minLevel: 0,
+      maxLevel,
+    } as unknown as OpenSeadragon.TileSourceOptions);
+    const s = source as unknown as Record<string, unknown>;
+    s.getLevelScale = (level: number) => levels[level].width / base.width;
+    s.getTileWidth = (level: number) => levels[level].tileWidth;
+    s.getTileHeight = (level: number) => levels[level].tileHeight;
+    s.getNumTiles = (level: number) => {
+      const l = levels[level];
+      return new OpenSeadragon.Point(Math.ceil(l.width / l.tileWidth), Math.ceil(l.height / l.tileHeight));
+    };
+    s.getTileUrl = (level: number, x: number, y: number) => `wsi-tile/${level}/${x}/${y}`;
+    s.getTilePostData = (level: number, x: number, y: number) => ({ level, x, y });
+    s.downloadTileStart = (job: { postData: { level: number; x: number; y: number }; userData: { abort?: AbortController }; finish(d: unknown, r: null, t: string): void; fail(m: string): void }) => {
+      const abort = new AbortController();
+      job.userData.abort = abort;
+      const { level, x, y } = job.postData;
+      p.tile(maxLevel - level, x, y, abort.signal).then(
+        (bitmap) => job.finish(bitmap, null, 'imageBitmap'),
+        (e) => {
+          onFail();
+          job.fail(e instanceof Error ? e.message : String(e));
+        },
+      );
+    };
+    s.downloadTileAbort = (job: { userData: { abort?: AbortController } }) => job.userData.abort?.abort();
+    this.viewer = OpenSeadragon({
+      element: el,
+      tileSources: source,
+      showNavigationControl: true,
+      showNavigator: true,
+      navigatorPosition: 'BOTTOM_RIGHT',
+      crossOriginPolicy: false,
+      imageLoaderLimit: 4,
+      maxZoomPixelRatio: 2,
+      visibilityRatio: 0.5,
+      prefixUrl: '',
+    } as OpenSeadragon.Options);
+  }
+}
+
+customElements.define('wsi-viewer', WsiViewer);

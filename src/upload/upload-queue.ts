@@ -1,0 +1,257 @@
+import { Upload, type UploadOptions } from 'tus-js-client';
+import { IdbUrlStorage } from './idb-url-storage.ts';
+import { api } from '../app/api.ts';
+import { SlideError } from '../shared/errors.ts';
+
+/** Upload-Metadata of one part, as the server's upload contract defines it. */
+export interface UploadMetadata {
+  filename: string;
+  slideId: string;
+  part: string;
+  parts: string;
+  format: string;
+  sha256: string;
+  mode: 'deidentified' | 'direct';
+  batchId: string;
+}
+
+export interface UploadJob {
+  /** Unique per part: `${slideId}:${part}`. */
+  id: string;
+  /** Returns the bytes to send (the OPFS copy's File, or the original in Direct Upload mode). */
+  file: () => Promise<Blob>;
+  metadata: UploadMetadata;
+}
+
+export type JobState = 'queued' | 'uploading' | 'paused' | 'verifying' | 'done' | 'failed' | 'cancelled';
+
+export interface JobProgress {
+  id: string;
+  state: JobState;
+  bytesSent: number;
+  bytesTotal: number;
+  /** Bytes per second over the last few seconds. */
+  speed: number;
+  error?: string;
+  scanId?: number;
+}
+
+export interface QueueOptions {
+  endpoint?: string;
+  /** Parallel uploads; loopback and lab networks do best with 1–2 large-chunk streams. */
+  concurrency?: number;
+  chunkSize?: number;
+  /** No progress for this long while uploading: abort the request and resume from the server's offset. */
+  stallMs?: number;
+  retryDelays?: number[];
+  onProgress?: (p: JobProgress) => void;
+  /** Called after the server confirmed a part (hash matched): the staged copy may be deleted. */
+  onConfirmed?: (job: UploadJob, scanId: number | undefined) => void | Promise<void>;
+}
+
+// Minutes, not seconds: a lab network or a restarting server can be gone for a while.
+const DEFAULT_RETRY = [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000, 60000, 120000, 120000, 300000, 300000, 300000];
+
+interface PartStatus {
+  part: number;
+  status: string;
+  scanId?: number;
+}
+
+/**
+ * Runs tus uploads on the main thread (tus-js-client's browser build cannot load in a worker, see
+ * STACK-NOTES; XHR is asynchronous so the page stays responsive). Resumable across reloads: upload
+ * URLs are stored in IndexedDB under our own fingerprint (slide id + part + content hash), never
+ * name/size/mtime, because a staged copy gets a new mtime each time.
+ */
+export class UploadQueue {
+  private readonly storage = new IdbUrlStorage();
+  private readonly jobs = new Map<string, { job: UploadJob; progress: JobProgress; upload?: Upload; lastMove: number; samples: [number, number][]; resends: number }>();
+  private readonly order: string[] = [];
+  private running = 0;
+  private paused = false;
+  private watchdog: ReturnType<typeof setInterval> | undefined;
+  private readonly opts: Required<Omit<QueueOptions, 'onProgress' | 'onConfirmed'>> & QueueOptions;
+
+  constructor(options: QueueOptions = {}) {
+    this.opts = { endpoint: '/files/', concurrency: 1, chunkSize: 32 * 1024 * 1024, stallMs: 60_000, retryDelays: DEFAULT_RETRY, ...options };
+  }
+
+  add(job: UploadJob): void {
+    if (this.jobs.has(job.id)) return;
+    this.jobs.set(job.id, { job, progress: { id: job.id, state: 'queued', bytesSent: 0, bytesTotal: 0, speed: 0 }, lastMove: Date.now(), samples: [], resends: 0 });
+    this.order.push(job.id);
+    this.pump();
+  }
+
+  get active(): boolean {
+    return [...this.jobs.values()].some((j) => j.progress.state === 'uploading' || j.progress.state === 'verifying' || j.progress.state === 'queued');
+  }
+
+  pause(): void {
+    this.paused = true;
+    for (const j of this.jobs.values()) {
+      if (j.progress.state === 'uploading' && j.upload) {
+        void j.upload.abort(false);
+        this.running--;
+        this.update(j, { state: 'paused' });
+      } else if (j.progress.state === 'queued') this.update(j, { state: 'paused' });
+    }
+  }
+
+  resume(): void {
+    this.paused = false;
+    for (const j of this.jobs.values()) if (j.progress.state === 'paused') this.update(j, { state: 'queued' });
+    this.pump();
+  }
+
+  /** Stop a part and delete it on the server (tus termination). */
+  async cancel(id: string): Promise<void> {
+    const j = this.jobs.get(id);
+    if (!j || j.progress.state === 'done') return;
+    const wasRunning = j.progress.state === 'uploading';
+    this.update(j, { state: 'cancelled' });
+    if (j.upload) await j.upload.abort(true).catch(() => undefined);
+    await this.storage.removeByFingerprint(fingerprintOf(j.job));
+    if (wasRunning) {
+      this.running--;
+      this.pump();
+    }
+  }
+
+  private pump(): void {
+    if (this.paused) return;
+    this.ensureWatchdog();
+    while (this.running < this.opts.concurrency) {
+      const next = this.order.map((id) => this.jobs.get(id)!).find((j) => j.progress.state === 'queued');
+      if (!next) break;
+      this.running++;
+      void this.run(next).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async run(j: NonNullable<ReturnType<UploadQueue['jobs']['get']>>): Promise<void> {
+    try {
+      // Already confirmed by the server (e.g. a reload after the last byte went through): skip.
+      const before = await this.partStatus(j.job);
+      if (before?.status === 'complete') {
+        await this.confirm(j, before.scanId);
+        return;
+      }
+      const file = await j.job.file();
+      this.update(j, { state: 'uploading', bytesTotal: file.size });
+      await this.send(j, file);
+      if (j.progress.state !== 'uploading') return; // paused or cancelled meanwhile
+      this.update(j, { state: 'verifying', bytesSent: file.size });
+      const after = await this.waitForServer(j.job);
+      if (after?.status === 'corrupt' && j.resends < 2) {
+        // The server's hash disagreed with ours: forget the URL and send the part again.
+        j.resends++;
+        await this.storage.removeByFingerprint(fingerprintOf(j.job));
+        this.update(j, { state: 'queued', bytesSent: 0 });
+        return;
+      }
+      if (after?.status !== 'complete') throw new SlideError('NETWORK', `${j.job.metadata.filename}: the server did not confirm the upload (${after?.status ?? 'no status'})`);
+      await this.confirm(j, after.scanId);
+    } catch (e) {
+      if (j.progress.state === 'paused' || j.progress.state === 'cancelled') return;
+      this.update(j, { state: 'failed', error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  private async confirm(j: NonNullable<ReturnType<UploadQueue['jobs']['get']>>, scanId: number | undefined): Promise<void> {
+    await this.storage.removeByFingerprint(fingerprintOf(j.job));
+    this.update(j, { state: 'done', scanId, bytesSent: j.progress.bytesTotal || j.progress.bytesSent });
+    await this.opts.onConfirmed?.(j.job, scanId);
+  }
+
+  private send(j: NonNullable<ReturnType<UploadQueue['jobs']['get']>>, file: Blob): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const options: UploadOptions = {
+        endpoint: this.opts.endpoint,
+        chunkSize: this.opts.chunkSize,
+        retryDelays: this.opts.retryDelays,
+        metadata: { ...j.job.metadata },
+        storeFingerprintForResuming: true,
+        removeFingerprintOnSuccess: false, // removed only once the server confirmed the hash
+        urlStorage: this.storage,
+        fingerprint: async () => fingerprintOf(j.job),
+        onProgress: (sent, total) => {
+          j.lastMove = Date.now();
+          this.sample(j, sent);
+          this.update(j, { bytesSent: sent, bytesTotal: total });
+        },
+        onSuccess: () => resolve(),
+        onError: (err) => reject(new SlideError('NETWORK', `${j.job.metadata.filename}: upload failed — ${err.message.split('\n')[0]}`, { cause: err })),
+        onShouldRetry: (err) => {
+          const status = (err as { originalResponse?: { getStatus(): number } }).originalResponse?.getStatus() ?? 0;
+          // Auth, permission, size and gone errors will not heal by retrying.
+          return ![401, 403, 404, 410, 413].includes(status);
+        },
+      };
+      const upload = new Upload(file, options);
+      j.upload = upload;
+      j.lastMove = Date.now();
+      void upload.findPreviousUploads().then((previous) => {
+        if (previous.length > 0) upload.resumeFromPreviousUpload(previous[0]);
+        upload.start();
+      }, reject);
+    });
+  }
+
+  private sample(j: { samples: [number, number][]; progress: JobProgress }, sent: number): void {
+    const now = Date.now();
+    j.samples.push([now, sent]);
+    while (j.samples.length > 2 && now - j.samples[0][0] > 5000) j.samples.shift();
+    const [t0, b0] = j.samples[0];
+    j.progress.speed = now > t0 ? ((sent - b0) * 1000) / (now - t0) : 0;
+  }
+
+  /** The stall watchdog: an upload whose bytes have not moved for stallMs is restarted from the server's offset. */
+  private ensureWatchdog(): void {
+    this.watchdog ??= setInterval(() => {
+      const now = Date.now();
+      for (const j of this.jobs.values()) {
+        if (j.progress.state !== 'uploading' || !j.upload || now - j.lastMove < this.opts.stallMs) continue;
+        j.lastMove = now;
+        const up = j.upload;
+        void up.abort(false).then(() => up.start());
+      }
+      if (!this.active) {
+        clearInterval(this.watchdog);
+        this.watchdog = undefined;
+      }
+    }, 5000);
+  }
+
+  private async partStatus(job: UploadJob): Promise<PartStatus | undefined> {
+    try {
+      const r = await api<{ parts: PartStatus[] }>(`/api/uploads/slide/${encodeURIComponent(job.metadata.slideId)}`);
+      return r.parts.find((p) => String(p.part) === job.metadata.part);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The server hashes a part after its last byte; poll briefly until it says complete or corrupt. */
+  private async waitForServer(job: UploadJob): Promise<PartStatus | undefined> {
+    for (let i = 0; i < 120; i++) {
+      const s = await this.partStatus(job);
+      if (s && s.status !== 'uploading' && s.status !== 'hashing') return s;
+      await new Promise((r) => setTimeout(r, Math.min(250 * (i + 1), 2000)));
+    }
+    return undefined;
+  }
+
+  private update(j: { progress: JobProgress }, patch: Partial<JobProgress>): void {
+    Object.assign(j.progress, patch);
+    this.opts.onProgress?.({ ...j.progress });
+  }
+}
+
+export function fingerprintOf(job: UploadJob): string {
+  return `wsi:${job.metadata.slideId}:${job.metadata.part}:${job.metadata.sha256}`;
+}

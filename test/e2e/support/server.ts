@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+export const fixtures = join(repoRoot, '../shared/fixtures');
+
+/** A free loopback port (bound then released; good enough for tests on one machine). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  dataDir: string;
+  /** Everything the server printed (stdout + stderr). */
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Start again on the same port and data directory. */
+  restart(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export interface StartOptions {
+  port?: number;
+  dataDir?: string;
+  env?: Record<string, string>;
+}
+
+/** Runs the built server (dist/server/main.js) as a real process on a free loopback port. */
+export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
+  const port = opts.port ?? (await freePort());
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'wsi-e2e-')));
+  let out = '';
+  let child: ChildProcess | undefined;
+
+  const launch = async () => {
+    child = spawn(process.execPath, [join(repoRoot, 'dist/server/main.js')], {
+      cwd: repoRoot,
+      env: { ...process.env, WSI_PORT: String(port), WSI_HOST: '127.0.0.1', WSI_DATA_DIR: dataDir, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${out}`);
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/api/me`);
+        if (r.status > 0) return;
+      } catch {
+        /* not up yet */
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`server did not start:\n${out}`);
+  };
+
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill(signal);
+    });
+  };
+
+  await launch();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    dataDir,
+    output: () => out,
+    stop,
+    restart: launch,
+    async dispose() {
+      await stop('SIGKILL');
+      if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
