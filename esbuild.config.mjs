@@ -15,6 +15,8 @@ async function buildAll() {
   await rm(join(root, 'dist'), { recursive: true, force: true });
   await mkdir(out, { recursive: true });
   await cp(join(root, 'public'), out, { recursive: true });
+  // OpenSeadragon's navigation button images, served from our origin (the app works offline).
+  await cp(join(root, 'node_modules/openseadragon/build/openseadragon/images'), join(out, 'osd-images'), { recursive: true });
 
   await esbuild.build({
     ...common,

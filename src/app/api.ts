@@ -43,17 +43,23 @@ export interface Me {
   canImport: boolean;
 }
 
+/** A scan as the server's scan routes return it. */
 export interface ScanSummary {
   id: number;
-  name: string;
-  originalFilename?: string;
-  status: string;
-  format?: string | null;
-  width?: number | null;
-  height?: number | null;
-  mpp?: { x: number; y: number } | null;
-  createdAt?: string;
-  caseId?: number | null;
-  caseNumber?: string | null;
-  [k: string]: unknown;
+  slideId: string;
+  status: 'uploading' | 'corrupt' | 'processing' | 'ready' | 'needs-mpp' | 'failed';
+  mode: 'deidentified' | 'direct';
+  parts: number;
+  format: string | null;
+  width: number | null;
+  height: number | null;
+  levels: number | null;
+  mpp: { x: number; y: number; source?: string | null } | null;
+  originalFilename: string;
+  totalBytes: number;
+  error: string | null;
+  uploadedBy: { id: number; username: string | null } | null;
+  createdAt: string;
+  cases: { id: number; caseNumber: string }[];
+  files?: { part: number; size: number; sha256: string; url: string }[];
 }

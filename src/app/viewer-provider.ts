@@ -8,9 +8,9 @@ import { transfer } from 'comlink';
  * (the same drivers as the import) and decodes tiles off the main thread.
  */
 export async function openRemoteProvider(scan: ScanSummary): Promise<TileProvider> {
-  const parts = Number(scan.parts ?? 1);
+  const parts = scan.parts;
   const urls = Array.from({ length: parts }, (_, i) => new URL(`/api/scans/${scan.id}/file?part=${i}`, location.href).href);
-  const opened = await engine().openRemote(urls, String(scan.originalFilename ?? scan.name));
+  const opened = await engine().openRemote(urls, scan.originalFilename);
   return providerFor(opened.key, opened.levels);
 }
 

@@ -52,9 +52,16 @@ export interface QueueOptions {
 // Minutes, not seconds: a lab network or a restarting server can be gone for a while.
 const DEFAULT_RETRY = [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000, 60000, 120000, 120000, 300000, 300000, 300000];
 
+/** GET /api/uploads/slide/:slideId, the parts the client needs (see src/server/routes/uploads.ts). */
+interface SlideStatusResponse {
+  scan: { id: number; status: string } | null;
+  parts: { part: number; status: 'complete' | 'corrupt' | 'uploading' | 'missing'; sha256?: string }[];
+}
+
 interface PartStatus {
   part: number;
   status: string;
+  sha256?: string;
   scanId?: number;
 }
 
@@ -105,6 +112,12 @@ export class UploadQueue {
     this.pump();
   }
 
+  /** Failed parts (e.g. the server was gone longer than the retry delays) go back in the queue. */
+  retryFailed(): void {
+    for (const j of this.jobs.values()) if (j.progress.state === 'failed') this.update(j, { state: 'queued', error: undefined });
+    this.pump();
+  }
+
   /** Stop a part and delete it on the server (tus termination). */
   async cancel(id: string): Promise<void> {
     const j = this.jobs.get(id);
@@ -137,7 +150,7 @@ export class UploadQueue {
     try {
       // Already confirmed by the server (e.g. a reload after the last byte went through): skip.
       const before = await this.partStatus(j.job);
-      if (before?.status === 'complete') {
+      if (before?.status === 'complete' && before.sha256 === j.job.metadata.sha256) {
         await this.confirm(j, before.scanId);
         return;
       }
@@ -153,6 +166,9 @@ export class UploadQueue {
         await this.storage.removeByFingerprint(fingerprintOf(j.job));
         this.update(j, { state: 'queued', bytesSent: 0 });
         return;
+      }
+      if (after?.status === 'complete' && after.sha256 !== undefined && after.sha256 !== j.job.metadata.sha256) {
+        throw new SlideError('CONFLICT', `${j.job.metadata.filename}: the server already holds different content for this part`);
       }
       if (after?.status !== 'complete') throw new SlideError('NETWORK', `${j.job.metadata.filename}: the server did not confirm the upload (${after?.status ?? 'no status'})`);
       await this.confirm(j, after.scanId);
@@ -188,8 +204,8 @@ export class UploadQueue {
         onError: (err) => reject(new SlideError('NETWORK', `${j.job.metadata.filename}: upload failed — ${err.message.split('\n')[0]}`, { cause: err })),
         onShouldRetry: (err) => {
           const status = (err as { originalResponse?: { getStatus(): number } }).originalResponse?.getStatus() ?? 0;
-          // Auth, permission, size and gone errors will not heal by retrying.
-          return ![401, 403, 404, 410, 413].includes(status);
+          // Refusals (bad metadata, auth, permission, conflicting content, gone, size) will not heal by retrying.
+          return ![400, 401, 403, 404, 409, 410, 413].includes(status);
         },
       };
       const upload = new Upload(file, options);
@@ -229,8 +245,9 @@ export class UploadQueue {
 
   private async partStatus(job: UploadJob): Promise<PartStatus | undefined> {
     try {
-      const r = await api<{ parts: PartStatus[] }>(`/api/uploads/slide/${encodeURIComponent(job.metadata.slideId)}`);
-      return r.parts.find((p) => String(p.part) === job.metadata.part);
+      const r = await api<SlideStatusResponse>(`/api/uploads/slide/${encodeURIComponent(job.metadata.slideId)}`);
+      const p = r.parts.find((x) => String(x.part) === job.metadata.part);
+      return p && { part: p.part, status: p.status, sha256: p.sha256, scanId: r.scan?.id };
     } catch {
       return undefined;
     }

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { openBrowser, screenshot, signIn, type BrowserSession } from './support/browser.ts';
 import { repoRoot, startServer, type RunningServer } from './support/server.ts';
 
+// Used only inside page callbacks, which run in the page (the Node project has no DOM lib).
+declare const navigator: { serviceWorker: { ready: Promise<{ active: unknown }>; controller: unknown } };
+
 /** First start prints the generated admin credentials; a new user can sign in with them. */
 function printedCredentials(output: string): { username: string; password: string } {
   const user = /user(?:name)?\s*[:=]\s*(\S+)/i.exec(output)?.[1];

@@ -57,8 +57,8 @@ export class WsiCasePicker extends LitElement {
 
   private async create() {
     try {
-      const c = await api<CaseSummary>('/api/cases', { body: { caseNumber: this.query.trim() } });
-      this.pick(c);
+      const r = await api<{ case: CaseSummary }>('/api/cases', { body: { caseNumber: this.query.trim() } });
+      this.pick(r.case);
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
     }

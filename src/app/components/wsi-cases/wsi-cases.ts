@@ -18,7 +18,7 @@ export class WsiCases extends LitElement {
   ];
   declare caseId: string | undefined;
   declare cases: CaseSummary[] | null;
-  declare current: (CaseSummary & { scans: ScanSummary[] }) | null;
+  declare current: { case: CaseSummary; scans: ScanSummary[] } | null;
   declare error: string;
   declare q: string;
 
@@ -73,15 +73,15 @@ export class WsiCases extends LitElement {
   }
 
   private one() {
-    const c = this.current;
-    if (!c) return html`<p class="muted">Loading…</p>`;
+    if (!this.current) return html`<p class="muted">Loading…</p>`;
+    const c = { ...this.current.case, scans: this.current.scans };
     return html`
       <div class="toolbar"><h2>Case ${c.caseNumber}</h2><a href="/cases">All cases</a></div>
       ${c.description ? html`<p>${c.description}</p>` : nothing}
       ${c.scans.length === 0 ? html`<p class="muted">No scans linked. Select scans in the Scans view and use “Link to case”.</p>` : html`
         <table>
           <thead><tr><th>Scan</th><th>Status</th><th>MPP</th><th></th></tr></thead>
-          <tbody>${c.scans.map((s) => html`<tr><td><a href="/scans/${s.id}">${s.name}</a></td><td>${s.status}</td><td>${formatMpp(s.mpp)}</td>
+          <tbody>${c.scans.map((s) => html`<tr><td><a href="/scans/${s.id}">${s.originalFilename}</a></td><td>${s.status}</td><td>${formatMpp(s.mpp)}</td>
             <td><button class="danger" @click=${() => void this.unlink(s.id)}>Unlink</button></td></tr>`)}</tbody>
         </table>`}
     `;

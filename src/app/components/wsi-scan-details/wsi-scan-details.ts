@@ -70,7 +70,7 @@ export class WsiScanDetails extends LitElement {
 
   private async load(): Promise<void> {
     try {
-      this.scan = await api<ScanSummary>(`/api/scans/${this.scanId}`);
+      this.scan = (await api<{ scan: ScanSummary }>(`/api/scans/${this.scanId}`)).scan;
       if (this.scan.status === 'needs-mpp') this.tab = 'regions';
       this.error = '';
       void this.openViewer();
@@ -94,8 +94,8 @@ export class WsiScanDetails extends LitElement {
     if (!s) return html`<p class="muted">Loading…</p>`;
     return html`
       <div class="head">
-        <h2>${s.name}</h2>
-        <span class="status">${s.status}</span>
+        <h2>${s.originalFilename}</h2>
+        <span class="status" data-status=${s.status}>${s.status}</span>
         <a href="/scans">Back to scans</a>
       </div>
       <div class="layout">
@@ -125,10 +125,10 @@ export class WsiScanDetails extends LitElement {
         <dt>Format</dt><dd>${s.format ?? '—'}</dd>
         <dt>Dimensions</dt><dd>${formatDims(s.width, s.height)}</dd>
         <dt>MPP</dt><dd>${formatMpp(s.mpp)}</dd>
-        <dt>Size</dt><dd>${formatBytes(s.totalBytes as number | undefined)}</dd>
-        <dt>Uploaded</dt><dd>${s.createdAt ? new Date(s.createdAt).toLocaleString() : '—'}${s.uploadedByName ? ` by ${s.uploadedByName}` : ''}</dd>
+        <dt>Size</dt><dd>${formatBytes(s.totalBytes)}</dd>
+        <dt>Uploaded</dt><dd>${new Date(s.createdAt).toLocaleString()}${s.uploadedBy?.username ? ` by ${s.uploadedBy.username}` : ''}</dd>
         <dt>Mode</dt><dd>${s.mode === 'direct' ? 'Direct Upload (original file)' : 'De-identified on the lab PC'}</dd>
-        <dt>Case</dt><dd>${s.caseNumber ? html`<a href="/cases/${s.caseId}">${s.caseNumber}</a>` : html`<span class="muted">not assigned</span>`}</dd>
+        <dt>Case</dt><dd>${s.cases.length ? s.cases.map((c) => html`<a href="/cases/${c.id}">${c.caseNumber}</a> `) : html`<span class="muted">not assigned</span>`}</dd>
         ${s.error ? html`<dt>Problem</dt><dd class="error">${s.error}</dd>` : nothing}
       </dl>
       <h3>Assign to a case</h3>
@@ -161,28 +161,45 @@ export class WsiScanDetails extends LitElement {
     return Number.isFinite(v) && v > 0 && v < 1000 ? v : null;
   }
 
-  /** Re-runs the server's check of the slide with the entered MPP and shows what it implies. */
+  /**
+   * Reprocess: the entered MPP becomes the scan's (source 'user') and the server re-runs ingest
+   * with it; we wait for the result and show the physical size it implies. Save then confirms it.
+   */
   private async reprocess(): Promise<void> {
     const mpp = this.mppValue();
     if (mpp === null || !this.scan) {
-      this.message = '';
-      this.error = '';
-      this.viewerError = this.viewerError;
-      alert('Enter a positive MPP, e.g. 0.25 for a 40× scan or 0.5 for 20×.');
+      this.message = 'Enter a positive MPP, e.g. 0.25 for a 40× scan or 0.5 for 20×.';
       return;
     }
-    const r = await api<ScanSummary>(`/api/scans/${this.scan.id}/reprocess`, { body: { mpp: { x: mpp, y: mpp } } });
-    const w = r.width ?? this.scan.width ?? 0;
-    const h = r.height ?? this.scan.height ?? 0;
+    const id = this.scan.id;
+    this.message = 'Reprocessing…';
+    await api(`/api/scans/${id}`, { method: 'PATCH', body: { mpp: { x: mpp, y: mpp } } });
+    await api(`/api/scans/${id}/reprocess`, { body: {} });
+    let scan = this.scan;
+    for (let i = 0; i < 120; i++) {
+      scan = (await api<{ scan: ScanSummary }>(`/api/scans/${id}`)).scan;
+      if (scan.status !== 'processing') break;
+      await new Promise((r) => setTimeout(r, Math.min(200 * (i + 1), 1000)));
+    }
+    this.scan = scan;
+    if (scan.status === 'processing') {
+      this.message = 'Still processing; check again in a moment.';
+      return;
+    }
+    const w = scan.width ?? 0;
+    const h = scan.height ?? 0;
     this.preview = { mpp, widthMm: (w * mpp) / 1000, heightMm: (h * mpp) / 1000 };
+    this.message = scan.status === 'ready' ? 'Reprocessed with the entered MPP. Save to keep it.' : `Reprocessing ended as ${scan.status}.`;
   }
 
   private async save(): Promise<void> {
     const mpp = this.mppValue();
     if (mpp === null || !this.scan) return;
-    this.scan = await api<ScanSummary>(`/api/scans/${this.scan.id}`, { method: 'PATCH', body: { mpp: { x: mpp, y: mpp } } });
+    this.scan = (await api<{ scan: ScanSummary }>(`/api/scans/${this.scan.id}`, { method: 'PATCH', body: { mpp: { x: mpp, y: mpp } } })).scan;
     this.message = 'MPP saved.';
     this.preview = null;
+    this.mppInput = '';
+    this.tab = 'details';
   }
 
   private async assign(caseId: number): Promise<void> {

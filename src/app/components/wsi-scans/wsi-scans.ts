@@ -89,13 +89,13 @@ export class WsiScans extends LitElement {
       <tbody>
         ${scans.map(
           (s) => html`<tr data-scan-id=${s.id}>
-            <td><input type="checkbox" aria-label="Select ${s.name}" .checked=${this.selected.has(s.id)} @change=${(e: Event) => this.toggle(s.id, (e.target as HTMLInputElement).checked)} /></td>
-            <td><a href="/scans/${s.id}">${s.name}</a></td>
+            <td><input type="checkbox" aria-label="Select ${s.originalFilename}" .checked=${this.selected.has(s.id)} @change=${(e: Event) => this.toggle(s.id, (e.target as HTMLInputElement).checked)} /></td>
+            <td><a href="/scans/${s.id}">${s.originalFilename}</a></td>
             <td><span class="status" data-s=${s.status}>${s.status}</span></td>
             <td>${s.format ?? '—'}</td>
             <td>${formatDims(s.width, s.height)}</td>
             <td>${formatMpp(s.mpp)}</td>
-            <td>${s.caseNumber ? html`<a href="/cases/${s.caseId}">${s.caseNumber}</a>` : html`<span class="muted">—</span>`}</td>
+            <td>${s.cases.length ? s.cases.map((c) => html`<a href="/cases/${c.id}">${c.caseNumber}</a> `) : html`<span class="muted">—</span>`}</td>
             <td>${s.createdAt ? new Date(s.createdAt).toLocaleString() : ''}</td>
           </tr>`,
         )}

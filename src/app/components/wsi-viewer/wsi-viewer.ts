@@ -88,7 +88,7 @@ export class WsiViewer extends LitElement {
       imageLoaderLimit: 4,
       maxZoomPixelRatio: 2,
       visibilityRatio: 0.5,
-      prefixUrl: '',
+      prefixUrl: '/osd-images/',
     } as OpenSeadragon.Options);
   }
 }

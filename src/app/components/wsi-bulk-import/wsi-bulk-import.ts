@@ -1,0 +1,117 @@
+import { LitElement, html, nothing } from 'lit';
+import { sharedStyles } from '../../styles/shared.styles.ts';
+import { STEP_TITLES, type StepNo } from '../../state/batch-store.ts';
+import { bulkImportStyles } from './wsi-bulk-import.styles.ts';
+import { ImportController } from './import-controller.ts';
+import { WatchImport } from './watch-controller.ts';
+import { workerWizardEngine } from './worker-wizard-engine.ts';
+import '../wsi-file-select/wsi-file-select.ts';
+import '../wsi-file-list/wsi-file-list.ts';
+import '../wsi-metadata-review/wsi-metadata-review.ts';
+import '../wsi-image-review/wsi-image-review.ts';
+import '../wsi-upload-review/wsi-upload-review.ts';
+import '../wsi-upload-progress/wsi-upload-progress.ts';
+import '../wsi-import-done/wsi-import-done.ts';
+
+const STEPS: StepNo[] = [1, 2, 3, 4, 5, 6, 7];
+
+/**
+ * The Bulk Import wizard: steps 1–7 over one persisted batch. This element owns the step bar and
+ * the Back/Next buttons; each step is its own component working on the shared ImportController.
+ */
+export class WsiBulkImport extends LitElement {
+  static override properties = { ctl: { attribute: false }, loaded: { state: true } };
+  static override styles = [sharedStyles, bulkImportStyles];
+  declare ctl: ImportController | undefined;
+  declare loaded: boolean;
+  private lastStep: StepNo | undefined;
+
+  constructor() {
+    super();
+    this.loaded = false;
+    new WatchImport(this);
+  }
+
+  override connectedCallback(): void {
+    // Tests hand in a controller with their own engine; the app uses the engine worker.
+    this.ctl ??= new ImportController(workerWizardEngine());
+    super.connectedCallback();
+    if (!this.ctl.batch) void this.ctl.load().then(() => (this.loaded = true));
+    else this.loaded = true;
+  }
+
+  override render() {
+    const ctl = this.ctl!;
+    const b = ctl.batch;
+    if (!this.loaded || !b) return html`<p class="muted">Loading…</p>`;
+    const step = b.step;
+    return html`
+      <h2>Bulk Import</h2>
+      <nav aria-label="Import steps">
+        <ol class="steps">${STEPS.map((n) => this.stepItem(n))}</ol>
+      </nav>
+      ${ctl.needsPermission.length
+        ? html`<div class="banner" role="alert">
+            The browser needs your permission again to read ${ctl.needsPermission.map((s) => s.label).join(', ')}.
+            <button class="primary" @click=${() => void ctl.grantPermissions()}>Allow access</button>
+          </div>`
+        : nothing}
+      ${ctl.message ? html`<p class="error" role="alert">${ctl.message}</p>` : nothing}
+      <section aria-label=${`Step ${step}: ${STEP_TITLES[step]}`}>${this.stepBody(step)}</section>
+      ${this.footer(step)}
+    `;
+  }
+
+  protected override updated(): void {
+    // Keyboard and screen-reader users land on the new step's heading, not at the page top.
+    const step = this.ctl?.batch?.step;
+    if (step && this.lastStep && step !== this.lastStep) {
+      const child = this.renderRoot.querySelector('section > *') as HTMLElement | null;
+      void (child as { updateComplete?: Promise<unknown> } | null)?.updateComplete?.then(() => {
+        (child?.shadowRoot?.querySelector('h3') as HTMLElement | null)?.focus();
+      });
+    }
+    this.lastStep = step;
+  }
+
+  private stepItem(n: StepNo) {
+    const b = this.ctl!.batch!;
+    const skipped = b.directUpload && n >= 3 && n <= 5;
+    const current = b.step === n;
+    // Going back is allowed until the upload starts; forward only through "Next".
+    const canGo = !current && !skipped && n < b.step && !b.uploadStarted;
+    const label = `${n}. ${STEP_TITLES[n]}`;
+    return html`<li>
+      ${canGo
+        ? html`<button @click=${() => this.ctl!.goto(n)}>${label}</button>`
+        : html`<span class=${skipped ? 'skipped' : ''} aria-current=${current ? 'step' : 'false'}>${label}${skipped ? html`<span class="sr-only"> (skipped in Direct Upload)</span>` : nothing}</span>`}
+    </li>`;
+  }
+
+  private stepBody(step: StepNo) {
+    const ctl = this.ctl;
+    switch (step) {
+      case 1: return html`<wsi-file-select .ctl=${ctl}></wsi-file-select>`;
+      case 2: return html`<wsi-file-list .ctl=${ctl}></wsi-file-list>`;
+      case 3: return html`<wsi-metadata-review .ctl=${ctl}></wsi-metadata-review>`;
+      case 4: return html`<wsi-image-review .ctl=${ctl}></wsi-image-review>`;
+      case 5: return html`<wsi-upload-review .ctl=${ctl}></wsi-upload-review>`;
+      case 6: return html`<wsi-upload-progress .ctl=${ctl}></wsi-upload-progress>`;
+      case 7: return html`<wsi-import-done .ctl=${ctl}></wsi-import-done>`;
+    }
+  }
+
+  private footer(step: StepNo) {
+    const ctl = this.ctl!;
+    const b = ctl.batch!;
+    const back = step > 1 && step < 7 && !b.uploadStarted;
+    const next = step <= 4;
+    const canNext = ctl.reading.length === 0 && ctl.usable.length > 0;
+    return html`<div class="footer">
+      ${back ? html`<button @click=${() => ctl.goto(ctl.prevStep())}>Back</button>` : html`<span></span>`}
+      ${next ? html`<button class="primary" ?disabled=${!canNext} @click=${() => ctl.goto(ctl.nextStep())}>Next</button>` : nothing}
+    </div>`;
+  }
+}
+
+customElements.define('wsi-bulk-import', WsiBulkImport);

@@ -1,0 +1,77 @@
+import { LitElement, html, nothing } from 'lit';
+import { sharedStyles } from '../../styles/shared.styles.ts';
+import { formatBytes, formatDims, formatMpp } from '../../format.ts';
+import { getSetting, setSetting } from '../../state/db.ts';
+import type { SlideEntry } from '../../state/batch-store.ts';
+import type { ImportController } from '../wsi-bulk-import/import-controller.ts';
+import { WatchImport } from '../wsi-bulk-import/watch-controller.ts';
+import { fileListStyles } from './wsi-file-list.styles.ts';
+import '../wsi-slide-preview/wsi-slide-preview.ts';
+
+export const FORMAT_NAMES: Record<string, string> = { 'aperio-svs': 'Aperio SVS', 'generic-tiff': 'TIFF', 'dicom-wsi': 'DICOM WSI' };
+
+/** Step 2: one row per slide (a DICOM directory is grouped into slides), thumbnails on request. */
+export class WsiFileList extends LitElement {
+  static override properties = { ctl: { attribute: false }, showThumbs: { state: true } };
+  static override styles = [sharedStyles, fileListStyles];
+  declare ctl: ImportController | undefined;
+  declare showThumbs: boolean;
+
+  constructor() {
+    super();
+    this.showThumbs = true;
+    new WatchImport(this);
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Remembered across batches and reloads: some users find thumbnails slow on big DICOM folders.
+    void getSetting('show-thumbnails', true).then((v) => (this.showThumbs = v));
+  }
+
+  override render() {
+    const ctl = this.ctl;
+    if (!ctl?.batch) return nothing;
+    return html`
+      <h3 tabindex="-1">Loaded files</h3>
+      <div class="toolbar">
+        <label><input type="checkbox" role="switch" .checked=${this.showThumbs}
+          @change=${(e: Event) => this.toggleThumbs((e.target as HTMLInputElement).checked)} /> Show thumbnails</label>
+        <span class="muted">${ctl.usable.length} slide(s)</span>
+      </div>
+      <table>
+        <thead><tr>
+          ${this.showThumbs ? html`<th scope="col">Thumbnail</th>` : nothing}
+          <th scope="col">Name</th><th scope="col">Format</th><th scope="col">Dimensions</th>
+          <th scope="col">Size</th><th scope="col">MPP</th>
+        </tr></thead>
+        <tbody>${ctl.slides.filter((s) => !s.excluded).map((s) => this.row(s))}</tbody>
+      </table>
+    `;
+  }
+
+  private row(s: SlideEntry) {
+    const ctl = this.ctl!;
+    if (s.error) {
+      return html`<tr class="bad">
+        ${this.showThumbs ? html`<td></td>` : nothing}
+        <th scope="row">${s.name}</th><td colspan="3">${s.error.message}</td><td>${formatBytes(s.size)}</td>
+      </tr>`;
+    }
+    return html`<tr>
+      ${this.showThumbs ? html`<td><wsi-slide-preview .ctl=${ctl} .slide=${s} size="96" alt=${`Thumbnail of ${s.name}`}></wsi-slide-preview></td>` : nothing}
+      <th scope="row">${s.name}${s.parts.length > 1 ? html` <span class="muted">(${s.parts.length} files)</span>` : nothing}</th>
+      <td>${FORMAT_NAMES[s.format ?? ''] ?? s.format}</td>
+      <td class="num">${formatDims(s.width, s.height)}</td>
+      <td class="num">${formatBytes(s.size)}</td>
+      <td>${formatMpp(s.mpp)}</td>
+    </tr>`;
+  }
+
+  private toggleThumbs(on: boolean): void {
+    this.showThumbs = on;
+    void setSetting('show-thumbnails', on);
+  }
+}
+
+customElements.define('wsi-file-list', WsiFileList);

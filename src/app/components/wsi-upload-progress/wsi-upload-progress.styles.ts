@@ -1,0 +1,13 @@
+import { css } from 'lit';
+
+export const uploadProgressStyles = css`
+  h3 { margin: 0 0 0.6rem; font-size: 1.1rem; }
+  h3:focus { outline: none; }
+  .overall { margin: 0.8rem 0; }
+  .overall .line, .controls { display: flex; gap: 0.8rem; align-items: center; flex-wrap: wrap; }
+  .overall .line { justify-content: space-between; font-variant-numeric: tabular-nums; }
+  .controls { margin: 0.6rem 0 1rem; }
+  td.bar { width: 35%; }
+  td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
+  .confirm { display: inline-flex; gap: 0.5rem; align-items: center; }
+`;

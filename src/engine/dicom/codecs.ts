@@ -1,0 +1,40 @@
+import { TS_DEFLATED_LE, TS_EXPLICIT_LE, TS_IMPLICIT_LE } from './part10.ts';
+
+/** How the frames of a transfer syntax are handed out (EncodedTile.codec) and named for people. */
+export interface FrameCodec {
+  codec: string | undefined;
+  name: string;
+}
+
+const CODECS: Record<string, FrameCodec> = {
+  '1.2.840.10008.1.2.4.50': { codec: 'image/jpeg', name: 'JPEG' },
+  '1.2.840.10008.1.2.4.51': { codec: 'image/jpeg', name: 'JPEG' },
+  '1.2.840.10008.1.2.4.57': { codec: 'image/jpeg', name: 'JPEG lossless' },
+  '1.2.840.10008.1.2.4.70': { codec: 'image/jpeg', name: 'JPEG lossless' },
+  '1.2.840.10008.1.2.4.80': { codec: 'image/jls', name: 'JPEG-LS' },
+  '1.2.840.10008.1.2.4.81': { codec: 'image/jls', name: 'JPEG-LS' },
+  '1.2.840.10008.1.2.4.90': { codec: 'image/jp2', name: 'JPEG 2000' },
+  '1.2.840.10008.1.2.4.91': { codec: 'image/jp2', name: 'JPEG 2000' },
+  '1.2.840.10008.1.2.4.201': { codec: 'image/jp2', name: 'HTJ2K' },
+  '1.2.840.10008.1.2.4.202': { codec: 'image/jp2', name: 'HTJ2K' },
+  '1.2.840.10008.1.2.4.203': { codec: 'image/jp2', name: 'HTJ2K' },
+  '1.2.840.10008.1.2.4.110': { codec: 'image/jxl', name: 'JPEG XL' },
+  '1.2.840.10008.1.2.4.111': { codec: 'image/jxl', name: 'JPEG XL' },
+  '1.2.840.10008.1.2.4.112': { codec: 'image/jxl', name: 'JPEG XL' },
+  '1.2.840.10008.1.2.5': { codec: undefined, name: 'RLE' },
+  [TS_IMPLICIT_LE]: { codec: 'raw', name: 'None' },
+  [TS_EXPLICIT_LE]: { codec: 'raw', name: 'None' },
+  [TS_DEFLATED_LE]: { codec: 'raw', name: 'None' },
+};
+
+export function frameCodec(transferSyntax: string): FrameCodec {
+  return CODECS[transferSyntax] ?? { codec: undefined, name: `DICOM ${transferSyntax}` };
+}
+
+/** TIFF-style photometric code for raw frames (EncodedTile.layout uses TIFF conventions). */
+export function tiffPhotometric(dicomPhotometric: string): number {
+  if (dicomPhotometric === 'MONOCHROME1') return 0;
+  if (dicomPhotometric === 'MONOCHROME2') return 1;
+  if (dicomPhotometric.startsWith('YBR')) return 6;
+  return 2;
+}

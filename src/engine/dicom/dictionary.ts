@@ -1,0 +1,67 @@
+import { DICTIONARY_ROWS } from './tables/dictionary.ts';
+
+/** VR and keyword of a standard data element, from the bundled PS3.6 dictionary. */
+export interface DictEntry {
+  vr: string;
+  keyword: string;
+}
+
+let table: Map<string, DictEntry> | undefined;
+
+function load(): Map<string, DictEntry> {
+  if (table) return table;
+  table = new Map();
+  for (const line of DICTIONARY_ROWS.split('\n')) {
+    const [tag, vr, keyword] = line.split(' ');
+    table.set(tag, { vr, keyword });
+  }
+  return table;
+}
+
+/** Tag as 8 upper-case hex digits, e.g. '00100010'. */
+export function lookup(tag: string): DictEntry | undefined {
+  const hit = load().get(tag);
+  if (hit) return hit;
+  // Repeating groups (overlays 60xx, curves 50xx) are not listed per group in the dictionary.
+  const g = tag.slice(0, 2);
+  if (g === '60' || g === '50') return load().get(`${g}00${tag.slice(4)}`);
+  return undefined;
+}
+
+export function isPrivateTag(tag: string): boolean {
+  // Odd groups are private (PS3.5 7.8); groups 0001, 0003, 0005, 0007 and FFFF are illegal but treated alike.
+  return parseInt(tag.slice(3, 4), 16) % 2 === 1;
+}
+
+/**
+ * The VR to write for an element when the input did not say (implicit VR) or said UN.
+ * DCMTK's pseudo VRs (US or SS, OB or OW, …) resolve to the unsigned/word form, which is what
+ * every WSI writer uses for the attributes concerned.
+ */
+export function dictionaryVr(tag: string): string {
+  if (isPrivateTag(tag)) {
+    const elem = parseInt(tag.slice(4), 16);
+    return elem >= 0x10 && elem <= 0xff ? 'LO' : 'UN'; // private creator elements are LO
+  }
+  if (tag.endsWith('0000')) return 'UL';
+  const vr = lookup(tag)?.vr;
+  switch (vr) {
+    case undefined:
+    case 'na':
+      return 'UN';
+    case 'xs':
+      return 'US';
+    case 'ox':
+    case 'px':
+    case 'lt':
+      return 'OW';
+    case 'up':
+      return 'UL';
+    default:
+      return vr;
+  }
+}
+
+export function keywordOf(tag: string): string | undefined {
+  return lookup(tag)?.keyword;
+}

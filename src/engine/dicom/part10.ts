@@ -1,0 +1,249 @@
+import dicomParserDefault from 'dicom-parser';
+import type { DataSet, Element } from 'dicom-parser';
+import { inflateSync } from 'fflate';
+import type { ByteSource } from '../io/byte-source.ts';
+import { BufferSource } from '../io/buffer-source.ts';
+import { SlideError, throwIfAborted } from '../../shared/errors.ts';
+import type { DicomDataset, DicomElement } from './dataset.ts';
+import { findElement, numberValue, textOf } from './dataset.ts';
+import { dictionaryVr } from './dictionary.ts';
+
+// dicom-parser is a UMD bundle: its default export is the API object in Node and in esbuild bundles.
+const dicomParser = dicomParserDefault as unknown as typeof import('dicom-parser');
+
+export const TS_IMPLICIT_LE = '1.2.840.10008.1.2';
+export const TS_EXPLICIT_LE = '1.2.840.10008.1.2.1';
+export const TS_DEFLATED_LE = '1.2.840.10008.1.2.1.99';
+export const TS_EXPLICIT_BE = '1.2.840.10008.1.2.2';
+
+const PIXEL_DATA = 'x7fe00010';
+const FIRST_READ = 256 * 1024;
+/** A header (everything before Pixel Data) larger than this is refused rather than held in memory. */
+const MAX_HEADER = 512 * 1024 * 1024;
+/** Deflated datasets must be inflated whole (pixel data included); refuse absurd sizes. */
+const MAX_DEFLATED = 256 * 1024 * 1024;
+
+/** Where the Pixel Data element sits in the (possibly inflated) byte stream. */
+export interface PixelDataHeader {
+  /** Offset of the (7FE0,0010) tag. */
+  tagOffset: number;
+  valueOffset: number;
+  /** Declared value length; undefined length (encapsulated) is -1. */
+  declaredLength: number;
+  /** VR as read, or resolved from BitsAllocated for implicit VR input. */
+  vr: string;
+}
+
+export interface Part10Header {
+  name: string;
+  transferSyntax: string;
+  meta: DicomDataset;
+  dataset: DicomDataset;
+  pixel: PixelDataHeader;
+  /** The bytes that offsets in `pixel` refer to: the file itself, or the inflated stream for deflate. */
+  pixelSource: ByteSource;
+  /** True when pixelSource is an in-memory inflated copy (deflated transfer syntax). */
+  inflated: boolean;
+}
+
+/** Read 132 bytes and say whether this is a DICOM Part 10 file. Never throws for short files. */
+export async function hasDicmPrefix(source: ByteSource, signal?: AbortSignal): Promise<boolean> {
+  if (source.size < 132) return false;
+  const b = await source.read(128, 4, signal);
+  return b.length === 4 && b[0] === 0x44 && b[1] === 0x49 && b[2] === 0x43 && b[3] === 0x4d;
+}
+
+function parseError(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  // parseDicom rethrows { exception, dataSet } objects.
+  if (e && typeof e === 'object' && 'exception' in e) return parseError((e as { exception: unknown }).exception);
+  return typeof e === 'string' ? e : 'parse error';
+}
+
+function looksTruncated(msg: string): boolean {
+  // dicom-parser words a value or item running past the bytes it was given in several ways.
+  return /past end|overrun|eof|end of buffer|beyond|maxP ?osition/i.test(msg);
+}
+
+/**
+ * Read the header of one instance: the file meta and every element before Pixel Data, reading
+ * only the bytes of the header (growing the read until dicom-parser reaches Pixel Data) so pixel
+ * data never enters memory — except for the deflated transfer syntax, where it cannot be reached
+ * without inflating.
+ */
+export interface FileMeta {
+  meta: DicomDataset;
+  transferSyntax: string;
+  /** MediaStorageSOPClassUID: lets callers refuse non-image objects before parsing their data set. */
+  sopClassUid: string;
+  /** The first bytes of the file read so far (at least the meta), reused by readPart10Header. */
+  bytes: Uint8Array;
+}
+
+/** The file meta group only (PS3.10): cheap, and enough to tell what kind of object this is. */
+export async function readFileMeta(source: ByteSource, signal?: AbortSignal): Promise<FileMeta> {
+  const name = source.name;
+  if (!(await hasDicmPrefix(source, signal))) throw new SlideError('NOT_RECOGNIZED', `${name}: not a DICOM file`);
+  let bytes = await source.read(0, Math.min(source.size, FIRST_READ), signal);
+  let metaDs: DataSet;
+  for (;;) {
+    try {
+      metaDs = dicomParser.readPart10Header(bytes);
+      break;
+    } catch (e) {
+      if (bytes.length < source.size && bytes.length < MAX_HEADER) {
+        bytes = await source.read(0, Math.min(source.size, bytes.length * 4), signal);
+        continue;
+      }
+      throw new SlideError('TRUNCATED', `${name}: the DICOM file meta information is incomplete`, { detail: parseError(e) });
+    }
+  }
+  const meta = convertDataSet(metaDs, true, new Set(), metaDs.byteArray, true);
+  const transferSyntax = textOf(findElement(meta, '00020010'))?.trim();
+  if (!transferSyntax) throw new SlideError('CORRUPT', `${name}: no transfer syntax in the file meta information`);
+  const sopClassUid = textOf(findElement(meta, '00020002'))?.trim() ?? '';
+  return { meta, transferSyntax, sopClassUid, bytes };
+}
+
+/**
+ * Read the header of one instance: the file meta and every element before Pixel Data, reading
+ * only the bytes of the header (growing the read until dicom-parser reaches Pixel Data) so pixel
+ * data never enters memory — except for the deflated transfer syntax, where it cannot be reached
+ * without inflating.
+ */
+export async function readPart10Header(source: ByteSource, signal?: AbortSignal, fileMeta?: FileMeta): Promise<Part10Header> {
+  const name = source.name;
+  const { meta, transferSyntax } = fileMeta ?? (await readFileMeta(source, signal));
+  let bytes = fileMeta?.bytes ?? (await source.read(0, Math.min(source.size, FIRST_READ), signal));
+  if (transferSyntax === TS_EXPLICIT_BE) {
+    throw new SlideError('UNSUPPORTED', `${name}: big-endian DICOM is not supported (retired transfer syntax); convert it to little endian first`);
+  }
+  const explicit = transferSyntax !== TS_IMPLICIT_LE;
+
+  if (transferSyntax === TS_DEFLATED_LE) return readDeflated(source, meta, transferSyntax, signal);
+
+  for (;;) {
+    throwIfAborted(signal);
+    let ds: DataSet | undefined;
+    let failure: string | undefined;
+    try {
+      ds = dicomParser.parseDicom(bytes, { untilTag: PIXEL_DATA, vrCallback: explicit ? undefined : implicitVr } as never);
+    } catch (e) {
+      failure = parseError(e);
+    }
+    const pixelEl = ds?.elements[PIXEL_DATA];
+    const complete = ds !== undefined && pixelEl !== undefined && pixelEl.dataOffset <= bytes.length;
+    if (complete) {
+      return finish(name, source, source, false, meta, transferSyntax, explicit, ds!, bytes);
+    }
+    if (bytes.length < source.size) {
+      if (bytes.length >= MAX_HEADER) throw new SlideError('UNSUPPORTED', `${name}: DICOM header larger than ${MAX_HEADER / 1048576} MiB`);
+      bytes = await source.read(0, Math.min(source.size, bytes.length * 4), signal);
+      continue;
+    }
+    if (failure !== undefined) {
+      throw new SlideError(looksTruncated(failure) ? 'TRUNCATED' : 'CORRUPT', `${name}: the DICOM header is ${looksTruncated(failure) ? 'cut short' : 'damaged'}`, { detail: failure });
+    }
+    throw new SlideError('CORRUPT', `${name}: the DICOM file has no Pixel Data`);
+  }
+}
+
+async function readDeflated(source: ByteSource, meta: DicomDataset, transferSyntax: string, signal?: AbortSignal): Promise<Part10Header> {
+  const name = source.name;
+  if (source.size > MAX_DEFLATED) throw new SlideError('UNSUPPORTED', `${name}: deflated DICOM larger than ${MAX_DEFLATED / 1048576} MiB`);
+  const whole = await source.read(0, source.size, signal);
+  let full: Uint8Array | undefined;
+  let ds: DataSet;
+  try {
+    ds = dicomParser.parseDicom(whole, {
+      untilTag: PIXEL_DATA,
+      // dicom-parser parses the returned array from offset 0: hand it the inflated data set only.
+      inflater: (arr: Uint8Array, position: number) => {
+        full = inflateSync(arr.subarray(position));
+        return full;
+      },
+    } as never);
+  } catch (e) {
+    const msg = parseError(e);
+    throw new SlideError(looksTruncated(msg) || /invalid|unexpected/i.test(msg) ? 'TRUNCATED' : 'CORRUPT', `${name}: the deflated DICOM data set cannot be read`, { detail: msg });
+  }
+  if (!full) throw new SlideError('CORRUPT', `${name}: the deflated DICOM data set cannot be read`);
+  if (!ds.elements[PIXEL_DATA]) throw new SlideError('CORRUPT', `${name}: the DICOM file has no Pixel Data`);
+  return finish(name, source, new BufferSource(full, name), true, meta, transferSyntax, true, ds, full);
+}
+
+function finish(
+  name: string,
+  _source: ByteSource,
+  pixelSource: ByteSource,
+  inflated: boolean,
+  meta: DicomDataset,
+  transferSyntax: string,
+  explicit: boolean,
+  ds: DataSet,
+  bytes: Uint8Array,
+): Part10Header {
+  const pixelEl = ds.elements[PIXEL_DATA];
+  const dataset = convertDataSet(ds, explicit, new Set([PIXEL_DATA]), bytes);
+  const headerLength = explicit ? 12 : 8;
+  const declaredLength = pixelEl.hadUndefinedLength ? -1 : pixelEl.length;
+  let vr = explicit ? (pixelEl.vr ?? 'OB') : (numberValue(dataset, '00280100') ?? 8) > 8 ? 'OW' : 'OB';
+  if (declaredLength === -1) vr = 'OB';
+  if (vr !== 'OB' && vr !== 'OW') throw new SlideError('CORRUPT', `${name}: Pixel Data has an invalid value representation`);
+  return {
+    name,
+    transferSyntax,
+    meta,
+    dataset,
+    pixel: { tagOffset: pixelEl.dataOffset - headerLength, valueOffset: pixelEl.dataOffset, declaredLength, vr },
+    pixelSource,
+    inflated,
+  };
+}
+
+function implicitVr(tag: string): string {
+  return dictionaryVr(tag.slice(1).toUpperCase());
+}
+
+/**
+ * dicom-parser's element map -> our ordered tree. Group lengths and data set trailing padding are
+ * dropped here: the writer recomputes what is needed, and stale group lengths would be wrong.
+ */
+function convertDataSet(ds: DataSet, explicit: boolean, skip: Set<string>, bytes: Uint8Array = ds.byteArray, isMeta = false): DicomDataset {
+  const out: DicomDataset = [];
+  for (const key of Object.keys(ds.elements)) {
+    if (skip.has(key)) continue;
+    const el = ds.elements[key];
+    const tag = key.slice(1).toUpperCase();
+    // dicom-parser merges the file meta into the data set; the meta is kept apart (and rebuilt).
+    if (!isMeta && tag.startsWith('0002')) continue;
+    if (tag.endsWith('0000') && !tag.startsWith('0002')) continue;
+    // Padding, and the item delimiters dicom-parser records inside undefined-length items.
+    if (tag === 'FFFCFFFC' || tag.startsWith('FFFE')) continue;
+    out.push(convertElement(el, tag, explicit, bytes));
+  }
+  out.sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
+  return out;
+}
+
+function convertElement(el: Element, tag: string, explicit: boolean, bytes: Uint8Array): DicomElement {
+  let vr = explicit && el.vr ? el.vr : dictionaryVr(tag);
+  if (vr === 'UN') {
+    // Explicit files sometimes carry standard attributes as UN; the dictionary knows better.
+    const known = dictionaryVr(tag);
+    if (known !== 'UN' && (known !== 'SQ' || el.items)) vr = known;
+  }
+  if (el.items) {
+    return { tag, vr: 'SQ', items: el.items.map((item) => (item.dataSet ? convertDataSet(item.dataSet, explicit && !(el.vr === 'UN'), new Set(), bytes) : [])) };
+  }
+  if (vr === 'SQ') {
+    // An empty or unparsed sequence (dicom-parser leaves private defined-length sequences as bytes).
+    if (el.length === 0) return { tag, vr: 'SQ', items: [] };
+    vr = 'UN';
+  }
+  const length = el.hadUndefinedLength ? 0 : el.length;
+  if (el.dataOffset + length > bytes.length) {
+    throw new SlideError('TRUNCATED', `element ${tag} runs past the end of the file`);
+  }
+  return { tag, vr, value: bytes.subarray(el.dataOffset, el.dataOffset + length) };
+}

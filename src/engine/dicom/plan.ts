@@ -1,0 +1,90 @@
+import type { ImageRole } from '../formats/slide-format.ts';
+import type { OutputPlan, RedactionPlan, RedactionRequest } from '../redact/plan-types.ts';
+import { throwIfAborted } from '../../shared/errors.ts';
+import type { DicomDataset } from './dataset.ts';
+import { stringValue } from './dataset.ts';
+import type { DeidContext } from './deidentify.ts';
+import { cleanDescriptors, deidentifyDataset, finalSweepValues, recordDeidentification } from './deidentify.ts';
+import type { DicomInstance, DicomSlide } from './dicom-slide.ts';
+import { TS_DEFLATED_LE, TS_EXPLICIT_LE, TS_IMPLICIT_LE } from './part10.ts';
+import { UidRemapper } from './uid-remap.ts';
+import { encodeDataset, encodeFileMeta, encodePixelDataHeader } from './writer.ts';
+
+/** Deterministic output names: 'level-0.dcm', 'thumbnail.dcm', … with the part index on a clash. */
+function outputNames(kept: DicomInstance[]): Map<DicomInstance, string> {
+  const base = (i: DicomInstance): string => (i.image.role === 'level' ? `level-${i.image.level ?? 0}` : i.image.role);
+  const counts = new Map<string, number>();
+  for (const i of kept) counts.set(base(i), (counts.get(base(i)) ?? 0) + 1);
+  return new Map(kept.map((i) => [i, counts.get(base(i))! > 1 ? `${base(i)}-part${i.part}.dcm` : `${base(i)}.dcm`]));
+}
+
+/**
+ * The plan of a DICOM slide: for each kept instance, a re-encoded header (file meta + de-identified
+ * data set + Pixel Data element header) followed by the pixel data value copied byte for byte.
+ * Anything after Pixel Data (digital signatures, padding) is not carried over. Every instance,
+ * kept or dropped, goes through one context so UIDs, dummies and the sweep list agree.
+ */
+export async function buildDicomPlan(slide: DicomSlide, request: RedactionRequest, signal?: AbortSignal): Promise<RedactionPlan> {
+  const options = { retainDeviceIdentity: request.options?.retainDeviceIdentity, cleanDescriptors: request.options?.cleanDescriptors };
+  const ctx: DeidContext = {
+    selected: new Set(request.removeFields),
+    options,
+    remapper: new UidRemapper(request.options?.uidKey ?? UidRemapper.randomKeyHex()),
+    removed: new Set(),
+    sweep: new Map(),
+    toClean: [],
+    dummies: new Set(),
+  };
+  const removeImages = new Set(request.removeImages);
+  const results: { inst: DicomInstance; ds: DicomDataset }[] = [];
+  for (const inst of slide.instances) {
+    throwIfAborted(signal);
+    results.push({ inst, ds: await deidentifyDataset(ctx, inst.header.dataset) });
+  }
+  cleanDescriptors(ctx);
+
+  const kept = results.filter((r) => !removeImages.has(r.inst.image.id));
+  const names = outputNames(kept.map((r) => r.inst));
+  const outputs: OutputPlan[] = [];
+  for (const { inst, ds } of kept) {
+    recordDeidentification(ds, options);
+    const ts = inst.header.transferSyntax;
+    // Native pixel data is the same bytes in any little-endian syntax, so implicit and deflated
+    // inputs are written as explicit VR little endian; encapsulated syntaxes are kept as they are.
+    const outTs = ts === TS_IMPLICIT_LE || ts === TS_DEFLATED_LE ? TS_EXPLICIT_LE : ts;
+    const sopClass = stringValue(ds, '00080016') ?? inst.info.sopClassUid;
+    const sopInstance = stringValue(ds, '00080018') ?? '';
+    const { layout } = inst;
+    const header = concat([
+      encodeFileMeta(sopClass, sopInstance, outTs),
+      encodeDataset(ds),
+      encodePixelDataHeader(inst.header.pixel.vr, layout.encapsulated ? 'undefined' : layout.valueLength),
+    ]);
+    const pixel = inst.header.inflated
+      ? { kind: 'bytes' as const, bytes: await inst.header.pixelSource.read(layout.valueOffset, layout.valueLength, signal) }
+      : { kind: 'copy' as const, part: inst.part, offset: layout.valueOffset, length: layout.valueLength };
+    outputs.push({
+      name: `${slide.name}/${names.get(inst)}`,
+      size: header.length + layout.valueLength,
+      segments: [{ kind: 'bytes', bytes: header }, pixel],
+      patches: [],
+    });
+  }
+  const removedImages: { id: string; role: ImageRole }[] = results.filter((r) => removeImages.has(r.inst.image.id)).map((r) => ({ id: r.inst.image.id, role: r.inst.image.role }));
+  return {
+    outputs,
+    removedFields: slide.fields.map((f) => f.id).filter((id) => ctx.removed.has(id)),
+    removedImages,
+    sweepValues: finalSweepValues(ctx, kept.map((r) => r.ds)),
+  };
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}

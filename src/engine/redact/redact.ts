@@ -1,0 +1,121 @@
+import { SlideError, throwIfAborted, toSlideError } from '../../shared/errors.ts';
+import type { ByteSink, ByteSource } from '../io/byte-source.ts';
+import type { Slide } from '../formats/slide-format.ts';
+import { openSlide } from '../open.ts';
+import { applyOutputPlan, DEFAULT_CHUNK } from './apply.ts';
+import type { RedactionPlan, RedactionReport, RedactionRequest } from './plan-types.ts';
+import { createSha256, type HasherFactory } from './sha256.ts';
+import { PhiSweeper } from './sweep.ts';
+import { verifyRedaction } from './verify.ts';
+
+/** Where outputs go: a directory on disk (Node) or an OPFS directory (browser worker). */
+export interface OutputTarget {
+  /** Create (or replace) an output; names may contain "/" for sub-folders. */
+  createSink(name: string): Promise<ByteSink>;
+  /** Re-open a written output for verification. */
+  openSource(name: string): Promise<ByteSource>;
+  /** Delete an output (a failed or cancelled one must not be used). */
+  remove?(name: string): Promise<void>;
+  /** Release a source returned by openSource. */
+  closeSource?(source: ByteSource): Promise<void>;
+}
+
+export interface RedactOptions {
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+  /** Hash implementation; defaults to the pure-TS SHA-256 (Node may inject node:crypto). */
+  hasher?: HasherFactory;
+  chunkSize?: number;
+}
+
+/** Auto redact: every identifying field, every label and overview image. */
+export function defaultRequest(slide: Slide): RedactionRequest {
+  return {
+    removeFields: slide.fields.filter((f) => f.class === 'phi').map((f) => f.id),
+    removeImages: slide.images.filter((i) => i.role === 'label' || i.role === 'overview').map((i) => i.id),
+  };
+}
+
+/**
+ * Plan, write, verify and sweep one slide. Each output is written in one sequential pass; the
+ * SHA-256 and the PHI sweep run over exactly the bytes handed to the sink (a sink must write every
+ * byte or throw). Then the outputs are re-opened and checked against the plan. Any failure removes
+ * the outputs (when the target can) and throws; VERIFY_FAILED names the file.
+ */
+export async function redactSlide(slide: Slide, request: RedactionRequest, target: OutputTarget, opts: RedactOptions = {}): Promise<RedactionReport> {
+  const { signal } = opts;
+  const hasher = opts.hasher ?? createSha256;
+  const plan = await slide.plan(request, signal);
+  const total = plan.outputs.reduce((a, o) => a + o.size, 0);
+  const written: string[] = [];
+  try {
+    let before = 0;
+    const outputs: RedactionReport['outputs'] = [];
+    let searched = 0;
+    let hits = 0;
+    for (const out of plan.outputs) {
+      throwIfAborted(signal);
+      const hash = hasher();
+      const sweeper = new PhiSweeper(plan.sweepValues, out.size);
+      const sink = await target.createSink(out.name);
+      written.push(out.name);
+      try {
+        await applyOutputPlan(out, slide.parts, sink, {
+          chunkSize: opts.chunkSize ?? DEFAULT_CHUNK,
+          ...(signal ? { signal } : {}),
+          onChunk: (bytes) => {
+            hash.update(bytes);
+            sweeper.push(bytes);
+          },
+          onProgress: (done) => opts.onProgress?.(before + done, total),
+        });
+        await sink.flush();
+      } finally {
+        await sink.close();
+      }
+      before += out.size;
+      searched = Math.max(searched, sweeper.searched);
+      hits += sweeper.hits;
+      outputs.push({ name: out.name, size: out.size, sha256: hash.digestHex() });
+    }
+    throwIfAborted(signal);
+    const problems = await verifyOutputs(slide, plan, target, signal);
+    const report: RedactionReport = {
+      slideName: slide.name,
+      format: slide.format,
+      outputs,
+      removedFields: plan.removedFields,
+      removedImages: plan.removedImages,
+      verify: { ok: problems.length === 0, problems },
+      sweep: { valuesSearched: searched, hits, ok: hits === 0 },
+    };
+    if (!report.verify.ok || !report.sweep.ok) {
+      const why = [...problems, ...(hits > 0 ? [`${hits} removed value(s) still found in the output bytes`] : [])];
+      throw new SlideError('VERIFY_FAILED', `${slide.name}: the de-identified copy failed verification and was discarded (${why.join('; ')})`, { detail: why.join('\n') });
+    }
+    return report;
+  } catch (e) {
+    if (target.remove) {
+      for (const name of written) await target.remove(name).catch(() => {});
+    }
+    throw toSlideError(e, slide.name);
+  }
+}
+
+async function verifyOutputs(slide: Slide, plan: RedactionPlan, target: OutputTarget, signal?: AbortSignal): Promise<string[]> {
+  const sources: ByteSource[] = [];
+  try {
+    for (const out of plan.outputs) sources.push(await target.openSource(out.name));
+    let after: Slide;
+    try {
+      after = await openSlide(sources, signal);
+    } catch (e) {
+      const err = toSlideError(e);
+      if (err.code === 'ABORTED') throw err;
+      return [`the output cannot be opened (${err.code})`];
+    }
+    return verifyRedaction(slide, plan, after);
+  } finally {
+    for (const s of sources) await target.closeSource?.(s);
+  }
+}

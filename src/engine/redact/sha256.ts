@@ -1,0 +1,104 @@
+/**
+ * Streaming SHA-256 in plain TypeScript, because the engine runs in browser workers where
+ * crypto.subtle cannot hash incrementally. Node callers can inject node:crypto (faster) through
+ * the `Hasher` interface.
+ */
+export interface Hasher {
+  update(bytes: Uint8Array): void;
+  /** Lower-case hex digest; the hasher must not be used afterwards. */
+  digestHex(): string;
+}
+
+export type HasherFactory = () => Hasher;
+
+const K = new Int32Array([
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+]);
+
+export class Sha256 implements Hasher {
+  private readonly h = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+  private readonly w = new Int32Array(64);
+  private readonly buf = new Uint8Array(64);
+  private bufLen = 0;
+  /** Total length in bytes (a plain number: exact far beyond any file size). */
+  private total = 0;
+
+  update(data: Uint8Array): void {
+    this.total += data.length;
+    this.absorb(data);
+  }
+
+  private absorb(data: Uint8Array): void {
+    let p = 0;
+    if (this.bufLen > 0) {
+      const n = Math.min(64 - this.bufLen, data.length);
+      this.buf.set(data.subarray(0, n), this.bufLen);
+      this.bufLen += n;
+      p = n;
+      if (this.bufLen < 64) return;
+      this.blocks(this.buf, 0, 64);
+      this.bufLen = 0;
+    }
+    const full = (data.length - p) - ((data.length - p) % 64);
+    if (full > 0) this.blocks(data, p, p + full);
+    p += full;
+    if (p < data.length) {
+      this.buf.set(data.subarray(p), 0);
+      this.bufLen = data.length - p;
+    }
+  }
+
+  digestHex(): string {
+    const bits = this.total * 8;
+    const pad = new Uint8Array(((this.bufLen + 9 + 63) & ~63) - this.bufLen);
+    pad[0] = 0x80;
+    const dv = new DataView(pad.buffer);
+    // 64-bit big-endian bit length, split without 32-bit operators on the (53-bit) length.
+    dv.setUint32(pad.length - 8, Math.floor(bits / 0x100000000));
+    dv.setUint32(pad.length - 4, bits % 0x100000000);
+    this.absorb(pad);
+    let hex = '';
+    for (let i = 0; i < 8; i++) hex += (this.h[i]! >>> 0).toString(16).padStart(8, '0');
+    return hex;
+  }
+
+  private blocks(d: Uint8Array, start: number, end: number): void {
+    const w = this.w;
+    const h = this.h;
+    const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+    let h0 = h[0]!, h1 = h[1]!, h2 = h[2]!, h3 = h[3]!, h4 = h[4]!, h5 = h[5]!, h6 = h[6]!, h7 = h[7]!;
+    for (let p = start; p < end; p += 64) {
+      let a = h0, b = h1, c = h2, dd = h3, e = h4, f = h5, g = h6, hh = h7;
+      for (let i = 0; i < 64; i++) {
+        let wi: number;
+        if (i < 16) {
+          wi = dv.getInt32(p + i * 4);
+        } else {
+          const x = w[(i - 15) & 63]!, y = w[(i - 2) & 63]!;
+          const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+          const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
+          wi = (w[i - 16]! + s0 + w[i - 7]! + s1) | 0;
+        }
+        w[i] = wi;
+        const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+        const ch = (e & f) ^ (~e & g);
+        const t1 = (hh + S1 + ch + K[i]! + wi) | 0;
+        const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+        const maj = (a & b) ^ (a & c) ^ (b & c);
+        hh = g; g = f; f = e; e = (dd + t1) | 0; dd = c; c = b; b = a; a = (t1 + S0 + maj) | 0;
+      }
+      h0 = (h0 + a) | 0; h1 = (h1 + b) | 0; h2 = (h2 + c) | 0; h3 = (h3 + dd) | 0;
+      h4 = (h4 + e) | 0; h5 = (h5 + f) | 0; h6 = (h6 + g) | 0; h7 = (h7 + hh) | 0;
+    }
+    h[0] = h0; h[1] = h1; h[2] = h2; h[3] = h3; h[4] = h4; h[5] = h5; h[6] = h6; h[7] = h7;
+  }
+}
+
+export const createSha256: HasherFactory = () => new Sha256();

@@ -1,0 +1,136 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import { SlideError } from '../shared/errors.ts';
+import type { ServerConfig } from './config.ts';
+import { openDatabase } from './db/database.ts';
+import { createRepos, type Repos } from './db/repos/index.ts';
+import { seedIfEmpty, type FirstAdmin } from './db/seed.ts';
+import { Sessions } from './auth/session.ts';
+import { LoginThrottle } from './auth/rate-limit.ts';
+import { ApiError, errorBody, statusForSlideCode } from './http/api-error.ts';
+import { IngestQueue } from './ingest/queue.ts';
+import { Storage } from './storage.ts';
+import { mountTus } from './tus/tus.ts';
+import type { RouteDeps } from './routes/deps.ts';
+import { authRoutes } from './routes/auth.ts';
+import { scanRoutes } from './routes/scans.ts';
+import { caseRoutes } from './routes/cases.ts';
+import { labRoutes } from './routes/labs.ts';
+import { uploadRoutes } from './routes/uploads.ts';
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  /** Stops timers and ingest, closes the HTTP server and the database. */
+  close(): Promise<void>;
+  repos: Repos;
+  storage: Storage;
+  ingest: IngestQueue;
+  /** Set on the start that created the first admin (main prints it once). */
+  firstAdmin: FirstAdmin | null;
+}
+
+const housekeepingMs = 60 * 60 * 1000;
+
+export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
+  const storage = new Storage(config.dataDir);
+  const db = openDatabase(storage.dbFile);
+  const repos = createRepos(db);
+  const firstAdmin = await seedIfEmpty(repos, config);
+
+  const app = Fastify({
+    trustProxy: config.trustProxy,
+    // Request logs carry method and path only: query strings (searches) and bodies may hold PHI.
+    logger:
+      config.logLevel === false
+        ? false
+        : {
+            level: config.logLevel,
+            serializers: {
+              req: (r: { method: string; url: string }) => ({ method: r.method, path: r.url.split('?')[0] }),
+              res: (r: { statusCode: number }) => ({ statusCode: r.statusCode }),
+            },
+          },
+  });
+
+  const sessions = new Sessions(repos, config);
+  const ingest = new IngestQueue(repos, storage, config.maxUploadBytes, (e) => app.log.error({ err: { name: (e as Error).name, stack: (e as Error).stack } }, 'ingest crashed'));
+  const deps: RouteDeps = { config, repos, sessions, throttle: new LoginThrottle(), ingest, storage, log: app.log };
+
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+  });
+
+  app.setErrorHandler((err: FastifyError | SlideError | Error, req, reply) => {
+    let status = 500;
+    let code = 'INTERNAL';
+    let message = 'internal error';
+    if (err instanceof ApiError) [status, code, message] = [err.status, err.apiCode, err.message];
+    else if (err instanceof SlideError) [status, code, message] = [statusForSlideCode(err.code), err.code, err.message];
+    else if ((err as FastifyError).validation) [status, code, message] = [400, 'BAD_REQUEST', err.message];
+    else {
+      const sc = (err as FastifyError).statusCode;
+      // Fastify's own 4xx (bad JSON, unsupported media type, body too large) have safe messages.
+      if (sc !== undefined && sc >= 400 && sc < 500) [status, code, message] = [sc, (err as FastifyError).code ?? 'BAD_REQUEST', err.message];
+    }
+    if (status >= 500) req.log.error({ err: { name: err.name, stack: err.stack } }, 'request failed');
+    return reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, message));
+  });
+
+  const indexHtml = join(config.publicDir, 'index.html');
+  const hasShell = existsSync(indexHtml);
+  if (hasShell) await app.register(fastifyStatic, { root: config.publicDir, prefix: '/', wildcard: true });
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0];
+    const isAppRoute = !path.startsWith('/api/') && path !== '/api' && !path.startsWith('/files') && !/\.[A-Za-z0-9]{1,8}$/.test(path);
+    // Client-side routes (/scans/12, /import) get the app shell; the PWA router takes it from there.
+    if (hasShell && (req.method === 'GET' || req.method === 'HEAD') && isAppRoute) {
+      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    }
+    return reply.code(404).type('application/json; charset=utf-8').send(errorBody('NOT_FOUND', 'not found'));
+  });
+
+  app.get('/api/health', async () => ({ ok: true }));
+  authRoutes(app, deps);
+  scanRoutes(app, deps);
+  caseRoutes(app, deps);
+  labRoutes(app, deps);
+  uploadRoutes(app, deps);
+  const tus = mountTus(app, { config, repos, storage, sessions, ingest, log: app.log });
+
+  const housekeeping = async (): Promise<void> => {
+    try {
+      repos.sessions.deleteExpired(Date.now());
+      await tus.cleanup();
+    } catch (e) {
+      app.log.error({ err: { name: (e as Error).name, stack: (e as Error).stack } }, 'housekeeping failed');
+    }
+  };
+  const timer = setInterval(() => void housekeeping(), housekeepingMs);
+  timer.unref();
+  await app.ready();
+  await housekeeping();
+  // Scans left 'processing' by a crash or shutdown are ingested again.
+  for (const s of repos.scans.processing()) ingest.enqueue(s.labId, s.id);
+
+  let closed = false;
+  return {
+    app,
+    repos,
+    storage,
+    ingest,
+    firstAdmin,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      await ingest.close();
+      await app.close();
+      db.close();
+    },
+  };
+}

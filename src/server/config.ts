@@ -1,0 +1,93 @@
+import { resolve } from 'node:path';
+import { SlideError } from '../shared/errors.ts';
+
+/** Everything the server reads from the environment, parsed once and validated. */
+export interface ServerConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  adminUser: string;
+  /** Only used when the first admin is created; otherwise a random password is generated and printed. */
+  adminPassword?: string;
+  maxUploadBytes: number;
+  /** The built PWA. Served (with SPA fallback) only when it exists. */
+  publicDir: string;
+  uploadExpiryHours: number;
+  sessionHours: number;
+  /** 'auto' sets Secure when the request arrived over https (as Fastify sees it, see trustProxy). */
+  cookieSecure: 'auto' | boolean;
+  /** Trust X-Forwarded-* from a reverse proxy (needed for 'auto' Secure cookies behind TLS termination). */
+  trustProxy: boolean;
+  /** Fastify logger level; false disables logging (the test default). */
+  logLevel: false | 'fatal' | 'error' | 'warn' | 'info' | 'debug';
+}
+
+const GIB = 1024 * 1024 * 1024;
+
+export const defaultConfig: Readonly<Omit<ServerConfig, 'adminPassword'>> = {
+  port: 8080,
+  host: '127.0.0.1',
+  dataDir: './data',
+  adminUser: 'admin',
+  maxUploadBytes: 64 * GIB,
+  publicDir: 'dist/public',
+  uploadExpiryHours: 7 * 24,
+  sessionHours: 12,
+  cookieSecure: 'auto',
+  trustProxy: false,
+  logLevel: 'info',
+};
+
+function bad(name: string, why: string): SlideError {
+  return new SlideError('BAD_REQUEST', `environment variable ${name} ${why}`);
+}
+
+function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw bad(name, 'must be a whole number');
+  const n = Number(raw.trim());
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw bad(name, `must be between ${min} and ${max}`);
+  return n;
+}
+
+function boolVar(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw bad(name, 'must be true or false');
+}
+
+/** Read the configuration from environment variables (README lists them). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const adminUser = env.WSI_ADMIN_USER?.trim() || defaultConfig.adminUser;
+  if (!/^[A-Za-z0-9._@-]{1,64}$/.test(adminUser)) throw bad('WSI_ADMIN_USER', 'may contain only letters, digits and . _ @ -');
+  const adminPassword = env.WSI_ADMIN_PASSWORD || undefined;
+  if (adminPassword !== undefined && adminPassword.length < 8) throw bad('WSI_ADMIN_PASSWORD', 'must be at least 8 characters');
+  const secureRaw = env.WSI_COOKIE_SECURE?.trim().toLowerCase();
+  const cookieSecure = secureRaw === undefined || secureRaw === '' || secureRaw === 'auto' ? 'auto' : boolVar(env, 'WSI_COOKIE_SECURE', false);
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug'] as const;
+  const rawLevel = env.WSI_LOG_LEVEL?.trim().toLowerCase();
+  let logLevel: ServerConfig['logLevel'] = defaultConfig.logLevel;
+  if (rawLevel === 'off' || rawLevel === 'false') logLevel = false;
+  else if (rawLevel) {
+    const l = levels.find((x) => x === rawLevel);
+    if (!l) throw bad('WSI_LOG_LEVEL', `must be one of off, ${levels.join(', ')}`);
+    logLevel = l;
+  }
+  return {
+    port: intVar(env, 'WSI_PORT', defaultConfig.port, 0, 65535),
+    host: env.WSI_HOST?.trim() || defaultConfig.host,
+    dataDir: resolve(env.WSI_DATA_DIR?.trim() || defaultConfig.dataDir),
+    adminUser,
+    ...(adminPassword !== undefined ? { adminPassword } : {}),
+    maxUploadBytes: intVar(env, 'WSI_MAX_UPLOAD_BYTES', defaultConfig.maxUploadBytes, 1, Number.MAX_SAFE_INTEGER),
+    publicDir: resolve(env.WSI_PUBLIC_DIR?.trim() || defaultConfig.publicDir),
+    uploadExpiryHours: intVar(env, 'WSI_UPLOAD_EXPIRY_HOURS', defaultConfig.uploadExpiryHours, 1, 24 * 365),
+    sessionHours: intVar(env, 'WSI_SESSION_HOURS', defaultConfig.sessionHours, 1, 24 * 90),
+    cookieSecure,
+    trustProxy: boolVar(env, 'WSI_TRUST_PROXY', defaultConfig.trustProxy),
+    logLevel,
+  };
+}

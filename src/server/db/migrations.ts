@@ -1,0 +1,146 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Versioned schema. Entry i brings the database from user_version i to i+1. Never edit a shipped
+ * migration: append a new one, because existing databases have already run the old ones.
+ */
+export const migrations: readonly string[] = [
+  // 1: labs, users, roles, feature flags, sessions
+  `
+  CREATE TABLE labs (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+  );
+  CREATE TABLE lab_features (
+    lab_id INTEGER NOT NULL REFERENCES labs(id) ON DELETE CASCADE,
+    feature TEXT NOT NULL,
+    PRIMARY KEY (lab_id, feature)
+  );
+  CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    display_name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+  );
+  CREATE TABLE memberships (
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    lab_id INTEGER NOT NULL REFERENCES labs(id) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('lab-admin', 'lab-user', 'viewer')),
+    PRIMARY KEY (user_id, lab_id)
+  );
+  CREATE INDEX memberships_lab ON memberships(lab_id);
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    current_lab_id INTEGER REFERENCES labs(id) ON DELETE SET NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_expiry ON sessions(expires_at);
+  `,
+  // 2: uploads (one row per tus upload = one part of a slide), scans and their stored files
+  `
+  CREATE TABLE scans (
+    id INTEGER PRIMARY KEY,
+    lab_id INTEGER NOT NULL REFERENCES labs(id) ON DELETE CASCADE,
+    slide_id TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('uploading', 'corrupt', 'processing', 'ready', 'needs-mpp', 'failed')),
+    mode TEXT NOT NULL CHECK (mode IN ('deidentified', 'direct')),
+    parts INTEGER NOT NULL,
+    claimed_format TEXT NOT NULL,
+    format TEXT,
+    width INTEGER,
+    height INTEGER,
+    levels INTEGER,
+    mpp_x REAL,
+    mpp_y REAL,
+    mpp_source TEXT,
+    original_filename TEXT NOT NULL,
+    total_bytes INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    uploaded_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    UNIQUE (lab_id, slide_id)
+  );
+  CREATE INDEX scans_lab_status ON scans(lab_id, status);
+  CREATE TABLE uploads (
+    id TEXT PRIMARY KEY,
+    lab_id INTEGER NOT NULL REFERENCES labs(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    slide_id TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    part INTEGER NOT NULL,
+    parts INTEGER NOT NULL,
+    filename TEXT NOT NULL,
+    format TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('uploading', 'complete', 'corrupt', 'duplicate', 'terminated')),
+    scan_id INTEGER REFERENCES scans(id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    finished_at TEXT
+  );
+  CREATE INDEX uploads_slide ON uploads(lab_id, slide_id, part);
+  CREATE TABLE scan_files (
+    scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+    part INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    upload_id TEXT NOT NULL,
+    PRIMARY KEY (scan_id, part)
+  );
+  `,
+  // 3: cases and the scans linked to them
+  `
+  CREATE TABLE cases (
+    id INTEGER PRIMARY KEY,
+    lab_id INTEGER NOT NULL REFERENCES labs(id) ON DELETE CASCADE,
+    case_number TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    UNIQUE (lab_id, case_number)
+  );
+  CREATE TABLE case_scans (
+    case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+    scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+    lab_id INTEGER NOT NULL REFERENCES labs(id) ON DELETE CASCADE,
+    linked_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    PRIMARY KEY (case_id, scan_id)
+  );
+  CREATE INDEX case_scans_scan ON case_scans(scan_id);
+  `,
+];
+
+export function schemaVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Apply every migration newer than the database's user_version, each in its own transaction
+ * together with the version bump, so a crash leaves the database at a consistent version.
+ * Returns the versions applied. `upTo` and `list` exist so tests can build an old database and
+ * check that a failing migration leaves the database as it was.
+ */
+export function migrate(db: Database, upTo?: number, list: readonly string[] = migrations): number[] {
+  const applied: number[] = [];
+  const current = schemaVersion(db);
+  if (current > list.length) {
+    throw new Error(`database schema version ${current} is newer than this server (${list.length}); upgrade the server`);
+  }
+  for (let v = current; v < (upTo ?? list.length); v++) {
+    db.transaction(() => {
+      db.exec(list[v]);
+      // PRAGMA takes no bound parameters; v is our own loop integer.
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+    applied.push(v + 1);
+  }
+  return applied;
+}

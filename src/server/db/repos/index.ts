@@ -1,0 +1,29 @@
+import type { Database } from 'better-sqlite3';
+import { CaseRepo } from './cases.ts';
+import { LabRepo } from './labs.ts';
+import { ScanRepo } from './scans.ts';
+import { SessionRepo } from './sessions.ts';
+import { UploadRepo } from './uploads.ts';
+import { UserRepo } from './users.ts';
+
+export interface Repos {
+  db: Database;
+  labs: LabRepo;
+  users: UserRepo;
+  sessions: SessionRepo;
+  uploads: UploadRepo;
+  scans: ScanRepo;
+  cases: CaseRepo;
+}
+
+export function createRepos(db: Database): Repos {
+  return {
+    db,
+    labs: new LabRepo(db),
+    users: new UserRepo(db),
+    sessions: new SessionRepo(db),
+    uploads: new UploadRepo(db),
+    scans: new ScanRepo(db),
+    cases: new CaseRepo(db),
+  };
+}

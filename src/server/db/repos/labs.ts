@@ -1,0 +1,81 @@
+import type { Database } from 'better-sqlite3';
+
+export type Role = 'lab-admin' | 'lab-user' | 'viewer';
+export const roles: readonly Role[] = ['lab-admin', 'lab-user', 'viewer'];
+/** Feature flags a lab can have; the API rejects any other name. */
+export const knownFeatures = ['bulk-import'] as const;
+export type Feature = (typeof knownFeatures)[number];
+
+export interface Lab {
+  id: number;
+  name: string;
+}
+
+export interface LabMembership extends Lab {
+  role: Role;
+  features: string[];
+}
+
+export interface LabMember {
+  id: number;
+  username: string;
+  displayName: string;
+  role: Role;
+}
+
+/** Labs, their feature flags and who belongs to them with which role. */
+export class LabRepo {
+  constructor(private readonly db: Database) {}
+
+  create(name: string): Lab {
+    const r = this.db.prepare('INSERT INTO labs (name) VALUES (?)').run(name);
+    return { id: Number(r.lastInsertRowid), name };
+  }
+
+  byId(id: number): Lab | undefined {
+    return this.db.prepare('SELECT id, name FROM labs WHERE id = ?').get(id) as Lab | undefined;
+  }
+
+  byName(name: string): Lab | undefined {
+    return this.db.prepare('SELECT id, name FROM labs WHERE name = ?').get(name) as Lab | undefined;
+  }
+
+  features(labId: number): string[] {
+    const rows = this.db.prepare('SELECT feature FROM lab_features WHERE lab_id = ? ORDER BY feature').all(labId) as { feature: string }[];
+    return rows.map((r) => r.feature);
+  }
+
+  /** Replace the lab's flags with exactly `features`. */
+  setFeatures(labId: number, features: readonly Feature[]): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM lab_features WHERE lab_id = ?').run(labId);
+      const ins = this.db.prepare('INSERT INTO lab_features (lab_id, feature) VALUES (?, ?)');
+      for (const f of new Set(features)) ins.run(labId, f);
+    })();
+  }
+
+  setRole(labId: number, userId: number, role: Role): void {
+    this.db
+      .prepare('INSERT INTO memberships (user_id, lab_id, role) VALUES (?, ?, ?) ON CONFLICT (user_id, lab_id) DO UPDATE SET role = excluded.role')
+      .run(userId, labId, role);
+  }
+
+  roleOf(labId: number, userId: number): Role | undefined {
+    const r = this.db.prepare('SELECT role FROM memberships WHERE lab_id = ? AND user_id = ?').get(labId, userId) as { role: Role } | undefined;
+    return r?.role;
+  }
+
+  /** The labs a user belongs to, with role and flags, in a stable order. */
+  membershipsOf(userId: number): LabMembership[] {
+    const rows = this.db
+      .prepare('SELECT l.id, l.name, m.role FROM memberships m JOIN labs l ON l.id = m.lab_id WHERE m.user_id = ? ORDER BY l.name, l.id')
+      .all(userId) as { id: number; name: string; role: Role }[];
+    return rows.map((r) => ({ ...r, features: this.features(r.id) }));
+  }
+
+  members(labId: number): LabMember[] {
+    return this.db
+      .prepare('SELECT u.id, u.username, u.display_name AS displayName, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.lab_id = ? ORDER BY u.username')
+      .all(labId) as LabMember[];
+  }
+}

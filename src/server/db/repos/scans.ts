@@ -1,0 +1,194 @@
+import type { Database } from 'better-sqlite3';
+
+export type ScanStatus = 'uploading' | 'corrupt' | 'processing' | 'ready' | 'needs-mpp' | 'failed';
+export const scanStatuses: readonly ScanStatus[] = ['uploading', 'corrupt', 'processing', 'ready', 'needs-mpp', 'failed'];
+
+export interface ScanRow {
+  id: number;
+  labId: number;
+  slideId: string;
+  batchId: string;
+  status: ScanStatus;
+  mode: 'deidentified' | 'direct';
+  parts: number;
+  claimedFormat: string;
+  format: string | null;
+  width: number | null;
+  height: number | null;
+  levels: number | null;
+  mppX: number | null;
+  mppY: number | null;
+  mppSource: string | null;
+  originalFilename: string;
+  totalBytes: number;
+  error: string | null;
+  uploadedBy: number | null;
+  uploadedByName: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ScanFile {
+  part: number;
+  path: string;
+  size: number;
+  sha256: string;
+  uploadId: string;
+}
+
+export interface NewScan {
+  labId: number;
+  slideId: string;
+  batchId: string;
+  status: ScanStatus;
+  mode: 'deidentified' | 'direct';
+  parts: number;
+  claimedFormat: string;
+  originalFilename: string;
+  uploadedBy: number;
+}
+
+export interface IngestResult {
+  format: string;
+  width: number;
+  height: number;
+  levels: number;
+  mpp: { x: number; y: number; source: string } | null;
+}
+
+export interface ScanFilter {
+  status?: ScanStatus;
+  unassigned?: boolean;
+  q?: string;
+  limit: number;
+  offset: number;
+}
+
+const cols = `s.id, s.lab_id AS labId, s.slide_id AS slideId, s.batch_id AS batchId, s.status, s.mode, s.parts,
+  s.claimed_format AS claimedFormat, s.format, s.width, s.height, s.levels, s.mpp_x AS mppX, s.mpp_y AS mppY,
+  s.mpp_source AS mppSource, s.original_filename AS originalFilename, s.total_bytes AS totalBytes, s.error,
+  s.uploaded_by AS uploadedBy, u.username AS uploadedByName, s.created_at AS createdAt, s.updated_at AS updatedAt`;
+const from = 'FROM scans s LEFT JOIN users u ON u.id = s.uploaded_by';
+const now = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
+
+/** LIKE with the user's text taken literally. */
+export function likePattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** Scans; every query takes the lab. */
+export class ScanRepo {
+  constructor(private readonly db: Database) {}
+
+  /** Idempotent by (lab, slideId): returns the existing scan when the slide is already known. */
+  getOrCreate(s: NewScan): { scan: ScanRow; created: boolean } {
+    const existing = this.bySlideId(s.labId, s.slideId);
+    if (existing) return { scan: existing, created: false };
+    const r = this.db
+      .prepare(
+        `INSERT INTO scans (lab_id, slide_id, batch_id, status, mode, parts, claimed_format, original_filename, uploaded_by)
+         VALUES (@labId, @slideId, @batchId, @status, @mode, @parts, @claimedFormat, @originalFilename, @uploadedBy)`,
+      )
+      .run(s);
+    return { scan: this.byId(s.labId, Number(r.lastInsertRowid))!, created: true };
+  }
+
+  byId(labId: number, id: number): ScanRow | undefined {
+    return this.db.prepare(`SELECT ${cols} ${from} WHERE s.lab_id = ? AND s.id = ?`).get(labId, id) as ScanRow | undefined;
+  }
+
+  bySlideId(labId: number, slideId: string): ScanRow | undefined {
+    return this.db.prepare(`SELECT ${cols} ${from} WHERE s.lab_id = ? AND s.slide_id = ?`).get(labId, slideId) as ScanRow | undefined;
+  }
+
+  list(labId: number, f: ScanFilter): { scans: ScanRow[]; total: number } {
+    const where = ['s.lab_id = @labId'];
+    const params: Record<string, unknown> = { labId, limit: f.limit, offset: f.offset };
+    if (f.status) {
+      where.push('s.status = @status');
+      params.status = f.status;
+    }
+    if (f.unassigned) where.push('NOT EXISTS (SELECT 1 FROM case_scans cs WHERE cs.scan_id = s.id AND cs.lab_id = s.lab_id)');
+    if (f.q) {
+      where.push(
+        `(s.original_filename LIKE @q ESCAPE '\\' OR s.slide_id LIKE @q ESCAPE '\\' OR EXISTS (
+           SELECT 1 FROM case_scans cs JOIN cases c ON c.id = cs.case_id
+           WHERE cs.scan_id = s.id AND c.lab_id = s.lab_id AND c.case_number LIKE @q ESCAPE '\\'))`,
+      );
+      params.q = likePattern(f.q);
+    }
+    const w = where.join(' AND ');
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM scans s WHERE ${w}`).get(params) as { n: number }).n;
+    const scans = this.db.prepare(`SELECT ${cols} ${from} WHERE ${w} ORDER BY s.created_at DESC, s.id DESC LIMIT @limit OFFSET @offset`).all(params) as ScanRow[];
+    return { scans, total };
+  }
+
+  /** Scans stuck in 'processing' (e.g. after a crash), for the ingest queue to pick up again. */
+  processing(): { labId: number; id: number }[] {
+    return this.db.prepare(`SELECT lab_id AS labId, id FROM scans WHERE status = 'processing' ORDER BY id`).all() as { labId: number; id: number }[];
+  }
+
+  setStatus(labId: number, id: number, status: ScanStatus, error: string | null = null): void {
+    this.db.prepare(`UPDATE scans SET status = ?, error = ?, updated_at = ${now} WHERE lab_id = ? AND id = ?`).run(status, error, labId, id);
+  }
+
+  setUserMpp(labId: number, id: number, x: number, y: number): void {
+    this.db.prepare(`UPDATE scans SET mpp_x = ?, mpp_y = ?, mpp_source = 'user', updated_at = ${now} WHERE lab_id = ? AND id = ?`).run(x, y, labId, id);
+  }
+
+  /** Store what ingest found. A user-entered MPP wins over the file's (the user corrected it). */
+  setIngestResult(labId: number, id: number, r: IngestResult, status: ScanStatus): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare(`UPDATE scans SET format = ?, width = ?, height = ?, levels = ?, status = ?, error = NULL, updated_at = ${now} WHERE lab_id = ? AND id = ?`)
+        .run(r.format, r.width, r.height, r.levels, status, labId, id);
+      if (r.mpp) {
+        this.db
+          .prepare(`UPDATE scans SET mpp_x = ?, mpp_y = ?, mpp_source = ? WHERE lab_id = ? AND id = ? AND (mpp_source IS NULL OR mpp_source <> 'user')`)
+          .run(r.mpp.x, r.mpp.y, r.mpp.source, labId, id);
+      }
+    })();
+  }
+
+  files(labId: number, id: number): ScanFile[] {
+    return this.db
+      .prepare(
+        `SELECT f.part, f.path, f.size, f.sha256, f.upload_id AS uploadId FROM scan_files f JOIN scans s ON s.id = f.scan_id
+         WHERE s.lab_id = ? AND f.scan_id = ? ORDER BY f.part`,
+      )
+      .all(labId, id) as ScanFile[];
+  }
+
+  /** Record a stored part (replacing an earlier copy of the same part) and keep total_bytes in step. */
+  putFile(labId: number, id: number, f: ScanFile): void {
+    this.db.transaction(() => {
+      if (!this.byId(labId, id)) throw new Error('scan not in lab');
+      this.db
+        .prepare(
+          `INSERT INTO scan_files (scan_id, part, path, size, sha256, upload_id) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (scan_id, part) DO UPDATE SET path = excluded.path, size = excluded.size, sha256 = excluded.sha256, upload_id = excluded.upload_id`,
+        )
+        .run(id, f.part, f.path, f.size, f.sha256, f.uploadId);
+      this.db
+        .prepare(`UPDATE scans SET total_bytes = (SELECT coalesce(sum(size), 0) FROM scan_files WHERE scan_id = ?), updated_at = ${now} WHERE lab_id = ? AND id = ?`)
+        .run(id, labId, id);
+    })();
+  }
+
+  casesOf(labId: number, scanIds: number[]): Map<number, { id: number; caseNumber: string }[]> {
+    const out = new Map<number, { id: number; caseNumber: string }[]>();
+    if (scanIds.length === 0) return out;
+    const rows = this.db
+      .prepare(
+        `SELECT cs.scan_id AS scanId, c.id, c.case_number AS caseNumber FROM case_scans cs JOIN cases c ON c.id = cs.case_id
+         WHERE cs.lab_id = ? AND cs.scan_id IN (SELECT value FROM json_each(?)) ORDER BY c.case_number`,
+      )
+      .all(labId, JSON.stringify(scanIds)) as { scanId: number; id: number; caseNumber: string }[];
+    for (const r of rows) {
+      const list = out.get(r.scanId) ?? [];
+      list.push({ id: r.id, caseNumber: r.caseNumber });
+      out.set(r.scanId, list);
+    }
+    return out;
+  }
+}

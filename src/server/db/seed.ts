@@ -1,0 +1,33 @@
+import type { ServerConfig } from '../config.ts';
+import { generatePassword, hashPassword } from '../auth/password.ts';
+import type { Repos } from './repos/index.ts';
+
+export const demoLabName = 'Demo Lab';
+
+export interface FirstAdmin {
+  username: string;
+  /** Present only when it was generated (so it must be shown once); never when it came from the environment. */
+  generatedPassword?: string;
+}
+
+/**
+ * On a fresh database (no users): the demo lab with bulk import on and the admin as its lab-admin.
+ * Returns null when the database was already seeded, so restarts never print or change credentials.
+ */
+export async function seedIfEmpty(repos: Repos, config: ServerConfig): Promise<FirstAdmin | null> {
+  if (repos.users.count() > 0) return null;
+  const password = config.adminPassword ?? generatePassword();
+  const hash = await hashPassword(password);
+  let created = false;
+  repos.db.transaction(() => {
+    // Re-check inside the transaction: another process may have seeded while we were hashing.
+    if (repos.users.count() > 0) return;
+    const lab = repos.labs.byName(demoLabName) ?? repos.labs.create(demoLabName);
+    repos.labs.setFeatures(lab.id, ['bulk-import']);
+    const admin = repos.users.create(config.adminUser, 'Administrator', hash);
+    repos.labs.setRole(lab.id, admin.id, 'lab-admin');
+    created = true;
+  })();
+  if (!created) return null;
+  return config.adminPassword === undefined ? { username: config.adminUser, generatedPassword: password } : { username: config.adminUser };
+}

@@ -1,0 +1,49 @@
+import type { Repos } from '../db/repos/index.ts';
+import type { Storage } from '../storage.ts';
+import { ingestScan } from './ingest.ts';
+
+/**
+ * Runs ingests one at a time (they are I/O and CPU heavy; the server has 2 cores and must keep
+ * answering uploads). A scan queued twice before it runs is ingested once.
+ */
+export class IngestQueue {
+  private tail: Promise<void> = Promise.resolve();
+  private readonly pending = new Set<string>();
+  private readonly abort = new AbortController();
+  private closed = false;
+
+  constructor(
+    private readonly repos: Repos,
+    private readonly storage: Storage,
+    /** Bound on what a zipped DICOM folder may expand to. */
+    private readonly maxExtractBytes: number,
+    private readonly onError: (e: unknown) => void,
+  ) {}
+
+  enqueue(labId: number, scanId: number): void {
+    const key = `${labId}/${scanId}`;
+    if (this.closed || this.pending.has(key)) return;
+    this.pending.add(key);
+    this.tail = this.tail.then(async () => {
+      this.pending.delete(key);
+      if (this.closed) return;
+      try {
+        await ingestScan(this.repos, this.storage, labId, scanId, this.maxExtractBytes, this.abort.signal);
+      } catch (e) {
+        this.onError(e);
+      }
+    });
+  }
+
+  /** Resolves when everything queued so far has run. */
+  idle(): Promise<void> {
+    return this.tail;
+  }
+
+  /** Stop: the running ingest is aborted (its scan stays 'processing' and is re-queued on next start). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.abort.abort();
+    await this.tail;
+  }
+}

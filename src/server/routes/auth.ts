@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import { canImport, type AuthContext } from '../auth/session.ts';
+import { dummyHash, verifyPassword } from '../auth/password.ts';
+import { ApiError, badRequest } from '../http/api-error.ts';
+import { objectBody, type RouteDeps } from './deps.ts';
+
+export function meBody(ctx: AuthContext) {
+  return {
+    user: { id: ctx.user.id, username: ctx.user.username, displayName: ctx.user.displayName },
+    labs: ctx.labs.map((l) => ({ id: l.id, name: l.name, role: l.role, features: l.features })),
+    currentLabId: ctx.currentLab?.id ?? null,
+    canImport: canImport(ctx.currentLab),
+  };
+}
+
+/** Sign in/out and who am I. */
+export function authRoutes(app: FastifyInstance, d: RouteDeps): void {
+  app.post('/api/login', async (req, reply) => {
+    const body = objectBody(req.body);
+    const { username, password } = body;
+    if (typeof username !== 'string' || typeof password !== 'string' || !username || !password || username.length > 200 || password.length > 1000) {
+      throw badRequest('username and password are required');
+    }
+    const wait = d.throttle.retryAfter(username, req.ip);
+    if (wait > 0) {
+      reply.header('retry-after', String(Math.ceil(wait / 1000)));
+      throw new ApiError(429, 'TOO_MANY_ATTEMPTS', 'too many failed sign-in attempts; try again later');
+    }
+    const row = d.repos.users.credentialsByUsername(username);
+    // Unknown users cost one scrypt too, so response time does not tell which usernames exist.
+    const ok = await verifyPassword(password, row?.passwordHash ?? (await dummyHash));
+    if (!row || !ok) {
+      d.throttle.fail(username, req.ip);
+      throw new ApiError(401, 'BAD_CREDENTIALS', 'wrong username or password');
+    }
+    d.throttle.succeed(username, req.ip);
+    const ctx = d.sessions.start(req, reply, { id: row.id, username: row.username, displayName: row.displayName });
+    return meBody(ctx);
+  });
+
+  app.post('/api/logout', async (req, reply) => {
+    d.sessions.end(req, reply);
+    return reply.code(204).send();
+  });
+
+  app.get('/api/me', async (req) => meBody(d.sessions.require(req)));
+
+  app.post('/api/me/lab', async (req) => {
+    const ctx = d.sessions.require(req);
+    const { labId } = objectBody(req.body);
+    if (typeof labId !== 'number' || !Number.isSafeInteger(labId)) throw badRequest('labId must be a number');
+    return meBody(d.sessions.switchLab(ctx, labId));
+  });
+}

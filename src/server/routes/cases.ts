@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import { currentLab, editableLab } from '../auth/session.ts';
+import type { CaseRow } from '../db/repos/cases.ts';
+import { badRequest, conflict, notFound } from '../http/api-error.ts';
+import { idParam, objectBody, queryInt, queryString, stringField, type RouteDeps } from './deps.ts';
+import { scanJson } from './scans.ts';
+
+const caseJson = (c: CaseRow) => ({ id: c.id, caseNumber: c.caseNumber, description: c.description, scanCount: c.scanCount, createdAt: c.createdAt });
+
+export function caseRoutes(app: FastifyInstance, d: RouteDeps): void {
+  const load = (labId: number, raw: unknown): CaseRow => {
+    const c = d.repos.cases.byId(labId, idParam(raw));
+    if (!c) throw notFound('case not found');
+    return c;
+  };
+
+  app.get('/api/cases', async (req) => {
+    const lab = currentLab(d.sessions.require(req));
+    return { cases: d.repos.cases.search(lab.id, queryString(req.query, 'q'), queryInt(req.query, 'limit', 50, 1, 500)).map(caseJson) };
+  });
+
+  app.post('/api/cases', async (req, reply) => {
+    const lab = editableLab(d.sessions.require(req));
+    const body = objectBody(req.body);
+    const caseNumber = stringField(body, 'caseNumber', { max: 64 })!;
+    const description = stringField(body, 'description', { min: 0, max: 2000, optional: true }) ?? '';
+    if (d.repos.cases.byNumber(lab.id, caseNumber)) throw conflict('a case with this number already exists');
+    const c = d.repos.cases.create(lab.id, caseNumber, description, d.sessions.require(req).user.id);
+    return reply.code(201).send({ case: caseJson(c) });
+  });
+
+  app.get<{ Params: { id: string } }>('/api/cases/:id', async (req) => {
+    const lab = currentLab(d.sessions.require(req));
+    const c = load(lab.id, req.params.id);
+    const scans = d.repos.cases.scanIds(lab.id, c.id).map((id) => d.repos.scans.byId(lab.id, id)!).filter(Boolean);
+    const links = d.repos.scans.casesOf(lab.id, scans.map((s) => s.id));
+    return { case: caseJson(c), scans: scans.map((s) => scanJson(s, links.get(s.id))) };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/cases/:id/scans', async (req) => {
+    const lab = editableLab(d.sessions.require(req));
+    const c = load(lab.id, req.params.id);
+    const { scanIds } = objectBody(req.body);
+    if (!Array.isArray(scanIds) || scanIds.length === 0 || scanIds.length > 1000 || !scanIds.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x > 0)) {
+      throw badRequest('scanIds must be a non-empty list of scan ids');
+    }
+    // All or nothing; a scan of another lab is indistinguishable from one that does not exist.
+    const missing = (scanIds as number[]).filter((id) => !d.repos.scans.byId(lab.id, id));
+    if (missing.length) throw notFound(`scan${missing.length > 1 ? 's' : ''} not found: ${missing.join(', ')}`);
+    d.repos.cases.link(lab.id, c.id, scanIds as number[]);
+    return { case: caseJson(d.repos.cases.byId(lab.id, c.id)!), scanIds: d.repos.cases.scanIds(lab.id, c.id) };
+  });
+
+  app.delete<{ Params: { id: string; scanId: string } }>('/api/cases/:id/scans/:scanId', async (req, reply) => {
+    const lab = editableLab(d.sessions.require(req));
+    const c = load(lab.id, req.params.id);
+    if (!d.repos.cases.unlink(lab.id, c.id, idParam(req.params.scanId))) throw notFound('scan is not linked to this case');
+    return reply.code(204).send();
+  });
+}

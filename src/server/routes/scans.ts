@@ -1,0 +1,131 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import { currentLab, editableLab } from '../auth/session.ts';
+import { scanStatuses, type ScanRow, type ScanStatus } from '../db/repos/scans.ts';
+import { ApiError, badRequest, conflict, notFound } from '../http/api-error.ts';
+import { idParam, objectBody, queryInt, queryString, type RouteDeps } from './deps.ts';
+
+export function scanJson(s: ScanRow, cases: { id: number; caseNumber: string }[] = []) {
+  return {
+    id: s.id,
+    slideId: s.slideId,
+    batchId: s.batchId,
+    status: s.status,
+    mode: s.mode,
+    parts: s.parts,
+    claimedFormat: s.claimedFormat,
+    format: s.format,
+    width: s.width,
+    height: s.height,
+    levels: s.levels,
+    mpp: s.mppX !== null && s.mppY !== null ? { x: s.mppX, y: s.mppY, source: s.mppSource } : null,
+    originalFilename: s.originalFilename,
+    totalBytes: s.totalBytes,
+    error: s.error,
+    uploadedBy: s.uploadedBy !== null ? { id: s.uploadedBy, username: s.uploadedByName } : null,
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+    cases,
+  };
+}
+
+/**
+ * One byte range from a Range header, per RFC 9110: 'bytes=a-b', 'bytes=a-', 'bytes=-n'.
+ * null = serve the whole file (no header, or several ranges, which we may ignore);
+ * 'unsatisfiable' = 416.
+ */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'unsatisfiable' {
+  if (!header) return null;
+  const m = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/.exec(header.trim());
+  if (!m) return header.includes(',') || !header.startsWith('bytes=') ? null : 'unsatisfiable';
+  const [, a, b] = m;
+  if (a === '' && b === '') return 'unsatisfiable';
+  if (a === '') {
+    const n = Number(b);
+    if (n === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(a);
+  if (start >= size) return 'unsatisfiable';
+  const end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
+  if (end < start) return 'unsatisfiable';
+  return { start, end };
+}
+
+export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
+  const load = (labId: number, raw: unknown): ScanRow => {
+    const scan = d.repos.scans.byId(labId, idParam(raw));
+    if (!scan) throw notFound('scan not found');
+    return scan;
+  };
+
+  app.get('/api/scans', async (req) => {
+    const lab = currentLab(d.sessions.require(req));
+    const status = queryString(req.query, 'status', 20);
+    if (status !== undefined && !scanStatuses.includes(status as ScanStatus)) throw badRequest(`status must be one of ${scanStatuses.join(', ')}`);
+    const unassigned = queryString(req.query, 'unassigned', 5);
+    if (unassigned !== undefined && unassigned !== 'true' && unassigned !== 'false') throw badRequest('unassigned must be true or false');
+    const { scans, total } = d.repos.scans.list(lab.id, {
+      ...(status ? { status: status as ScanStatus } : {}),
+      unassigned: unassigned === 'true',
+      ...(queryString(req.query, 'q') ? { q: queryString(req.query, 'q')! } : {}),
+      limit: queryInt(req.query, 'limit', 100, 1, 1000),
+      offset: queryInt(req.query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
+    });
+    const cases = d.repos.scans.casesOf(lab.id, scans.map((s) => s.id));
+    return { scans: scans.map((s) => scanJson(s, cases.get(s.id))), total };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/scans/:id', async (req) => {
+    const lab = currentLab(d.sessions.require(req));
+    const scan = load(lab.id, req.params.id);
+    const files = d.repos.scans.files(lab.id, scan.id).map((f) => ({ part: f.part, size: f.size, sha256: f.sha256, url: `/api/scans/${scan.id}/file?part=${f.part}` }));
+    return { scan: { ...scanJson(scan, d.repos.scans.casesOf(lab.id, [scan.id]).get(scan.id)), files } };
+  });
+
+  app.patch<{ Params: { id: string } }>('/api/scans/:id', async (req) => {
+    const lab = editableLab(d.sessions.require(req));
+    const scan = load(lab.id, req.params.id);
+    const { mpp } = objectBody(req.body);
+    const m = mpp as { x?: unknown; y?: unknown } | undefined;
+    const valid = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 1000;
+    if (typeof m !== 'object' || m === null || !valid(m.x) || !valid(m.y)) throw badRequest('mpp must be {x, y} in micrometres per pixel (0 < value <= 1000)');
+    d.repos.scans.setUserMpp(lab.id, scan.id, m.x, m.y);
+    return { scan: scanJson(d.repos.scans.byId(lab.id, scan.id)!, d.repos.scans.casesOf(lab.id, [scan.id]).get(scan.id)) };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/scans/:id/reprocess', async (req, reply) => {
+    const lab = editableLab(d.sessions.require(req));
+    const scan = load(lab.id, req.params.id);
+    if (scan.status !== 'ready' && scan.status !== 'needs-mpp' && scan.status !== 'failed') throw conflict(`a scan that is ${scan.status} cannot be reprocessed`);
+    d.repos.scans.setStatus(lab.id, scan.id, 'processing');
+    d.ingest.enqueue(lab.id, scan.id);
+    return reply.code(202).send({ scan: scanJson(d.repos.scans.byId(lab.id, scan.id)!) });
+  });
+
+  // The stored bytes, for the viewer (engine over an HTTP Range source) and for checks.
+  app.get<{ Params: { id: string } }>('/api/scans/:id/file', async (req, reply) => {
+    const lab = currentLab(d.sessions.require(req));
+    const scan = load(lab.id, req.params.id);
+    const part = queryInt(req.query, 'part', 0, 0, Number.MAX_SAFE_INTEGER);
+    const file = d.repos.scans.files(lab.id, scan.id).find((f) => f.part === part);
+    if (!file) throw notFound('part not found');
+    const path = d.storage.abs(file.path);
+    const size = (await stat(path)).size;
+    const etag = `"${file.sha256.slice(0, 32)}"`;
+    reply.header('accept-ranges', 'bytes').header('etag', etag).header('cache-control', 'private, no-cache').header('content-type', 'application/octet-stream');
+    const ifRange = req.headers['if-range'];
+    const range = ifRange === undefined || ifRange === etag ? parseRange(req.headers.range, size) : null;
+    if (range === 'unsatisfiable') {
+      reply.header('content-range', `bytes */${size}`);
+      throw new ApiError(416, 'RANGE_NOT_SATISFIABLE', 'requested range is outside the file');
+    }
+    if (range === null) {
+      reply.header('content-length', String(size));
+      return reply.send(createReadStream(path));
+    }
+    reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', String(range.end - range.start + 1));
+    return reply.send(createReadStream(path, { start: range.start, end: range.end }));
+  });
+}

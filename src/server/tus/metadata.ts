@@ -1,0 +1,45 @@
+/** Upload-Metadata of one part, validated (see ARCHITECTURE.md "Upload contract"). */
+export interface PartMetadata {
+  filename: string;
+  slideId: string;
+  /** 0-based index of this part within the slide. */
+  part: number;
+  parts: number;
+  format: string;
+  sha256: string;
+  mode: 'deidentified' | 'direct';
+  batchId: string;
+}
+
+export const maxParts = 100000;
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const batchIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+const formatPattern = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+function int(v: string | null | undefined): number | undefined {
+  if (v == null || !/^\d{1,9}$/.test(v)) return undefined;
+  return Number(v);
+}
+
+/** Returns the parsed metadata, or a message naming the first bad key (never echoing its value). */
+export function parsePartMetadata(md: Record<string, string | null> | undefined): PartMetadata | string {
+  if (!md) return 'Upload-Metadata is required';
+  const filename = md.filename ?? '';
+  // A bare name: no directories, no control characters.
+  if (!filename || filename.length > 255 || /[/\\\u0000-\u001f\u007f]/.test(filename) || filename === '.' || filename === '..') return 'filename must be a plain file name';
+  const slideId = md.slideId ?? '';
+  if (!uuid.test(slideId)) return 'slideId must be a UUID';
+  const parts = int(md.parts);
+  if (parts === undefined || parts < 1 || parts > maxParts) return `parts must be a whole number from 1 to ${maxParts}`;
+  const part = int(md.part);
+  if (part === undefined || part >= parts) return 'part must be a whole number from 0 to parts-1';
+  const format = md.format ?? '';
+  if (!formatPattern.test(format)) return 'format must be a format name such as aperio-svs';
+  const sha256 = (md.sha256 ?? '').toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(sha256)) return 'sha256 must be 64 hexadecimal digits';
+  const mode = md.mode;
+  if (mode !== 'deidentified' && mode !== 'direct') return 'mode must be deidentified or direct';
+  const batchId = md.batchId ?? '';
+  if (!batchIdPattern.test(batchId)) return 'batchId must be 1-64 letters, digits, _ or -';
+  return { filename, slideId: slideId.toLowerCase(), part, parts, format, sha256, mode, batchId };
+}

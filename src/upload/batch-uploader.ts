@@ -1,0 +1,288 @@
+import type { BatchRecord, PartUpload, SlideEntry, StagedSlide } from '../app/state/batch-store.ts';
+import type { RedactionRequest } from '../engine/redact/plan-types.ts';
+import { SlideError, toSlideError } from '../shared/errors.ts';
+import { overallProgress, type OverallProgress } from './progress.ts';
+import { deleteStaged, deleteStagedDir, diskEstimate, stagedFile, stagingBudget, stagingDir } from './staging.ts';
+import { UploadQueue, type JobProgress, type QueueOptions, type UploadJob } from './upload-queue.ts';
+
+/** What the uploader needs from the engine worker (see src/app/engine-client.ts). */
+export interface StagingEngine {
+  /** SHA-256 (hex) of a file, streamed in the worker: Direct Upload's content hash. */
+  sha256(file: Blob, signal?: AbortSignal): Promise<string>;
+  /** De-identify a slide into OPFS `dir`; outputs carry their sha256, verify and sweep results. */
+  deidentify(files: File[], request: RedactionRequest, dir: string, onProgress: (done: number, total: number) => void, signal?: AbortSignal): Promise<StagedSlide>;
+}
+
+export interface BatchUploaderOptions {
+  batch: () => BatchRecord;
+  /** The slide's original files in part order (resolved from the batch's sources). */
+  files: (slide: SlideEntry) => Promise<File[]>;
+  engine: StagingEngine;
+  /** Something changed (progress, state): re-render and save. */
+  onChange: () => void;
+  /** At most this many bytes of staged copies at once (further bounded by the disk estimate). */
+  stagingCap?: number;
+  queue?: QueueOptions;
+}
+
+const GiB = 1024 * 1024 * 1024;
+
+/**
+ * Runs step 6: de-identification into OPFS runs ahead of the tus uploads within a disk budget;
+ * Direct Upload hashes and sends the originals. All state lives in the batch record, so a reload
+ * calls start() again and everything continues from where it stood.
+ */
+export class BatchUploader {
+  private readonly queue: UploadQueue;
+  private readonly live = new Map<string, JobProgress>();
+  private readonly abort = new AbortController();
+  private staging: Promise<void> | undefined;
+  private wakeStaging: (() => void) | undefined;
+  private stageProgress = new Map<string, number>();
+  private stopped = false;
+
+  constructor(private readonly o: BatchUploaderOptions) {
+    this.queue = new UploadQueue({
+      ...o.queue,
+      onProgress: (p) => this.onJob(p),
+      onConfirmed: (job, scanId) => this.onConfirmed(job, scanId),
+    });
+  }
+
+  private get batch(): BatchRecord {
+    return this.o.batch();
+  }
+
+  /** The slides that go: readable, not removed from the batch. */
+  slides(): SlideEntry[] {
+    return this.batch.slides.filter((s) => !s.error && !s.excluded);
+  }
+
+  get active(): boolean {
+    return !this.stopped && this.slides().some((s) => !this.slideDone(s) && !s.stageError);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.staging ??= this.stageLoop().finally(() => (this.staging = undefined));
+  }
+
+  pause(): void {
+    this.batch.uploadPaused = true;
+    this.queue.pause();
+    this.changed();
+  }
+
+  resume(): void {
+    this.batch.uploadPaused = false;
+    for (const s of this.slides()) if (s.stageError) s.stageError = undefined;
+    this.queue.resume();
+    this.queue.retryFailed();
+    this.start();
+    this.changed();
+  }
+
+  /** Stop everything, delete what the server holds of unfinished parts and the staged copies. */
+  async cancel(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.wakeStaging?.();
+    for (const s of this.slides()) {
+      for (const p of s.uploads ?? []) {
+        if (p.state === 'done') continue;
+        await this.queue.cancel(jobId(s, p.part));
+        p.state = 'cancelled';
+      }
+      if (s.staged && !this.slideDone(s)) await deleteStagedDir(stagingDir(this.batch.id, s.id));
+    }
+    this.changed();
+  }
+
+  slideDone(s: SlideEntry): boolean {
+    return !!s.uploads && s.uploads.length > 0 && s.uploads.every((p) => p.state === 'done');
+  }
+
+  /** Bytes and speed over every part, counting slides not yet staged with their original size. */
+  overall(): OverallProgress {
+    return overallProgress(
+      this.slides().flatMap((s) =>
+        s.uploads?.length
+          ? s.uploads.map((p) => {
+              const l = this.live.get(jobId(s, p.part));
+              return { sent: p.state === 'done' ? p.size : p.bytesSent, total: p.size, speed: l?.state === 'uploading' ? l.speed : 0 };
+            })
+          : [{ sent: 0, total: s.size, speed: 0 }],
+      ),
+    );
+  }
+
+  /** Live speed of a part (bytes/s), for the per-file bars. */
+  speedOf(s: SlideEntry, part: number): number {
+    const l = this.live.get(jobId(s, part));
+    return l?.state === 'uploading' ? l.speed : 0;
+  }
+
+  /** De-identification progress of the slide being staged, 0..1. */
+  stagingFraction(s: SlideEntry): number | undefined {
+    return this.stageProgress.get(s.id);
+  }
+
+  /**
+   * Slides are prepared in order; each is queued for upload as soon as it is ready, so the network
+   * is busy while the next one is de-identified. Staging waits when the budget is used up and
+   * continues when a confirmed upload frees its copy.
+   */
+  private async stageLoop(): Promise<void> {
+    for (const s of this.slides()) {
+      if (this.stopped) return;
+      try {
+        if (!s.uploads?.length) await this.prepare(s);
+        if (this.stopped) return;
+        this.enqueue(s);
+      } catch (e) {
+        if (this.stopped) return;
+        const err = toSlideError(e, s.name);
+        s.stageError = err.message;
+        this.changed();
+        // A full disk stops staging (later slides would fail the same way) until the user resumes.
+        if (err.code === 'QUOTA') return;
+      }
+    }
+  }
+
+  private async prepare(s: SlideEntry): Promise<void> {
+    const files = await this.o.files(s);
+    if (this.batch.directUpload) {
+      const uploads: PartUpload[] = [];
+      for (let i = 0; i < files.length; i++) {
+        const sha256 = await this.o.engine.sha256(files[i], this.abort.signal);
+        uploads.push({ part: i, name: files[i].name, size: files[i].size, sha256, state: 'queued', bytesSent: 0 });
+      }
+      s.uploads = uploads;
+      this.changed();
+      return;
+    }
+    if (!s.staged) {
+      await this.waitForBudget(s);
+      if (this.stopped) return;
+      this.stageProgress.set(s.id, 0);
+      this.changed();
+      const request: RedactionRequest = { removeFields: s.removeFields, removeImages: s.removeImages, options: { uidKey: this.batch.uidKey } };
+      let lastTick = 0;
+      try {
+        s.staged = await this.o.engine.deidentify(files, request, stagingDir(this.batch.id, s.id), (done, total) => {
+          this.stageProgress.set(s.id, total > 0 ? done / total : 0);
+          // Progress events can come per MiB; the UI needs a few per second.
+          if (Date.now() - lastTick > 250) {
+            lastTick = Date.now();
+            this.changed();
+          }
+        }, this.abort.signal);
+      } finally {
+        this.stageProgress.delete(s.id);
+      }
+      if (!s.staged.verifyOk || !s.staged.sweep.ok) {
+        // Never upload a copy that failed verification or still holds a removed value.
+        const staged = s.staged;
+        s.staged = undefined;
+        await deleteStagedDir(stagingDir(this.batch.id, s.id));
+        throw new SlideError('VERIFY_FAILED', staged.sweep.ok ? `the de-identified copy did not pass verification (${staged.problems.join('; ')})` : `a removed value was still found in the de-identified copy (${staged.sweep.hits} hits)`);
+      }
+    }
+    s.uploads = s.staged.outputs.map((o, i) => ({ part: i, name: o.name, size: o.size, sha256: o.sha256, state: 'queued', bytesSent: 0 }));
+    this.changed();
+  }
+
+  private async waitForBudget(s: SlideEntry): Promise<void> {
+    const cap = this.o.stagingCap ?? 20 * GiB;
+    for (;;) {
+      const stagedNow = this.stagedBytes();
+      const budget = stagingBudget(await diskEstimate(), stagedNow, cap);
+      if (stagedNow + s.size <= budget) return;
+      if (stagedNow === 0) {
+        throw new SlideError('QUOTA', `not enough disk space to de-identify this file (needs about ${Math.ceil(s.size / 1048576)} MiB). Free some disk space, then press Resume.`);
+      }
+      // Wait until an upload is confirmed and its copy deleted.
+      await new Promise<void>((resolve) => (this.wakeStaging = resolve));
+      this.wakeStaging = undefined;
+      if (this.stopped) return;
+    }
+  }
+
+  /** Staged bytes still on disk (not yet confirmed and deleted). */
+  private stagedBytes(): number {
+    let n = 0;
+    for (const s of this.batch.slides) for (const o of s.staged?.outputs ?? []) if (!o.deleted) n += o.size;
+    return n;
+  }
+
+  private enqueue(s: SlideEntry): void {
+    for (const p of s.uploads ?? []) {
+      if (p.state === 'done') continue;
+      if (p.state !== 'paused' || !this.batch.uploadPaused) p.state = 'queued';
+      const job: UploadJob = {
+        id: jobId(s, p.part),
+        file: () => this.partFile(s, p),
+        metadata: {
+          filename: p.name,
+          slideId: s.id,
+          part: String(p.part),
+          parts: String(s.uploads!.length),
+          format: s.format ?? 'unknown',
+          sha256: p.sha256,
+          mode: this.batch.directUpload ? 'direct' : 'deidentified',
+          batchId: this.batch.id,
+        },
+      };
+      this.queue.add(job);
+    }
+    if (this.batch.uploadPaused) this.queue.pause();
+    this.changed();
+  }
+
+  private async partFile(s: SlideEntry, p: PartUpload): Promise<Blob> {
+    if (this.batch.directUpload) return (await this.o.files(s))[p.part];
+    return stagedFile(s.staged!.outputs[p.part].opfsPath);
+  }
+
+  private onJob(p: JobProgress): void {
+    this.live.set(p.id, p);
+    const [slideId, part] = splitJobId(p.id);
+    const s = this.batch.slides.find((x) => x.id === slideId);
+    const u = s?.uploads?.find((x) => x.part === part);
+    if (!s || !u) return;
+    u.state = p.state;
+    u.bytesSent = p.bytesSent;
+    u.error = p.error;
+    if (p.scanId !== undefined) s.scanId = p.scanId;
+    this.changed();
+  }
+
+  private async onConfirmed(job: UploadJob, scanId: number | undefined): Promise<void> {
+    const [slideId, part] = splitJobId(job.id);
+    const s = this.batch.slides.find((x) => x.id === slideId);
+    if (!s) return;
+    if (scanId !== undefined) s.scanId = scanId;
+    const out = s.staged?.outputs[part];
+    if (out && !out.deleted) {
+      // The server has the bytes and its hash matched ours: the local copy is no longer needed.
+      await deleteStaged(out.opfsPath);
+      out.deleted = true;
+      this.wakeStaging?.();
+    }
+    this.changed();
+  }
+
+  private changed(): void {
+    this.o.onChange();
+  }
+}
+
+function jobId(s: SlideEntry, part: number): string {
+  return `${s.id}:${part}`;
+}
+
+function splitJobId(id: string): [string, number] {
+  const i = id.lastIndexOf(':');
+  return [id.slice(0, i), Number(id.slice(i + 1))];
+}

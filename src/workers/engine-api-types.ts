@@ -1,0 +1,40 @@
+/**
+ * Data types that cross the engine worker boundary, importable by the page (DOM project) without
+ * pulling in engine code. The API's own type is `EngineApi` from engine-api.ts.
+ */
+import type { EncodedTile, MetadataField, Mpp, SlideImage } from '../engine/formats/slide-format.ts';
+import type { RedactionReport, RedactionRequest } from '../engine/redact/plan-types.ts';
+import type { SerializedSlideError } from '../shared/errors.ts';
+
+export type { EncodedTile, MetadataField, Mpp, SlideImage, RedactionReport, RedactionRequest };
+
+/** One opened slide, kept open in the worker under `key`. */
+export interface SlideSummary {
+  key: string;
+  name: string;
+  format: string;
+  /** Total bytes of the slide's files. */
+  size: number;
+  files: string[];
+  width: number;
+  height: number;
+  mpp: Mpp | null;
+  images: SlideImage[];
+  fields: MetadataField[];
+  /** Auto redact for this slide (every identifying field, label and overview). */
+  defaultRequest: RedactionRequest;
+}
+
+/** Per-slide inspection result: a batch never throws because one file is bad. */
+export type InspectResult =
+  | { ok: true; slide: SlideSummary }
+  | { ok: false; name: string; files: string[]; error: SerializedSlideError };
+
+/** Thumbnail pixels, transferred (no copy). */
+export interface Thumbnail {
+  bitmap: ImageBitmap;
+  width: number;
+  height: number;
+}
+
+export type ProgressCallback = (done: number, total: number) => void;

@@ -1,0 +1,221 @@
+import { transfer } from 'comlink';
+import { openSlide } from '../engine/open.ts';
+import { BlobSource } from '../engine/io/web/blob-source.ts';
+import { HttpRangeSource } from '../engine/io/web/http-range-source.ts';
+import { Sha256 } from '../engine/redact/sha256.ts';
+import { opfsDir, OpfsTarget } from '../engine/io/web/opfs.ts';
+import { defaultRequest, redactSlide } from '../engine/redact/redact.ts';
+import { decodeToRgba } from '../engine/codecs/raster.ts';
+import type { EncodedTile, Slide, SlideImage } from '../engine/formats/slide-format.ts';
+import type { RedactionReport, RedactionRequest } from '../engine/redact/plan-types.ts';
+import { SlideError, toSlideError } from '../shared/errors.ts';
+import type { InspectResult, ProgressCallback, SlideSummary, Thumbnail } from './engine-api-types.ts';
+
+/**
+ * The engine worker's API (exposed with Comlink by engine.worker.ts). Slides stay open here, by
+ * key, between inspect, thumbnail, readTile and redactToOpfs; the page holds only summaries.
+ */
+
+interface OpenSlideEntry {
+  slide: Slide;
+  files: File[];
+  busy?: boolean;
+}
+
+const slides = new Map<string, OpenSlideEntry>();
+/** Running long jobs by the caller's job id: AbortSignals cannot cross the worker boundary, ids can. */
+const jobs = new Map<string, AbortController>();
+
+function startJob(jobId: string | undefined): { signal: AbortSignal; done: () => void } {
+  const ac = new AbortController();
+  if (jobId !== undefined) jobs.set(jobId, ac);
+  return { signal: ac.signal, done: () => void (jobId !== undefined && jobs.delete(jobId)) };
+}
+let nextKey = 1;
+
+/**
+ * How picked files become slides: one slide per file for TIFF/SVS. This is the seam for
+ * multi-file formats (a DICOM grouper puts the instances of one series together).
+ */
+export type FileGrouper = (files: File[]) => Promise<{ groups: File[][]; rest: File[] }>;
+export const fileGroupers: FileGrouper[] = [];
+
+async function groupFiles(files: File[]): Promise<File[][]> {
+  let rest = files;
+  const groups: File[][] = [];
+  for (const g of fileGroupers) {
+    const r = await g(rest);
+    groups.push(...r.groups);
+    rest = r.rest;
+  }
+  return [...groups, ...rest.map((f) => [f])];
+}
+
+function entry(key: string): OpenSlideEntry {
+  const e = slides.get(key);
+  if (!e) throw new SlideError('NOT_FOUND', 'this slide is no longer open; inspect it again');
+  return e;
+}
+
+function summary(key: string, slide: Slide, files: { name: string; size: number }[]): SlideSummary {
+  return {
+    key, name: slide.name, format: slide.format, size: files.reduce((a, f) => a + f.size, 0), files: files.map((f) => f.name),
+    width: slide.width, height: slide.height, mpp: slide.mpp ?? null, images: slide.images, fields: slide.fields,
+    defaultRequest: defaultRequest(slide),
+  };
+}
+
+/** The image a thumbnail is drawn from: the thumbnail, else the smallest level. */
+function thumbnailSource(slide: Slide): SlideImage | undefined {
+  const thumb = slide.images.find((i) => i.role === 'thumbnail');
+  if (thumb) return thumb;
+  return slide.images.filter((i) => i.role === 'level').sort((a, b) => a.width * a.height - b.width * b.height)[0];
+}
+
+async function tileBitmap(t: EncodedTile): Promise<ImageBitmap> {
+  if (t.codec === 'image/jpeg') return createImageBitmap(new Blob([t.bytes as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }));
+  const rgba = decodeToRgba(t);
+  return createImageBitmap(new ImageData(rgba as Uint8ClampedArray<ArrayBuffer>, t.width, t.height));
+}
+
+/** More tiles than this for one thumbnail means no suitable small image: better none than slow. */
+const MAX_THUMBNAIL_TILES = 256;
+
+export const engineApi = {
+  /** Open each picked slide; failures are per slide, the batch never throws. */
+  async inspect(files: File[]): Promise<InspectResult[]> {
+    const out: InspectResult[] = [];
+    for (const group of await groupFiles(files)) {
+      try {
+        const slide = await openSlide(group.map((f) => new BlobSource(f, f.name)));
+        const key = `s${nextKey++}`;
+        slides.set(key, { slide, files: group });
+        out.push({ ok: true, slide: summary(key, slide, group) });
+      } catch (e) {
+        out.push({ ok: false, name: group[0]?.name ?? '', files: group.map((f) => f.name), error: toSlideError(e, group[0]?.name).toJSON() });
+      }
+    }
+    return out;
+  },
+
+  /** A small preview (longest side <= maxSize), or null when the slide's codec cannot be shown here. */
+  async thumbnail(key: string, maxSize: number): Promise<Thumbnail | null> {
+    const { slide } = entry(key);
+    const img = thumbnailSource(slide);
+    if (!img) return null;
+    const tw = img.tileWidth ?? img.width;
+    const th = img.tileHeight ?? img.height;
+    const across = Math.ceil(img.width / tw);
+    const down = img.tileWidth ? Math.ceil(img.height / th) : Math.ceil(img.height / th);
+    // Stripped images: readTile's grid is one strip per row; its height comes from the tile itself.
+    if (across * down > MAX_THUMBNAIL_TILES) return null;
+    const scale = Math.min(1, maxSize / Math.max(img.width, img.height));
+    const width = Math.max(1, Math.round(img.width * scale));
+    const height = Math.max(1, Math.round(img.height * scale));
+    const canvas = new OffscreenCanvas(width, height);
+    const ctx = canvas.getContext('2d')!;
+    try {
+      let y = 0;
+      for (let row = 0; y < img.height; row++) {
+        let rowHeight = 0;
+        for (let col = 0, x = 0; x < img.width; col++) {
+          const t = await slide.readTile(img.id, col, row);
+          const bmp = await tileBitmap(t);
+          ctx.drawImage(bmp, x * scale, y * scale, t.width * scale, t.height * scale);
+          bmp.close();
+          x += t.width;
+          rowHeight = t.height;
+        }
+        y += rowHeight;
+      }
+    } catch (e) {
+      const err = toSlideError(e);
+      if (err.code === 'UNSUPPORTED') return null;
+      throw err;
+    }
+    const bitmap = canvas.transferToImageBitmap();
+    return transfer({ bitmap, width, height }, [bitmap]);
+  },
+
+  /** One encoded tile, standalone (JPEG tables spliced, APP14 added), for the deep-zoom preview. */
+  async readTile(key: string, imageId: string, col: number, row: number): Promise<EncodedTile> {
+    const t = await entry(key).slide.readTile(imageId, col, row);
+    const bytes = t.bytes.slice();
+    return transfer({ ...t, bytes }, [bytes.buffer]);
+  },
+
+  /**
+   * Write the de-identified copy into OPFS under `batchDir` (e.g. "batches/<id>"), verified and
+   * swept. Output names in the report are OPFS paths. cancel(jobId) aborts it (outputs deleted).
+   */
+  async redactToOpfs(key: string, request: RedactionRequest, batchDir: string, onProgress?: ProgressCallback, jobId?: string): Promise<RedactionReport> {
+    const e = entry(key);
+    if (e.busy) throw new SlideError('CONFLICT', `${e.slide.name}: already being de-identified`);
+    e.busy = true;
+    const job = startJob(jobId);
+    let last = 0;
+    try {
+      const target = new OpfsTarget(await opfsDir(batchDir));
+      const report = await redactSlide(e.slide, request, target, {
+        signal: job.signal,
+        onProgress: (done, total) => {
+          // Throttle: a progress message per ~0.5% is plenty across the worker boundary.
+          if (onProgress && (done === total || done - last >= total / 200)) {
+            last = done;
+            void onProgress(done, total);
+          }
+        },
+      });
+      return { ...report, outputs: report.outputs.map((o) => ({ ...o, name: `${batchDir.replace(/\/+$/, '')}/${o.name}` })) };
+    } finally {
+      e.busy = false;
+      job.done();
+    }
+  },
+
+  /** Cancel a running job (redactToOpfs, sha256File) by the id the caller gave it. */
+  cancel(jobId: string): void {
+    jobs.get(jobId)?.abort();
+  },
+
+  /** Forget a slide (its File stays the page's). */
+  close(key: string): void {
+    slides.delete(key);
+  },
+
+  /** Streaming SHA-256 of a Blob (e.g. an original for Direct Upload), cancellable by job id. */
+  async sha256File(blob: Blob, jobId?: string): Promise<string> {
+    const job = startJob(jobId);
+    try {
+      const h = new Sha256();
+      const src = new BlobSource(blob);
+      const chunk = 8 * 1024 * 1024;
+      for (let o = 0; o < src.size; o += chunk) {
+        if (job.signal.aborted) throw new SlideError('ABORTED', 'cancelled');
+        h.update(await src.read(o, chunk));
+      }
+      return h.digestHex();
+    } finally {
+      job.done();
+    }
+  },
+
+  /** A decoded tile (any codec the browser or the engine can decode), for the deep-zoom viewer. */
+  async tileBitmap(key: string, imageId: string, col: number, row: number): Promise<ImageBitmap> {
+    const bmp = await tileBitmap(await entry(key).slide.readTile(imageId, col, row));
+    return transfer(bmp, [bmp]);
+  },
+
+  /** Open a stored scan through HTTP Range (same drivers as the import); kept open by key. */
+  async openRemote(urls: string[], name: string): Promise<{ key: string; summary: SlideSummary; levels: { imageId: string; width: number; height: number; tileWidth: number; tileHeight: number }[] }> {
+    const sources = await Promise.all(urls.map((u, i) => HttpRangeSource.open(u, urls.length === 1 ? name : `${name} (part ${i + 1})`)));
+    const slide = await openSlide(sources);
+    const key = `s${nextKey++}`;
+    slides.set(key, { slide, files: [] });
+    const levels = slide.images.filter((i) => i.role === 'level').sort((a, b) => a.level! - b.level!)
+      .map((i) => ({ imageId: i.id, width: i.width, height: i.height, tileWidth: i.tileWidth ?? i.width, tileHeight: i.tileHeight ?? i.height }));
+    return { key, summary: summary(key, slide, sources.map((s) => ({ name: s.name, size: s.size }))), levels };
+  },
+};
+
+export type EngineApi = typeof engineApi;

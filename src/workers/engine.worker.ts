@@ -1,0 +1,6 @@
+import { expose } from 'comlink';
+import { engineApi } from './engine-api.ts';
+import { registerSlideErrorTransfer } from '../shared/comlink-errors.ts';
+
+registerSlideErrorTransfer();
+expose(engineApi);

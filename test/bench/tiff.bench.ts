@@ -1,0 +1,81 @@
+/**
+ * TIFF/SVS engine benchmarks on a generated 4.5 GiB sparse BigTIFF SVS (level 0 is zero tiles;
+ * thumbnail, level 1, label, macro and PHI metadata are real):
+ *  - bytes read to inspect it (a recording source; target < 2 MiB, independent of size),
+ *  - redaction time vs a plain streaming copy of the same file in the same run (both 8 MiB
+ *    chunks, both fsync at the end; ratio = copy time / redaction time, target >= 0.8),
+ *  - peak RSS and heap growth while redacting (sampled every 20 ms; target < 128 MiB).
+ */
+import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { openSlide } from '../../src/engine/open.ts';
+import { NodeFileSink, NodeFileSource } from '../../src/engine/io/node/file-source.ts';
+import { RecordingSource } from '../../src/engine/io/recording-source.ts';
+import { NodeDirTarget, nodeSha256 } from '../../src/engine/io/node/dir-target.ts';
+import { defaultRequest, redactSlide } from '../../src/engine/redact/redact.ts';
+import { generateSlideFile, makeTmpDir } from '../fixtures/node-fixtures.ts';
+import type { BenchRow } from './run.ts';
+
+const MiB = 1024 * 1024;
+
+async function plainCopy(from: string, to: string): Promise<number> {
+  const t0 = performance.now();
+  const src = await NodeFileSource.open(from);
+  const sink = await NodeFileSink.create(to);
+  for (let o = 0; o < src.size; o += 8 * MiB) await sink.write(o, await src.read(o, 8 * MiB));
+  await sink.flush();
+  await sink.close();
+  await src.close();
+  return performance.now() - t0;
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const tmp = await makeTmpDir('wsi-bench-');
+  try {
+    const input = join(tmp.dir, 'bench.svs');
+    await generateSlideFile(input, {
+      kind: 'svs', compression: 'jpeg', bigTiff: true, label: true, macro: true, extraTags: true,
+      sparseLevel0: { across: 96, down: 96, tileBytes: 524288 },
+    });
+    const size = (await stat(input)).size;
+
+    const file = await NodeFileSource.open(input);
+    const rec = new RecordingSource(file);
+    const slide = await openSlide([rec]);
+    const inspectBytes = rec.bytesRead;
+    const inspectReads = rec.reads;
+
+    const copy1 = await plainCopy(input, join(tmp.dir, 'copy1.svs'));
+    const baseRss = process.memoryUsage().rss;
+    const baseHeap = process.memoryUsage().heapUsed;
+    let peakRss = baseRss;
+    let peakHeap = baseHeap;
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      peakRss = Math.max(peakRss, m.rss);
+      peakHeap = Math.max(peakHeap, m.heapUsed);
+    }, 20);
+    const t0 = performance.now();
+    const report = await redactSlide(slide, defaultRequest(slide), new NodeDirTarget(join(tmp.dir, 'out')), { hasher: nodeSha256 });
+    const redactMs = performance.now() - t0;
+    clearInterval(sampler);
+    await file.close();
+    if (!report.verify.ok || !report.sweep.ok) throw new Error('redaction did not verify');
+    const copy2 = await plainCopy(input, join(tmp.dir, 'copy2.svs'));
+    const copyMs = (copy1 + copy2) / 2;
+    const ratio = copyMs / redactMs;
+    const GB = size / 1e9;
+    return [
+      { bench: 'tiff', metric: 'input size', value: size / 2 ** 30, unit: 'GiB' },
+      { bench: 'tiff', metric: 'inspect: bytes read', value: inspectBytes / MiB, unit: 'MiB', target: '< 2 MiB', ok: inspectBytes < 2 * MiB },
+      { bench: 'tiff', metric: 'inspect: read calls', value: inspectReads, unit: 'reads' },
+      { bench: 'tiff', metric: 'plain copy throughput', value: GB / (copyMs / 1000), unit: 'GB/s' },
+      { bench: 'tiff', metric: 'redaction throughput', value: GB / (redactMs / 1000), unit: 'GB/s' },
+      { bench: 'tiff', metric: 'redaction / copy throughput', value: ratio, unit: 'x', target: '>= 0.8', ok: ratio >= 0.8 },
+      { bench: 'tiff', metric: 'peak RSS growth while redacting', value: (peakRss - baseRss) / MiB, unit: 'MiB', target: '< 128 MiB', ok: peakRss - baseRss < 128 * MiB },
+      { bench: 'tiff', metric: 'peak heap growth while redacting', value: (peakHeap - baseHeap) / MiB, unit: 'MiB', target: '< 128 MiB', ok: peakHeap - baseHeap < 128 * MiB },
+    ];
+  } finally {
+    await tmp.cleanup();
+  }
+}

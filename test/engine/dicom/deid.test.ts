@@ -1,0 +1,137 @@
+/** Profile options, UID mapping, associated images, grouping: behaviour the cases do not pin down. */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openSlide } from '../../../src/engine/open.ts';
+import { defaultRequest } from '../../../src/engine/redact/redact.ts';
+import { groupDicomInstances } from '../../../src/engine/dicom/group.ts';
+import { UidRemapper } from '../../../src/engine/dicom/uid-remap.ts';
+import { decide } from '../../../src/engine/dicom/deid-profile.ts';
+import { BufferSource } from '../../../src/engine/io/buffer-source.ts';
+import { cleanupGenerated, generateSeries, seriesFiles } from '../../fixtures/dicom/generate.ts';
+import { applyPlan, closeAll, dcmdump, openFiles, sharedFixtures } from './support.ts';
+
+const KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
+const work = mkdtempSync(path.join(tmpdir(), 'wsi-dicom-deid-'));
+after(() => {
+  rmSync(work, { recursive: true, force: true });
+  cleanupGenerated();
+});
+
+function top(dump: string, tag: string): string | undefined {
+  const m = new RegExp(`^\\(${tag}\\) \\w\\w (?:\\[([^\\]]*)\\]|\\(no value available\\))`, 'm').exec(dump);
+  return m ? (m[1] ?? '') : undefined;
+}
+
+test('UID remapping: keyed, deterministic, 2.25 form, distinct per key and per input', async () => {
+  const a = new UidRemapper(KEY);
+  const b = new UidRemapper(KEY);
+  const c = new UidRemapper(KEY.replace(/^00/, 'ff'));
+  const u = '1.2.826.0.1.3680043.10.999.1.1';
+  assert.equal(await a.uid(u), await b.uid(u));
+  assert.notEqual(await a.uid(u), await c.uid(u));
+  assert.notEqual(await a.uid(u), await a.uid(`${u}0`));
+  assert.match(await a.uid(u), /^2\.25\.[1-9]\d{0,38}$/);
+  assert.ok((await a.uid(u)).length <= 64);
+  assert.throws(() => new UidRemapper('abc'), /at least 16 bytes/);
+});
+
+test('profile: class UIDs kept, instance UIDs remapped, Type 1 dummied, Type 2 emptied, private removed', () => {
+  assert.equal(decide([], '00080016', 'UI', {}, '1.2.840.10008.5.1.4.1.1.77.1.6').action, 'keep');
+  assert.equal(decide(['00081140'], '00081150', 'UI', {}, '1.2.840.10008.5.1.4.1.1.77.1.6').action, 'keep');
+  assert.equal(decide(['00081140'], '00081155', 'UI', {}, '1.2.3.4').action, 'remap');
+  assert.equal(decide([], '00400512', 'LO').action, 'dummy');
+  assert.equal(decide(['00400560'], '00400551', 'LO').action, 'dummy');
+  assert.equal(decide([], '00100010', 'PN').action, 'empty');
+  assert.equal(decide([], '0008002A', 'DT').action, 'dummy');
+  assert.equal(decide([], '00081010', 'SH').action, 'remove');
+  assert.equal(decide([], '00091001', 'LO').action, 'remove');
+  assert.equal(decide([], '00181000', 'LO', { retainDeviceIdentity: true }).action, 'keep');
+  assert.equal(decide([], '00400600', 'LO', { cleanDescriptors: true }).action, 'clean');
+  assert.equal(decide(['52009229', '00289110'], '00280030', 'DS').cls, 'critical');
+});
+
+test('options: Retain Device Identity keeps device attributes; Clean Descriptors blanks identifiers inside descriptions; recorded in the code sequence', async () => {
+  const files = seriesFiles(generateSeries('full-native')).filter((f) => /level/.test(f));
+  const parts = await openFiles(files);
+  try {
+    const slide = await openSlide(parts);
+    const request = { ...defaultRequest(slide), options: { uidKey: KEY, retainDeviceIdentity: true, cleanDescriptors: true } };
+    const plan = await slide.plan(request);
+    assert.ok(!plan.removedFields.includes('dicom:00181000'), 'device serial kept');
+    assert.ok(!plan.removedFields.includes('dicom:00081010'), 'station name kept');
+    const [out] = await applyPlan(plan, parts, path.join(work, 'options'));
+    const dump = dcmdump(out);
+    assert.equal(top(dump, '0018,1000'), 'SN-4431-ZX');
+    assert.equal(top(dump, '0008,1010'), 'SCANNER-ROOM-12');
+    assert.match(dump, /\[113109\]/);
+    assert.match(dump, /\[113105\]/);
+    assert.equal(top(dump, '0010,0010'), '');
+    // Specimen Short Description is kept under Clean Descriptors (removed values inside it are blanked).
+    const desc = /\(0040,0600\) LO \[([^\]]*)\]/.exec(dump)?.[1];
+    assert.ok(desc?.startsWith('Left breast core'), 'description kept');
+  } finally {
+    await closeAll(parts);
+  }
+});
+
+test('label and overview are dropped by default and kept on request, with consistent UIDs', async () => {
+  const parts = await openFiles(seriesFiles(generateSeries('jpeg-nobot')));
+  try {
+    const slide = await openSlide(parts);
+    const req = defaultRequest(slide);
+    assert.deepEqual(req.removeImages.map((id) => slide.images.find((i) => i.id === id)!.role).sort(), ['label', 'overview']);
+    const keepAll = await slide.plan({ ...req, removeImages: [], options: { uidKey: KEY } });
+    const dropped = await slide.plan({ ...req, options: { uidKey: KEY } });
+    assert.equal(keepAll.outputs.length, 6);
+    assert.equal(dropped.outputs.length, 4);
+    assert.deepEqual(dropped.removedImages.map((i) => i.role).sort(), ['label', 'overview']);
+    const written = await applyPlan(keepAll, parts, path.join(work, 'keep'));
+    const studies = new Set(written.map((f) => top(dcmdump(f), '0020,000d')));
+    assert.equal(studies.size, 1);
+    const label = written.find((f) => f.endsWith('label.dcm'))!;
+    const dump = dcmdump(label);
+    assert.equal(top(dump, '2200,0002'), undefined, 'LabelText removed (X)');
+    // Same batch key, a subset of instances: the same new UIDs (a resumed batch stays one study).
+    assert.equal(top(dcmdump(written.find((f) => f.endsWith('level-0.dcm'))!), '0020,000d'), [...studies][0]);
+    const single = await openSlide([parts[seriesFiles(generateSeries('jpeg-nobot')).findIndex((f) => f.endsWith('level0.dcm'))]]);
+    const singlePlan = await single.plan({ ...defaultRequest(single), options: { uidKey: KEY } });
+    const [one] = await applyPlan(singlePlan, single.parts, path.join(work, 'single'));
+    assert.equal(top(dcmdump(one), '0020,000d'), [...studies][0]);
+  } finally {
+    await closeAll(parts);
+  }
+});
+
+test('grouping: instances of two slides + non-DICOM + non-WSI DICOM; rejects reported, slides intact', async () => {
+  const a = seriesFiles(generateSeries('full-native'));
+  const b = seriesFiles(generateSeries('jpeg-nobot'));
+  const text = path.join(work, 'README.txt');
+  writeFileSync(text, 'scanned on the new scanner, see notes');
+  const files = [...a, ...b, text, path.join(sharedFixtures, 'highdicom/sm_annotations.dcm'), path.join(sharedFixtures, 'highdicom/seg_image_sm_dots_tiled_full.dcm')];
+  const sources = await openFiles(files);
+  try {
+    const g = await groupDicomInstances(sources);
+    assert.equal(g.slides.length, 2);
+    assert.deepEqual(g.slides.map((s) => s.parts.length).sort(), [6, 6]);
+    assert.deepEqual(g.rejected.map((r) => [r.name, r.code]).sort(), [
+      ['README.txt', 'NOT_RECOGNIZED'],
+      ['seg_image_sm_dots_tiled_full.dcm', 'UNSUPPORTED'],
+      ['sm_annotations.dcm', 'UNSUPPORTED'],
+    ]);
+    for (const s of g.slides) {
+      const slide = await openSlide(s.parts);
+      assert.equal(slide.images.length, 6);
+    }
+    // A broken instance is reported, not fatal for the others.
+    const broken = new BufferSource(new Uint8Array(readFileSync(a[0])).subarray(0, 700), 'broken.dcm');
+    const g2 = await groupDicomInstances([broken, ...sources.slice(0, a.length)]);
+    assert.equal(g2.slides.length, 1);
+    assert.equal(g2.rejected.length, 1);
+    assert.match(g2.rejected[0].code, /^(TRUNCATED|CORRUPT)$/);
+  } finally {
+    await closeAll(sources);
+  }
+});

@@ -1,0 +1,158 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createHash, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { buildApp, type BuiltApp } from '../../src/server/app.ts';
+import { defaultConfig, type ServerConfig } from '../../src/server/config.ts';
+import { hashPassword } from '../../src/server/auth/password.ts';
+import type { Role } from '../../src/server/db/repos/labs.ts';
+
+export const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
+export const fixturesDir = resolve(repoRoot, '../shared/fixtures');
+export const adminPassword = 'admin-test-password';
+
+export interface TestServer {
+  url: string;
+  port: number;
+  built: BuiltApp;
+  config: ServerConfig;
+  stop(): Promise<void>;
+}
+
+/** A real server on 127.0.0.1 with a fresh data dir (unless given), logging off. */
+export async function startServer(over: Partial<ServerConfig> = {}): Promise<TestServer> {
+  const dataDir = over.dataDir ?? (await mkdtemp(join(tmpdir(), 'wsi-server-test-')));
+  const config: ServerConfig = {
+    ...defaultConfig,
+    dataDir,
+    adminPassword,
+    publicDir: join(dataDir, 'no-public-dir'),
+    logLevel: false,
+    port: 0,
+    ...over,
+  };
+  const built = await buildApp(config);
+  await built.app.listen({ host: '127.0.0.1', port: config.port });
+  const addr = built.app.server.address();
+  if (!addr || typeof addr === 'string') throw new Error('no address');
+  return { url: `http://127.0.0.1:${addr.port}`, port: addr.port, built, config, stop: () => built.close() };
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** fetch with a cookie jar of one session cookie. */
+export class Client {
+  cookie = '';
+  constructor(readonly base: string) {}
+
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookie) headers.set('cookie', this.cookie);
+    const res = await fetch(this.base + path, { ...init, headers });
+    const set = res.headers.get('set-cookie');
+    if (set) {
+      const [pair] = set.split(';');
+      this.cookie = pair.endsWith('=') ? '' : pair;
+    }
+    return res;
+  }
+
+  json(path: string, method: string, body?: unknown): Promise<Response> {
+    if (body === undefined) return this.fetch(path, { method });
+    return this.fetch(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  async login(username: string, password: string): Promise<Response> {
+    return this.json('/api/login', 'POST', { username, password });
+  }
+}
+
+export async function adminClient(s: TestServer): Promise<Client> {
+  const c = new Client(s.url);
+  const r = await c.login('admin', adminPassword);
+  if (r.status !== 200) throw new Error(`admin login failed: ${r.status}`);
+  return c;
+}
+
+/** A lab (created if missing) with the given flags and a signed-in member with `role`. */
+export async function memberOf(s: TestServer, labName: string, username: string, role: Role, features: ('bulk-import')[] = ['bulk-import']): Promise<{ client: Client; labId: number; userId: number }> {
+  const { repos } = s.built;
+  const lab = repos.labs.byName(labName) ?? repos.labs.create(labName);
+  repos.labs.setFeatures(lab.id, features);
+  const password = `pw-${username}-long-enough`;
+  const user = repos.users.credentialsByUsername(username) ?? repos.users.create(username, username, await hashPassword(password));
+  repos.labs.setRole(lab.id, user.id, role);
+  const client = new Client(s.url);
+  const r = await client.login(username, password);
+  if (r.status !== 200) throw new Error(`login failed for ${username}: ${r.status}`);
+  const switched = await client.json('/api/me/lab', 'POST', { labId: lab.id });
+  if (switched.status !== 200) throw new Error(`lab switch failed: ${switched.status}`);
+  return { client, labId: lab.id, userId: user.id };
+}
+
+export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+export interface PartMeta {
+  filename: string;
+  slideId: string;
+  part: number;
+  parts: number;
+  format: string;
+  sha256: string;
+  mode: 'deidentified' | 'direct';
+  batchId: string;
+}
+
+export function partMeta(bytes: Uint8Array, over: Partial<PartMeta> = {}): PartMeta {
+  return { filename: 'slide.svs', slideId: randomUUID(), part: 0, parts: 1, format: 'aperio-svs', sha256: sha256(bytes), mode: 'deidentified', batchId: randomUUID(), ...over };
+}
+
+export function encodeMetadata(md: Record<string, string | number>): string {
+  return Object.entries(md)
+    .map(([k, v]) => `${k} ${Buffer.from(String(v)).toString('base64')}`)
+    .join(',');
+}
+
+/** tus creation (POST /files/); returns the response and the upload path when created. */
+export async function tusCreate(c: Client, size: number, md: Record<string, string | number>): Promise<{ res: Response; path?: string }> {
+  const res = await c.fetch('/files/', { method: 'POST', headers: { 'tus-resumable': '1.0.0', 'upload-length': String(size), 'upload-metadata': encodeMetadata(md) } });
+  const loc = res.headers.get('location');
+  return { res, ...(loc ? { path: new URL(loc, c.base).pathname } : {}) };
+}
+
+export function tusPatch(c: Client, path: string, offset: number, bytes: Uint8Array): Promise<Response> {
+  return c.fetch(path, {
+    method: 'PATCH',
+    headers: { 'tus-resumable': '1.0.0', 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' },
+    body: bytes,
+  });
+}
+
+export function tusHead(c: Client, path: string): Promise<Response> {
+  return c.fetch(path, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0' } });
+}
+
+/** Create and send a whole part in one PATCH. */
+export async function tusUpload(c: Client, bytes: Uint8Array, md: PartMeta): Promise<{ path: string; finish: Response }> {
+  const { res, path } = await tusCreate(c, bytes.length, { ...md });
+  if (res.status !== 201 || !path) throw new Error(`create failed: ${res.status} ${await res.text()}`);
+  const finish = await tusPatch(c, path, 0, bytes);
+  return { path, finish };
+}
+
+/** Poll a scan until it leaves the transient states. */
+export async function waitForScan(c: Client, id: number, timeoutMs = 20000): Promise<Record<string, unknown>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await c.fetch(`/api/scans/${id}`);
+    const body = (await r.json()) as { scan: Record<string, unknown> };
+    if (body.scan.status !== 'processing' && body.scan.status !== 'uploading') return body.scan;
+    if (Date.now() > until) throw new Error(`scan ${id} still ${String(body.scan.status)}`);
+    await new Promise((r2) => setTimeout(r2, 50));
+  }
+}
+
+export { randomUUID };
