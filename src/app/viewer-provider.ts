@@ -1,7 +1,6 @@
 import type { ScanSummary } from './api.ts';
 import type { TileProvider } from './components/wsi-viewer/tile-provider.ts';
 import { engine } from './engine-client.ts';
-import { transfer } from 'comlink';
 
 /**
  * A TileProvider for a stored scan: the engine worker opens the server's copy through HTTP Range
@@ -22,4 +21,3 @@ export function providerFor(key: string, levels: { imageId: string; width: numbe
     },
   };
 }
-void transfer;

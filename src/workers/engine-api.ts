@@ -2,6 +2,7 @@ import { transfer } from 'comlink';
 import { openSlide } from '../engine/open.ts';
 import { BlobSource } from '../engine/io/web/blob-source.ts';
 import { HttpRangeSource } from '../engine/io/web/http-range-source.ts';
+import { BlockedSource } from '../engine/io/blocked-source.ts';
 import { Sha256 } from '../engine/redact/sha256.ts';
 import { opfsDir, OpfsTarget } from '../engine/io/web/opfs.ts';
 import { defaultRequest, redactSlide } from '../engine/redact/redact.ts';
@@ -10,6 +11,7 @@ import type { EncodedTile, Slide, SlideImage } from '../engine/formats/slide-for
 import type { RedactionReport, RedactionRequest } from '../engine/redact/plan-types.ts';
 import { SlideError, toSlideError } from '../shared/errors.ts';
 import type { InspectResult, ProgressCallback, SlideSummary, Thumbnail } from './engine-api-types.ts';
+import { groupDicomFiles, zipOpfsFiles } from './wizard-ops.ts';
 
 /**
  * The engine worker's API (exposed with Comlink by engine.worker.ts). Slides stay open here, by
@@ -99,9 +101,10 @@ export const engineApi = {
   },
 
   /** A small preview (longest side <= maxSize), or null when the slide's codec cannot be shown here. */
-  async thumbnail(key: string, maxSize: number): Promise<Thumbnail | null> {
+  async thumbnail(key: string, maxSize: number, imageId?: string): Promise<Thumbnail | null> {
     const { slide } = entry(key);
-    const img = thumbnailSource(slide);
+    // imageId: a label or overview for the wizard's image review (default: the slide's thumbnail).
+    const img = imageId ? slide.images.find((i) => i.id === imageId) : thumbnailSource(slide);
     if (!img) return null;
     const tw = img.tileWidth ?? img.width;
     const th = img.tileHeight ?? img.height;
@@ -208,7 +211,8 @@ export const engineApi = {
 
   /** Open a stored scan through HTTP Range (same drivers as the import); kept open by key. */
   async openRemote(urls: string[], name: string): Promise<{ key: string; summary: SlideSummary; levels: { imageId: string; width: number; height: number; tileWidth: number; tileHeight: number }[] }> {
-    const sources = await Promise.all(urls.map((u, i) => HttpRangeSource.open(u, urls.length === 1 ? name : `${name} (part ${i + 1})`)));
+    // Parsers make many small reads: a block cache turns them into a few range requests.
+    const sources = await Promise.all(urls.map(async (u, i) => new BlockedSource(await HttpRangeSource.open(u, urls.length === 1 ? name : `${name} (part ${i + 1})`), 64 * 1024, 128)));
     const slide = await openSlide(sources);
     const key = `s${nextKey++}`;
     slides.set(key, { slide, files: [] });
@@ -216,6 +220,16 @@ export const engineApi = {
       .map((i) => ({ imageId: i.id, width: i.width, height: i.height, tileWidth: i.tileWidth ?? i.width, tileHeight: i.tileHeight ?? i.height }));
     return { key, summary: summary(key, slide, sources.map((s) => ({ name: s.name, size: s.size }))), levels };
   },
+
+  // ---- import wizard additions (src/workers/wizard-ops.ts) ----
+
+  /** Zip a multi-file slide's staged OPFS outputs into one OPFS file, for Download. */
+  async zipStaged(paths: string[], names: string[], zipPath: string): Promise<{ size: number }> {
+    return zipOpfsFiles(paths, names, zipPath);
+  },
 };
 
 export type EngineApi = typeof engineApi;
+
+// A DICOM directory becomes slides, not a row per instance.
+fileGroupers.push(groupDicomFiles);

@@ -59,6 +59,7 @@ describe('scan review, MPP fix and case assignment in Chromium', () => {
       for (let i = 0; i < data.length; i += 16) if (data[i + 3] > 0 && (data[i] !== data[i + 1] || data[i + 1] !== data[i + 2])) colored++;
       return colored > 100;
     }, undefined, { timeout: 30_000 });
+    await page.locator('wsi-viewer[data-loaded]').waitFor({ timeout: 30_000 });
     await screenshot(page, 'scan-viewer');
   });
 

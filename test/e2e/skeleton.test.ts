@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openBrowser, screenshot, signIn, type BrowserSession } from './support/browser.ts';
 import { repoRoot, startServer, type RunningServer } from './support/server.ts';
+import { ApiClient } from './support/api-client.ts';
 
 // Used only inside page callbacks, which run in the page (the Node project has no DOM lib).
 declare const navigator: { serviceWorker: { ready: Promise<{ active: unknown }>; controller: unknown } };
@@ -41,6 +42,31 @@ describe('walking skeleton in Chromium', () => {
     await menu.getByRole('link', { name: 'Scans' }).click();
     await browser.page.getByRole('heading', { name: 'Scans' }).waitFor();
     await screenshot(browser.page, 'skeleton-scans');
+  });
+
+  it('hides Bulk Import from a viewer, and from everyone when the lab flag is off', async () => {
+    const admin = await ApiClient.login(server.url, creds.username, creds.password);
+    const me = await admin.json<{ currentLabId: number }>('/api/me');
+    await admin.json(`/api/labs/${me.currentLabId}/users`, { body: { username: 'slideviewer', password: 'viewer-password-123', role: 'viewer' } });
+    const page = await browser.context.newPage();
+    await browser.context.clearCookies();
+    await signIn(page, server.url, 'slideviewer', 'viewer-password-123');
+    const menu = page.getByRole('navigation', { name: 'Worklist menu' });
+    await menu.getByRole('link', { name: 'Scans' }).waitFor();
+    assert.equal(await menu.getByRole('link', { name: 'Bulk Import' }).count(), 0);
+    await page.goto(`${server.url}/import`);
+    await page.getByText(/Bulk Import is not available/).waitFor();
+
+    await admin.json(`/api/labs/${me.currentLabId}/features`, { method: 'PUT', body: { features: [] } });
+    await browser.context.clearCookies();
+    await signIn(page, server.url, creds.username, creds.password);
+    assert.equal(await menu.getByRole('link', { name: 'Bulk Import' }).count(), 0);
+    await admin.json(`/api/labs/${me.currentLabId}/features`, { method: 'PUT', body: { features: ['bulk-import'] } });
+    await page.reload();
+    await menu.getByRole('link', { name: 'Bulk Import' }).waitFor();
+    await page.close();
+    await browser.context.clearCookies();
+    await signIn(browser.page, server.url, creds.username, creds.password);
   });
 
   it('rejects a wrong password with a message', async () => {

@@ -24,7 +24,7 @@ export class WsiViewer extends LitElement {
   }
 
   override render() {
-    return html`<div id="osd" role="img" aria-label="Slide viewer"></div>${this.failed ? html`<div class="msg">${this.failed} tile(s) could not be shown (format without preview)</div>` : ''}`;
+    return html`<div id="osd" role="img" aria-label="Slide viewer"></div>${this.failed ? html`<div class="msg" role="status">Some tiles cannot be previewed in the browser (e.g. JPEG 2000 compression). The stored file is not affected.</div>` : ''}`;
   }
 
   override updated(changed: Map<string, unknown>): void {
@@ -90,6 +90,10 @@ export class WsiViewer extends LitElement {
       visibilityRatio: 0.5,
       prefixUrl: '/osd-images/',
     } as OpenSeadragon.Options);
+    // Tests and screenshots wait for this; also lets assistive tech users know loading finished.
+    this.viewer.world.addHandler('add-item', (e) => {
+      e.item.addHandler('fully-loaded-change', (ev) => this.toggleAttribute('data-loaded', (ev as { fullyLoaded: boolean }).fullyLoaded));
+    });
   }
 }
 
