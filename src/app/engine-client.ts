@@ -1,5 +1,6 @@
 import { wrap, type Remote } from 'comlink';
 import type { EngineApi } from '../workers/engine-api.ts';
+import { registerSlideErrorTransfer } from '../shared/comlink-errors.ts';
 
 /**
  * The page's one typed client of the engine worker. The worker is created on first use (the login
@@ -17,6 +18,8 @@ export function setEngineWorkerUrl(url: string): void {
 
 export function engine(): Remote<EngineApi> {
   if (!remote) {
+    // SlideError codes survive the worker boundary only with this handler (on both sides).
+    registerSlideErrorTransfer();
     worker = new Worker(workerUrl, { type: 'module' });
     remote = wrap<EngineApi>(worker);
   }

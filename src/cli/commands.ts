@@ -2,7 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { openSlide } from '../engine/open.ts';
 import { NodeFileSource } from '../engine/io/node/file-source.ts';
-import { NodeDirTarget, nodeSha256 } from '../engine/io/node/dir-target.ts';
+import { NodeDirTarget, threadedNodeSha256 } from '../engine/io/node/dir-target.ts';
 import { defaultRequest, redactSlide } from '../engine/redact/redact.ts';
 import type { RedactionReport, RedactionRequest } from '../engine/redact/plan-types.ts';
 import type { Slide } from '../engine/formats/slide-format.ts';
@@ -99,7 +99,7 @@ export async function redact(paths: string[], o: RedactOptions): Promise<Result<
       if (same[0] === same[1]) throw new SlideError('CONFLICT', 'the output folder is the input folder: refusing to overwrite the original');
     }
     return redactSlide(slide, buildRequest(slide, o), target, {
-      hasher: nodeSha256,
+      hasher: threadedNodeSha256,
       onProgress: (d, t) => o.onProgress?.(input.name, d, t),
     });
   });

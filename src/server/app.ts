@@ -13,6 +13,7 @@ import { ApiError, errorBody, statusForSlideCode } from './http/api-error.ts';
 import { IngestQueue } from './ingest/queue.ts';
 import { Storage } from './storage.ts';
 import { mountTus } from './tus/tus.ts';
+import type { HashingFileStore } from './tus/hashing-store.ts';
 import type { RouteDeps } from './routes/deps.ts';
 import { authRoutes } from './routes/auth.ts';
 import { scanRoutes } from './routes/scans.ts';
@@ -27,6 +28,8 @@ export interface BuiltApp {
   repos: Repos;
   storage: Storage;
   ingest: IngestQueue;
+  /** The tus store (its running upload hashes; tests read its counters). */
+  uploadStore: HashingFileStore;
   /** Set on the start that created the first admin (main prints it once). */
   firstAdmin: FirstAdmin | null;
 }
@@ -123,6 +126,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     repos,
     storage,
     ingest,
+    uploadStore: tus.datastore,
     firstAdmin,
     async close() {
       if (closed) return;

@@ -10,7 +10,7 @@ export interface StagingEngine {
   /** SHA-256 (hex) of a file, streamed in the worker: Direct Upload's content hash. */
   sha256(file: Blob, signal?: AbortSignal): Promise<string>;
   /** De-identify a slide into OPFS `dir`; outputs carry their sha256, verify and sweep results. */
-  deidentify(files: File[], request: RedactionRequest, dir: string, onProgress: (done: number, total: number) => void, signal?: AbortSignal): Promise<StagedSlide>;
+  deidentify(slideId: string, files: File[], request: RedactionRequest, dir: string, onProgress: (done: number, total: number) => void, signal?: AbortSignal): Promise<StagedSlide>;
 }
 
 export interface BatchUploaderOptions {
@@ -170,7 +170,7 @@ export class BatchUploader {
       const request: RedactionRequest = { removeFields: s.removeFields, removeImages: s.removeImages, options: { uidKey: this.batch.uidKey } };
       let lastTick = 0;
       try {
-        s.staged = await this.o.engine.deidentify(files, request, stagingDir(this.batch.id, s.id), (done, total) => {
+        s.staged = await this.o.engine.deidentify(s.id, files, request, stagingDir(this.batch.id, s.id), (done, total) => {
           this.stageProgress.set(s.id, total > 0 ? done / total : 0);
           // Progress events can come per MiB; the UI needs a few per second.
           if (Date.now() - lastTick > 250) {
@@ -189,7 +189,8 @@ export class BatchUploader {
         throw new SlideError('VERIFY_FAILED', staged.sweep.ok ? `the de-identified copy did not pass verification (${staged.problems.join('; ')})` : `a removed value was still found in the de-identified copy (${staged.sweep.hits} hits)`);
       }
     }
-    s.uploads = s.staged.outputs.map((o, i) => ({ part: i, name: o.name, size: o.size, sha256: o.sha256, state: 'queued', bytesSent: 0 }));
+    // The server takes a plain file name; a DICOM output's name has the slide's folder in front.
+    s.uploads = s.staged.outputs.map((o, i) => ({ part: i, name: o.name.split('/').pop()!, size: o.size, sha256: o.sha256, state: 'queued', bytesSent: 0 }));
     this.changed();
   }
 

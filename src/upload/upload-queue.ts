@@ -201,7 +201,7 @@ export class UploadQueue {
           this.update(j, { bytesSent: sent, bytesTotal: total });
         },
         onSuccess: () => resolve(),
-        onError: (err) => reject(new SlideError('NETWORK', `${j.job.metadata.filename}: upload failed — ${err.message.split('\n')[0]}`, { cause: err })),
+        onError: (err) => reject(new SlideError('NETWORK', `${j.job.metadata.filename}: upload failed — ${serverMessage(err) ?? err.message.split('\n')[0]}`, { cause: err })),
         onShouldRetry: (err) => {
           const status = (err as { originalResponse?: { getStatus(): number } }).originalResponse?.getStatus() ?? 0;
           // Refusals (bad metadata, auth, permission, conflicting content, gone, size) will not heal by retrying.
@@ -266,6 +266,16 @@ export class UploadQueue {
   private update(j: { progress: JobProgress }, patch: Partial<JobProgress>): void {
     Object.assign(j.progress, patch);
     this.opts.onProgress?.({ ...j.progress });
+  }
+}
+
+/** The server's own words ({error:{message}}) from a tus error, rather than tus-js-client's long text. */
+function serverMessage(err: Error): string | undefined {
+  try {
+    const body = (err as { originalResponse?: { getBody(): string } }).originalResponse?.getBody();
+    return body ? (JSON.parse(body) as { error?: { message?: string } }).error?.message : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,25 +1,16 @@
 import { Zip, ZipPassThrough } from 'fflate';
-import { Sha256 } from '../engine/redact/sha256.ts';
+import { BlobSource } from '../engine/io/web/blob-source.ts';
+import type { SyncAccessHandle } from '../engine/io/web/opfs.ts';
+import { groupDicomInstances } from '../engine/dicom/group.ts';
 import { SlideError } from '../shared/errors.ts';
 
 /**
- * Worker-side operations the import wizard needs besides inspection and redaction: hashing an
- * original for Direct Upload and zipping a multi-file DICOM slide's staged outputs. They run in the
+ * Worker-side operations the import wizard needs besides inspection and redaction: grouping DICOM
+ * instances into slides and zipping a multi-file DICOM slide's staged outputs. They run in the
  * engine worker (added to engineApi) so the page never reads a slide into its own memory.
  */
 
 const CHUNK = 8 * 1024 * 1024;
-
-/** SHA-256 (hex) of a File, streamed in 8 MiB slices. */
-export async function sha256OfBlob(blob: Blob, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<string> {
-  const h = new Sha256();
-  for (let off = 0; off < blob.size; off += CHUNK) {
-    if (signal?.aborted) throw new SlideError('ABORTED', 'cancelled');
-    h.update(new Uint8Array(await blob.slice(off, Math.min(blob.size, off + CHUNK)).arrayBuffer()));
-    onProgress?.(Math.min(blob.size, off + CHUNK), blob.size);
-  }
-  return h.digestHex();
-}
 
 async function opfsFile(path: string, create: boolean): Promise<FileSystemFileHandle> {
   const parts = path.split('/');
@@ -34,7 +25,9 @@ async function opfsFile(path: string, create: boolean): Promise<FileSystemFileHa
  * fflate writes no Zip64, so the caller keeps the total under 4 GiB. Returns the zip's size.
  */
 export async function zipOpfsFiles(paths: string[], names: string[], zipPath: string): Promise<{ size: number }> {
-  const out = await (await opfsFile(zipPath, true)).createSyncAccessHandle();
+  // Typed through opfs.ts: the DOM lib (the page type-checks this file via EngineApi) lacks it.
+  const fh = await opfsFile(zipPath, true);
+  const out = await (fh as unknown as { createSyncAccessHandle(): Promise<SyncAccessHandle> }).createSyncAccessHandle();
   let at = 0;
   let failure: unknown;
   try {
@@ -65,4 +58,22 @@ export async function zipOpfsFiles(paths: string[], names: string[], zipPath: st
   } finally {
     out.close();
   }
+}
+
+/**
+ * The engine's FileGrouper for DICOM: the instances of one slide (same study, series, container,
+ * pyramid) become one group; files that are not DICOM WSI stay for the one-file drivers, which
+ * then report them per file. Headers only — pixel data is never read here.
+ */
+export async function groupDicomFiles(files: File[]): Promise<{ groups: File[][]; rest: File[] }> {
+  const sources = files.map((f) => new BlobSource(f, f.name));
+  const fileOf = new Map(sources.map((s, i) => [s, files[i]]));
+  const { slides } = await groupDicomInstances(sources);
+  const grouped = new Set<File>();
+  const groups = slides.map((g) => g.parts.map((p) => {
+    const f = fileOf.get(p as BlobSource)!;
+    grouped.add(f);
+    return f;
+  }));
+  return { groups, rest: files.filter((f) => !grouped.has(f)) };
 }

@@ -7,8 +7,11 @@ export const DEFAULT_CHUNK = 8 * 1024 * 1024;
 export interface ApplyOptions {
   chunkSize?: number;
   signal?: AbortSignal;
-  /** Sees every output byte once, in order (hashing, PHI sweep). Must not modify the bytes. */
-  onChunk?: (bytes: Uint8Array, offset: number) => void;
+  /**
+   * Sees every output byte once, in order (hashing, PHI sweep). Must not modify the bytes; may
+   * return a promise (back-pressure), awaited before the next chunk.
+   */
+  onChunk?: (bytes: Uint8Array, offset: number) => void | Promise<void>;
   /** Bytes of this output written so far. */
   onProgress?: (done: number) => void;
 }
@@ -22,8 +25,8 @@ interface PlacedSegment {
 /**
  * Write one output in a single sequential pass: each chunk is assembled from the plan's segments
  * (copied from any part, or literal bytes), the patches that touch it are overlaid in plan order
- * (later patches win), then it is handed to `onChunk` and written. The next chunk is read while
- * the current one is hashed and written, so reading and writing overlap.
+ * (later patches win), then written and, while the write runs, handed to `onChunk` (hash, sweep).
+ * The next chunk is read meanwhile, so reading, writing and hashing overlap.
  */
 export async function applyOutputPlan(out: OutputPlan, parts: ByteSource[], sink: ByteSink, opts: ApplyOptions = {}): Promise<void> {
   const chunk = opts.chunkSize ?? DEFAULT_CHUNK;
@@ -79,8 +82,15 @@ export async function applyOutputPlan(out: OutputPlan, parts: ByteSource[], sink
       buf = buf.slice();
       for (const x of touching) overlay(buf, offset, x.p);
     }
-    opts.onChunk?.(buf, offset);
-    await sink.write(offset, buf);
+    // Start the write, then hash/sweep the same (unmodified) bytes while it runs.
+    const writing = sink.write(offset, buf);
+    let consumed: void | Promise<void>;
+    try {
+      consumed = opts.onChunk?.(buf, offset);
+    } finally {
+      await writing;
+    }
+    await consumed;
     opts.onProgress?.(end);
   }
   await sink.truncate(out.size);

@@ -64,8 +64,9 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
           chunkSize: opts.chunkSize ?? DEFAULT_CHUNK,
           ...(signal ? { signal } : {}),
           onChunk: (bytes) => {
-            hash.update(bytes);
+            const hashed = hash.update(bytes);
             sweeper.push(bytes);
+            return hashed;
           },
           onProgress: (done) => opts.onProgress?.(before + done, total),
         });
@@ -76,7 +77,7 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
       before += out.size;
       searched = Math.max(searched, sweeper.searched);
       hits += sweeper.hits;
-      outputs.push({ name: out.name, size: out.size, sha256: hash.digestHex() });
+      outputs.push({ name: out.name, size: out.size, sha256: await hash.digestHex() });
     }
     throwIfAborted(signal);
     const problems = await verifyOutputs(slide, plan, target, signal);

@@ -4,9 +4,13 @@
  * the `Hasher` interface.
  */
 export interface Hasher {
-  update(bytes: Uint8Array): void;
+  /**
+   * Add bytes (the caller may reuse them once this returns). A hasher working off-thread may
+   * return a promise to push back when it falls behind.
+   */
+  update(bytes: Uint8Array): void | Promise<void>;
   /** Lower-case hex digest; the hasher must not be used afterwards. */
-  digestHex(): string;
+  digestHex(): string | Promise<string>;
 }
 
 export type HasherFactory = () => Hasher;

@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Server, EVENTS, type Upload } from '@tus/server';
-import { FileStore } from '@tus/file-store';
 import type { ServerConfig } from '../config.ts';
 import type { Repos } from '../db/repos/index.ts';
 import type { UploadRow } from '../db/repos/uploads.ts';
 import { ApiError, forbidden, notFound, unauthenticated } from '../http/api-error.ts';
 import { editableLab, editorRoles, type AuthContext, type Sessions } from '../auth/session.ts';
 import type { IngestQueue } from '../ingest/queue.ts';
-import { sha256File, type Storage } from '../storage.ts';
+import type { Storage } from '../storage.ts';
+import { HashingFileStore } from './hashing-store.ts';
 import { parsePartMetadata } from './metadata.ts';
 import { checkNewPart, finishPart } from './parts.ts';
 
@@ -54,9 +54,9 @@ export function uploadIdFromUrl(url: string): string | undefined {
  * tus 1.0 at /files/ (creation, termination, expiration) on the file store, behind our sessions:
  * the Fastify route decides who may touch which upload before @tus/server sees the request.
  */
-export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Promise<number> } {
+export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Promise<number>; datastore: HashingFileStore } {
   const { repos, storage, sessions, config, log } = deps;
-  const datastore = new FileStore({ directory: storage.uploadsDir, expirationPeriodInMilliseconds: config.uploadExpiryHours * 3600 * 1000 });
+  const datastore = new HashingFileStore({ directory: storage.uploadsDir, expirationPeriodInMilliseconds: config.uploadExpiryHours * 3600 * 1000 });
   // Requests whose error body we wrote as JSON, so the response can say so (tus writes text/plain).
   const jsonResponses = new WeakSet<IncomingMessage>();
 
@@ -88,8 +88,9 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       const raw = nodeReq(req);
       const row = repos.uploads.byIdForAccessCheck(upload.id);
       if (!row) throw hookError(notFound('upload not found'));
-      // Re-hash what is on disk: the hash the client sent covers the bytes it meant to send.
-      const actual = await sha256File(storage.uploadPath(upload.id));
+      // The hash of what is on disk (kept up to date while the bytes arrived): the hash the client
+      // sent covers the bytes it meant to send.
+      const actual = await datastore.sha256(upload.id, upload.size ?? upload.offset);
       const r = await finishPart(repos, storage, row, actual);
       log.info({ uploadId: row.id, scanId: r.scan.id, part: row.part, outcome: r.outcome }, 'upload part finished');
       const headers = { 'X-Scan-Id': String(r.scan.id), 'X-Part-Status': r.outcome };
@@ -181,6 +182,7 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
   app.all(`${tusPath}/*`, handle);
 
   return {
+    datastore,
     async cleanup(): Promise<number> {
       const n = await tus.cleanUpExpiredUploads();
       const cutoff = new Date(Date.now() - config.uploadExpiryHours * 3600 * 1000).toISOString();

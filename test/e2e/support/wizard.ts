@@ -17,7 +17,7 @@ export const serverEnv = { WSI_ADMIN_USER: ADMIN.username, WSI_ADMIN_PASSWORD: A
 export async function openImport(page: Page, baseUrl: string): Promise<void> {
   await signIn(page, baseUrl, ADMIN.username, ADMIN.password);
   await page.getByRole('navigation', { name: 'Worklist menu' }).getByRole('link', { name: 'Bulk Import' }).click();
-  await page.getByRole('heading', { name: 'Bulk Import' }).waitFor();
+  await page.getByRole('heading', { name: 'Bulk Import', exact: true }).waitFor();
 }
 
 /** Use the <input webkitdirectory> fallback: Playwright cannot answer showDirectoryPicker. */
@@ -52,9 +52,15 @@ export function recordRequests(page: Page): Recorded[] {
   return list;
 }
 
-/** Field values of every file in the metadata review; `onlyRedacted` keeps those whose Redact box is checked. */
-async function reviewValues(page: Page, onlyRedacted: boolean): Promise<string[]> {
-  const values: string[] = [];
+export interface ShownField {
+  label: string;
+  value: string;
+  redacted: boolean;
+}
+
+/** Every field row of every file in the metadata review, with its Redact box state. */
+export async function reviewFields(page: Page): Promise<ShownField[]> {
+  const out: ShownField[] = [];
   const files = page.locator('wsi-metadata-review nav[aria-label="Files"] button');
   const n = await files.count();
   for (let i = 0; i < n; i++) {
@@ -63,20 +69,26 @@ async function reviewValues(page: Page, onlyRedacted: boolean): Promise<string[]
       const el = document.querySelector('wsi-app')?.shadowRoot?.querySelector('wsi-bulk-import')?.shadowRoot?.querySelector('wsi-metadata-review');
       return el?.shadowRoot?.querySelectorAll('nav button')[i]?.getAttribute('aria-current') === 'true';
     }, i);
-    values.push(...(await page.locator('wsi-metadata-review').evaluate((el, only) => {
+    out.push(...(await page.locator('wsi-metadata-review').evaluate((el) => {
       const rows = [...(el.shadowRoot?.querySelectorAll('tbody tr') ?? [])];
-      return rows
-        .filter((r) => !only || (r.querySelector('input[type=checkbox]') as HTMLInputElement | null)?.checked)
-        .map((r) => r.querySelector('td.value')?.textContent ?? '');
-    }, onlyRedacted)));
+      return rows.map((r) => ({
+        label: r.querySelector('th')?.textContent ?? '',
+        value: r.querySelector('td.value')?.textContent ?? '',
+        redacted: !!(r.querySelector('input[type=checkbox]') as HTMLInputElement | null)?.checked,
+      }));
+    })));
   }
-  return values;
+  return out;
 }
 
-/** Values whose Redact box is checked: what must not arrive on the server. */
-export const redactedValues = (page: Page) => reviewValues(page, true);
-/** Every value shown (for the "nothing sent before Start upload" check). */
-export const allFieldValues = (page: Page) => reviewValues(page, false);
+/**
+ * Values that must not arrive: redacted ones, except those that also occur inside a kept value
+ * (e.g. a removed Frame Type "VOLUME" while the kept Image Type still says VOLUME).
+ */
+export function mustNotArrive(fields: ShownField[]): string[] {
+  const kept = fields.filter((f) => !f.redacted).map((f) => f.value);
+  return [...new Set(fields.filter((f) => f.redacted).map((f) => f.value))].filter((v) => !kept.some((k) => k.includes(v)));
+}
 
 /** The stored part files of a scan in the server's data directory. */
 export async function storedParts(dataDir: string, scanId: number): Promise<string[]> {
@@ -107,8 +119,14 @@ export async function valuesFoundIn(path: string, values: string[]): Promise<str
 }
 
 /** Scan ids from the Done step's links (/scans/<id>). */
-export async function doneScanIds(page: Page): Promise<number[]> {
-  await page.getByRole('heading', { name: 'Upload complete' }).waitFor({ timeout: 120_000 });
+export async function doneScanIds(page: Page, timeout = 120_000): Promise<number[]> {
+  try {
+    await page.getByRole('heading', { name: 'Upload complete' }).waitFor({ timeout });
+  } catch (e) {
+    // Leave evidence for the reviewer: what the upload step showed when it did not finish.
+    await page.screenshot({ path: join(process.cwd(), 'test-output/screenshots', 'wizard-upload-not-finished.png'), fullPage: true });
+    throw e;
+  }
   const hrefs = await page.locator('wsi-import-done a.scan').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
   return hrefs.map((h) => Number(/\/scans\/(\d+)/.exec(h)?.[1]));
 }

@@ -178,7 +178,7 @@ export class ImportController {
     let p = this.previews.get(key);
     if (!p) {
       p = this.filesOf(slide)
-        .then((files) => this.engine.preview(files, imageId, maxSize))
+        .then((files) => this.engine.preview(slide.id, files, imageId, maxSize))
         .then((b) => (b ? URL.createObjectURL(b) : null))
         .catch(() => null);
       this.previews.set(key, p);
@@ -251,6 +251,7 @@ export class ImportController {
     if (slide.staged || !this.batch) return;
     const files = await this.filesOf(slide);
     slide.staged = await this.engine.deidentify(
+      slide.id,
       files,
       { removeFields: slide.removeFields, removeImages: slide.removeImages, options: { uidKey: this.batch.uidKey } },
       stagingDir(this.batch.id, slide.id),

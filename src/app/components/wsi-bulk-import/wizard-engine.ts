@@ -30,10 +30,11 @@ export interface InspectOutcome {
 export interface WizardEngine extends StagingEngine {
   inspect(inputs: EngineInput[]): Promise<InspectOutcome[]>;
   /**
-   * A preview (PNG/JPEG blob) of an image of the slide — the thumbnail by default, or a label or
+   * `slideId` lets the engine keep the slide open between calls.
+   * A preview (PNG blob) of an image of the slide — the thumbnail by default, or a label or
    * overview by id — decoded off the main thread. null when the codec has no preview (JPEG 2000).
    */
-  preview(files: File[], imageId: string | undefined, maxSize: number): Promise<Blob | null>;
+  preview(slideId: string, files: File[], imageId: string | undefined, maxSize: number): Promise<Blob | null>;
   /** Zip a multi-file slide's staged outputs into one OPFS file (no Zip64: callers check the size). */
   zipStaged(paths: string[], names: string[], zipPath: string): Promise<{ size: number }>;
 }

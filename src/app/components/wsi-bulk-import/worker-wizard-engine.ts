@@ -1,40 +1,96 @@
 import { proxy } from 'comlink';
 import { engine } from '../../engine-client.ts';
-import type { StagedSlide } from '../../state/batch-store.ts';
+import type { FieldSummary, ImageSummary, StagedSlide } from '../../state/batch-store.ts';
 import type { RedactionRequest } from '../../../engine/redact/plan-types.ts';
+import type { InspectResult, SlideSummary } from '../../../workers/engine-api-types.ts';
+import { SlideError } from '../../../shared/errors.ts';
 import type { EngineInput, InspectOutcome, WizardEngine } from './wizard-engine.ts';
 
-/** The wizard's engine over the engine worker (Comlink). AbortSignals cannot cross: cancel ids do. */
+/**
+ * The wizard's engine over the engine worker (Comlink). The worker keeps opened slides by key; keys
+ * do not survive a reload, so a slide is re-opened from its files on first use after one.
+ */
 export function workerWizardEngine(): WizardEngine {
+  const keys = new Map<string, Promise<string>>();
+
+  async function keyOf(slideId: string, files: File[]): Promise<string> {
+    let k = keys.get(slideId);
+    if (!k) {
+      k = engine().inspect(files).then((r) => {
+        const first = r[0];
+        if (r.length !== 1 || !first.ok) throw first && !first.ok ? SlideError.fromJSON(first.error) : new SlideError('CONFLICT', 'the files no longer form one slide');
+        return first.slide.key;
+      });
+      keys.set(slideId, k);
+      k.catch(() => keys.delete(slideId));
+    }
+    return k;
+  }
+
+  /** Run with the slide's key; if the worker lost it (restarted), open the slide again once. */
+  async function withKey<T>(slideId: string, files: File[], fn: (key: string) => Promise<T>): Promise<T> {
+    try {
+      return await fn(await keyOf(slideId, files));
+    } catch (e) {
+      if (!(e instanceof SlideError && e.code === 'NOT_FOUND')) throw e;
+      keys.delete(slideId);
+      return fn(await keyOf(slideId, files));
+    }
+  }
+
+  function cancellable<T>(signal: AbortSignal | undefined, run: (jobId: string) => Promise<T>): Promise<T> {
+    const id = crypto.randomUUID();
+    const onAbort = () => void engine().cancel(id);
+    signal?.addEventListener('abort', onAbort);
+    return run(id).finally(() => signal?.removeEventListener('abort', onAbort));
+  }
+
   return {
     async inspect(inputs: EngineInput[]): Promise<InspectOutcome[]> {
-      return engine().inspectForWizard(inputs);
+      const results = await engine().inspect(inputs.map((i) => i.file));
+      // The worker reports files by name; map names back to paths (a name may repeat in folders).
+      const unused = new Map<string, string[]>();
+      for (const i of inputs) unused.set(i.file.name, [...(unused.get(i.file.name) ?? []), i.path]);
+      const pathOf = (name: string) => unused.get(name)?.shift() ?? name;
+      return results.map((r) => toOutcome(r, pathOf));
     },
-    async preview(files: File[], imageId: string | undefined, maxSize: number): Promise<Blob | null> {
-      return engine().previewForWizard(files, imageId, maxSize);
+
+    async preview(slideId, files, imageId, maxSize): Promise<Blob | null> {
+      const t = await withKey(slideId, files, (key) => engine().thumbnail(key, maxSize, imageId));
+      if (!t) return null;
+      // PNG-encode the transferred bitmap so an <img> with alt text can show it.
+      const canvas = new OffscreenCanvas(t.width, t.height);
+      canvas.getContext('bitmaprenderer')!.transferFromImageBitmap(t.bitmap);
+      return canvas.convertToBlob({ type: 'image/png' });
     },
-    async sha256(file: Blob, signal?: AbortSignal): Promise<string> {
-      const id = crypto.randomUUID();
-      const onAbort = () => void engine().cancel(id);
-      signal?.addEventListener('abort', onAbort);
-      try {
-        return await engine().sha256File(file, id);
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
-      }
+
+    sha256(file: Blob, signal?: AbortSignal): Promise<string> {
+      return cancellable(signal, (id) => engine().sha256File(file, id));
     },
-    async deidentify(files: File[], request: RedactionRequest, dir: string, onProgress: (d: number, t: number) => void, signal?: AbortSignal): Promise<StagedSlide> {
-      const id = crypto.randomUUID();
-      const onAbort = () => void engine().cancel(id);
-      signal?.addEventListener('abort', onAbort);
-      try {
-        return await engine().deidentifyForWizard(files, request, dir, proxy(onProgress), id);
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
-      }
+
+    async deidentify(slideId: string, files: File[], request: RedactionRequest, dir: string, onProgress, signal?: AbortSignal): Promise<StagedSlide> {
+      const report = await withKey(slideId, files, (key) => cancellable(signal, (id) => engine().redactToOpfs(key, request, dir, proxy(onProgress), id)));
+      return {
+        outputs: report.outputs.map((o) => ({ name: o.name.slice(dir.length + 1), opfsPath: o.name, size: o.size, sha256: o.sha256 })),
+        verifyOk: report.verify.ok,
+        problems: report.verify.problems,
+        sweep: report.sweep,
+      };
     },
-    async zipStaged(paths: string[], names: string[], zipPath: string): Promise<{ size: number }> {
+
+    zipStaged(paths, names, zipPath) {
       return engine().zipStaged(paths, names, zipPath);
     },
+  };
+}
+
+function toOutcome(r: InspectResult, pathOf: (name: string) => string): InspectOutcome {
+  if (!r.ok) return { paths: r.files.map(pathOf), error: { code: r.error.code, message: r.error.message } };
+  const s: SlideSummary = r.slide;
+  const fields: FieldSummary[] = s.fields.map((f) => ({ id: f.id, label: f.label, value: f.value, class: f.class, ...(f.reason ? { reason: f.reason } : {}) }));
+  const images: ImageSummary[] = s.images.map((i) => ({ id: i.id, role: i.role, width: i.width, height: i.height, compression: i.compression }));
+  return {
+    paths: s.files.map(pathOf),
+    slide: { name: s.name, format: s.format, width: s.width, height: s.height, ...(s.mpp ? { mpp: s.mpp } : {}), fields, images },
   };
 }
