@@ -1,13 +1,17 @@
 import { realpath } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { openSlide } from '../engine/open.ts';
 import { NodeFileSource } from '../engine/io/node/file-source.ts';
 import { NodeDirTarget, threadedNodeSha256 } from '../engine/io/node/dir-target.ts';
 import { defaultRequest, redactSlide } from '../engine/redact/redact.ts';
 import type { RedactionReport, RedactionRequest } from '../engine/redact/plan-types.ts';
 import type { Slide } from '../engine/formats/slide-format.ts';
+import { DicomSlide } from '../engine/dicom/dicom-slide.ts';
 import { SlideError, toSlideError, type SerializedSlideError } from '../shared/errors.ts';
 import { collectSlides, type SlideInput } from './collect.ts';
+import { loadOrCreateBatchKey } from './batch-key.ts';
+import { clearSlideFolder, OutputNames, RenamingTarget } from './output-names.ts';
+import { judgeDicomSlide } from './verify-dicom.ts';
 
 export interface SlideSummary {
   name: string;
@@ -21,50 +25,73 @@ export interface SlideSummary {
 
 export type Result<T> = { input: string; ok: true; value: T } | { input: string; ok: false; error: SerializedSlideError };
 
+/** Files inside the given directories that are not slides: listed, never a failure. */
+export interface Skipped {
+  file: string;
+  reason: string;
+}
+
+export interface Outcome<T> {
+  results: Result<T>[];
+  skipped: Skipped[];
+}
+
 export interface RedactOptions {
   out: string;
   keepLabel: boolean;
   keepMacro: boolean;
   keep: string[];
+  /** DICOM UID key (hex); default: the output folder's stored batch key. */
+  uidKey?: string;
   onProgress?: (input: string, done: number, total: number) => void;
 }
 
 export interface VerifyResult {
   format: string;
-  /** Ids and labels only: never the values. */
+  /** Identifying fields still holding a real value. Ids and labels only: never the values. */
   identifyingFields: { id: string; label: string }[];
   associatedImages: { id: string; role: string }[];
+  /** Other reasons the file is not clean (DICOM: de-identification not recorded). */
+  problems: string[];
   clean: boolean;
 }
 
+/** What a result is called: the file, or for a multi-file (DICOM) slide its directory. */
+function inputLabel(s: SlideInput): string {
+  return s.files.length === 1 ? s.files[0]! : dirname(s.files[0]!);
+}
+
 /** Open every slide of the inputs; `use` sees each, errors become per-input results. */
-async function eachSlide<T>(paths: string[], use: (slide: Slide, input: SlideInput) => Promise<T>): Promise<Result<T>[]> {
+async function eachSlide<T>(paths: string[], use: (slide: Slide, input: SlideInput) => Promise<T>): Promise<Outcome<T>> {
   const c = await collectSlides(paths);
-  const results: Result<T>[] = [];
-  const rank = (r: Result<T>) => c.order.indexOf(r.input);
-  for (const m of c.missing) results.push({ input: m, ok: false, error: new SlideError('NOT_FOUND', `${m}: no such file or directory`).toJSON() });
-  for (const u of c.unclaimed) results.push({ input: u, ok: false, error: new SlideError('NOT_RECOGNIZED', `${u}: not a supported whole-slide image`).toJSON() });
+  const ranked: { at: string; r: Result<T> }[] = [];
+  for (const m of c.missing) ranked.push({ at: '', r: { input: m, ok: false, error: new SlideError('NOT_FOUND', `${m}: no such file or directory`).toJSON() } });
+  for (const u of c.unclaimed) ranked.push({ at: u, r: { input: u, ok: false, error: new SlideError('NOT_RECOGNIZED', `${u}: not a supported whole-slide image`).toJSON() } });
+  for (const f of c.failed) ranked.push({ at: f.file, r: { input: f.file, ok: false, error: new SlideError(f.code, f.message).toJSON() } });
   for (const s of c.slides) {
     const sources: NodeFileSource[] = [];
+    const input = inputLabel(s);
     try {
       for (const f of s.files) sources.push(await NodeFileSource.open(f));
       const slide = await openSlide(sources);
-      results.push({ input: s.files.length === 1 ? s.files[0]! : s.name, ok: true, value: await use(slide, s) });
+      ranked.push({ at: s.files[0]!, r: { input, ok: true, value: await use(slide, s) } });
     } catch (e) {
-      results.push({ input: s.files.length === 1 ? s.files[0]! : s.name, ok: false, error: toSlideError(e, s.name).toJSON() });
+      ranked.push({ at: s.files[0]!, r: { input, ok: false, error: toSlideError(e, input).toJSON() } });
     } finally {
       for (const src of sources) await src.close();
     }
   }
   // Report in command-line order (missing paths first: they are not in the expansion).
-  return results.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i).map((x) => x.r);
+  const rank = (at: string) => (at === '' ? -1 : c.order.indexOf(at));
+  const results = ranked.map((x, i) => ({ ...x, i })).sort((a, b) => rank(a.at) - rank(b.at) || a.i - b.i).map((x) => x.r);
+  return { results, skipped: c.skipped };
 }
 
 export function summarize(slide: Slide): SlideSummary {
   return { name: slide.name, format: slide.format, width: slide.width, height: slide.height, mpp: slide.mpp ?? null, images: slide.images, fields: slide.fields };
 }
 
-export function inspect(paths: string[]): Promise<Result<SlideSummary>[]> {
+export function inspect(paths: string[]): Promise<Outcome<SlideSummary>> {
   return eachSlide(paths, async (slide) => summarize(slide));
 }
 
@@ -85,31 +112,62 @@ export function buildRequest(slide: Slide, o: Pick<RedactOptions, 'keepLabel' | 
   };
 }
 
-export async function redact(paths: string[], o: RedactOptions): Promise<Result<RedactionReport>[]> {
+/** Would writing `outPath` replace one of the input's own files or its directory? */
+async function isInputPath(input: SlideInput, outPath: string): Promise<boolean> {
+  const out = await realpath(outPath).catch(() => '');
+  if (out === '') return false;
+  for (const f of input.files) {
+    const own = input.kind === 'file' ? await realpath(f) : await realpath(dirname(f));
+    if (own === out) return true;
+  }
+  return false;
+}
+
+/**
+ * Redact every slide into `o.out`: TIFF/SVS as '<base name>', DICOM as '<folder>/<n>.dcm'. Every
+ * DICOM slide of the run uses one UID key (the folder's stored key unless --uid-key), so a retry
+ * into the same folder reproduces the UIDs and slides of one study stay in one remapped study.
+ */
+export async function redact(paths: string[], o: RedactOptions): Promise<Outcome<RedactionReport>> {
   const outDir = resolve(o.out);
-  const target = new NodeDirTarget(outDir);
-  const claimed = new Set<string>();
+  const secret = await loadOrCreateBatchKey(outDir);
+  const uidKey = o.uidKey ?? secret;
+  const names = await OutputNames.load(outDir, secret);
+  const base = new NodeDirTarget(outDir);
   return eachSlide(paths, async (slide, input) => {
-    // One output name per slide per run; never overwrite an input.
-    if (claimed.has(slide.name)) throw new SlideError('CONFLICT', `another input already wrote ${slide.name} to the output folder`);
-    claimed.add(slide.name);
-    for (const f of input.files) {
-      const outPath = join(outDir, slide.name);
-      const same = await Promise.all([realpath(f), realpath(outPath).catch(() => '')]);
-      if (same[0] === same[1]) throw new SlideError('CONFLICT', 'the output folder is the input folder: refusing to overwrite the original');
-    }
-    return redactSlide(slide, buildRequest(slide, o), target, {
+    const { name, reused } = await names.claim(input.name, input.identity, input.kind);
+    if (await isInputPath(input, join(outDir, name))) throw new SlideError('CONFLICT', 'the output would replace the input: refusing to overwrite the original');
+    if (reused && input.kind === 'folder') await clearSlideFolder(join(outDir, name));
+    const target = new RenamingTarget(base, slide.name, name);
+    const request = buildRequest(slide, o);
+    if (slide.format === 'dicom-wsi') request.options = { uidKey };
+    const report = await redactSlide(slide, request, target, {
       hasher: threadedNodeSha256,
-      onProgress: (d, t) => o.onProgress?.(input.name, d, t),
+      onProgress: (d, t) => o.onProgress?.(name, d, t),
     });
+    await names.record(name, input.identity);
+    return { ...report, slideName: name, outputs: report.outputs.map((x) => ({ ...x, name: target.rename(x.name) })) };
   });
 }
 
-/** Is a file clean: no identifying field, no label or overview image? */
-export function verify(paths: string[]): Promise<Result<VerifyResult>[]> {
+/**
+ * Is a slide clean? No label or overview image, and no identifying field with a real value:
+ * for TIFF/SVS any identifying field counts; for DICOM the de-identification must be recorded
+ * and identifying attributes may remain only emptied, dummied or remapped.
+ */
+export function verify(paths: string[]): Promise<Outcome<VerifyResult>> {
   return eachSlide(paths, async (slide) => {
-    const identifyingFields = slide.fields.filter((f) => f.class === 'phi').map((f) => ({ id: f.id, label: f.label }));
     const associatedImages = slide.images.filter((i) => i.role === 'label' || i.role === 'overview').map((i) => ({ id: i.id, role: i.role }));
-    return { format: slide.format, identifyingFields, associatedImages, clean: identifyingFields.length === 0 && associatedImages.length === 0 };
+    let identifyingFields: VerifyResult['identifyingFields'];
+    let problems: string[] = [];
+    if (slide instanceof DicomSlide) {
+      const verdict = judgeDicomSlide(slide);
+      identifyingFields = verdict.remaining;
+      problems = verdict.problems;
+    } else {
+      identifyingFields = slide.fields.filter((f) => f.class === 'phi').map((f) => ({ id: f.id, label: f.label }));
+    }
+    const clean = identifyingFields.length === 0 && associatedImages.length === 0 && problems.length === 0;
+    return { format: slide.format, identifyingFields, associatedImages, problems, clean };
   });
 }

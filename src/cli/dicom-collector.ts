@@ -1,14 +1,19 @@
-import { basename, dirname } from 'node:path';
-import type { SlideCollector, SlideInput } from './collect.ts';
+import { basename, dirname, resolve } from 'node:path';
+import type { RejectedFile, SlideCollector, SlideInput } from './collect.ts';
 import { NodeFileSource } from '../engine/io/node/file-source.ts';
-import { hasDicmPrefix } from '../engine/dicom/part10.ts';
+import { hasDicmPrefix, readFileMeta } from '../engine/dicom/part10.ts';
 import { groupDicomInstances } from '../engine/dicom/group.ts';
+import { VL_WSI_SOP_CLASS } from '../engine/dicom/instance.ts';
 
 /**
  * DICOM Part 10 files, grouped into slides by Study/Series/Container/Pyramid (headers only).
- * Files that are DICOM but not whole-slide images (annotations, segmentations) or unreadable stay
- * unclaimed: named explicitly they fail with "not recognised", inside a directory they are skipped;
- * either way the slide they sit beside is processed.
+ * DICOM that is not a whole-slide image (annotations, segmentations) is rejected as "not a slide"
+ * (skipped inside a directory); a broken instance is rejected as broken (always a failure: it may
+ * be a lost level of a slide). Either way the slides beside them are processed.
+ *
+ * Output folder names come from the input directory only, never from the headers (Patient,
+ * accession, study description are PHI): '<dir>' when the directory holds one slide, else
+ * '<dir>-1', '<dir>-2', … in the order of the slides' first file names.
  */
 export const dicomCollector: SlideCollector = {
   name: 'dicom',
@@ -16,7 +21,8 @@ export const dicomCollector: SlideCollector = {
     const rest: string[] = [];
     const sources: NodeFileSource[] = [];
     for (const f of files) {
-      const src = await NodeFileSource.open(f).catch(() => undefined);
+      // Named by full path: unique, so rejections map back to the file and grouping order is stable.
+      const src = await NodeFileSource.open(f, f).catch(() => undefined);
       if (src && (await hasDicmPrefix(src).catch(() => false))) sources.push(src);
       else {
         rest.push(f);
@@ -25,17 +31,26 @@ export const dicomCollector: SlideCollector = {
     }
     try {
       const grouping = await groupDicomInstances(sources);
-      const pathOf = new Map(sources.map((s) => [s as unknown, s.path]));
-      const claimed = new Set<string>();
-      const slides: SlideInput[] = grouping.slides.map((g, i, all) => {
-        const files = g.parts.map((p) => pathOf.get(p)!);
-        files.forEach((f) => claimed.add(f));
-        const dir = basename(dirname(files[0]));
-        const sameDir = all.filter((o) => basename(dirname(pathOf.get(o.parts[0])!)) === dir).length;
-        return { name: sameDir > 1 ? `${dir}-${i + 1}` : dir, files };
+      const groups = grouping.slides.map((g) => ({ key: g.key, files: g.parts.map((p) => (p as NodeFileSource).path) }));
+      const dirOf = (g: { files: string[] }) => dirname(resolve(g.files[0]!));
+      const slides: SlideInput[] = groups.map((g) => {
+        const dir = dirOf(g);
+        const siblings = groups.filter((o) => dirOf(o) === dir);
+        const base = basename(dir) || 'slide';
+        return {
+          name: siblings.length > 1 ? `${base}-${siblings.indexOf(g) + 1}` : base,
+          kind: 'folder',
+          files: g.files,
+          identity: `dicom\0${dir}\0${g.key}`,
+        };
       });
-      for (const s of sources) if (!claimed.has(s.path)) rest.push(s.path);
-      return { slides, rest };
+      const rejected: RejectedFile[] = [];
+      for (const r of grouping.rejected) {
+        const src = sources.find((s) => s.name === r.name)!;
+        const sopClass = await readFileMeta(src).then((m) => m.sopClassUid, () => undefined);
+        rejected.push({ file: src.path, code: r.code, message: r.message, broken: !(sopClass && sopClass !== VL_WSI_SOP_CLASS) });
+      }
+      return { slides, rest, rejected };
     } finally {
       for (const s of sources) await s.close();
     }

@@ -1,15 +1,21 @@
 import { parseArgs } from 'node:util';
-import { inspect, redact, verify, type Result } from './commands.ts';
-import { printInspect, printRedact, printVerify } from './print.ts';
+import { inspect, redact, verify, type Result, type Skipped } from './commands.ts';
+import { printInspect, printRedact, printSkipped, printVerify } from './print.ts';
+import { BatchKeyError, isValidUidKey } from './batch-key.ts';
 
 const USAGE = `usage:
   wsi-import inspect FILE... [--json]
-  wsi-import redact FILE_OR_DIR... --out DIR [--keep-label] [--keep-macro] [--keep FIELD]... [--json]
-  wsi-import verify FILE... [--json]
+  wsi-import redact FILE_OR_DIR... --out DIR [--keep-label] [--keep-macro] [--keep FIELD]...
+                    [--uid-key HEX] [--json]
+  wsi-import verify FILE_OR_DIR... [--json]
 
-redact writes a de-identified copy of each slide (same base name) into DIR: every identifying
-field removed and label/macro images dropped unless kept. --keep takes a field id or label as
-shown by inspect (e.g. --keep "aperio:Date"). Exit status: 0 all succeeded, 1 any failed, 2 usage.`;
+redact writes a de-identified copy of each slide into DIR: every identifying field removed and
+label/macro images dropped unless kept. --keep takes a field id or label as shown by inspect
+(e.g. --keep "aperio:Date"). TIFF/SVS keep their base name; each DICOM slide gets a folder named
+after its input directory ("<dir>-1", "<dir>-2"… when it holds several slides). DICOM UIDs are
+remapped with one key per batch: --uid-key (at least 32 hex digits), else a key kept in
+DIR/.wsi-import-key, so re-running a batch into the same DIR gives the same UIDs.
+Exit status: 0 all succeeded, 1 any failed (the others are still written), 2 usage.`;
 
 class UsageError extends Error {}
 
@@ -23,39 +29,46 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     }
     const parsed = parse(rest, command);
     const positionals = parsed.positionals;
-    const values = parsed.values as { json?: boolean; out?: string; 'keep-label'?: boolean; 'keep-macro'?: boolean; keep?: string[] };
+    const values = parsed.values as { json?: boolean; out?: string; 'keep-label'?: boolean; 'keep-macro'?: boolean; keep?: string[]; 'uid-key'?: string };
     if (positionals.length === 0) throw new UsageError(`${command}: no input files`);
     const json = values.json === true;
     let results: Result<unknown>[];
+    let skipped: Skipped[];
     if (command === 'inspect') {
       const r = await inspect(positionals);
-      results = r;
-      if (!json) printInspect(r, out);
+      ({ results, skipped } = r);
+      if (!json) printInspect(r.results, out);
     } else if (command === 'redact') {
       if (typeof values.out !== 'string' || values.out === '') throw new UsageError('redact: --out DIR is required');
+      const uidKey = values['uid-key'];
+      // The key itself is never echoed, even when it is malformed.
+      if (uidKey !== undefined && !isValidUidKey(uidKey)) throw new UsageError('redact: --uid-key must be at least 16 bytes written as hex (32+ hex digits)');
       const progress = !json && process.stderr.isTTY;
       const r = await redact(positionals, {
         out: values.out,
         keepLabel: values['keep-label'] === true,
         keepMacro: values['keep-macro'] === true,
         keep: values.keep ?? [],
+        ...(uidKey !== undefined ? { uidKey } : {}),
         ...(progress ? { onProgress: (name: string, d: number, t: number) => err(`\r${name}: ${Math.floor((100 * d) / Math.max(1, t))}%   `) } : {}),
       });
       if (progress) err('\n');
-      results = r;
-      if (!json) printRedact(r, out);
+      ({ results, skipped } = r);
+      if (!json) printRedact(r.results, out);
     } else {
-      const r = await verify(positionals);
-      results = r;
+      const o = await verify(positionals);
+      const r = o.results;
+      ({ results, skipped } = o);
       if (!json) printVerify(r, out);
       // A readable file that still holds identifying data is a failed verification.
       results = r.map((x) => (x.ok && !x.value.clean ? { ...x, ok: false as const, error: { name: 'SlideError' as const, code: 'VERIFY_FAILED' as const, message: `${x.input}: still holds identifying data` } } : x));
     }
+    if (!json) printSkipped(skipped, out);
     const ok = results.every((r) => r.ok);
-    if (json) out(`${JSON.stringify({ command, ok, results }, null, 2)}\n`);
+    if (json) out(`${JSON.stringify({ command, ok, results, skipped }, null, 2)}\n`);
     return ok ? 0 : 1;
   } catch (e) {
-    if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (e instanceof UsageError || e instanceof BatchKeyError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
       err(`wsi-import: ${e.message}\n\n${USAGE}\n`);
       return 2;
     }
@@ -71,7 +84,7 @@ function parse(args: string[], command: string) {
       args,
       allowPositionals: true,
       strict: true,
-      options: { ...common, out: { type: 'string' }, 'keep-label': { type: 'boolean' }, 'keep-macro': { type: 'boolean' }, keep: { type: 'string', multiple: true } },
+      options: { ...common, out: { type: 'string' }, 'keep-label': { type: 'boolean' }, 'keep-macro': { type: 'boolean' }, keep: { type: 'string', multiple: true }, 'uid-key': { type: 'string' } },
     });
   }
   throw new UsageError(`unknown command "${command}"`);

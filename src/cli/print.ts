@@ -1,5 +1,5 @@
 import type { RedactionReport } from '../engine/redact/plan-types.ts';
-import type { Result, SlideSummary, VerifyResult } from './commands.ts';
+import type { Result, Skipped, SlideSummary, VerifyResult } from './commands.ts';
 
 type Out = (s: string) => void;
 
@@ -46,8 +46,14 @@ export function printVerify(results: Result<VerifyResult>[], out: Out): void {
     if (v.clean) out(`✓ ${r.input}: no identifying metadata, no label or macro\n`);
     else {
       out(`✗ ${r.input}: still identifying\n`);
-      for (const f of v.identifyingFields) out(`    field ${f.id}\n`);
+      for (const f of v.identifyingFields) out(`    field ${f.id}  ${f.label}\n`);
       for (const i of v.associatedImages) out(`    image ${i.id} (${i.role})\n`);
+      for (const p of v.problems) out(`    ${p}\n`);
     }
   }
+}
+
+/** Files inside the given directories that are not slides: listed so nothing is dropped unseen. */
+export function printSkipped(skipped: Skipped[], out: Out): void {
+  for (const s of skipped) out(`- skipped ${s.file}: ${s.reason}\n`);
 }

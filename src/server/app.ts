@@ -35,6 +35,8 @@ export interface BuiltApp {
 }
 
 const housekeepingMs = 60 * 60 * 1000;
+/** Files a Direct Upload zip may hold: a DICOM slide is tens of instances, not hundreds of thousands. */
+const maxZipEntries = 10000;
 
 export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   const storage = new Storage(config.dataDir);
@@ -44,6 +46,9 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
 
   const app = Fastify({
     trustProxy: config.trustProxy,
+    // On shutdown, cut connections still in a request (an upload's PATCH, a Range read) instead of
+    // waiting for their timeouts: tus uploads resume, viewers retry.
+    forceCloseConnections: true,
     // Request logs carry method and path only: query strings (searches) and bodies may hold PHI.
     logger:
       config.logLevel === false
@@ -58,7 +63,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   });
 
   const sessions = new Sessions(repos, config);
-  const ingest = new IngestQueue(repos, storage, config.maxUploadBytes, (e) => app.log.error({ err: { name: (e as Error).name, stack: (e as Error).stack } }, 'ingest crashed'));
+  const ingest = new IngestQueue(repos, storage, { maxExtractBytes: config.maxExtractBytes, maxExtractEntries: maxZipEntries }, (e) => app.log.error({ err: { name: (e as Error).name, stack: (e as Error).stack } }, 'ingest crashed'));
   const deps: RouteDeps = { config, repos, sessions, throttle: new LoginThrottle(), ingest, storage, log: app.log };
 
   app.addHook('onSend', async (_req, reply) => {

@@ -10,6 +10,8 @@ export interface ServerConfig {
   /** Only used when the first admin is created; otherwise a random password is generated and printed. */
   adminPassword?: string;
   maxUploadBytes: number;
+  /** What a Direct Upload zip may expand to (all entries together); defaults to maxUploadBytes. */
+  maxExtractBytes: number;
   /** The built PWA. Served (with SPA fallback) only when it exists. */
   publicDir: string;
   uploadExpiryHours: number;
@@ -30,6 +32,7 @@ export const defaultConfig: Readonly<Omit<ServerConfig, 'adminPassword'>> = {
   dataDir: './data',
   adminUser: 'admin',
   maxUploadBytes: 64 * GIB,
+  maxExtractBytes: 64 * GIB,
   publicDir: 'dist/public',
   uploadExpiryHours: 7 * 24,
   sessionHours: 12,
@@ -76,13 +79,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     if (!l) throw bad('WSI_LOG_LEVEL', `must be one of off, ${levels.join(', ')}`);
     logLevel = l;
   }
+  const maxUploadBytes = intVar(env, 'WSI_MAX_UPLOAD_BYTES', defaultConfig.maxUploadBytes, 1, Number.MAX_SAFE_INTEGER);
   return {
     port: intVar(env, 'WSI_PORT', defaultConfig.port, 0, 65535),
     host: env.WSI_HOST?.trim() || defaultConfig.host,
     dataDir: resolve(env.WSI_DATA_DIR?.trim() || defaultConfig.dataDir),
     adminUser,
     ...(adminPassword !== undefined ? { adminPassword } : {}),
-    maxUploadBytes: intVar(env, 'WSI_MAX_UPLOAD_BYTES', defaultConfig.maxUploadBytes, 1, Number.MAX_SAFE_INTEGER),
+    maxUploadBytes,
+    maxExtractBytes: intVar(env, 'WSI_MAX_EXTRACT_BYTES', maxUploadBytes, 1, Number.MAX_SAFE_INTEGER),
     publicDir: resolve(env.WSI_PUBLIC_DIR?.trim() || defaultConfig.publicDir),
     uploadExpiryHours: intVar(env, 'WSI_UPLOAD_EXPIRY_HOURS', defaultConfig.uploadExpiryHours, 1, 24 * 365),
     sessionHours: intVar(env, 'WSI_SESSION_HOURS', defaultConfig.sessionHours, 1, 24 * 90),

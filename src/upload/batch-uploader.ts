@@ -2,7 +2,8 @@ import type { BatchRecord, PartUpload, SlideEntry, StagedSlide } from '../app/st
 import type { RedactionRequest } from '../engine/redact/plan-types.ts';
 import { SlideError, toSlideError } from '../shared/errors.ts';
 import { overallProgress, type OverallProgress } from './progress.ts';
-import { deleteStaged, deleteStagedDir, diskEstimate, stagedFile, stagingBudget, stagingDir } from './staging.ts';
+import { deleteStaged, deleteStagedDir, diskEstimate, stagedFile, stagingBudget, stagingDir, type DiskEstimate } from './staging.ts';
+import { isOriginalsNeeded } from '../app/components/wsi-bulk-import/originals.ts';
 import { UploadQueue, type JobProgress, type QueueOptions, type UploadJob } from './upload-queue.ts';
 
 /** What the uploader needs from the engine worker (see src/app/engine-client.ts). */
@@ -18,10 +19,18 @@ export interface BatchUploaderOptions {
   /** The slide's original files in part order (resolved from the batch's sources). */
   files: (slide: SlideEntry) => Promise<File[]>;
   engine: StagingEngine;
-  /** Something changed (progress, state): re-render and save. */
+  /** Something changed (state, a part finished): re-render and save. */
   onChange: () => void;
+  /**
+   * Only bytes moved (upload or de-identification progress): may be throttled by the caller.
+   * Progress arrives several times a second per part; re-rendering and saving on each would wake
+   * the main thread far more often than a person can read a progress bar.
+   */
+  onProgress?: () => void;
   /** At most this many bytes of staged copies at once (further bounded by the disk estimate). */
   stagingCap?: number;
+  /** The disk estimate the budget is checked against (navigator.storage.estimate by default). */
+  estimate?: () => Promise<DiskEstimate>;
   queue?: QueueOptions;
 }
 
@@ -40,6 +49,9 @@ export class BatchUploader {
   private wakeStaging: (() => void) | undefined;
   private stageProgress = new Map<string, number>();
   private stopped = false;
+  /** The slide whose original files are needed (after a reload) before staging can go on. */
+  private waitingFor: string | undefined;
+  private wakeOriginals: (() => void) | undefined;
 
   constructor(private readonly o: BatchUploaderOptions) {
     this.queue = new UploadQueue({
@@ -82,11 +94,23 @@ export class BatchUploader {
     this.changed();
   }
 
+  /** The user reconnected or re-selected original files: staging and failed parts try again. */
+  originalsChanged(): void {
+    this.wakeOriginals?.();
+    if (!this.batch.uploadPaused) this.queue.retryFailed();
+  }
+
+  /** Whether this slide waits for its original files (shown in its row). */
+  waitsForOriginals(s: SlideEntry): boolean {
+    return this.waitingFor === s.id;
+  }
+
   /** Stop everything, delete what the server holds of unfinished parts and the staged copies. */
   async cancel(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
     this.wakeStaging?.();
+    this.wakeOriginals?.();
     for (const s of this.slides()) {
       for (const p of s.uploads ?? []) {
         if (p.state === 'done') continue;
@@ -136,23 +160,46 @@ export class BatchUploader {
     for (const s of this.slides()) {
       if (this.stopped) return;
       try {
-        if (!s.uploads?.length) await this.prepare(s);
+        if (!s.uploads?.length) await this.prepareWhenReadable(s);
         if (this.stopped) return;
         this.enqueue(s);
       } catch (e) {
         if (this.stopped) return;
         const err = toSlideError(e, s.name);
         s.stageError = err.message;
+        if (err.code === 'QUOTA') {
+          // A full disk stops staging (later slides would fail the same way): paused, so the user
+          // frees space and presses Resume, which clears the message and tries again.
+          this.pause();
+          return;
+        }
         this.changed();
-        // A full disk stops staging (later slides would fail the same way) until the user resumes.
-        if (err.code === 'QUOTA') return;
+      }
+    }
+  }
+
+  /** prepare(), waiting (instead of failing) while the slide's originals need a reconnect. */
+  private async prepareWhenReadable(s: SlideEntry): Promise<void> {
+    for (;;) {
+      try {
+        await this.prepare(s);
+        return;
+      } catch (e) {
+        if (!isOriginalsNeeded(e) || this.stopped) throw e;
+        this.waitingFor = s.id;
+        this.changed();
+        await new Promise<void>((resolve) => (this.wakeOriginals = resolve));
+        this.wakeOriginals = undefined;
+        this.waitingFor = undefined;
+        if (this.stopped) return;
       }
     }
   }
 
   private async prepare(s: SlideEntry): Promise<void> {
-    const files = await this.o.files(s);
+    // Originals are read only where needed: a slide staged before a reload uploads without them.
     if (this.batch.directUpload) {
+      const files = await this.o.files(s);
       const uploads: PartUpload[] = [];
       for (let i = 0; i < files.length; i++) {
         const sha256 = await this.o.engine.sha256(files[i], this.abort.signal);
@@ -163,6 +210,7 @@ export class BatchUploader {
       return;
     }
     if (!s.staged) {
+      const files = await this.o.files(s);
       await this.waitForBudget(s);
       if (this.stopped) return;
       this.stageProgress.set(s.id, 0);
@@ -175,7 +223,7 @@ export class BatchUploader {
           // Progress events can come per MiB; the UI needs a few per second.
           if (Date.now() - lastTick > 250) {
             lastTick = Date.now();
-            this.changed();
+            this.progressed();
           }
         }, this.abort.signal);
       } finally {
@@ -198,7 +246,7 @@ export class BatchUploader {
     const cap = this.o.stagingCap ?? 20 * GiB;
     for (;;) {
       const stagedNow = this.stagedBytes();
-      const budget = stagingBudget(await diskEstimate(), stagedNow, cap);
+      const budget = stagingBudget(await (this.o.estimate ?? diskEstimate)(), stagedNow, cap);
       if (stagedNow + s.size <= budget) return;
       if (stagedNow === 0) {
         throw new SlideError('QUOTA', `not enough disk space to de-identify this file (needs about ${Math.ceil(s.size / 1048576)} MiB). Free some disk space, then press Resume.`);
@@ -252,11 +300,13 @@ export class BatchUploader {
     const s = this.batch.slides.find((x) => x.id === slideId);
     const u = s?.uploads?.find((x) => x.part === part);
     if (!s || !u) return;
+    const onlyBytes = u.state === p.state && u.error === p.error && (p.scanId === undefined || s.scanId === p.scanId);
     u.state = p.state;
     u.bytesSent = p.bytesSent;
     u.error = p.error;
     if (p.scanId !== undefined) s.scanId = p.scanId;
-    this.changed();
+    if (onlyBytes) this.progressed();
+    else this.changed();
   }
 
   private async onConfirmed(job: UploadJob, scanId: number | undefined): Promise<void> {
@@ -272,6 +322,10 @@ export class BatchUploader {
       this.wakeStaging?.();
     }
     this.changed();
+  }
+
+  private progressed(): void {
+    (this.o.onProgress ?? this.o.onChange)();
   }
 
   private changed(): void {

@@ -49,6 +49,11 @@ export interface QueueOptions {
   onConfirmed?: (job: UploadJob, scanId: number | undefined) => void | Promise<void>;
 }
 
+/** SlideError detail of a part the server refused with 460 (its hash did not match ours). */
+const CHECKSUM_MISMATCH = 'CHECKSUM_MISMATCH';
+/** A part whose bytes arrive damaged this often is not sent again: something is wrong locally. */
+const MAX_RESENDS = 2;
+
 // Minutes, not seconds: a lab network or a restarting server can be gone for a while.
 const DEFAULT_RETRY = [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000, 60000, 120000, 120000, 300000, 300000, 300000];
 
@@ -156,11 +161,21 @@ export class UploadQueue {
       }
       const file = await j.job.file();
       this.update(j, { state: 'uploading', bytesTotal: file.size });
-      await this.send(j, file);
+      try {
+        await this.send(j, file);
+      } catch (e) {
+        // 460: the bytes the server hashed are not the bytes we announced (damaged on the way, or
+        // a bad disk read). The server has dropped them; send the part again, from a new upload.
+        if (!(e instanceof SlideError && e.detail === CHECKSUM_MISMATCH) || j.resends >= MAX_RESENDS || j.progress.state !== 'uploading') throw e;
+        j.resends++;
+        await this.storage.removeByFingerprint(fingerprintOf(j.job));
+        this.update(j, { state: 'queued', bytesSent: 0 });
+        return;
+      }
       if (j.progress.state !== 'uploading') return; // paused or cancelled meanwhile
       this.update(j, { state: 'verifying', bytesSent: file.size });
       const after = await this.waitForServer(j.job);
-      if (after?.status === 'corrupt' && j.resends < 2) {
+      if (after?.status === 'corrupt' && j.resends < MAX_RESENDS) {
         // The server's hash disagreed with ours: forget the URL and send the part again.
         j.resends++;
         await this.storage.removeByFingerprint(fingerprintOf(j.job));
@@ -201,11 +216,14 @@ export class UploadQueue {
           this.update(j, { bytesSent: sent, bytesTotal: total });
         },
         onSuccess: () => resolve(),
-        onError: (err) => reject(new SlideError('NETWORK', `${j.job.metadata.filename}: upload failed — ${serverMessage(err) ?? err.message.split('\n')[0]}`, { cause: err })),
+        onError: (err) => {
+          const corrupt = statusOf(err) === 460;
+          reject(new SlideError(corrupt ? 'CORRUPT' : 'NETWORK', `${j.job.metadata.filename}: upload failed — ${serverMessage(err) ?? err.message.split('\n')[0]}`, { cause: err, ...(corrupt ? { detail: CHECKSUM_MISMATCH } : {}) }));
+        },
         onShouldRetry: (err) => {
-          const status = (err as { originalResponse?: { getStatus(): number } }).originalResponse?.getStatus() ?? 0;
-          // Refusals (bad metadata, auth, permission, conflicting content, gone, size) will not heal by retrying.
-          return ![400, 401, 403, 404, 409, 410, 413].includes(status);
+          // Refusals (bad metadata, auth, permission, conflicting content, gone, size) will not heal by
+          // retrying the same upload; a checksum mismatch (460) is re-sent from scratch by run().
+          return ![400, 401, 403, 404, 409, 410, 413, 460].includes(statusOf(err));
         },
       };
       const upload = new Upload(file, options);
@@ -267,6 +285,11 @@ export class UploadQueue {
     Object.assign(j.progress, patch);
     this.opts.onProgress?.({ ...j.progress });
   }
+}
+
+/** HTTP status of a tus-js-client error (0 when there was no response). */
+function statusOf(err: Error): number {
+  return (err as { originalResponse?: { getStatus(): number } | null }).originalResponse?.getStatus() ?? 0;
 }
 
 /** The server's own words ({error:{message}}) from a tus error, rather than tus-js-client's long text. */

@@ -6,7 +6,8 @@ import { db, getSetting, setSetting } from './db.ts';
  * installed app — returns to the same step with the same files, decisions and upload progress.
  *
  * The record holds metadata values of the slides (the review needs them after a reload). That adds
- * no exposure: the original files, with the same values, are on the same PC and in 'batch-sources'.
+ * no exposure: the original files, with the same values, are on the same PC. 'batch-sources' holds
+ * how to find those files again (handles, or names/sizes/dates) — never their bytes.
  */
 export type StepNo = 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
@@ -20,16 +21,37 @@ export const STEP_TITLES: Record<StepNo, string> = {
   7: 'Done',
 };
 
-/** One selection: files from a picker, or a directory handle from showDirectoryPicker. */
+/** A picked file as it was when picked: enough to recognise it again, and to refuse a different one. */
+export interface SourceEntry {
+  /** File name, or the relative path inside a picked directory. */
+  path: string;
+  size: number;
+  lastModified: number;
+}
+
+/**
+ * How a selection's original files are found again after a reload. Slide bytes are never copied
+ * into IndexedDB (Chromium would snapshot every byte of a picked File: seconds and gigabytes):
+ * - 'handles': FileSystemFileHandles from showOpenFilePicker, one per file;
+ * - 'directory': a FileSystemDirectoryHandle from showDirectoryPicker, walked again;
+ * - 'input': <input type=file> (or webkitdirectory): nothing to keep; after a reload the user picks
+ *   the same files again and they are matched by path, size and lastModified.
+ * Handles need read permission again after a reload, which only a click can ask for.
+ */
+export type SourceOrigin = 'handles' | 'directory' | 'input';
+
+/** One selection: files or a directory, from a picker or an <input>. */
 export interface SourceRecord {
   id: string;
   batchId: string;
-  kind: 'files' | 'directory';
-  /** What the user picked, for display: "3 files" or the directory name. */
+  origin: SourceOrigin;
+  /** What the user picked, for display: "3 files", a file name or the directory name. */
   label: string;
-  /** Files from <input type=file> (including the webkitdirectory fallback), snapshotted by IDB. */
-  files?: File[];
-  /** A directory picked with showDirectoryPicker; re-walked after a reload (needs permission). */
+  /** What was picked, in every origin: re-selected or re-read files must match these. */
+  entries: SourceEntry[];
+  /** An <input webkitdirectory> pick: picking again means picking the folder again. */
+  folder?: boolean;
+  handles?: FileSystemFileHandle[];
   dir?: FileSystemDirectoryHandle;
   addedAt: number;
 }

@@ -1,4 +1,4 @@
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPObjectStore, type StoreNames } from 'idb';
 
 /**
  * The app's one IndexedDB database. Upgrades are versioned: add a `case` for each new version,
@@ -12,9 +12,9 @@ export interface WsiDb extends DBSchema {
   /** Persisted batches of the import wizard, keyed by batch id. */
   batches: { key: string; value: { id: string; updatedAt: number; [k: string]: unknown } };
   /**
-   * The files of a batch, one record per selection (v2). Kept apart from 'batches' because a File
-   * put into IndexedDB is snapshotted by the browser: writing it once per selection, not on every
-   * progress save, keeps saves cheap.
+   * The selections of a batch, one record per pick (v2): file/directory handles or the names, sizes
+   * and dates of <input> picks (see SourceRecord). Never File objects: Chromium copies a stored
+   * File's bytes into the database (v2 did; v3 drops those copies).
    */
   'batch-sources': { key: string; value: { id: string; batchId: string; [k: string]: unknown }; indexes: { batchId: string } };
 }
@@ -30,12 +30,12 @@ export interface StoredUpload {
 }
 
 export const DB_NAME = 'wsi-bulk-import';
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 let dbPromise: Promise<IDBPDatabase<WsiDb>> | undefined;
 
 export function db(): Promise<IDBPDatabase<WsiDb>> {
   dbPromise ??= openDB<WsiDb>(DB_NAME, DB_VERSION, {
-    upgrade(database, oldVersion) {
+    upgrade(database, oldVersion, _newVersion, transaction) {
       switch (oldVersion) {
         case 0: {
           const urls = database.createObjectStore('tus-urls', { keyPath: 'key' });
@@ -49,9 +49,30 @@ export function db(): Promise<IDBPDatabase<WsiDb>> {
         const sources = database.createObjectStore('batch-sources', { keyPath: 'id' });
         sources.createIndex('batchId', 'batchId');
       }
+      if (oldVersion === 2) dropStoredFileCopies(transaction.objectStore('batch-sources'));
     },
   });
   return dbPromise;
+}
+
+/**
+ * v2 stored picked Files in 'batch-sources' (a full copy of every slide on disk). Keep only what
+ * identifies them, so the user is asked to pick them again after the upgrade, and the copies go.
+ */
+function dropStoredFileCopies(store: IDBPObjectStore<WsiDb, ArrayLike<StoreNames<WsiDb>>, 'batch-sources', 'versionchange'>): void {
+  void store.openCursor().then(async function step(cursor): Promise<void> {
+    if (!cursor) return;
+    const v = cursor.value as { files?: File[]; entries?: unknown; origin?: string; dir?: unknown; [k: string]: unknown };
+    if (v.files) {
+      const { files, ...rest } = v;
+      const entries = files.map((f) => ({ path: f.webkitRelativePath || f.name, size: f.size, lastModified: f.lastModified }));
+      await cursor.update({ ...rest, id: v.id as string, batchId: v.batchId as string, origin: 'input', entries, folder: files.some((f) => !!f.webkitRelativePath) });
+    } else if (!v.origin) {
+      // A v2 directory record: the handle stays, its entries are learnt on the next walk.
+      await cursor.update({ ...v, id: v.id as string, batchId: v.batchId as string, origin: 'directory', entries: v.entries ?? [] });
+    }
+    return step(await cursor.continue());
+  });
 }
 
 export async function getSetting<T>(key: string, fallback: T): Promise<T> {

@@ -116,6 +116,18 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX case_scans_scan ON case_scans(scan_id);
   `,
+  // 4: files derived from an upload at ingest (the DICOM instances of a zipped folder): what the
+  // viewer opens as the scan's parts, while scan_files keeps the uploaded originals.
+  `
+  CREATE TABLE scan_instances (
+    scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+    part INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    PRIMARY KEY (scan_id, part)
+  );
+  `,
 ];
 
 export function schemaVersion(db: Database): number {

@@ -1,6 +1,6 @@
 import type { Repos } from '../db/repos/index.ts';
 import type { Storage } from '../storage.ts';
-import { ingestScan } from './ingest.ts';
+import { ingestScan, type IngestLimits } from './ingest.ts';
 
 /**
  * Runs ingests one at a time (they are I/O and CPU heavy; the server has 2 cores and must keep
@@ -15,8 +15,8 @@ export class IngestQueue {
   constructor(
     private readonly repos: Repos,
     private readonly storage: Storage,
-    /** Bound on what a zipped DICOM folder may expand to. */
-    private readonly maxExtractBytes: number,
+    /** Bounds on what a zipped DICOM folder may expand to. */
+    private readonly limits: IngestLimits,
     private readonly onError: (e: unknown) => void,
   ) {}
 
@@ -28,7 +28,7 @@ export class IngestQueue {
       this.pending.delete(key);
       if (this.closed) return;
       try {
-        await ingestScan(this.repos, this.storage, labId, scanId, this.maxExtractBytes, this.abort.signal);
+        await ingestScan(this.repos, this.storage, labId, scanId, this.limits, this.abort.signal);
       } catch (e) {
         this.onError(e);
       }

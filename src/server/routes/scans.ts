@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentLab, editableLab } from '../auth/session.ts';
 import { scanStatuses, type ScanRow, type ScanStatus } from '../db/repos/scans.ts';
 import { ApiError, badRequest, conflict, notFound } from '../http/api-error.ts';
@@ -13,7 +13,8 @@ export function scanJson(s: ScanRow, cases: { id: number; caseNumber: string }[]
     batchId: s.batchId,
     status: s.status,
     mode: s.mode,
-    parts: s.parts,
+    // The files a viewer opens: the instances extracted from a zip, else the uploaded parts.
+    parts: s.instanceCount > 0 ? s.instanceCount : s.parts,
     claimedFormat: s.claimedFormat,
     format: s.format,
     width: s.width,
@@ -80,8 +81,13 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.get<{ Params: { id: string } }>('/api/scans/:id', async (req) => {
     const lab = currentLab(d.sessions.require(req));
     const scan = load(lab.id, req.params.id);
-    const files = d.repos.scans.files(lab.id, scan.id).map((f) => ({ part: f.part, size: f.size, sha256: f.sha256, url: `/api/scans/${scan.id}/file?part=${f.part}` }));
-    return { scan: { ...scanJson(scan, d.repos.scans.casesOf(lab.id, [scan.id]).get(scan.id)), files } };
+    const uploaded = d.repos.scans.files(lab.id, scan.id);
+    const instances = d.repos.scans.instances(lab.id, scan.id);
+    const files = (instances.length > 0 ? instances : uploaded).map((f) => ({ part: f.part, size: f.size, sha256: f.sha256, url: `/api/scans/${scan.id}/file?part=${f.part}` }));
+    // When the viewer's files were extracted (a zip, always a single uploaded part), the upload itself stays downloadable.
+    const zip = instances.length > 0 ? uploaded[0] : undefined;
+    const original = zip ? { original: { size: zip.size, sha256: zip.sha256, url: `/api/scans/${scan.id}/original` } } : {};
+    return { scan: { ...scanJson(scan, d.repos.scans.casesOf(lab.id, [scan.id]).get(scan.id)), files, ...original } };
   });
 
   app.patch<{ Params: { id: string } }>('/api/scans/:id', async (req) => {
@@ -104,13 +110,8 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
     return reply.code(202).send({ scan: scanJson(d.repos.scans.byId(lab.id, scan.id)!) });
   });
 
-  // The stored bytes, for the viewer (engine over an HTTP Range source) and for checks.
-  app.get<{ Params: { id: string } }>('/api/scans/:id/file', async (req, reply) => {
-    const lab = currentLab(d.sessions.require(req));
-    const scan = load(lab.id, req.params.id);
-    const part = queryInt(req.query, 'part', 0, 0, Number.MAX_SAFE_INTEGER);
-    const file = d.repos.scans.files(lab.id, scan.id).find((f) => f.part === part);
-    if (!file) throw notFound('part not found');
+  /** One stored file, whole or as one byte range (RFC 9110), with an ETag from its hash. */
+  async function sendFile(req: FastifyRequest, reply: FastifyReply, file: { path: string; sha256: string }): Promise<FastifyReply> {
     const path = d.storage.abs(file.path);
     const size = (await stat(path)).size;
     const etag = `"${file.sha256.slice(0, 32)}"`;
@@ -127,5 +128,26 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
     }
     reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', String(range.end - range.start + 1));
     return reply.send(createReadStream(path, { start: range.start, end: range.end }));
+  }
+
+  // The viewer's files (engine over an HTTP Range source): extracted instances of a zip, else the uploaded parts.
+  app.get<{ Params: { id: string } }>('/api/scans/:id/file', async (req, reply) => {
+    const lab = currentLab(d.sessions.require(req));
+    const scan = load(lab.id, req.params.id);
+    const part = queryInt(req.query, 'part', 0, 0, Number.MAX_SAFE_INTEGER);
+    const instances = d.repos.scans.instances(lab.id, scan.id);
+    const file = (instances.length > 0 ? instances : d.repos.scans.files(lab.id, scan.id)).find((f) => f.part === part);
+    if (!file) throw notFound('part not found');
+    return sendFile(req, reply, file);
+  });
+
+  // The uploaded bytes as received (for a zip: the zip), e.g. to download the original.
+  app.get<{ Params: { id: string } }>('/api/scans/:id/original', async (req, reply) => {
+    const lab = currentLab(d.sessions.require(req));
+    const scan = load(lab.id, req.params.id);
+    const part = queryInt(req.query, 'part', 0, 0, Number.MAX_SAFE_INTEGER);
+    const file = d.repos.scans.files(lab.id, scan.id).find((f) => f.part === part);
+    if (!file) throw notFound('part not found');
+    return sendFile(req, reply, file);
   });
 }

@@ -122,8 +122,12 @@ describe('import wizard steps (fake engine)', () => {
     eq(again.slides.map((s) => [s.id, s.name, !!s.error]), ctl.slides.map((s) => [s.id, s.name, !!s.error]), 'same slides');
     eq(again.slides[0].removeFields, ctl.slides[0].removeFields, 'same field decisions');
     eq(again.slides[0].removeImages, ['ifd-3'], 'same image decisions');
+    // An <input> pick is not stored (no copy of the bytes): the same file must be selected again.
+    eq(again.needed.map((s) => s.label), ['2 files'], 'the selection is asked for again');
+    again.reselect(again.sources[0], [fileOf('a.svs', 'AAAA'), fileOf('bad.svs')]);
+    eq(again.needed.length, 0, 'matched by name, size and date');
     const [file] = await again.filesOf(again.slides[0]);
-    eq(await file.text(), 'AAAA', 'the picked file is readable after the reload');
+    eq(await file.text(), 'AAAA', 'the picked file is readable after selecting it again');
   });
 
   it('keyboard: Tab reaches the pickers with a visible focus ring; controls are labelled', async () => {

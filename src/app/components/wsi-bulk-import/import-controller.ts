@@ -3,11 +3,19 @@ import {
   type BatchRecord, type SlideEntry, type SourceRecord, type StepNo,
 } from '../../state/batch-store.ts';
 import { setBusy } from '../../state/activity.ts';
-import { BatchUploader } from '../../../upload/batch-uploader.ts';
+import { BatchUploader, type BatchUploaderOptions } from '../../../upload/batch-uploader.ts';
 import { deleteStagedDir, STAGING_ROOT, stagingDir } from '../../../upload/staging.ts';
-import { directoryPermission, inputsOfFiles, inputsOfSource, walkDirectory } from '../wsi-file-select/pick-files.ts';
+import { entriesOf, inputsOfFiles, walkDirectory } from '../wsi-file-select/pick-files.ts';
 import type { EngineInput, WizardEngine } from './wizard-engine.ts';
 import { defaultRemovedFields, defaultRemovedImages } from './decisions.ts';
+import { Originals, type ReselectResult } from './originals.ts';
+
+/** Progress bars move 4 times a second; that is as often as anyone reads them. */
+const PROGRESS_RENDER_MS = 250;
+const PROGRESS_SAVE_MS = 2000;
+
+/** Test seams: the uploader's disk estimate and queue settings. */
+export type ControllerOptions = Pick<BatchUploaderOptions, 'estimate' | 'queue' | 'stagingCap'>;
 
 /**
  * The wizard's state and actions, shared by the step components. Components render from `batch`
@@ -19,20 +27,43 @@ export class ImportController {
   sources: SourceRecord[] = [];
   /** Selections being read right now (by label), for the "Reading…" line. */
   reading: string[] = [];
-  /** Directory selections that need a click to re-grant read permission after a reload. */
-  needsPermission: SourceRecord[] = [];
+  /**
+   * Selections whose original files cannot be read since a reload (handles without permission,
+   * <input> picks not selected again). Only those the current step needs are shown: see `needed`.
+   */
+  unavailable: SourceRecord[] = [];
+  readonly originals = new Originals();
   uploader: BatchUploader | undefined;
   message = '';
   private readonly listeners = new Set<() => void>();
   private readonly saver = new BatchSaver(() => this.batch!);
+  /** Progress-only saves: a reload resumes from the server's offset, so bytesSent may lag. */
+  private readonly progressSaver = new BatchSaver(() => this.batch!, PROGRESS_SAVE_MS);
+  private progressTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastNotified = 0;
   private readonly previews = new Map<string, Promise<string | null>>();
   private wasBusy = false;
 
-  constructor(readonly engine: WizardEngine) {}
+  constructor(readonly engine: WizardEngine, private readonly options: ControllerOptions = {}) {}
 
   subscribe(fn: () => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /**
+   * Bytes moved, nothing else: re-render at most PROGRESS_RENDER_MS apart, save less often. Every
+   * notification is a main-thread task (Lit render, style, layout, paint, commit); on a busy
+   * 2-core lab PC each one can be held up behind the de-identification and upload threads.
+   */
+  progressed(): void {
+    this.progressSaver.schedule();
+    if (this.progressTimer) return;
+    const wait = Math.max(0, this.lastNotified + PROGRESS_RENDER_MS - Date.now());
+    this.progressTimer = setTimeout(() => {
+      this.progressTimer = undefined;
+      this.notify();
+    }, wait);
   }
 
   /** Something changed: re-render, save soon, keep the "busy" flag (no SW reload) in step. */
@@ -47,26 +78,77 @@ export class ImportController {
       this.batch.step = 7;
       void this.saver.now();
     }
+    this.notify();
+  }
+
+  private notify(): void {
+    this.lastNotified = Date.now();
     for (const l of this.listeners) l();
   }
 
   async load(): Promise<void> {
     this.batch = await loadCurrentBatch();
     this.sources = await getSources(this.batch.id);
-    this.needsPermission = [];
-    for (const s of this.sources) if (s.dir && (await directoryPermission(s.dir, false)) !== 'granted') this.needsPermission.push(s);
+    this.unavailable = [];
+    for (const s of this.sources) if (!(await this.originals.available(s, s.entries.map((e) => e.path)))) this.unavailable.push(s);
     this.changed();
-    // A reload in the middle of step 6 continues on its own unless the user had paused.
-    if (this.batch.step === 6 && this.batch.uploadStarted && !this.batch.uploadPaused && this.needsPermission.length === 0) this.startUpload();
+    // A reload in the middle of step 6 continues on its own unless the user had paused. Slides
+    // already de-identified upload from their staged copies and need no original; one that still
+    // needs its original waits in the uploader until the user reconnects or re-selects it.
+    if (this.batch.step === 6 && this.batch.uploadStarted && !this.batch.uploadPaused) this.startUpload();
   }
 
-  /** After a reload, directory handles need a user click to be readable again. */
-  async grantPermissions(): Promise<void> {
+  /**
+   * Unreadable selections the current step needs: for the review steps every selection with a
+   * slide in the batch; during the upload only those of slides that still need their original (not
+   * yet de-identified, or Direct Upload parts not yet sent); after the upload none.
+   */
+  get needed(): SourceRecord[] {
+    const b = this.batch;
+    if (!b || this.unavailable.length === 0 || b.step === 7) return [];
+    const slides = this.usable.filter((s) => {
+      if (!b.uploadStarted) return true;
+      if (this.uploader?.slideDone(s)) return false;
+      return b.directUpload || !s.staged;
+    });
+    const ids = new Set(slides.map((s) => s.sourceId));
+    return this.unavailable.filter((s) => ids.has(s.id));
+  }
+
+  /** "Reconnect files": ask again for permission on stored handles. Call from a click handler. */
+  async reconnect(): Promise<void> {
     const still: SourceRecord[] = [];
-    for (const s of this.needsPermission) if ((await directoryPermission(s.dir!, true)) !== 'granted') still.push(s);
-    this.needsPermission = still;
+    for (const s of this.unavailable) {
+      if (s.origin === 'input' || !(await this.originals.reconnect(s))) still.push(s);
+    }
+    this.afterReconnect(still);
+  }
+
+  /** The files of an <input> selection picked again after a reload, matched against the first pick. */
+  reselect(source: SourceRecord, files: File[]): ReselectResult {
+    const r = this.originals.reselect(source, inputsOfFiles(files));
+    const complete = r.matched === source.entries.length;
+    const notes = [
+      ...(r.different.length ? [`${r.different.join(', ')}: not the file selected before (size or date differs), not used`] : []),
+      ...(r.missing.length ? [`${r.missing.join(', ')}: not among the selected files`] : []),
+    ];
+    this.afterReconnect(complete ? this.unavailable.filter((s) => s !== source) : this.unavailable);
+    // After afterReconnect, which clears the message.
+    this.message = notes.length ? `${source.label}: ${notes.join('; ')}.` : '';
     this.changed();
-    if (still.length === 0 && this.batch?.step === 6 && this.batch.uploadStarted && !this.batch.uploadPaused) this.startUpload();
+    return r;
+  }
+
+  private afterReconnect(still: SourceRecord[]): void {
+    const gained = still.length < this.unavailable.length;
+    this.unavailable = still;
+    this.message = '';
+    if (gained) {
+      // Previews that failed for want of the files get another chance.
+      for (const [k, p] of this.previews) void p.then((u) => u === null && this.previews.delete(k));
+      this.uploader?.originalsChanged();
+    }
+    this.changed();
   }
 
   get slides(): SlideEntry[] {
@@ -105,18 +187,32 @@ export class ImportController {
     this.changed();
   }
 
-  /** A pick from "Select files" (or the webkitdirectory fallback): stored, then inspected. */
-  async addFiles(files: File[], label: string): Promise<void> {
+  /**
+   * A pick from the <input type=file> fallback (or webkitdirectory): only names, sizes and dates
+   * are stored — after a reload the user selects the same files again.
+   */
+  async addFiles(files: File[], label: string, folder = false): Promise<void> {
     if (!this.batch || files.length === 0) return;
-    const source: SourceRecord = { id: crypto.randomUUID(), batchId: this.batch.id, kind: 'files', label, files, addedAt: Date.now() };
-    await this.addSelection(source, inputsOfFiles(files));
+    const inputs = inputsOfFiles(files);
+    const source: SourceRecord = { id: crypto.randomUUID(), batchId: this.batch.id, origin: 'input', label, entries: entriesOf(inputs), ...(folder ? { folder } : {}), addedAt: Date.now() };
+    await this.addSelection(source, inputs);
+  }
+
+  /** A pick from showOpenFilePicker: the handles are stored (a reload re-reads them after a click). */
+  async addFileHandles(handles: FileSystemFileHandle[]): Promise<void> {
+    if (!this.batch || handles.length === 0) return;
+    const inputs = await Promise.all(handles.map(async (h) => ({ path: h.name, file: await h.getFile() })));
+    const label = handles.length === 1 ? handles[0].name : `${handles.length} files`;
+    const source: SourceRecord = { id: crypto.randomUUID(), batchId: this.batch.id, origin: 'handles', label, entries: entriesOf(inputs), handles, addedAt: Date.now() };
+    await this.addSelection(source, inputs);
   }
 
   /** A pick from showDirectoryPicker: the handle is stored, its files are read now. */
   async addDirectory(dir: FileSystemDirectoryHandle): Promise<void> {
     if (!this.batch) return;
-    const source: SourceRecord = { id: crypto.randomUUID(), batchId: this.batch.id, kind: 'directory', label: dir.name, dir, addedAt: Date.now() };
-    await this.addSelection(source, await walkDirectory(dir));
+    const inputs = await walkDirectory(dir);
+    const source: SourceRecord = { id: crypto.randomUUID(), batchId: this.batch.id, origin: 'directory', label: dir.name, entries: entriesOf(inputs), dir, addedAt: Date.now() };
+    await this.addSelection(source, inputs);
   }
 
   private async addSelection(source: SourceRecord, inputs: EngineInput[]): Promise<void> {
@@ -124,6 +220,7 @@ export class ImportController {
     this.reading = [...this.reading, source.label];
     this.changed();
     try {
+      this.originals.remember(source.id, inputs);
       await addSource(source);
       this.sources.push(source);
       const sizes = new Map(inputs.map((i) => [i.path, i.file.size]));
@@ -159,17 +256,14 @@ export class ImportController {
     }
   }
 
-  /** The original files of a slide in part order. */
+  /**
+   * The original files of a slide in part order. Throws an ORIGINALS_NEEDED SlideError when they
+   * cannot be read since a reload (the banner then offers "Reconnect files" / "Select again").
+   */
   async filesOf(slide: SlideEntry): Promise<File[]> {
     const source = this.sources.find((s) => s.id === slide.sourceId);
     if (!source) throw new Error(`${slide.name}: its files are no longer available — select them again`);
-    const inputs = await inputsOfSource(source);
-    const byPath = new Map(inputs.map((i) => [i.path, i.file]));
-    return slide.parts.map((p) => {
-      const f = byPath.get(p.path);
-      if (!f) throw new Error(`${slide.name}: ${p.path} is missing from the selected folder`);
-      return f;
-    });
+    return this.originals.files(source, slide.parts.map((p) => p.path), slide.name);
   }
 
   /** Object URL of a preview, cached for the page's lifetime; null = no preview for this codec. */
@@ -266,10 +360,12 @@ export class ImportController {
     if (!this.batch) return;
     this.batch.uploadStarted = true;
     this.uploader ??= new BatchUploader({
+      ...this.options,
       batch: () => this.batch!,
       files: (s) => this.filesOf(s),
       engine: this.engine,
       onChange: () => this.changed(),
+      onProgress: () => this.progressed(),
     });
     if (this.batch.uploadPaused) this.uploader.resume();
     else this.uploader.start();
@@ -289,7 +385,8 @@ export class ImportController {
     this.previews.clear();
     this.batch = newBatch();
     this.sources = [];
-    this.needsPermission = [];
+    this.unavailable = [];
+    this.originals.forget();
     await saveBatch(this.batch);
     await makeCurrent(this.batch.id);
     if (old) {

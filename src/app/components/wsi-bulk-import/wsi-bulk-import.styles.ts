@@ -11,5 +11,8 @@ export const bulkImportStyles = css`
   ol.steps [aria-current='step'] { background: var(--wsi-primary, #1f4e79); color: #fff; border-color: transparent; font-weight: 600; }
   ol.steps .skipped { text-decoration: line-through; opacity: 0.6; }
   .footer { display: flex; gap: 0.6rem; justify-content: space-between; margin-top: 1rem; }
+  .banner.reconnect { flex-direction: column; align-items: flex-start; }
+  .banner.reconnect p { margin: 0; }
+  .banner .actions { display: flex; gap: 0.6rem; flex-wrap: wrap; }
   .banner { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; padding: 0.6rem 0.8rem; margin-bottom: 0.8rem; display: flex; gap: 0.8rem; align-items: center; }
 `;

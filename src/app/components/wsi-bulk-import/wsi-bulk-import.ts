@@ -1,6 +1,6 @@
 import { LitElement, html, nothing } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
-import { STEP_TITLES, type StepNo } from '../../state/batch-store.ts';
+import { STEP_TITLES, type SourceRecord, type StepNo } from '../../state/batch-store.ts';
 import { bulkImportStyles } from './wsi-bulk-import.styles.ts';
 import { ImportController } from './import-controller.ts';
 import { WatchImport } from './watch-controller.ts';
@@ -50,16 +50,46 @@ export class WsiBulkImport extends LitElement {
       <nav aria-label="Import steps">
         <ol class="steps">${STEPS.map((n) => this.stepItem(n))}</ol>
       </nav>
-      ${ctl.needsPermission.length
-        ? html`<div class="banner" role="alert">
-            The browser needs your permission again to read ${ctl.needsPermission.map((s) => s.label).join(', ')}.
-            <button class="primary" @click=${() => void ctl.grantPermissions()}>Allow access</button>
-          </div>`
-        : nothing}
+      ${this.reconnectBanner()}
       ${ctl.message ? html`<p class="error" role="alert">${ctl.message}</p>` : nothing}
       <section aria-label=${`Step ${step}: ${STEP_TITLES[step]}`}>${this.stepBody(step)}</section>
       ${this.footer(step)}
     `;
+  }
+
+  /**
+   * After a reload the original files are readable again only through the user: stored handles
+   * need a click ("Reconnect files"), <input> picks need picking again ("Select again").
+   */
+  private reconnectBanner() {
+    const ctl = this.ctl!;
+    const needed = ctl.needed;
+    if (needed.length === 0) return nothing;
+    const handles = needed.filter((s) => s.origin !== 'input');
+    const inputs = needed.filter((s) => s.origin === 'input');
+    const why = ctl.batch!.uploadStarted ? 'to upload them' : 'for previews, review and upload';
+    return html`<div class="banner reconnect" role="alert">
+      <p>The page was reloaded: the original files of ${needed.map((s) => `"${s.label}"`).join(', ')} are needed ${why}.
+        ${handles.length ? 'The browser asks for permission to read them again.' : nothing}
+        ${inputs.length ? 'Files that were picked with the file dialog must be selected again (the same files: name, size and date are checked).' : nothing}</p>
+      <div class="actions">
+        ${handles.length ? html`<button class="primary" @click=${() => void ctl.reconnect()}>Reconnect files</button>` : nothing}
+        ${inputs.map((s) => html`<button @click=${() => this.reselect(s)} aria-label=${`Select again: ${s.label}`}>Select again: ${s.label}</button>`)}
+      </div>
+    </div>`;
+  }
+
+  /** A temporary <input> (folder picks need webkitdirectory); matched against the first pick. */
+  private reselect(source: SourceRecord): void {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.multiple = true;
+    if (source.folder) input.webkitdirectory = true;
+    input.addEventListener('change', () => {
+      const files = [...(input.files ?? [])];
+      if (files.length) this.ctl!.reselect(source, files);
+    });
+    input.click();
   }
 
   protected override updated(): void {

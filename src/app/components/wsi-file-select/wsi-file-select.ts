@@ -4,7 +4,7 @@ import { formatBytes } from '../../format.ts';
 import type { ImportController } from '../wsi-bulk-import/import-controller.ts';
 import { WatchImport } from '../wsi-bulk-import/watch-controller.ts';
 import { fileSelectStyles } from './wsi-file-select.styles.ts';
-import { canPickDirectory, pickDirectory } from './pick-files.ts';
+import { canPickDirectory, canPickFiles, pickDirectory, pickFileHandles } from './pick-files.ts';
 
 /**
  * Step 1: pick SVS/TIFF/DICOM files and DICOM directories, as often as needed, into one batch;
@@ -28,7 +28,7 @@ export class WsiFileSelect extends LitElement {
     return html`
       <h3 tabindex="-1">Select the slides to import</h3>
       <div class="pickers">
-        <button class="primary" @click=${() => this.input('files')?.click()}>Select files</button>
+        <button class="primary" @click=${() => void this.selectFiles()}>Select files</button>
         <button @click=${() => void this.selectDirectory()}>Select DICOM directory</button>
         <input id="files" type="file" multiple accept=".svs,.tif,.tiff,.dcm,.ndpi,.scn,.bif,application/dicom,image/tiff"
           aria-label="Select files" @change=${(e: Event) => void this.picked(e, 'files')} />
@@ -61,6 +61,16 @@ export class WsiFileSelect extends LitElement {
     return this.renderRoot.querySelector(`#${id}`);
   }
 
+  /** The file picker gives handles (re-readable after a reload, nothing copied); otherwise <input>. */
+  private async selectFiles(): Promise<void> {
+    if (!canPickFiles()) {
+      this.input('files')?.click();
+      return;
+    }
+    const handles = await pickFileHandles();
+    if (handles?.length) await this.ctl!.addFileHandles(handles);
+  }
+
   /** The directory picker keeps a handle (re-readable after a reload); otherwise <input webkitdirectory>. */
   private async selectDirectory(): Promise<void> {
     if (!canPickDirectory()) {
@@ -78,7 +88,7 @@ export class WsiFileSelect extends LitElement {
     input.value = '';
     if (files.length === 0) return;
     const label = kind === 'dir' ? (files[0].webkitRelativePath.split('/')[0] || 'folder') : files.length === 1 ? files[0].name : `${files.length} files`;
-    await this.ctl!.addFiles(files, label);
+    await this.ctl!.addFiles(files, label, kind === 'dir');
   }
 }
 

@@ -77,6 +77,7 @@ export class WsiUploadProgress extends LitElement {
     const failed = parts.find((p) => p.state === 'failed');
     let status: string;
     if (s.stageError) status = `Failed: ${s.stageError}`;
+    else if (up?.waitsForOriginals(s)) status = 'Waiting for the original files (see above)';
     else if (staging !== undefined) status = `De-identifying ${Math.round(staging * 100)} %`;
     else if (parts.length === 0) status = this.ctl!.batch!.directUpload ? 'Waiting (checksum)' : 'Waiting to de-identify';
     else if (failed) status = `Failed: ${failed.error ?? 'upload failed'}`;

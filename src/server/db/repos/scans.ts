@@ -21,6 +21,8 @@ export interface ScanRow {
   mppSource: string | null;
   originalFilename: string;
   totalBytes: number;
+  /** Files extracted at ingest (zipped DICOM): when > 0, these are the parts a viewer opens. */
+  instanceCount: number;
   error: string | null;
   uploadedBy: number | null;
   uploadedByName: string | null;
@@ -34,6 +36,14 @@ export interface ScanFile {
   size: number;
   sha256: string;
   uploadId: string;
+}
+
+/** A file derived from the upload at ingest; `part` is its place in the viewer's list. */
+export interface ScanInstance {
+  part: number;
+  path: string;
+  size: number;
+  sha256: string;
 }
 
 export interface NewScan {
@@ -66,7 +76,8 @@ export interface ScanFilter {
 
 const cols = `s.id, s.lab_id AS labId, s.slide_id AS slideId, s.batch_id AS batchId, s.status, s.mode, s.parts,
   s.claimed_format AS claimedFormat, s.format, s.width, s.height, s.levels, s.mpp_x AS mppX, s.mpp_y AS mppY,
-  s.mpp_source AS mppSource, s.original_filename AS originalFilename, s.total_bytes AS totalBytes, s.error,
+  s.mpp_source AS mppSource, s.original_filename AS originalFilename, s.total_bytes AS totalBytes,
+  (SELECT count(*) FROM scan_instances i WHERE i.scan_id = s.id) AS instanceCount, s.error,
   s.uploaded_by AS uploadedBy, u.username AS uploadedByName, s.created_at AS createdAt, s.updated_at AS updatedAt`;
 const from = 'FROM scans s LEFT JOIN users u ON u.id = s.uploaded_by';
 const now = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
@@ -136,12 +147,21 @@ export class ScanRepo {
     this.db.prepare(`UPDATE scans SET mpp_x = ?, mpp_y = ?, mpp_source = 'user', updated_at = ${now} WHERE lab_id = ? AND id = ?`).run(x, y, labId, id);
   }
 
-  /** Store what ingest found. A user-entered MPP wins over the file's (the user corrected it). */
-  setIngestResult(labId: number, id: number, r: IngestResult, status: ScanStatus): void {
+  /**
+   * Store what ingest found. A user-entered MPP wins over the file's (the user corrected it).
+   * `instances`, when given, replace the scan's derived files; `note` (e.g. "only the first of 2
+   * slides was imported") goes where errors go, so the lab sees it.
+   */
+  setIngestResult(labId: number, id: number, r: IngestResult, status: ScanStatus, extra: { instances?: ScanInstance[]; note?: string } = {}): void {
     this.db.transaction(() => {
       this.db
-        .prepare(`UPDATE scans SET format = ?, width = ?, height = ?, levels = ?, status = ?, error = NULL, updated_at = ${now} WHERE lab_id = ? AND id = ?`)
-        .run(r.format, r.width, r.height, r.levels, status, labId, id);
+        .prepare(`UPDATE scans SET format = ?, width = ?, height = ?, levels = ?, status = ?, error = ?, updated_at = ${now} WHERE lab_id = ? AND id = ?`)
+        .run(r.format, r.width, r.height, r.levels, status, extra.note ?? null, labId, id);
+      if (extra.instances) {
+        this.db.prepare('DELETE FROM scan_instances WHERE scan_id = ?').run(id);
+        const put = this.db.prepare('INSERT INTO scan_instances (scan_id, part, path, size, sha256) VALUES (?, ?, ?, ?, ?)');
+        for (const f of extra.instances) put.run(id, f.part, f.path, f.size, f.sha256);
+      }
       if (r.mpp) {
         this.db
           .prepare(`UPDATE scans SET mpp_x = ?, mpp_y = ?, mpp_source = ? WHERE lab_id = ? AND id = ? AND (mpp_source IS NULL OR mpp_source <> 'user')`)
@@ -157,6 +177,16 @@ export class ScanRepo {
          WHERE s.lab_id = ? AND f.scan_id = ? ORDER BY f.part`,
       )
       .all(labId, id) as ScanFile[];
+  }
+
+  /** Files derived at ingest (zipped DICOM instances), by part; empty for scans viewed as uploaded. */
+  instances(labId: number, id: number): ScanInstance[] {
+    return this.db
+      .prepare(
+        `SELECT i.part, i.path, i.size, i.sha256 FROM scan_instances i JOIN scans s ON s.id = i.scan_id
+         WHERE s.lab_id = ? AND i.scan_id = ? ORDER BY i.part`,
+      )
+      .all(labId, id) as ScanInstance[];
   }
 
   /** Record a stored part (replacing an earlier copy of the same part) and keep total_bytes in step. */

@@ -1,0 +1,225 @@
+/**
+ * Chromium OPFS benchmarks (`npm run bench`): de-identification through the product's engine
+ * worker (`redactToOpfs`: apply + SHA-256 + PHI sweep + re-open and verify) compared with a plain
+ * streaming copy of the same OPFS file (File slices -> sync access handle, same chunk size, next
+ * slice read during the write) in the same run, alternating, two rounds each; ratio = mean copy
+ * time / mean redaction time (target >= 0.7). Inputs, generated in OPFS:
+ *  - TIFF: the 4.5 GiB sparse BigTIFF SVS of the browser test (level 0 zero tiles),
+ *  - DICOM: one VL WSI instance with 2.2 GiB of pixel data filled with noise.
+ * Memory: RSS of Chromium's renderer process(es) (where the workers run) and of the browser
+ * process, sampled every 100 ms from /proc; growth = peak during a redaction minus the level just
+ * before it. Debian Chromium through playwright-core, persistent profile (OPFS on disk).
+ */
+import * as esbuild from 'esbuild';
+import { createServer, type Server } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Page } from 'playwright-core';
+import type { BenchRow } from './run.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const MiB = 1024 * 1024;
+const ROUNDS = 2;
+
+interface WsiBench {
+  makeTiff(path: string, opts: unknown): Promise<{ size: number; phi: string[] }>;
+  makeDicom(path: string, opts: unknown): Promise<{ size: number; phi: string[] }>;
+  copy(from: string, to: string): Promise<{ ms: number; bytes: number }>;
+  profile(from: string, scratch: string, phi: string[]): Promise<Record<string, number>>;
+  remove(path: string): Promise<void>;
+  redact(path: string, outDir: string): Promise<{ ms: number; bytes: number; ok: boolean; outputs: number }>;
+}
+type Call = <K extends keyof WsiBench>(name: K, ...args: Parameters<WsiBench[K]>) => ReturnType<WsiBench[K]>;
+
+async function build(outdir: string): Promise<void> {
+  await esbuild.build({
+    // Same entry names as esbuild.config.mjs for the product workers (they find each other by URL).
+    entryPoints: {
+      page: 'test/bench/browser/bench-page.ts',
+      'engine.worker': 'src/workers/engine.worker.ts',
+      'bench.worker': 'test/bench/browser/bench.worker.ts',
+    },
+    absWorkingDir: root,
+    outdir,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    define: { 'process.env.NODE_ENV': '"production"' },
+    logLevel: 'warning',
+  });
+  await writeFile(join(outdir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>bench</title><script type="module" src="./page.js"></script>');
+}
+
+function serve(dir: string): Promise<Server> {
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript' };
+  const server = createServer(async (req, res) => {
+    const name = (req.url ?? '/').split('?')[0]!.replace(/^\/+/, '') || 'index.html';
+    if (name.includes('..')) return void res.writeHead(400).end();
+    try {
+      const body = await readFile(join(dir, name));
+      res.writeHead(200, { 'content-type': types[extname(name)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/** Chromium's processes under this Node process, by kind (browser, renderer, gpu-process, ...). */
+function chromiumProcesses(): { pid: number; kind: string }[] {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    const pid = Number(d);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      parent.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const mine = new Set<number>([process.pid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, pp] of parent) if (!mine.has(pid) && mine.has(pp)) (mine.add(pid), (grew = true));
+  }
+  mine.delete(process.pid);
+  const out: { pid: number; kind: string }[] = [];
+  for (const pid of mine) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!cmd[0]?.includes('chrom')) continue;
+      out.push({ pid, kind: cmd.find((a) => a.startsWith('--type='))?.slice(7) ?? 'browser' });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+
+function rss(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Sum of RSS per process kind, sampled every 100 ms while `fn` runs: growth = peak - start. */
+async function withMemory<T>(fn: () => Promise<T>): Promise<{ value: T; growth: Record<string, number> }> {
+  const procs = chromiumProcesses();
+  const sample = () => {
+    const by: Record<string, number> = {};
+    for (const p of procs) by[p.kind] = (by[p.kind] ?? 0) + rss(p.pid);
+    return by;
+  };
+  const start = sample();
+  const peak = { ...start };
+  const timer = setInterval(() => {
+    for (const [k, v] of Object.entries(sample())) peak[k] = Math.max(peak[k] ?? 0, v);
+  }, 100);
+  try {
+    const value = await fn();
+    const growth: Record<string, number> = {};
+    for (const k of Object.keys(start)) growth[k] = (peak[k] ?? 0) - start[k]!;
+    return { value, growth };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function compare(bench: string, call: Call, input: string, size: number): Promise<BenchRow[]> {
+  const copies: number[] = [];
+  const redactions: number[] = [];
+  let renderer = 0;
+  let browser = 0;
+  const settle = async () => {
+    await call('remove', 'bench/copy').catch(() => {});
+    await call('remove', 'bench/out').catch(() => {});
+    execFileSync('sync');
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    await settle();
+    copies.push((await call('copy', input, 'bench/copy')).ms);
+    await settle();
+    const { value, growth } = await withMemory(() => call('redact', input, 'bench/out'));
+    if (!value.ok) throw new Error(`${bench}: redaction did not verify`);
+    redactions.push(value.ms);
+    renderer = Math.max(renderer, growth['renderer'] ?? 0);
+    browser = Math.max(browser, growth['browser'] ?? 0);
+  }
+  await settle();
+  const copyMs = copies.reduce((a, b) => a + b) / copies.length;
+  const redactMs = redactions.reduce((a, b) => a + b) / redactions.length;
+  const ratio = copyMs / redactMs;
+  const GB = size / 1e9;
+  return [
+    { bench, metric: 'input size', value: size / 2 ** 30, unit: 'GiB' },
+    { bench, metric: 'plain copy File->OPFS', value: GB / (copyMs / 1000), unit: 'GB/s' },
+    { bench, metric: 'redactToOpfs', value: GB / (redactMs / 1000), unit: 'GB/s' },
+    { bench, metric: 'redaction / copy throughput', value: ratio, unit: 'x', target: '>= 0.7', ok: ratio >= 0.7 },
+    { bench, metric: 'renderer RSS growth while redacting', value: renderer / MiB, unit: 'MiB', target: '< 128 MiB', ok: renderer < 128 * MiB },
+    { bench, metric: 'browser-process RSS growth while redacting', value: browser / MiB, unit: 'MiB' },
+  ];
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const work = await mkdtemp(join(tmpdir(), 'wsi-opfs-bench-'));
+  const dist = join(work, 'dist');
+  await build(dist);
+  const server = await serve(dist);
+  const context = await chromium.launchPersistentContext(join(work, 'profile'), {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page: Page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(0);
+    page.on('pageerror', (e) => process.stderr.write(`page error: ${e.message}\n`));
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.waitForFunction(() => document.title === 'ready');
+    const call: Call = ((name: string, ...args: unknown[]) =>
+      page.evaluate(([n, a]) => (globalThis as unknown as { wsiBench: Record<string, (...x: unknown[]) => unknown> }).wsiBench[n as string]!(...(a as unknown[])), [name, args] as const)) as Call;
+
+    const rows: BenchRow[] = [];
+    const only = process.env.WSI_OPFS_BENCH ?? 'tiff,dicom';
+    if (only.includes('tiff')) {
+      const tiff = await call('makeTiff', 'bench/in.svs', {
+        kind: 'svs', compression: 'deflate', bigTiff: true, label: true, macro: true, extraTags: true,
+        sparseLevel0: { across: 96, down: 96, tileBytes: 524288 },
+      });
+      if (process.env.WSI_OPFS_PROFILE) {
+        for (const [k, v] of Object.entries(await call('profile', 'bench/in.svs', 'bench/scratch', tiff.phi))) rows.push({ bench: 'opfs-stage', metric: k, value: v, unit: 'MB/s' });
+        await call('remove', 'bench/scratch');
+      }
+      rows.push(...(await compare('opfs-tiff', call, 'bench/in.svs', tiff.size)));
+      await call('remove', 'bench/in.svs');
+    }
+    if (only.includes('dicom')) {
+      const dcm = await call('makeDicom', 'bench/in.dcm', { dense: true });
+      rows.push(...(await compare('opfs-dicom', call, 'bench/in.dcm', dcm.size)));
+      await call('remove', 'bench/in.dcm');
+    }
+    return rows;
+  } finally {
+    await context.close();
+    server.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+// Run alone: node --import tsx test/bench/opfs.bench.ts
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  for (const r of await run()) console.log(`${r.bench.padEnd(12)} ${r.metric.padEnd(44)} ${r.value.toFixed(3)} ${r.unit} ${r.target ?? ''} ${r.ok === undefined ? '' : r.ok ? 'ok' : 'MISSED'}`);
+}
