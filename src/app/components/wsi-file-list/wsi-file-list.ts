@@ -7,6 +7,8 @@ import type { ImportController } from '../wsi-bulk-import/import-controller.ts';
 import { WatchImport } from '../wsi-bulk-import/watch-controller.ts';
 import { fileListStyles } from './wsi-file-list.styles.ts';
 import '../wsi-slide-preview/wsi-slide-preview.ts';
+import '../wsi-deep-zoom-dialog/wsi-deep-zoom-dialog.ts';
+import type { WsiDeepZoomDialog } from '../wsi-deep-zoom-dialog/wsi-deep-zoom-dialog.ts';
 
 export const FORMAT_NAMES: Record<string, string> = { 'aperio-svs': 'Aperio SVS', 'generic-tiff': 'TIFF', 'dicom-wsi': 'DICOM WSI' };
 
@@ -43,10 +45,11 @@ export class WsiFileList extends LitElement {
         <thead><tr>
           ${this.showThumbs ? html`<th scope="col">Thumbnail</th>` : nothing}
           <th scope="col">Name</th><th scope="col">Format</th><th scope="col">Dimensions</th>
-          <th scope="col">Size</th><th scope="col">MPP</th>
+          <th scope="col">Size</th><th scope="col">MPP</th><th scope="col"><span class="sr-only">Preview</span></th>
         </tr></thead>
         <tbody>${ctl.slides.filter((s) => !s.excluded).map((s) => this.row(s))}</tbody>
       </table>
+      <wsi-deep-zoom-dialog></wsi-deep-zoom-dialog>
     `;
   }
 
@@ -55,7 +58,7 @@ export class WsiFileList extends LitElement {
     if (s.error) {
       return html`<tr class="bad">
         ${this.showThumbs ? html`<td></td>` : nothing}
-        <th scope="row">${s.name}</th><td colspan="3">${s.error.message}</td><td>${formatBytes(s.size)}</td>
+        <th scope="row">${s.name}</th><td colspan="3">${s.error.message}</td><td>${formatBytes(s.size)}</td><td></td>
       </tr>`;
     }
     return html`<tr>
@@ -65,7 +68,14 @@ export class WsiFileList extends LitElement {
       <td class="num">${formatDims(s.width, s.height)}</td>
       <td class="num">${formatBytes(s.size)}</td>
       <td>${formatMpp(s.mpp)}</td>
+      <td><button @click=${() => void this.preview(s)} aria-label=${`Deep-zoom preview of ${s.name}`}>Preview</button></td>
     </tr>`;
+  }
+
+  /** Deep-zoom preview of the local files: nothing leaves the PC. */
+  private async preview(s: SlideEntry): Promise<void> {
+    const files = await this.ctl!.filesOf(s);
+    await this.renderRoot.querySelector<WsiDeepZoomDialog>('wsi-deep-zoom-dialog')!.show(s.name, files);
   }
 
   private toggleThumbs(on: boolean): void {
