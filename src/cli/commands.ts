@@ -76,7 +76,7 @@ async function eachSlide<T>(paths: string[], use: (slide: Slide, input: SlideInp
       const slide = await openSlide(sources);
       ranked.push({ at: s.files[0]!, r: { input, ok: true, value: await use(slide, s) } });
     } catch (e) {
-      ranked.push({ at: s.files[0]!, r: { input, ok: false, error: toSlideError(e, input).toJSON() } });
+      ranked.push({ at: s.files[0]!, r: { input, ok: false, error: toSlideError(e).toJSON() } });
     } finally {
       for (const src of sources) await src.close();
     }
