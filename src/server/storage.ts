@@ -1,6 +1,4 @@
 import { copyFile, link, mkdir, rm } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 
 /** Where things live under the data directory. Paths stored in the DB are relative to it. */
@@ -50,15 +48,4 @@ export class Storage {
       await copyFile(this.uploadPath(uploadId), dest);
     }
   }
-}
-
-/** SHA-256 of a file, streamed (multi-GB files never sit in memory). */
-export function sha256File(path: string, signal?: AbortSignal): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const h = createHash('sha256');
-    const s = createReadStream(path, { highWaterMark: 4 * 1024 * 1024, ...(signal ? { signal } : {}) });
-    s.on('data', (chunk) => h.update(chunk));
-    s.on('error', reject);
-    s.on('end', () => resolvePromise(h.digest('hex')));
-  });
 }

@@ -45,6 +45,13 @@ test('bad requests get 4xx JSON errors without stack traces', async () => {
   await expectJsonError(await new Client(s.url).fetch('/api/scans'), 401, 'UNAUTHENTICATED');
   await expectJsonError(await c.fetch('/files/zzz', { method: 'PATCH', headers: { 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: 'x' }), 404, 'NOT_FOUND');
   await expectJsonError(await c.fetch('/files/a/b', { method: 'DELETE', headers: { 'tus-resumable': '1.0.0' } }), 404, 'NOT_FOUND');
+  // Protocol errors @tus/server would answer in text/plain.
+  const noVersion = await c.fetch('/files/', { method: 'POST', headers: { 'upload-length': '10' } });
+  assert.equal(noVersion.headers.get('tus-version'), '1.0.0');
+  await expectJsonError(noVersion, 412, 'TUS_RESUMABLE_REQUIRED');
+  const put = await c.fetch('/files/', { method: 'PUT', headers: { 'tus-resumable': '1.0.0' }, body: 'x' });
+  assert.match(put.headers.get('allow') ?? '', /PATCH/);
+  await expectJsonError(put, 405, 'METHOD_NOT_ALLOWED');
 });
 
 test('the app shell is served, client-side routes fall back to index.html, /api and assets do not', async () => {

@@ -108,7 +108,7 @@ async function settledOffset(c: Client, path: string): Promise<number> {
   }
 }
 
-test('a PATCH cut off mid-way (disconnect, or a concurrent HEAD), then resumed: right hash, nothing re-read', async () => {
+test('a PATCH cut off mid-way (disconnect, or a concurrent HEAD), then resumed: right hash, at most the prefix re-read once', async () => {
   const s = await startServer();
   try {
     const { client } = await memberOf(s, 'Demo Lab', 'interrupted', 'lab-user');
@@ -127,7 +127,11 @@ test('a PATCH cut off mid-way (disconnect, or a concurrent HEAD), then resumed: 
     const done = await tusPatch(client, path, off2, file.subarray(off2));
     assert.equal(done.status, 204);
     assert.equal(done.headers.get('x-part-status'), 'complete');
-    assert.equal(s.built.uploadStore.rehashedBytes, 0, 'interruptions that end the stream cleanly keep the running hash');
+    // tus ends the stream cleanly on a HEAD take-over, so the hash survives it. A disconnect usually
+    // ends cleanly too (0), but if the socket error wins the race the write fails and the next PATCH
+    // re-reads exactly the prefix stored at that point, once.
+    const reread = s.built.uploadStore.rehashedBytes;
+    assert.ok(reread === 0 || reread === off, `re-read ${reread} bytes`);
     const scanId = Number(done.headers.get('x-scan-id'));
     const stored = Buffer.from(await (await client.fetch(`/api/scans/${scanId}/file?part=0`)).arrayBuffer());
     assert.ok(stored.equals(file));

@@ -39,6 +39,7 @@ function nodeReq(req: unknown): IncomingMessage | undefined {
 }
 
 const tusPath = '/files';
+const tusMethods = ['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS', 'GET'];
 const idPattern = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** The upload id in /files/<id>, '' for /files or /files/, undefined for anything else. */
@@ -148,7 +149,16 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
   }
 
   async function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    // @tus/server answers these two itself, in text/plain and before any hook: answer them here, in JSON.
+    if (!tusMethods.includes(req.method)) {
+      reply.header('allow', tusMethods.join(', '));
+      throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not a tus method`);
+    }
     if (req.method !== 'OPTIONS') gate(req);
+    if (req.method !== 'OPTIONS' && req.method !== 'GET' && req.headers['tus-resumable'] === undefined) {
+      reply.header('tus-version', '1.0.0');
+      throw new ApiError(412, 'TUS_RESUMABLE_REQUIRED', 'the Tus-Resumable header is required');
+    }
     reply.hijack();
     const res: ServerResponse = reply.raw;
     const writeHead = res.writeHead;
