@@ -127,8 +127,8 @@ export function tusPatch(c: Client, path: string, offset: number, bytes: Uint8Ar
   return c.fetch(path, {
     method: 'PATCH',
     headers: { 'tus-resumable': '1.0.0', 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' },
-    // TS's DOM typing wants an ArrayBuffer-backed view; any Uint8Array works at run time.
-    body: bytes as unknown as BodyInit,
+    // A Buffer view of the same memory: fetch's typing wants an ArrayBuffer-backed body.
+    body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
   });
 }
 

@@ -212,38 +212,3 @@ test('termination releases the running hash', async () => {
     await removeDir(s.config.dataDir);
   }
 });
-
-// Measurement, not a pass/fail: WSI_BENCH_MIB=512 node --import tsx --test test/server/upload-hash.test.ts
-const benchMib = Number(process.env.WSI_BENCH_MIB ?? 0);
-test('final-PATCH latency (measurement)', { skip: benchMib > 0 ? false : 'set WSI_BENCH_MIB to run' }, async () => {
-  const s = await startServer({ maxUploadBytes: benchMib * 1024 * 1024 + 1 });
-  try {
-    const { client } = await memberOf(s, 'Demo Lab', 'bench', 'lab-user');
-    const chunk = 64 * 1024 * 1024;
-    const size = benchMib * 1024 * 1024;
-    // Deterministic, incompressible-enough content without holding it all in memory.
-    const block = randomBytes(chunk);
-    const h = createHash('sha256');
-    for (let o = 0; o < size; o += chunk) h.update(block.subarray(0, Math.min(chunk, size - o)));
-    const md = partMeta(Buffer.alloc(0), { sha256: h.digest('hex') });
-    const { path } = await tusCreate(client, size, { ...md });
-    assert.ok(path);
-    // Big PATCHes up to the last MiB, then a 1 MiB final PATCH: its latency is (nearly) all finalisation.
-    let off = 0;
-    let last = 0;
-    while (off < size) {
-      const n = off + chunk >= size ? Math.min(chunk, size - off - 1024 * 1024) || size - off : chunk;
-      const t0 = performance.now();
-      const r = await tusPatch(client, path, off, block.subarray(off % chunk, off % chunk + n));
-      last = performance.now() - t0;
-      assert.equal(r.status, 204);
-      off += n;
-      if (off === size) assert.equal(r.headers.get('x-part-status'), 'complete');
-    }
-    const perChunk = chunk / 1024 / 1024;
-    console.log(`# ${benchMib} MiB in ${perChunk} MiB PATCHes, final 1 MiB PATCH: ${last.toFixed(0)} ms; bytes re-read ${(s.built as { uploadStore?: { rehashedBytes: number } }).uploadStore?.rehashedBytes ?? 'n/a'}`);
-  } finally {
-    await s.stop();
-    await removeDir(s.config.dataDir);
-  }
-});
