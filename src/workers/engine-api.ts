@@ -11,7 +11,7 @@ import type { EncodedTile, Slide, SlideImage } from '../engine/formats/slide-for
 import type { RedactionReport, RedactionRequest } from '../engine/redact/plan-types.ts';
 import { SlideError, toSlideError } from '../shared/errors.ts';
 import type { InspectResult, ProgressCallback, SlideSummary, Thumbnail } from './engine-api-types.ts';
-import { groupDicomFiles, zipOpfsFiles } from './wizard-ops.ts';
+import { groupDicomFiles, previewImage, zipOpfsFiles } from './wizard-ops.ts';
 
 /**
  * The engine worker's API (exposed with Comlink by engine.worker.ts). Slides stay open here, by
@@ -67,21 +67,11 @@ function summary(key: string, slide: Slide, files: { name: string; size: number 
   };
 }
 
-/** The image a thumbnail is drawn from: the thumbnail, else the smallest level. */
-function thumbnailSource(slide: Slide): SlideImage | undefined {
-  const thumb = slide.images.find((i) => i.role === 'thumbnail');
-  if (thumb) return thumb;
-  return slide.images.filter((i) => i.role === 'level').sort((a, b) => a.width * a.height - b.width * b.height)[0];
-}
-
 async function tileBitmap(t: EncodedTile): Promise<ImageBitmap> {
   if (t.codec === 'image/jpeg') return createImageBitmap(new Blob([t.bytes as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }));
   const rgba = decodeToRgba(t);
   return createImageBitmap(new ImageData(rgba as Uint8ClampedArray<ArrayBuffer>, t.width, t.height));
 }
-
-/** More tiles than this for one thumbnail means no suitable small image: better none than slow. */
-const MAX_THUMBNAIL_TILES = 256;
 
 export const engineApi = {
   /** Open each picked slide; failures are per slide, the batch never throws. */
@@ -104,14 +94,10 @@ export const engineApi = {
   async thumbnail(key: string, maxSize: number, imageId?: string): Promise<Thumbnail | null> {
     const { slide } = entry(key);
     // imageId: a label or overview for the wizard's image review (default: the slide's thumbnail).
-    const img = imageId ? slide.images.find((i) => i.id === imageId) : thumbnailSource(slide);
-    if (!img) return null;
-    const tw = img.tileWidth ?? img.width;
-    const th = img.tileHeight ?? img.height;
-    const across = Math.ceil(img.width / tw);
-    const down = img.tileWidth ? Math.ceil(img.height / th) : Math.ceil(img.height / th);
+    // The thumbnail or smallest level within a decode budget (pixels, not tiles or strips: see wizard-ops).
     // Stripped images: readTile's grid is one strip per row; its height comes from the tile itself.
-    if (across * down > MAX_THUMBNAIL_TILES) return null;
+    const img = previewImage(slide.images, imageId);
+    if (!img) return null;
     const scale = Math.min(1, maxSize / Math.max(img.width, img.height));
     const width = Math.max(1, Math.round(img.width * scale));
     const height = Math.max(1, Math.round(img.height * scale));

@@ -3,6 +3,7 @@ import { BlobSource } from '../engine/io/web/blob-source.ts';
 import type { SyncAccessHandle } from '../engine/io/web/opfs.ts';
 import { groupDicomInstances } from '../engine/dicom/group.ts';
 import { SlideError } from '../shared/errors.ts';
+import type { SlideImage } from '../engine/formats/slide-format.ts';
 
 /**
  * Worker-side operations the import wizard needs besides inspection and redaction: grouping DICOM
@@ -76,4 +77,34 @@ export async function groupDicomFiles(files: File[]): Promise<{ groups: File[][]
     return f;
   }));
   return { groups, rest: files.filter((f) => !grouped.has(f)) };
+}
+
+/**
+ * Decoding more pixels than this for one preview takes too long for a list of slides (and holds a
+ * tile's worth of RGBA at a time, so memory is not the limit — time is): no preview instead.
+ * 24 MP is about 0.3 s of JPEG decoding here; a typical label or SVS thumbnail is under 1 MP.
+ */
+export const MAX_PREVIEW_PIXELS = 24 * 1024 * 1024;
+
+/**
+ * Pixels decoded to draw a whole image tile by tile: edge tiles are decoded whole. Strips count by
+ * their pixels, not their number — a label of 463 one-row strips is as cheap as one of 1 strip.
+ */
+export function decodedPixels(img: SlideImage): number {
+  const tw = img.tileWidth ?? img.width;
+  const th = img.tileHeight ?? img.height;
+  return Math.ceil(img.width / tw) * tw * Math.ceil(img.height / th) * th;
+}
+
+/**
+ * The image a preview is drawn from: the one asked for (a label or overview), else the slide's
+ * thumbnail, else the smallest level — whichever of these fits the decode budget. undefined: none
+ * does (e.g. a single-level slide of 100k × 100k pixels).
+ */
+export function previewImage(images: SlideImage[], imageId?: string): SlideImage | undefined {
+  const fits = (i: SlideImage) => decodedPixels(i) <= MAX_PREVIEW_PIXELS;
+  if (imageId) return images.filter((i) => i.id === imageId).find(fits);
+  const thumbs = images.filter((i) => i.role === 'thumbnail');
+  const levels = images.filter((i) => i.role === 'level').sort((a, b) => decodedPixels(a) - decodedPixels(b));
+  return [...thumbs, ...levels].find(fits);
 }

@@ -85,6 +85,26 @@ describe('import wizard: SVS + DICOM directory, Auto redact', () => {
     assert.deepEqual(await valuesFoundIn(saved, removed), [], 'downloaded copy holds no removed value');
     await page.getByText(/PHI sweep: \d+ removed value\(s\) searched, 0 found/).first().waitFor();
     await rm(join(saved, '..'), { recursive: true, force: true });
+
+    // The DICOM slide is several files: its Download is one zip (built in the worker with fflate)
+    // holding exactly the staged de-identified instances.
+    const dicomDownload = page.locator('wsi-upload-review button[aria-label^="Download de-identified "]:not([aria-label*="cmu-1"])');
+    const zipEvent = page.waitForEvent('download');
+    await dicomDownload.click();
+    const zipDownload = await zipEvent;
+    assert.match(zipDownload.suggestedFilename(), /\.zip$/, 'a multi-file slide downloads as a zip');
+    const zipPath = join(await mkdtemp(join(tmpdir(), 'wsi-zip-')), 'slide.zip');
+    await zipDownload.saveAs(zipPath);
+    const entries = zipEntries(zipPath);
+    await new Promise((r) => setTimeout(r, 600)); // the batch record is saved coalesced (500 ms)
+    const stagedDicom = await stagedOutputsOf(page, (s) => s.parts.length > 1);
+    assert.deepEqual(entries.map((e) => e.name).sort(), stagedDicom.map((o) => o.name).sort(), 'one zip entry per staged instance');
+    for (const e of entries) {
+      assert.equal(e.sha256, stagedDicom.find((o) => o.name === e.name)?.sha256, `${e.name}: zipped bytes = the staged copy`);
+      assert.equal(e.stored, true, `${e.name}: stored, not deflated (tiles are compressed already)`);
+    }
+    assert.ok(entries.length >= 2, 'both instances are in the zip');
+    await rm(join(zipPath, '..'), { recursive: true, force: true });
     await screenshot(page, 'wizard-5-review');
     await page.getByRole('button', { name: 'Finalize' }).click();
 
@@ -120,6 +140,24 @@ describe('import wizard: SVS + DICOM directory, Auto redact', () => {
     await page.waitForURL(new RegExp(`/scans/(${scanIds.join('|')})$`));
   });
 });
+
+/** Entries of a zip (read by Python's zipfile, an implementation we did not write), with their SHA-256. */
+function zipEntries(path: string): { name: string; sha256: string; stored: boolean }[] {
+  const py = 'import sys, json, zipfile, hashlib\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(json.dumps([{"name": i.filename, "sha256": hashlib.sha256(z.read(i)).hexdigest(), "stored": i.compress_type == 0} for i in z.infolist()]))';
+  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', py, path], { encoding: 'utf8' })) as { name: string; sha256: string; stored: boolean }[];
+}
+
+/** Staged outputs of the first slide matching `which`, from the batch record in IndexedDB. */
+async function stagedOutputsOf(page: import('playwright-core').Page, which: (s: { parts: unknown[] }) => boolean): Promise<{ name: string; sha256: string }[]> {
+  const slides = (await page.evaluate(`(async () => {
+    const db = await new Promise((res, rej) => { const r = indexedDB.open('wsi-bulk-import'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+    const get = (store, key) => new Promise((res, rej) => { const r = db.transaction(store).objectStore(store).get(key); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+    const batch = await get('batches', await get('settings', 'current-batch'));
+    db.close();
+    return batch.slides.filter((s) => s.staged).map((s) => ({ parts: s.parts, outputs: s.staged.outputs.map((o) => ({ name: o.name, sha256: o.sha256 })) }));
+  })()`)) as { parts: unknown[]; outputs: { name: string; sha256: string }[] }[];
+  return slides.find(which)?.outputs ?? [];
+}
 
 /** No /files/ request, and no request body with a metadata value, before "Start upload". */
 function assertNothingSent(requests: Recorded[], values: string[]): void {
