@@ -1,4 +1,4 @@
-// Builds the PWA (page, engine worker, service worker) into dist/public and the server into
+// Builds the PWA (page, engine and hash workers, service worker) into dist/public and the server into
 // dist/server. The service worker is built last: its precache manifest lists the other outputs
 // with content hashes, so a changed file is re-fetched and an unchanged one is not.
 import * as esbuild from 'esbuild';
@@ -20,7 +20,7 @@ async function buildAll() {
 
   await esbuild.build({
     ...common,
-    entryPoints: { app: 'src/app/main.ts', 'engine.worker': 'src/workers/engine.worker.ts' },
+    entryPoints: { app: 'src/app/main.ts', 'engine.worker': 'src/workers/engine.worker.ts', 'hash.worker': 'src/workers/hash.worker.ts' },
     outdir: out,
     format: 'esm',
     platform: 'browser',

@@ -3,7 +3,7 @@ import { openSlide } from '../engine/open.ts';
 import { BlobSource } from '../engine/io/web/blob-source.ts';
 import { HttpRangeSource } from '../engine/io/web/http-range-source.ts';
 import { BlockedSource } from '../engine/io/blocked-source.ts';
-import { Sha256 } from '../engine/redact/sha256.ts';
+import { workerSha256 } from '../engine/io/web/worker-hash.ts';
 import { opfsDir, OpfsTarget } from '../engine/io/web/opfs.ts';
 import { defaultRequest, redactSlide } from '../engine/redact/redact.ts';
 import { decodeToRgba } from '../engine/codecs/raster.ts';
@@ -23,6 +23,14 @@ interface OpenSlideEntry {
   files: File[];
   busy?: boolean;
 }
+
+/**
+ * SHA-256 runs in its own worker (hash.worker), next to this one: built as hash.worker.js beside
+ * engine.worker.js (esbuild.config.mjs); the browser tests serve the TypeScript sources, bundled
+ * per request, so there the sibling is hash.worker.ts.
+ */
+const hashWorkerUrl = new URL(import.meta.url.split(/[?#]/)[0]!.endsWith('.ts') ? './hash.worker.ts' : './hash.worker.js', import.meta.url);
+const sha256 = workerSha256(hashWorkerUrl);
 
 const slides = new Map<string, OpenSlideEntry>();
 /** Running long jobs by the caller's job id: AbortSignals cannot cross the worker boundary, ids can. */
@@ -147,6 +155,7 @@ export const engineApi = {
       const target = new OpfsTarget(await opfsDir(batchDir));
       const report = await redactSlide(e.slide, request, target, {
         signal: job.signal,
+        hasher: sha256,
         onProgress: (done, total) => {
           // Throttle: a progress message per ~0.5% is plenty across the worker boundary.
           if (onProgress && (done === total || done - last >= total / 200)) {
@@ -176,14 +185,18 @@ export const engineApi = {
   async sha256File(blob: Blob, jobId?: string): Promise<string> {
     const job = startJob(jobId);
     try {
-      const h = new Sha256();
-      const src = new BlobSource(blob);
-      const chunk = 8 * 1024 * 1024;
-      for (let o = 0; o < src.size; o += chunk) {
-        if (job.signal.aborted) throw new SlideError('ABORTED', 'cancelled');
-        h.update(await src.read(o, chunk));
+      const h = sha256();
+      try {
+        const src = new BlobSource(blob);
+        const chunk = 8 * 1024 * 1024;
+        for (let o = 0; o < src.size; o += chunk) {
+          if (job.signal.aborted) throw new SlideError('ABORTED', 'cancelled');
+          await h.update(await src.read(o, chunk));
+        }
+        return await h.digestHex();
+      } finally {
+        h.dispose?.();
       }
-      return h.digestHex();
     } finally {
       job.done();
     }

@@ -24,7 +24,7 @@ import type { BenchRow } from './run.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const MiB = 1024 * 1024;
-const ROUNDS = 2;
+const ROUNDS = Number(process.env.WSI_OPFS_ROUNDS ?? 2);
 
 interface WsiBench {
   makeTiff(path: string, opts: unknown): Promise<{ size: number; phi: string[] }>;
@@ -42,6 +42,7 @@ async function build(outdir: string): Promise<void> {
     entryPoints: {
       page: 'test/bench/browser/bench-page.ts',
       'engine.worker': 'src/workers/engine.worker.ts',
+      'hash.worker': 'src/workers/hash.worker.ts',
       'bench.worker': 'test/bench/browser/bench.worker.ts',
     },
     absWorkingDir: root,
@@ -95,7 +96,7 @@ function chromiumProcesses(): { pid: number; kind: string }[] {
   const out: { pid: number; kind: string }[] = [];
   for (const pid of mine) {
     try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/);
       if (!cmd[0]?.includes('chrom')) continue;
       out.push({ pid, kind: cmd.find((a) => a.startsWith('--type='))?.slice(7) ?? 'browser' });
     } catch {
@@ -118,6 +119,7 @@ function rss(pid: number): number {
 /** Sum of RSS per process kind, sampled every 100 ms while `fn` runs: growth = peak - start. */
 async function withMemory<T>(fn: () => Promise<T>): Promise<{ value: T; growth: Record<string, number> }> {
   const procs = chromiumProcesses();
+  if (process.env.WSI_OPFS_PROFILE) process.stderr.write(`chromium processes: ${procs.map((p) => `${p.pid}:${p.kind}`).join(' ')}\n`);
   const sample = () => {
     const by: Record<string, number> = {};
     for (const p of procs) by[p.kind] = (by[p.kind] ?? 0) + rss(p.pid);
@@ -138,6 +140,43 @@ async function withMemory<T>(fn: () => Promise<T>): Promise<{ value: T; growth: 
   }
 }
 
+/** CPU seconds per (process kind, thread name) of Chromium's processes: where the time goes. */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of chromiumProcesses()) {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${p.pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tasks) {
+      try {
+        const stat = readFileSync(`/proc/${p.pid}/task/${t}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const key = `${p.kind}/${comm}`;
+        out.set(key, (out.get(key) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+      } catch {
+        // thread exited meanwhile
+      }
+    }
+  }
+  return out;
+}
+
+async function cpuProfile<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  if (!process.env.WSI_OPFS_PROFILE) return fn();
+  const before = threadCpu();
+  const t0 = performance.now();
+  const v = await fn();
+  const secs = (performance.now() - t0) / 1000;
+  const after = threadCpu();
+  const rows = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, d]) => d > 0.2).sort((a, b) => b[1] - a[1]);
+  process.stderr.write(`${label}: ${secs.toFixed(1)} s wall; CPU s: ${rows.map(([k, d]) => `${k} ${d.toFixed(1)}`).join(', ')}\n`);
+  return v;
+}
+
 async function compare(bench: string, call: Call, input: string, size: number): Promise<BenchRow[]> {
   const copies: number[] = [];
   const redactions: number[] = [];
@@ -150,9 +189,9 @@ async function compare(bench: string, call: Call, input: string, size: number): 
   };
   for (let round = 0; round < ROUNDS; round++) {
     await settle();
-    copies.push((await call('copy', input, 'bench/copy')).ms);
+    copies.push((await cpuProfile(`${bench} copy`, () => call('copy', input, 'bench/copy'))).ms);
     await settle();
-    const { value, growth } = await withMemory(() => call('redact', input, 'bench/out'));
+    const { value, growth } = await withMemory(() => cpuProfile(`${bench} redact`, () => call('redact', input, 'bench/out')));
     if (!value.ok) throw new Error(`${bench}: redaction did not verify`);
     redactions.push(value.ms);
     renderer = Math.max(renderer, growth['renderer'] ?? 0);
@@ -188,7 +227,7 @@ export async function run(): Promise<BenchRow[]> {
     page.setDefaultTimeout(0);
     page.on('pageerror', (e) => process.stderr.write(`page error: ${e.message}\n`));
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    await page.waitForFunction(() => document.title === 'ready');
+    await page.waitForFunction(() => 'wsiBench' in globalThis);
     const call: Call = ((name: string, ...args: unknown[]) =>
       page.evaluate(([n, a]) => (globalThis as unknown as { wsiBench: Record<string, (...x: unknown[]) => unknown> }).wsiBench[n as string]!(...(a as unknown[])), [name, args] as const)) as Call;
 
@@ -199,7 +238,7 @@ export async function run(): Promise<BenchRow[]> {
         kind: 'svs', compression: 'deflate', bigTiff: true, label: true, macro: true, extraTags: true,
         sparseLevel0: { across: 96, down: 96, tileBytes: 524288 },
       });
-      if (process.env.WSI_OPFS_PROFILE) {
+      if (process.env.WSI_OPFS_PROFILE === 'stages') {
         for (const [k, v] of Object.entries(await call('profile', 'bench/in.svs', 'bench/scratch', tiff.phi))) rows.push({ bench: 'opfs-stage', metric: k, value: v, unit: 'MB/s' });
         await call('remove', 'bench/scratch');
       }

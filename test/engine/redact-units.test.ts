@@ -23,13 +23,18 @@ const rnd = (n: number, seed = 1) => {
   return a;
 };
 
-test('sha256 matches node:crypto for split inputs of every awkward length', () => {
-  for (const n of [0, 1, 55, 56, 63, 64, 65, 127, 128, 1000, 70001]) {
-    const d = rnd(n, n + 3);
-    const h = new Sha256();
-    h.update(d.subarray(0, Math.floor(n / 3)));
-    h.update(d.subarray(Math.floor(n / 3)));
-    assert.equal(h.digestHex(), createHash('sha256').update(d).digest('hex'), `length ${n}`);
+test('sha256 (WebAssembly and plain-TS rounds) matches node:crypto for split inputs of every awkward length', () => {
+  assert.equal(new Sha256().engine, 'wasm');
+  for (const engine of ['wasm', 'js'] as const) {
+    // 2.5 MiB + 3: more than one WebAssembly input window (1 MiB) in a single update.
+    for (const n of [0, 1, 55, 56, 63, 64, 65, 127, 128, 1000, 70001, 2.5 * 1024 * 1024 + 3]) {
+      const d = rnd(n, n + 3);
+      const h = new Sha256({ engine });
+      assert.equal(h.engine, engine);
+      h.update(d.subarray(0, Math.floor(n / 3)));
+      h.update(d.subarray(Math.floor(n / 3)));
+      assert.equal(h.digestHex(), createHash('sha256').update(d).digest('hex'), `${engine}, length ${n}`);
+    }
   }
 });
 

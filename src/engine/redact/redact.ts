@@ -56,28 +56,33 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
     for (const out of plan.outputs) {
       throwIfAborted(signal);
       const hash = hasher();
-      const sweeper = new PhiSweeper(plan.sweepValues, out.size);
-      const sink = await target.createSink(out.name);
-      written.push(out.name);
       try {
-        await applyOutputPlan(out, slide.parts, sink, {
-          chunkSize: opts.chunkSize ?? DEFAULT_CHUNK,
-          ...(signal ? { signal } : {}),
-          onChunk: (bytes) => {
-            const hashed = hash.update(bytes);
-            sweeper.push(bytes);
-            return hashed;
-          },
-          onProgress: (done) => opts.onProgress?.(before + done, total),
-        });
-        await sink.flush();
+        const sweeper = new PhiSweeper(plan.sweepValues, out.size);
+        const sink = await target.createSink(out.name);
+        written.push(out.name);
+        try {
+          await applyOutputPlan(out, slide.parts, sink, {
+            chunkSize: opts.chunkSize ?? DEFAULT_CHUNK,
+            ...(signal ? { signal } : {}),
+            onChunk: (bytes) => {
+              // Hash first: an off-thread hasher takes its copy and starts while this thread sweeps.
+              const hashed = hash.update(bytes);
+              sweeper.push(bytes);
+              return hashed;
+            },
+            onProgress: (done) => opts.onProgress?.(before + done, total),
+          });
+          await sink.flush();
+        } finally {
+          await sink.close();
+        }
+        before += out.size;
+        searched = Math.max(searched, sweeper.searched);
+        hits += sweeper.hits;
+        outputs.push({ name: out.name, size: out.size, sha256: await hash.digestHex() });
       } finally {
-        await sink.close();
+        hash.dispose?.();
       }
-      before += out.size;
-      searched = Math.max(searched, sweeper.searched);
-      hits += sweeper.hits;
-      outputs.push({ name: out.name, size: out.size, sha256: await hash.digestHex() });
     }
     throwIfAborted(signal);
     const problems = await verifyOutputs(slide, plan, target, signal);
