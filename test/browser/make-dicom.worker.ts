@@ -5,7 +5,7 @@
  * its first word is its index), then the marked frames and the trailing element. Every write()'s
  * return value is checked (Chromium returns a short count instead of throwing when it runs out).
  */
-import { largeDicomLayout, type LargeDicomOptions } from './make-dicom.ts';
+import { largeDicomLayout, type LargeDicomOptions } from '../fixtures/dicom/large-layout.ts';
 
 interface SyncHandle {
   write(b: Uint8Array, o: { at: number }): number;

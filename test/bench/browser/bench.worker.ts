@@ -6,7 +6,7 @@
  */
 import { expose } from 'comlink';
 import { generateSlide, type GenOptions } from '../../fixtures/generate-tiff.ts';
-import { largeDicomLayout, type LargeDicomOptions } from '../../browser/make-dicom.ts';
+import { largeDicomLayout, type LargeDicomOptions } from '../../fixtures/dicom/large-layout.ts';
 import { Sha256 } from '../../../src/engine/redact/sha256.ts';
 import { PhiSweeper } from '../../../src/engine/redact/sweep.ts';
 
