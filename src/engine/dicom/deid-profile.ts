@@ -1,11 +1,14 @@
 import type { FieldClass } from '../formats/slide-format.ts';
 import { ANNEX_E_ROWS } from './tables/annex-e.ts';
 import { isPrivateTag } from './dictionary.ts';
+import type { IodAttribute } from './tables/wsi-iod.ts';
+import { CONTENT_ITEM_SEQUENCES, iodRequirement, mustHaveValue, WSI_INTEGRITY_KEEP } from './tables/wsi-iod.ts';
 
 /**
  * PS3.15 Annex E (Basic Application Level Confidentiality Profile) driven by the bundled table,
- * plus the whole-slide rules from ../shared/reference/README.md that must win over it (integrity
- * keep list, Type 1 dummies, content item values).
+ * plus the whole-slide rules that must win over it: the integrity keep list and the requirements of
+ * the VL WSI IOD (tables/wsi-iod.ts) — whatever is asked, an attribute the IOD requires with a value
+ * is kept, dummied or remapped, and one it requires present is emptied, never deleted.
  */
 export interface AnnexRow {
   pattern: string;
@@ -18,9 +21,15 @@ export interface AnnexRow {
 export type Action = 'keep' | 'remove' | 'empty' | 'dummy' | 'remap' | 'clean' | 'recurse';
 
 export interface Decision {
+  /** What happens when the field is selected for removal (auto redact selects every 'phi' field). */
   action: Action;
   cls: FieldClass;
   reason: string;
+  /**
+   * For an attribute the profile keeps ('keep'), what a user's explicit removal does instead:
+   * the least destructive action the IOD allows. Absent = the user cannot remove it.
+   */
+  onUserRemoval?: Action;
 }
 
 export interface ProfileOptions {
@@ -59,32 +68,9 @@ export function annexRow(tag: string): AnnexRow | undefined {
   return undefined;
 }
 
-/**
- * WSI integrity attributes (README "Keep"): never touched, whatever the table says, because the
- * image cannot be displayed or measured without them.
- */
-const KEEP = new Set([
-  '00080008', '00080016', '00280002', '00280004', '00280006', '00280008', '00280010', '00280011', '00280100',
-  '00280101', '00280102', '00280103', '00280301', '00282000', '00280030', '00180050', '00209311', '00209221',
-  '00209222', '00480001', '00480002', '00480003', '00480006', '00480007', '00480008', '00480010', '00480011',
-  '00480012', '00480102', '00480105', '0048021A', '0048021E', '0048021F', '0040072A', '0040073A', '0040074A',
-  '00480303', '52009229', '52009230', '00289110', '7FE00001', '7FE00002', '00280120', '00282110', '00282112',
-  '00282114', '00209157', '00209165', '00209167',
-]);
-
 /** Class-like UIDs: identify kinds of things, not patients or studies; never remapped. */
 const CLASS_UID_TAGS = new Set(['00080016', '00081150', '0008001A', '0008001B', '00020002', '00020010', '00080118', '0008010C']);
 
-/** Attributes of the VL WSI IOD that are Type 1: removing or emptying them breaks conformance. */
-const TYPE1 = new Set(['00400512', '00400551', '0008002A', '00080023', '00080033', '00181000', '00181020', '00081090', '00080070']);
-/** Type 2: must be present, may be empty. */
-const TYPE2 = new Set([
-  '00100010', '00100020', '00100030', '00100040', '00080020', '00080030', '00080090', '00200010', '00080050',
-  '00400513', '00400518', '00400610', '00400555', '00201040', '00400562',
-]);
-
-/** Content item sequences (SR content item macro): their value attributes are Type 1C. */
-const CONTENT_ITEM_SEQS = new Set(['00400612', '0040A730', '00400555', '0040A375', '0040A504']);
 const CONTENT_VALUES: Record<string, Action> = {
   '0040A160': 'dummy', // TextValue: e.g. the parent specimen's identifier in a preparation step
   '0040A120': 'dummy', // DateTime
@@ -105,14 +91,41 @@ const EXTRA: Record<string, { basic: string; name: string }> = {
   '00400032': { basic: 'D', name: 'Universal Entity ID' },
 };
 
-function pickCombo(tag: string, vr: string, basic: string): string {
+/** Choose among the profile's alternatives (e.g. X/Z/D) the one the IOD allows. */
+function pickCombo(vr: string, basic: string, req: IodAttribute | undefined): string {
   const choices = basic.split('/').map((c) => c.replace('*', ''));
   if (choices.length === 1) return choices[0];
   if (vr === 'SQ' && choices.includes('U')) return 'U';
-  if (TYPE1.has(tag) && vr !== 'SQ' && choices.includes('D')) return 'D';
-  if ((TYPE1.has(tag) || TYPE2.has(tag)) && choices.includes('Z')) return 'Z';
+  if (mustHaveValue(req) && vr !== 'SQ' && choices.includes('D')) return 'D';
+  if (req && choices.includes('Z')) return 'Z';
   if (choices.includes('X')) return 'X';
   return choices.includes('Z') ? 'Z' : choices[0];
+}
+
+function requiredBy(req: IodAttribute): string {
+  return `required by the WSI IOD (${req.module}, Type ${req.type})`;
+}
+
+/**
+ * Raise an action to what the IOD tolerates: Type 1/1C must keep a value (a dummy, a remapped UID,
+ * or, for a sequence, its items de-identified in place); Type 2/2C must stay present (emptied).
+ */
+function conform(action: Action, vr: string, req: IodAttribute | undefined): Action {
+  if (!req || (action !== 'remove' && action !== 'empty')) return action;
+  if (mustHaveValue(req)) return vr === 'SQ' ? 'recurse' : vr === 'UI' ? 'remap' : 'dummy';
+  return 'empty';
+}
+
+function conformed(action: Action, vr: string, req: IodAttribute | undefined, reason: string): Decision {
+  const raised = conform(action, vr, req);
+  const why = raised === action || !req ? reason : `${reason}; ${raised === 'recurse' ? 'kept, contents de-identified' : raised === 'empty' ? 'emptied' : raised === 'remap' ? 'remapped' : 'replaced by a dummy'}: ${requiredBy(req)}`;
+  return raised === 'recurse' ? { action: raised, cls: 'neutral', reason: why } : { action: raised, cls: 'phi', reason: why };
+}
+
+/** A user's removal of an attribute the profile keeps: deleted unless the IOD needs it present. */
+function userRemoval(req: IodAttribute | undefined): Action | undefined {
+  if (mustHaveValue(req)) return undefined;
+  return req ? 'empty' : 'remove';
 }
 
 function fromLetter(letter: string, vr: string): Action {
@@ -145,21 +158,19 @@ function isClassUid(value: string | undefined): boolean {
  */
 export function decide(parents: string[], tag: string, vr: string, options: ProfileOptions = {}, uidValue?: string): Decision {
   if (isPrivateTag(tag) || parents.some(isPrivateTag)) return { action: 'remove', cls: 'phi', reason: 'private attribute (removed by the Basic profile)' };
-  if (KEEP.has(tag)) return { action: vr === 'SQ' ? 'recurse' : 'keep', cls: vr === 'SQ' ? 'neutral' : 'critical', reason: 'needed to display or measure the slide' };
-  if (CLASS_UID_TAGS.has(tag)) return { action: 'keep', cls: tag === '00080016' ? 'critical' : 'neutral', reason: 'class UID (never remapped)' };
+  if (WSI_INTEGRITY_KEEP.has(tag)) return { action: vr === 'SQ' ? 'recurse' : 'keep', cls: vr === 'SQ' ? 'neutral' : 'critical', reason: 'needed to display or measure the slide' };
+  const req = iodRequirement(parents, tag);
+  if (CLASS_UID_TAGS.has(tag)) return classUid(req, 'class UID (never remapped)');
   const parent = parents[parents.length - 1];
-  if (parent !== undefined && CONTENT_ITEM_SEQS.has(parent) && CONTENT_VALUES[tag]) {
+  if (parent !== undefined && CONTENT_ITEM_SEQUENCES.includes(parent) && CONTENT_VALUES[tag]) {
     const action = CONTENT_VALUES[tag];
     return { action, cls: 'phi', reason: action === 'remap' ? 'content item UID (remapped)' : 'content item value (Type 1C: replaced by a dummy)' };
   }
   const extra = EXTRA[tag];
-  if (extra) {
-    const action = fromLetter(extra.basic, vr);
-    return { action, cls: 'phi', reason: `identifies an issuer or institution (WSI reference list): ${extra.basic}` };
-  }
+  if (extra) return conformed(fromLetter(extra.basic, vr), vr, req, `identifies an issuer or institution (WSI reference list): ${extra.basic}`);
   const row = annexRow(tag);
   if (row) {
-    let letter = pickCombo(tag, vr, row.basic);
+    let letter = pickCombo(vr, row.basic, req);
     let via = 'Basic profile';
     if (options.retainDeviceIdentity && row.options.rtnDevIdOpt) {
       letter = row.options.rtnDevIdOpt;
@@ -169,16 +180,24 @@ export function decide(parents: string[], tag: string, vr: string, options: Prof
       via = 'Clean Descriptors option';
     }
     const action = fromLetter(letter, vr);
+    // Kept under an option the user chose: that choice stands.
     if (action === 'keep') return { action, cls: 'neutral', reason: `PS3.15 Annex E: kept (${via})` };
     if (action === 'recurse') return { action, cls: 'neutral', reason: `PS3.15 Annex E: ${row.basic} (${via}); contents de-identified` };
-    if (action === 'remap' && isClassUid(uidValue)) return { action: 'keep', cls: 'neutral', reason: 'class UID (never remapped)' };
-    return { action, cls: 'phi', reason: `PS3.15 Annex E: ${row.basic} (${via})` };
+    if (action === 'remap' && isClassUid(uidValue)) return classUid(req, 'class UID (never remapped)');
+    return conformed(action, vr, req, `PS3.15 Annex E: ${row.basic} (${via})`);
   }
   if (vr === 'UI') {
-    if (isClassUid(uidValue)) return { action: 'keep', cls: 'neutral', reason: 'standard UID (never remapped)' };
+    if (isClassUid(uidValue)) return classUid(req, 'standard UID (never remapped)');
     return { action: 'remap', cls: 'phi', reason: 'instance UID (remapped)' };
   }
-  return { action: vr === 'SQ' ? 'recurse' : 'keep', cls: 'neutral', reason: 'not listed by PS3.15 Annex E' };
+  if (vr === 'SQ') return { action: 'recurse', cls: 'neutral', reason: req ? requiredBy(req) : 'not listed by PS3.15 Annex E' };
+  if (mustHaveValue(req)) return { action: 'keep', cls: 'critical', reason: requiredBy(req!) };
+  return { action: 'keep', cls: 'neutral', reason: req ? `not listed by PS3.15 Annex E; ${requiredBy(req)}` : 'not listed by PS3.15 Annex E', onUserRemoval: userRemoval(req) };
+}
+
+function classUid(req: IodAttribute | undefined, reason: string): Decision {
+  if (mustHaveValue(req)) return { action: 'keep', cls: 'critical', reason: `${reason}; ${requiredBy(req!)}` };
+  return { action: 'keep', cls: 'neutral', reason, onUserRemoval: userRemoval(req) };
 }
 
 /** Display name of an attribute from the Annex E table, if listed. */
@@ -187,12 +206,9 @@ export function annexName(tag: string): string | undefined {
 }
 
 /**
- * What to do when the user selects an attribute the profile would keep (a 'neutral' field):
- * honour the choice, but keep Type 1 present (dummy) and Type 2 present (empty).
+ * What to do with an element whose field the user (or auto redact) selected: the profile's action,
+ * or for an attribute the profile keeps, the removal the IOD allows (none for a Type 1 attribute).
  */
-export function userRemovalAction(d: Decision, tag: string, vr: string): Action {
-  if (d.action !== 'keep' || d.cls !== 'neutral' || !d.reason.startsWith('not listed')) return d.action;
-  if (TYPE1.has(tag)) return vr === 'SQ' ? 'empty' : 'dummy';
-  if (TYPE2.has(tag)) return 'empty';
-  return 'remove';
+export function userRemovalAction(d: Decision): Action {
+  return d.action === 'keep' ? (d.onUserRemoval ?? 'keep') : d.action;
 }

@@ -14,6 +14,8 @@ export interface DeidContext {
   removed: Set<string>;
   /** Removed values (trimmed, as stored), keyed by their text for de-duplication. */
   sweep: Map<string, Uint8Array>;
+  /** Those of the sweep values that came from an identifying ('phi') attribute. */
+  identifying: Set<string>;
   /** Elements kept under the Clean option, cleaned once every removed value is known. */
   toClean: { el: DicomElement; id: string }[];
   /** Dummy texts written by this plan (constants and keyed IDs: never identifying). */
@@ -23,26 +25,28 @@ export interface DeidContext {
 const MIN_SWEEP = 4;
 const latin1 = new TextDecoder('latin1');
 
-function addSweep(ctx: DeidContext, text: string): void {
+function addSweep(ctx: DeidContext, text: string, identifying: boolean): void {
   const add = (s: string): void => {
     const t = s.replace(/[\0 ]+$/, '');
-    if (t.length >= MIN_SWEEP && !ctx.sweep.has(t)) ctx.sweep.set(t, textBytes(t));
+    if (t.length < MIN_SWEEP) return;
+    if (!ctx.sweep.has(t)) ctx.sweep.set(t, textBytes(t));
+    if (identifying) ctx.identifying.add(t);
   };
   add(text);
   if (text.includes('\\')) for (const part of text.split('\\')) add(part.trim());
 }
 
-function sweepElement(ctx: DeidContext, el: DicomElement): void {
+function sweepElement(ctx: DeidContext, el: DicomElement, identifying: boolean): void {
   if (el.vr === 'SQ') {
-    for (const item of el.items ?? []) for (const child of item) sweepElement(ctx, child);
+    for (const item of el.items ?? []) for (const child of item) sweepElement(ctx, child, identifying);
     return;
   }
   if (!el.value || el.value.length === 0) return;
   if (isTextVr(el.vr)) {
-    addSweep(ctx, textOf(el) ?? '');
+    addSweep(ctx, textOf(el) ?? '', identifying);
   } else if ((el.vr === 'UN' || el.vr === 'OB') && el.value.length <= 65536) {
     // Private blobs often hold text (vendor IDs, names, nested items): sweep their printable runs.
-    for (const run of latin1.decode(el.value).match(/[\x20-\x7e]{6,}/g) ?? []) addSweep(ctx, run.trim());
+    for (const run of latin1.decode(el.value).match(/[\x20-\x7e]{6,}/g) ?? []) addSweep(ctx, run.trim(), identifying);
   }
 }
 
@@ -87,22 +91,22 @@ async function dummyValue(ctx: DeidContext, el: DicomElement): Promise<DicomElem
   }
 }
 
-async function applyAction(ctx: DeidContext, action: Action, el: DicomElement, id: string): Promise<DicomElement | undefined> {
+async function applyAction(ctx: DeidContext, action: Action, el: DicomElement, id: string, identifying: boolean): Promise<DicomElement | undefined> {
   switch (action) {
     case 'remove':
-      sweepElement(ctx, el);
+      sweepElement(ctx, el, identifying);
       ctx.removed.add(id);
       return undefined;
     case 'empty':
-      sweepElement(ctx, el);
+      sweepElement(ctx, el, identifying);
       ctx.removed.add(id);
       return el.vr === 'SQ' ? { tag: el.tag, vr: 'SQ', items: [] } : { tag: el.tag, vr: el.vr, value: new Uint8Array(0) };
     case 'dummy':
-      sweepElement(ctx, el);
+      sweepElement(ctx, el, identifying);
       ctx.removed.add(id);
       return dummyValue(ctx, el);
     case 'remap':
-      sweepElement(ctx, el);
+      sweepElement(ctx, el, identifying);
       ctx.removed.add(id);
       return remapValue(ctx, el);
     case 'clean': {
@@ -127,9 +131,9 @@ export async function deidentifyDataset(ctx: DeidContext, ds: DicomDataset, pare
     const d = decide(parents, el.tag, el.vr, ctx.options, el.vr === 'UI' ? textOf(el) : undefined);
     const selected = ctx.selected.has(id);
     if (el.vr === 'SQ') {
-      const action = selected ? userRemovalAction(d, el.tag, el.vr) : 'keep';
+      const action = selected ? userRemovalAction(d) : 'keep';
       if (action === 'remove' || action === 'empty') {
-        const r = await applyAction(ctx, action, el, id);
+        const r = await applyAction(ctx, action, el, id, d.cls === 'phi');
         if (r) out.push(r);
         continue;
       }
@@ -146,7 +150,7 @@ export async function deidentifyDataset(ctx: DeidContext, ds: DicomDataset, pare
       out.push(el);
       continue;
     }
-    const r = await applyAction(ctx, userRemovalAction(d, el.tag, el.vr), el, id);
+    const r = await applyAction(ctx, userRemovalAction(d), el, id, d.cls === 'phi');
     if (r) out.push(r);
   }
   return out;
@@ -173,7 +177,10 @@ export function cleanDescriptors(ctx: DeidContext): void {
  * The sweep list, minus values the output deliberately holds: a removed value that is exactly the
  * value of an attribute the profile keeps (e.g. a contributing institution named like the
  * Manufacturer), or that is part of a dummy this plan wrote (a removed time '101000' inside a
- * dummy date). Anything else that survives is a leak and fails the sweep.
+ * dummy date). A value removed only at the user's wish from a non-identifying attribute is also
+ * tolerated inside a kept value (a contributing equipment's model name that is part of the
+ * Type 1 ManufacturerModelName cannot be gone). Anything else that survives is a leak and fails
+ * the sweep.
  */
 export function finalSweepValues(ctx: DeidContext, outputs: DicomDataset[]): Uint8Array[] {
   const kept = new Set<string>();
@@ -189,8 +196,10 @@ export function finalSweepValues(ctx: DeidContext, outputs: DicomDataset[]): Uin
   };
   for (const ds of outputs) visit(ds);
   const dummies = [...ctx.dummies];
+  const keptTexts = [...kept];
   return [...ctx.sweep]
     .filter(([text]) => !kept.has(text) && !dummies.some((d) => d.includes(text)))
+    .filter(([text]) => ctx.identifying.has(text) || !keptTexts.some((k) => k.includes(text)))
     .map(([, bytes]) => bytes);
 }
 

@@ -32,6 +32,7 @@ export async function buildDicomPlan(slide: DicomSlide, request: RedactionReques
     remapper: new UidRemapper(request.options?.uidKey ?? UidRemapper.randomKeyHex()),
     removed: new Set(),
     sweep: new Map(),
+    identifying: new Set(),
     toClean: [],
     dummies: new Set(),
   };

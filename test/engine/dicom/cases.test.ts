@@ -14,7 +14,8 @@ import { openSlide } from '../../../src/engine/open.ts';
 import { defaultRequest, redactSlide } from '../../../src/engine/redact/redact.ts';
 import { NodeDirTarget, nodeSha256 } from '../../../src/engine/io/node/dir-target.ts';
 import type { Slide, SlideImage } from '../../../src/engine/formats/slide-format.ts';
-import type { RedactionRequest } from '../../../src/engine/redact/plan-types.ts';
+import type { ByteSource } from '../../../src/engine/io/byte-source.ts';
+import type { RedactionPlan, RedactionRequest } from '../../../src/engine/redact/plan-types.ts';
 import { cleanupGenerated, generateSeries, seriesFiles, type Scenario } from '../../fixtures/dicom/generate.ts';
 import { patchDicom, type PatchKind } from '../../fixtures/dicom/patch.ts';
 import { bufferIncludes, closeAll, dciodvfyErrors, dcmdump, openFiles, repoRoot, sharedFixtures } from './support.ts';
@@ -100,6 +101,65 @@ async function assertFramesIdentical(before: Slide, removedImages: Set<string>, 
   return compared;
 }
 
+/** New dciodvfy errors of each output, compared with the input instance it came from. */
+function newConformanceErrors(plan: RedactionPlan, files: string[], outFiles: string[], dir: string): string[] {
+  return plan.outputs.flatMap((o, i) => {
+    const seg = o.segments[1];
+    const before = new Set(dciodvfyErrors(baselineFile(files[seg.kind === 'copy' ? seg.part : 0], dir)));
+    return dciodvfyErrors(outFiles[i])
+      .filter((e) => !before.has(e))
+      .map((e) => `${o.name}: ${e}`);
+  });
+}
+
+/**
+ * The wizard lets the user remove every field that is not 'critical' (auto redact plus any neutral
+ * field): whatever is removed, the outputs must stay conformant VL WSI instances (no new dciodvfy
+ * error), hold no removed value, keep the frames and every critical value, and change every
+ * requested non-empty value (deleted, emptied, dummied or remapped).
+ */
+async function checkStrictRemoval(slide: Slide, parts: ByteSource[], files: string[], dir: string, ex: CaseSpec['expect']): Promise<void> {
+  const defaults = defaultRequest(slide);
+  const request: RedactionRequest = { removeFields: slide.fields.filter((f) => f.class !== 'critical').map((f) => f.id), removeImages: defaults.removeImages, options: { uidKey: KEY } };
+  assert.ok(request.removeFields.length > defaults.removeFields.length, 'the strict request asks for more than auto redact');
+  const outDir = path.join(dir, 'strict');
+  const report = await redactSlide(slide, request, new NodeDirTarget(outDir), { hasher: nodeSha256 });
+  assert.ok(report.verify.ok, report.verify.problems.join('; '));
+  assert.equal(report.sweep.hits, 0);
+  assert.ok(report.sweep.ok);
+  const plan = await slide.plan(request);
+  const outFiles = report.outputs.map((o) => path.join(outDir, o.name));
+  assert.deepEqual(newConformanceErrors(plan, files, outFiles, dir), [], 'removing every non-critical field keeps the IOD conformant');
+  for (const f of outFiles) {
+    const dump = dcmdump(f);
+    for (const v of ex.phiValues ?? []) assert.ok(!dump.includes(v), `dcmdump of ${path.basename(f)} still shows an identifying value`);
+    const bytes = new Uint8Array(readFileSync(f));
+    for (const n of plan.sweepValues) assert.ok(!bufferIncludes(bytes, n), `a removed value occurs in ${path.basename(f)}`);
+  }
+  const outParts = await openFiles(outFiles);
+  try {
+    const reopened = await openSlide(outParts);
+    assert.ok((await assertFramesIdentical(slide, new Set(request.removeImages), reopened)) > 0);
+    // Compare with the kept instances only (the dropped label/overview carry their own values).
+    const kept = await openSlide(slide.images.filter((i) => !request.removeImages.includes(i.id)).map((i) => parts[i.part!]));
+    const now = new Map(reopened.fields.map((f) => [f.id, f]));
+    const removed = new Set(plan.removedFields);
+    // A field inside a sequence that was emptied as a whole (a Type 2 sequence) goes with it.
+    const insideRemoved = (id: string): boolean => id.split('/').some((_, k, steps) => k > 0 && removed.has(steps.slice(0, k).join('/')));
+    for (const was of kept.fields) {
+      if (was.class === 'critical') {
+        if (!now.has(was.id)) assert.ok(insideRemoved(was.id), `critical ${was.id} kept`);
+        else assert.equal(now.get(was.id)!.value, was.value, `critical ${was.id} kept as is`);
+      } else if (was.value !== '' && !was.id.startsWith('dicom:0012')) {
+        // 0012 group: the de-identification record, rewritten by every plan.
+        assert.notEqual(now.get(was.id)?.value, was.value, `requested ${was.id} changed`);
+      }
+    }
+  } finally {
+    await closeAll(outParts);
+  }
+}
+
 const caseDirs = readdirSync(casesDir).filter((d) => d.startsWith('dicom-')).sort();
 
 describe('DICOM cases', () => {
@@ -148,13 +208,7 @@ describe('DICOM cases', () => {
         const outFiles = report.outputs.map((o) => path.join(outDir, o.name));
 
         // Oracle 1: dciodvfy finds no error in an output that its input did not already have.
-        plan.outputs.forEach((o, i) => {
-          const seg = o.segments[1];
-          const src = files[seg.kind === 'copy' ? seg.part : 0];
-          const before = new Set(dciodvfyErrors(baselineFile(src, dir)));
-          const added = dciodvfyErrors(outFiles[i]).filter((e) => !before.has(e));
-          assert.deepEqual(added, [], `new dciodvfy errors in ${o.name}`);
-        });
+        assert.deepEqual(newConformanceErrors(plan, files, outFiles, dir), [], 'new dciodvfy errors');
 
         // Oracle 2: dcmdump — identifying values gone, de-identification recorded, UIDs new and shared.
         const inputDump = dcmdump(files[0]);
@@ -212,6 +266,8 @@ describe('DICOM cases', () => {
         const other = await slide.plan({ ...request, options: { uidKey: KEY.replace(/^5f/, 'a0') } });
         assert.notDeepEqual(other.outputs[0].segments[0], plan.outputs[0].segments[0]);
         copyFileSync(outFiles[0], path.join(dir, 'keep-for-debug.dcm'));
+
+        await checkStrictRemoval(slide, parts, files, dir, ex);
       } finally {
         await closeAll(parts);
       }

@@ -8,10 +8,12 @@ import { openSlide } from '../../../src/engine/open.ts';
 import { defaultRequest } from '../../../src/engine/redact/redact.ts';
 import { groupDicomInstances } from '../../../src/engine/dicom/group.ts';
 import { UidRemapper } from '../../../src/engine/dicom/uid-remap.ts';
-import { decide } from '../../../src/engine/dicom/deid-profile.ts';
+import { decide, userRemovalAction } from '../../../src/engine/dicom/deid-profile.ts';
+import { iodRequirement, WSI_IOD_ATTRIBUTES } from '../../../src/engine/dicom/tables/wsi-iod.ts';
+import { keywordOf } from '../../../src/engine/dicom/dictionary.ts';
 import { BufferSource } from '../../../src/engine/io/buffer-source.ts';
 import { cleanupGenerated, generateSeries, seriesFiles } from '../../fixtures/dicom/generate.ts';
-import { applyPlan, closeAll, dcmdump, openFiles, sharedFixtures } from './support.ts';
+import { applyPlan, closeAll, dciodvfyErrors, dcmdump, openFiles, sharedFixtures } from './support.ts';
 
 const KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 const work = mkdtempSync(path.join(tmpdir(), 'wsi-dicom-deid-'));
@@ -51,6 +53,78 @@ test('profile: class UIDs kept, instance UIDs remapped, Type 1 dummied, Type 2 e
   assert.equal(decide([], '00181000', 'LO', { retainDeviceIdentity: true }).action, 'keep');
   assert.equal(decide([], '00400600', 'LO', { cleanDescriptors: true }).action, 'clean');
   assert.equal(decide(['52009229', '00289110'], '00280030', 'DS').cls, 'critical');
+});
+
+test('WSI IOD table: tags and keywords agree with the PS3.6 dictionary; one requirement per place', () => {
+  const places = new Set<string>();
+  for (const a of WSI_IOD_ATTRIBUTES) {
+    assert.match(a.tag, /^[0-9A-F]{8}$/);
+    assert.equal(keywordOf(a.tag), a.keyword, a.tag);
+    for (const where of a.in ?? ['top']) {
+      assert.ok(!places.has(`${where}>${a.tag}`), `${a.keyword} listed twice for ${where}`);
+      places.add(`${where}>${a.tag}`);
+    }
+  }
+  // Context matters: InstanceNumber is Type 1 at the top level (Multi-frame Functional Groups),
+  // FrameType only inside the WSI frame type functional group, CodeValue in any code sequence item.
+  assert.equal(iodRequirement([], '00200013')?.type, '1');
+  assert.equal(iodRequirement(['52009229', '00400710'], '00089007')?.type, '1');
+  assert.equal(iodRequirement([], '00089007'), undefined);
+  assert.equal(iodRequirement(['00400560', '00082228'], '00080100')?.type, '1C');
+  assert.equal(iodRequirement([], '00080100'), undefined);
+});
+
+test('profile vs IOD: what a removal request may do to each kind of attribute', () => {
+  const onRemove = (parents: string[], tag: string, vr: string, uid?: string) => {
+    const d = decide(parents, tag, vr, {}, uid);
+    return [d.cls, userRemovalAction(d)];
+  };
+  // Type 1, not identifying: critical, kept whatever is asked.
+  assert.deepEqual(onRemove([], '00080060', 'CS'), ['critical', 'keep']);
+  assert.deepEqual(onRemove([], '00200013', 'IS'), ['critical', 'keep']);
+  assert.deepEqual(onRemove(['52009229', '00400710'], '00089007', 'CS'), ['critical', 'keep']);
+  assert.deepEqual(onRemove(['00400560', '00400518'], '00080104', 'LO'), ['critical', 'keep']);
+  assert.deepEqual(onRemove(['00480105'], '00480106', 'SH'), ['critical', 'keep']);
+  assert.deepEqual(onRemove([], '00181020', 'LO'), ['critical', 'keep']);
+  assert.deepEqual(onRemove(['0018A001'], '00080070', 'LO'), ['critical', 'keep']);
+  // Type 1, identifying: dummy (dates too) or remapped, never deleted.
+  assert.deepEqual(onRemove([], '00080023', 'DA'), ['phi', 'dummy']);
+  assert.deepEqual(onRemove([], '00080033', 'TM'), ['phi', 'dummy']);
+  assert.deepEqual(onRemove([], '00181000', 'LO'), ['phi', 'dummy']);
+  assert.deepEqual(onRemove([], '00200052', 'UI', '1.2.3.4'), ['phi', 'remap']);
+  // Type 2: emptied, identifying or not; Type 2 sequences emptied.
+  assert.deepEqual(onRemove([], '00200011', 'IS'), ['neutral', 'empty']);
+  assert.deepEqual(onRemove([], '00201040', 'LO'), ['neutral', 'empty']);
+  assert.deepEqual(onRemove([], '00100030', 'DA'), ['phi', 'empty']);
+  assert.deepEqual(onRemove([], '22000002', 'UT'), ['phi', 'empty']);
+  assert.deepEqual(onRemove([], '00400555', 'SQ'), ['phi', 'empty']);
+  assert.deepEqual(onRemove(['00400560'], '00400610', 'SQ'), ['phi', 'empty']);
+  // Type 3 (or not in the IOD): deleted.
+  assert.deepEqual(onRemove(['00480105'], '00282002', 'CS'), ['neutral', 'remove']);
+  assert.deepEqual(onRemove([], '00080021', 'DA'), ['phi', 'remove']);
+  assert.deepEqual(onRemove(['0018A001'], '00081090', 'LO'), ['neutral', 'remove']);
+});
+
+test('removing every non-critical field: Type 1 dates dummied, Type 2 emptied, Type 1 kept as is', async () => {
+  const files = seriesFiles(generateSeries('full-native')).filter((f) => /level0/.test(f));
+  const parts = await openFiles(files);
+  try {
+    const slide = await openSlide(parts);
+    const input = dcmdump(files[0]);
+    assert.notEqual(top(input, '0008,0023'), '19000101');
+    const request = { removeFields: slide.fields.filter((f) => f.class !== 'critical').map((f) => f.id), removeImages: [], options: { uidKey: KEY } };
+    const [out] = await applyPlan(await slide.plan(request), parts, path.join(work, 'strict'));
+    const dump = dcmdump(out);
+    assert.equal(top(dump, '0008,0023'), '19000101', 'ContentDate (Type 1 in Multi-frame Functional Groups) dummied');
+    assert.equal(top(dump, '0008,0033'), '000000', 'ContentTime dummied');
+    assert.equal(top(dump, '0020,0011'), '', 'SeriesNumber (Type 2) emptied');
+    for (const tag of ['0008,0060', '0020,0013', '0008,0070', '0008,1090', '0018,1020']) assert.equal(top(dump, tag), top(input, tag), `${tag} kept`);
+    assert.notEqual(top(dump, '0018,1000'), top(input, '0018,1000'), 'DeviceSerialNumber dummied');
+    assert.ok(top(dump, '0018,1000'), 'DeviceSerialNumber present');
+    assert.deepEqual(dciodvfyErrors(out).filter((e) => !new Set(dciodvfyErrors(files[0])).has(e)), []);
+  } finally {
+    await closeAll(parts);
+  }
 });
 
 test('options: Retain Device Identity keeps device attributes; Clean Descriptors blanks identifiers inside descriptions; recorded in the code sequence', async () => {
@@ -93,7 +167,13 @@ test('label and overview are dropped by default and kept on request, with consis
     assert.equal(studies.size, 1);
     const label = written.find((f) => f.endsWith('label.dcm'))!;
     const dump = dcmdump(label);
-    assert.equal(top(dump, '2200,0002'), undefined, 'LabelText removed (X)');
+    // Slide Label module (required for LABEL images): LabelText and BarcodeValue are Type 2, so the
+    // profile's X/Z becomes Z — present and empty; deleting them fails dciodvfy.
+    assert.equal(top(dump, '2200,0002'), '', 'LabelText emptied');
+    assert.equal(top(dump, '2200,0005'), '', 'BarcodeValue emptied');
+    const labelInput = seriesFiles(generateSeries('jpeg-nobot')).find((f) => f.endsWith('label.dcm'))!;
+    const before = new Set(dciodvfyErrors(labelInput));
+    assert.deepEqual(dciodvfyErrors(label).filter((e) => !before.has(e)), []);
     // Same batch key, a subset of instances: the same new UIDs (a resumed batch stays one study).
     assert.equal(top(dcmdump(written.find((f) => f.endsWith('level-0.dcm'))!), '0020,000d'), [...studies][0]);
     const single = await openSlide([parts[seriesFiles(generateSeries('jpeg-nobot')).findIndex((f) => f.endsWith('level0.dcm'))]]);
