@@ -225,6 +225,7 @@ export async function run(): Promise<BenchRow[]> {
   try {
     const page: Page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(0);
+    if (process.env.WSI_OPFS_PROFILE) page.on('console', (m) => process.stderr.write(`console: ${m.text()}\n`));
     page.on('pageerror', (e) => process.stderr.write(`page error: ${e.message}\n`));
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     await page.waitForFunction(() => 'wsiBench' in globalThis);

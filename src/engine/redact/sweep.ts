@@ -23,11 +23,14 @@ export function sweepMinLength(totalBytes: number): number {
 }
 
 /**
- * Multi-pattern streaming search built for throughput in plain JS: the chunk is read as aligned
- * 32-bit words = two 16-bit units, at a fixed stride (no dependency between iterations, so the
- * CPU pipelines the loads), and each unit is looked up in a 64K table of the 2-byte grams that occur in any value.
- * Any occurrence of a value of length >= 3 contains at least one aligned unit, and the match is
- * counted only at its first aligned unit. Pixel data and zero runs almost never hit the table.
+ * Multi-pattern streaming search built for throughput in plain JS. Every searched value is at
+ * least SWEEP_FLOOR (5) bytes long, so each occurrence covers a whole 2-byte unit that starts at
+ * a multiple of 4 (at most 3 bytes into the value). The scan therefore reads one 16-bit unit per
+ * 4 bytes, at a fixed stride (no dependency between iterations, so the CPU pipelines the loads),
+ * and looks it up in a 64K table of the grams that occur at offsets 0..3 of some value: few grams,
+ * so noise-like pixel data almost never hits the table (2 lookups per 4 bytes and a gram per
+ * value position made the sweep cost as much as the OPFS write on dense DICOM pixel data). A match
+ * is counted only at its first 4-aligned unit, so once.
  */
 export class PhiSweeper {
   readonly searched: number;
@@ -37,20 +40,20 @@ export class PhiSweeper {
   private readonly patterns: Uint8Array[];
   private readonly maxLen: number;
   private readonly flags = new Uint8Array(65536);
-  /** 2-gram (as a native-endian 16-bit unit) -> (pattern id, offset of the gram in the pattern). */
+  /** Gram (as a native-endian 16-bit unit) -> (pattern id, offset 0..3 of the gram in the pattern). */
   private readonly grams = new Map<number, number[]>();
   private carry = new Uint8Array(0);
-  private readonly littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
   constructor(values: Uint8Array[], totalBytes: number) {
-    const min = sweepMinLength(totalBytes);
+    // >= SWEEP_FLOOR: the one-unit-per-4-bytes scan relies on it.
+    const min = Math.max(SWEEP_FLOOR, sweepMinLength(totalBytes));
     this.patterns = values.filter((v) => v.length >= min).map((v) => v.subarray(0, MAX_PATTERN));
     this.searched = this.patterns.length;
     this.skipped = values.length - this.patterns.length;
     this.maxLen = this.patterns.reduce((a, p) => Math.max(a, p.length), 0);
-    const le = this.littleEndian;
+    const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
     this.patterns.forEach((p, id) => {
-      for (let j = 0; j + 1 < p.length; j++) {
+      for (let j = 0; j < 4; j++) {
         const unit = le ? p[j]! + p[j + 1]! * 256 : p[j]! * 256 + p[j + 1]!;
         this.flags[unit] = 1;
         const list = this.grams.get(unit);
@@ -81,31 +84,15 @@ export class PhiSweeper {
 
   /** Scan `t`; with boundary >= 0 count only matches starting before and ending after it. */
   private scan(bytes: Uint8Array, boundary: number): void {
-    // Read 32-bit words (two units each); needs a 4-byte-aligned view, so copy in the rare case
-    // the bytes are not (sources hand out fresh buffers).
-    const t = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-    const n = t.length;
-    const words = new Uint32Array(t.buffer, t.byteOffset, Math.floor(n / 4));
+    // 16-bit loads need an even byte offset: copy in the rare case the bytes are not (sources
+    // hand out fresh buffers; only the small joint buffer is ever copied here).
+    const t = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+    const units = new Uint16Array(t.buffer, t.byteOffset, Math.floor(t.length / 2));
     const flags = this.flags;
-    const count = words.length;
-    const le = this.littleEndian;
-    for (let i = 0; i < count; i++) {
-      const w = words[i]!;
-      if (w === 0) continue; // zero runs (sparse regions, padding) cost one compare per word
-      const lo = w & 0xffff;
-      const hi = w >>> 16;
-      if ((flags[lo]! | flags[hi]!) === 0) continue;
-      // Units in memory order: the low half comes first on little-endian machines.
-      const first = le ? lo : hi;
-      const second = le ? hi : lo;
-      if (flags[first] !== 0) this.check(t, i * 4, first, boundary);
-      if (flags[second] !== 0) this.check(t, i * 4 + 2, second, boundary);
-    }
-    // The last 2-3 bytes: one more whole unit if there is one.
-    const tail = count * 4;
-    if (n - tail >= 2) {
-      const unit = le ? t[tail]! + t[tail + 1]! * 256 : t[tail]! * 256 + t[tail + 1]!;
-      if (flags[unit] !== 0) this.check(t, tail, unit, boundary);
+    const count = units.length;
+    // units[i] starts at byte 2i: every other one starts at a multiple of 4.
+    for (let i = 0; i < count; i += 2) {
+      if (flags[units[i]!] !== 0) this.check(t, i * 2, units[i]!, boundary);
     }
   }
 
@@ -115,8 +102,8 @@ export class PhiSweeper {
     for (let k = 0; k < list.length; k += 2) {
       const p = this.patterns[list[k]!]!;
       const start = at - list[k + 1]!;
-      // Count each occurrence once: at its first aligned unit.
-      if (start < 0 || start + p.length > t.length || start + (start % 2) !== at) continue;
+      // Offsets 0..3 only, so `at` is the first 4-aligned unit of this occurrence: counted once.
+      if (start < 0 || start + p.length > t.length) continue;
       if (boundary >= 0 && !(start < boundary && start + p.length > boundary)) continue;
       let i = 0;
       while (i < p.length && t[start + i] === p[i]) i++;

@@ -6,7 +6,7 @@
 import { wrap } from 'comlink';
 import { registerSlideErrorTransfer } from '../../../src/shared/comlink-errors.ts';
 import type { EngineApi } from '../../../src/workers/engine-api.ts';
-import type { BenchWorkerApi } from './bench.worker.ts';
+import type { BenchWorkerApi } from './bench-api.ts';
 
 registerSlideErrorTransfer();
 const engine = wrap<EngineApi>(new Worker(new URL('./engine.worker.js', import.meta.url), { type: 'module' }));

@@ -9,6 +9,7 @@ import { generateSlide, type GenOptions } from '../../fixtures/generate-tiff.ts'
 import { largeDicomLayout, type LargeDicomOptions } from '../../fixtures/dicom/large-layout.ts';
 import { Sha256 } from '../../../src/engine/redact/sha256.ts';
 import { PhiSweeper } from '../../../src/engine/redact/sweep.ts';
+import type { BenchWorkerApi } from './bench-api.ts';
 
 interface SyncHandle {
   write(b: Uint8Array, o: { at: number }): number;
@@ -67,7 +68,7 @@ function fillNoise(h: SyncHandle, from: number, to: number): void {
   }
 }
 
-const api = {
+const api: BenchWorkerApi = {
   async makeTiff(path: string, opts: GenOptions): Promise<{ size: number; phi: string[] }> {
     const h = await syncHandle(path);
     try {
@@ -167,5 +168,5 @@ const api = {
   },
 };
 
-export type BenchWorkerApi = typeof api;
+export type { BenchWorkerApi };
 expose(api);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { SlideError } from '../../../shared/errors.ts';
 import type { Hasher, HasherFactory } from '../../redact/sha256.ts';
 
 /** node:crypto SHA-256 on the calling thread. */
@@ -35,20 +36,25 @@ export const threadedNodeSha256: HasherFactory = (): Hasher => {
   worker.unref();
   let inFlight = 0;
   let waiter: (() => void) | undefined;
-  let digest: ((hex: string) => void) | undefined;
+  let digest: { resolve: (hex: string) => void; reject: (e: unknown) => void } | undefined;
   let failure: unknown;
+  let disposed = false;
   const slots: SharedArrayBuffer[] = [];
   let seq = 0;
+  const wake = () => {
+    waiter?.();
+    waiter = undefined;
+  };
   worker.on('message', (m: { done?: true; digest?: string }) => {
     if (m.done) {
       inFlight--;
-      waiter?.();
-      waiter = undefined;
-    } else if (m.digest !== undefined) digest?.(m.digest);
+      wake();
+    } else if (m.digest !== undefined) digest?.resolve(m.digest);
   });
   worker.on('error', (e) => {
-    failure = e;
-    waiter?.();
+    failure ??= e;
+    wake();
+    digest?.reject(failure);
   });
   return {
     async update(bytes) {
@@ -63,12 +69,25 @@ export const threadedNodeSha256: HasherFactory = (): Hasher => {
       if (failure) throw failure;
     },
     async digestHex() {
-      const hex = await new Promise<string>((resolve) => {
-        digest = resolve;
-        worker.postMessage('digest');
-      });
-      await worker.terminate();
-      return hex;
+      if (failure) throw failure;
+      try {
+        return await new Promise<string>((resolve, reject) => {
+          digest = { resolve, reject };
+          worker.postMessage('digest');
+        });
+      } finally {
+        disposed = true;
+        await worker.terminate();
+      }
+    },
+    dispose() {
+      // A cancelled or failed redaction abandons the hasher: stop the thread (and anyone waiting).
+      if (disposed) return;
+      disposed = true;
+      failure ??= new SlideError('ABORTED', 'hashing stopped');
+      wake();
+      digest?.reject(failure);
+      void worker.terminate();
     },
   };
 };

@@ -1,0 +1,60 @@
+/**
+ * The PHI sweep against a naive search: values of the shortest searched lengths (5..9 bytes, where
+ * the one-unit-per-4-bytes scan has the least slack) planted at every offset modulo 4, overlapping
+ * each other and chunk boundaries, fed in chunks of awkward sizes and at odd byte offsets.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PhiSweeper } from '../../src/engine/redact/sweep.ts';
+
+function rnd(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    out[i] = x % 7; // few symbols: many partial matches
+  }
+  return out;
+}
+
+function naive(data: Uint8Array, values: Uint8Array[]): number {
+  let hits = 0;
+  for (const v of values) {
+    outer: for (let i = 0; i + v.length <= data.length; i++) {
+      for (let j = 0; j < v.length; j++) if (data[i + j] !== v[j]) continue outer;
+      hits++;
+    }
+  }
+  return hits;
+}
+
+test('sweep counts exactly what a naive search finds, for short values at every alignment', () => {
+  for (let seed = 1; seed <= 6; seed++) {
+    const values = [5, 6, 7, 9].map((len, k) => rnd(len, seed * 100 + k).map((b) => b + 1));
+    const data = rnd(3000, seed);
+    let at = 3;
+    for (const v of values) {
+      for (let shift = 0; shift < 4; shift++) {
+        data.set(v, at + shift);
+        at += 37 + shift;
+      }
+    }
+    data.set(values[0]!, 500);
+    data.set(values[0]!, 503); // overlapping occurrences of one value
+    const want = naive(data, values);
+    assert.ok(want >= 12, `planted ${want}`);
+    for (const chunk of [1, 2, 5, 8, 63, 4096]) {
+      for (const lead of [0, 1]) {
+        // Chunks copied to odd offsets of a bigger buffer, as a source's views might be.
+        const s = new PhiSweeper(values, 1000);
+        for (let i = 0; i < data.length; i += chunk) {
+          const piece = data.subarray(i, i + chunk);
+          const host = new Uint8Array(piece.length + lead);
+          host.set(piece, lead);
+          s.push(host.subarray(lead));
+        }
+        assert.equal(s.hits, want, `seed ${seed} chunk ${chunk} lead ${lead}`);
+      }
+    }
+  }
+});
