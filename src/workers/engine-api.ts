@@ -4,7 +4,6 @@ import { BlobSource } from '../engine/io/web/blob-source.ts';
 import { HttpRangeSource } from '../engine/io/web/http-range-source.ts';
 import { BlockedSource } from '../engine/io/blocked-source.ts';
 import { workerSha256 } from '../engine/io/web/worker-hash.ts';
-import { offThreadSources } from '../engine/io/web/worker-reader.ts';
 import { opfsDir, OpfsTarget } from '../engine/io/web/opfs.ts';
 import { defaultRequest, redactSlide } from '../engine/redact/redact.ts';
 import { decodeToRgba } from '../engine/codecs/raster.ts';
@@ -152,14 +151,11 @@ export const engineApi = {
     e.busy = true;
     const job = startJob(jobId);
     let last = 0;
-    // The long sequential read of the redaction runs in a helper worker (see worker-reader.ts).
-    const reading = offThreadSources(e.slide.parts, hashWorkerUrl);
     try {
       const target = new OpfsTarget(await opfsDir(batchDir));
       const report = await redactSlide(e.slide, request, target, {
         signal: job.signal,
         hasher: sha256,
-        sources: reading.sources,
         onProgress: (done, total) => {
           // Throttle: a progress message per ~0.5% is plenty across the worker boundary.
           if (onProgress && (done === total || done - last >= total / 200)) {
@@ -170,7 +166,6 @@ export const engineApi = {
       });
       return { ...report, outputs: report.outputs.map((o) => ({ ...o, name: `${batchDir.replace(/\/+$/, '')}/${o.name}` })) };
     } finally {
-      reading.dispose();
       e.busy = false;
       job.done();
     }

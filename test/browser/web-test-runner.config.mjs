@@ -36,8 +36,8 @@ export default {
   nodeResolve: false,
   concurrency: 1,
   concurrentBrowsers: 1,
-  testsFinishTimeout: 20 * 60 * 1000,
-  testFramework: { config: { timeout: 15 * 60 * 1000 } },
+  testsFinishTimeout: 10 * 60 * 1000,
+  testFramework: { config: { timeout: 5 * 60 * 1000 } },
   browsers: [
     chromeLauncher({
       launchOptions: {

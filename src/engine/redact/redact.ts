@@ -26,11 +26,6 @@ export interface RedactOptions {
   /** Hash implementation; defaults to the pure-TS SHA-256 (Node may inject node:crypto). */
   hasher?: HasherFactory;
   chunkSize?: number;
-  /**
-   * Read the slide's parts through these instead (same bytes, same order; e.g. readers that work
-   * off the calling thread). Defaults to slide.parts.
-   */
-  sources?: ByteSource[];
 }
 
 /** Auto redact: every identifying field, every label and overview image. */
@@ -53,10 +48,6 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
   const plan = await slide.plan(request, signal);
   const total = plan.outputs.reduce((a, o) => a + o.size, 0);
   const written: string[] = [];
-  const sources = opts.sources ?? slide.parts;
-  if (sources.length !== slide.parts.length || sources.some((s, i) => s.size !== slide.parts[i]!.size)) {
-    throw new SlideError('INTERNAL', `${slide.name}: the sources given for reading do not match the slide's files`);
-  }
   try {
     let before = 0;
     const outputs: RedactionReport['outputs'] = [];
@@ -70,7 +61,7 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
         const sink = await target.createSink(out.name);
         written.push(out.name);
         try {
-          await applyOutputPlan(out, sources, sink, {
+          await applyOutputPlan(out, slide.parts, sink, {
             chunkSize: opts.chunkSize ?? DEFAULT_CHUNK,
             ...(signal ? { signal } : {}),
             onChunk: (bytes) => {
