@@ -14,7 +14,8 @@ export const INPUT_AT = 64;
 /** Input bytes handed to the module per call (the memory holds this much after the state). */
 export const INPUT_BYTES = 1024 * 1024;
 
-const K = [
+/** SHA-256 round constants (FIPS 180-4 §4.2.2), shared with the TypeScript implementation. */
+export const SHA256_K: readonly number[] = [
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
   0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -98,7 +99,7 @@ function body(): number[] {
     // t1 = h + Σ1(e) + Ch(e,f,g) + K[i] + w[i]; Ch = g ^ (e & (f ^ g))
     get(h); rotrXor3(e, 6, 11, 25); code.push(ADD);
     get(g); get(e); get(f); get(g); code.push(XOR, AND, XOR, ADD);
-    code.push(CONST, ...sleb(K[i]!), ADD); get(w); code.push(ADD, SET, T1);
+    code.push(CONST, ...sleb(SHA256_K[i]!), ADD); get(w); code.push(ADD, SET, T1);
     get(d); get(T1); code.push(ADD, SET, d);
     // h = t1 + Σ0(a) + Maj(a,b,c); Maj = (a & b) | (c & (a | b))
     get(T1); rotrXor3(a, 2, 13, 22); code.push(ADD);
