@@ -95,16 +95,8 @@ export async function memberOf(s: TestServer, labName: string, username: string,
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-export interface PartMeta {
-  filename: string;
-  slideId: string;
-  part: number;
-  parts: number;
-  format: string;
-  sha256: string;
-  mode: 'deidentified' | 'direct';
-  batchId: string;
-}
+export type { PartMetadata as PartMeta } from '../../src/server/tus/metadata.ts';
+import type { PartMetadata as PartMeta } from '../../src/server/tus/metadata.ts';
 
 export function partMeta(bytes: Uint8Array, over: Partial<PartMeta> = {}): PartMeta {
   return { filename: 'slide.svs', slideId: randomUUID(), part: 0, parts: 1, format: 'aperio-svs', sha256: sha256(bytes), mode: 'deidentified', batchId: randomUUID(), ...over };

@@ -1,10 +1,9 @@
-import { LitElement, html, nothing } from 'lit';
+import { html, nothing } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import { formatBytes, formatDims, formatMpp } from '../../format.ts';
 import { getSetting, setSetting } from '../../state/db.ts';
 import type { SlideEntry } from '../../state/batch-store.ts';
-import type { ImportController } from '../wsi-bulk-import/import-controller.ts';
-import { WatchImport } from '../wsi-bulk-import/watch-controller.ts';
+import { ImportStepElement } from '../wsi-bulk-import/import-step.ts';
 import { fileListStyles } from './wsi-file-list.styles.ts';
 import '../wsi-slide-preview/wsi-slide-preview.ts';
 import '../wsi-deep-zoom-dialog/wsi-deep-zoom-dialog.ts';
@@ -13,16 +12,14 @@ import type { WsiDeepZoomDialog } from '../wsi-deep-zoom-dialog/wsi-deep-zoom-di
 export const FORMAT_NAMES: Record<string, string> = { 'aperio-svs': 'Aperio SVS', 'generic-tiff': 'TIFF', 'dicom-wsi': 'DICOM WSI' };
 
 /** Step 2: one row per slide (a DICOM directory is grouped into slides), thumbnails on request. */
-export class WsiFileList extends LitElement {
-  static override properties = { ctl: { attribute: false }, showThumbs: { state: true } };
+export class WsiFileList extends ImportStepElement {
+  static override properties = { showThumbs: { state: true } };
   static override styles = [sharedStyles, fileListStyles];
-  declare ctl: ImportController | undefined;
   declare showThumbs: boolean;
 
   constructor() {
     super();
     this.showThumbs = true;
-    new WatchImport(this);
   }
 
   override connectedCallback(): void {

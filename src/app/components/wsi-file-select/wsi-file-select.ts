@@ -1,8 +1,7 @@
-import { LitElement, html, nothing } from 'lit';
+import { html, nothing } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import { formatBytes } from '../../format.ts';
-import type { ImportController } from '../wsi-bulk-import/import-controller.ts';
-import { WatchImport } from '../wsi-bulk-import/watch-controller.ts';
+import { ImportStepElement } from '../wsi-bulk-import/import-step.ts';
 import { fileSelectStyles } from './wsi-file-select.styles.ts';
 import { canPickDirectory, canPickFiles, pickDirectory, pickFileHandles } from './pick-files.ts';
 
@@ -10,15 +9,9 @@ import { canPickDirectory, canPickFiles, pickDirectory, pickFileHandles } from '
  * Step 1: pick SVS/TIFF/DICOM files and DICOM directories, as often as needed, into one batch;
  * the Direct Upload switch. Unreadable files are listed with their error and do not block others.
  */
-export class WsiFileSelect extends LitElement {
-  static override properties = { ctl: { attribute: false } };
+export class WsiFileSelect extends ImportStepElement {
   static override styles = [sharedStyles, fileSelectStyles];
-  declare ctl: ImportController | undefined;
 
-  constructor() {
-    super();
-    new WatchImport(this);
-  }
 
   override render() {
     const ctl = this.ctl;

@@ -1,8 +1,7 @@
-import { LitElement, html, nothing } from 'lit';
+import { html, nothing } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import type { ImageSummary, SlideEntry } from '../../state/batch-store.ts';
-import type { ImportController } from '../wsi-bulk-import/import-controller.ts';
-import { WatchImport } from '../wsi-bulk-import/watch-controller.ts';
+import { ImportStepElement } from '../wsi-bulk-import/import-step.ts';
 import { associatedImages } from '../wsi-bulk-import/decisions.ts';
 import { imageReviewStyles } from './wsi-image-review.styles.ts';
 import '../wsi-slide-preview/wsi-slide-preview.ts';
@@ -10,15 +9,9 @@ import '../wsi-slide-preview/wsi-slide-preview.ts';
 const ROLE: Record<string, string> = { label: 'Label', overview: 'Overview (macro)' };
 
 /** Step 4: label and overview images, shown, with keep/remove (removed by default). */
-export class WsiImageReview extends LitElement {
-  static override properties = { ctl: { attribute: false } };
+export class WsiImageReview extends ImportStepElement {
   static override styles = [sharedStyles, imageReviewStyles];
-  declare ctl: ImportController | undefined;
 
-  constructor() {
-    super();
-    new WatchImport(this);
-  }
 
   override render() {
     const ctl = this.ctl;

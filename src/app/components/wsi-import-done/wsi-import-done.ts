@@ -1,23 +1,16 @@
-import { LitElement, html, nothing, svg } from 'lit';
+import { html, nothing, svg } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import { formatBytes } from '../../format.ts';
-import type { ImportController } from '../wsi-bulk-import/import-controller.ts';
-import { WatchImport } from '../wsi-bulk-import/watch-controller.ts';
+import { ImportStepElement } from '../wsi-bulk-import/import-step.ts';
 import { importDoneStyles } from './wsi-import-done.styles.ts';
 
 const linkIcon = svg`<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round">
   <path d="M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1"/><path d="M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1"/></svg>`;
 
 /** Step 7: every uploaded slide with a link to its scan page. */
-export class WsiImportDone extends LitElement {
-  static override properties = { ctl: { attribute: false } };
+export class WsiImportDone extends ImportStepElement {
   static override styles = [sharedStyles, importDoneStyles];
-  declare ctl: ImportController | undefined;
 
-  constructor() {
-    super();
-    new WatchImport(this);
-  }
 
   override render() {
     const ctl = this.ctl;

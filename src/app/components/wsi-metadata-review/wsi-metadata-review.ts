@@ -1,9 +1,8 @@
-import { LitElement, html, nothing } from 'lit';
+import { html, nothing } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import type { FieldSummary, SlideEntry } from '../../state/batch-store.ts';
 import type { FieldClass } from '../../../engine/formats/slide-format.ts';
-import type { ImportController } from '../wsi-bulk-import/import-controller.ts';
-import { WatchImport } from '../wsi-bulk-import/watch-controller.ts';
+import { ImportStepElement } from '../wsi-bulk-import/import-step.ts';
 import { FORMAT_NAMES } from '../wsi-file-list/wsi-file-list.ts';
 import { metadataReviewStyles } from './wsi-metadata-review.styles.ts';
 
@@ -14,10 +13,9 @@ const GROUPS: { cls: FieldClass; title: string; hint: string }[] = [
 ];
 
 /** Step 3: every field of each file with its value and a redact toggle. */
-export class WsiMetadataReview extends LitElement {
-  static override properties = { ctl: { attribute: false }, selected: { state: true }, pending: { state: true }, note: { state: true } };
+export class WsiMetadataReview extends ImportStepElement {
+  static override properties = { selected: { state: true }, pending: { state: true }, note: { state: true } };
   static override styles = [sharedStyles, metadataReviewStyles];
-  declare ctl: ImportController | undefined;
   declare selected: string | undefined;
   /** A critical field waiting for the user's confirmation. */
   declare pending: FieldSummary | undefined;
@@ -26,7 +24,6 @@ export class WsiMetadataReview extends LitElement {
   constructor() {
     super();
     this.note = '';
-    new WatchImport(this);
   }
 
   private get slide(): SlideEntry | undefined {

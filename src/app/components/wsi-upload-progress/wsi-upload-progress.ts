@@ -1,9 +1,8 @@
-import { LitElement, html, nothing } from 'lit';
+import { html, nothing } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import { formatBytes, formatDuration } from '../../format.ts';
 import type { SlideEntry } from '../../state/batch-store.ts';
-import type { ImportController } from '../wsi-bulk-import/import-controller.ts';
-import { WatchImport } from '../wsi-bulk-import/watch-controller.ts';
+import { ImportStepElement } from '../wsi-bulk-import/import-step.ts';
 import { uploadProgressStyles } from './wsi-upload-progress.styles.ts';
 
 const STATE_TEXT: Record<string, string> = {
@@ -11,16 +10,14 @@ const STATE_TEXT: Record<string, string> = {
 };
 
 /** Step 6: "Start upload", then per-file and overall progress with speed and ETA; pause, resume, cancel. */
-export class WsiUploadProgress extends LitElement {
-  static override properties = { ctl: { attribute: false }, confirmCancel: { state: true } };
+export class WsiUploadProgress extends ImportStepElement {
+  static override properties = { confirmCancel: { state: true } };
   static override styles = [sharedStyles, uploadProgressStyles];
-  declare ctl: ImportController | undefined;
   declare confirmCancel: boolean;
 
   constructor() {
     super();
     this.confirmCancel = false;
-    new WatchImport(this);
   }
 
   override render() {

@@ -1,18 +1,16 @@
-import { LitElement, html, nothing } from 'lit';
+import { html, nothing } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import type { SlideEntry } from '../../state/batch-store.ts';
 import { stagingDir } from '../../../upload/staging.ts';
-import type { ImportController } from '../wsi-bulk-import/import-controller.ts';
-import { WatchImport } from '../wsi-bulk-import/watch-controller.ts';
+import { ImportStepElement } from '../wsi-bulk-import/import-step.ts';
 import { associatedImages } from '../wsi-bulk-import/decisions.ts';
 import { downloadStaged } from './download.ts';
 import { uploadReviewStyles } from './wsi-upload-review.styles.ts';
 
 /** Step 5: per file what goes and what stays; Download of the de-identified copy; Finalize. */
-export class WsiUploadReview extends LitElement {
-  static override properties = { ctl: { attribute: false }, working: { state: true }, errors: { state: true } };
+export class WsiUploadReview extends ImportStepElement {
+  static override properties = { working: { state: true }, errors: { state: true } };
   static override styles = [sharedStyles, uploadReviewStyles];
-  declare ctl: ImportController | undefined;
   /** Slide id → de-identification progress 0..1 while a Download prepares its copy. */
   declare working: Map<string, number>;
   declare errors: Map<string, string>;
@@ -21,7 +19,6 @@ export class WsiUploadReview extends LitElement {
     super();
     this.working = new Map();
     this.errors = new Map();
-    new WatchImport(this);
   }
 
   override render() {
