@@ -62,4 +62,8 @@ export interface ScanSummary {
   createdAt: string;
   cases: { id: number; caseNumber: string }[];
   files?: { part: number; size: number; sha256: string; url: string }[];
+  /** Slide k (>= 1) of a zip uploaded as that scan. */
+  sourceScanId?: number | null;
+  /** Scan details only: the other slides of this scan's zip. */
+  derived?: { id: number; originalFilename: string; status: ScanSummary['status'] }[];
 }

@@ -187,30 +187,67 @@ test('Direct Upload of a zipped DICOM folder: the instances become the scan\'s p
   }
 });
 
-test('a zip holding two slides and a non-image DICOM: the first slide is imported, the scan says so', { skip: hasDicomDriver ? false : 'dicom-wsi driver not registered yet' }, async () => {
+test('a zip holding two slides and a non-image DICOM: each slide becomes a scan; reprocessing keeps their ids', { skip: hasDicomDriver ? false : 'dicom-wsi driver not registered yet' }, async () => {
   const s = await startServer();
   try {
     const { client } = await memberOf(s, 'Demo Lab', 'zipper2', 'lab-user');
     const d0 = await readFile(dcm0);
     const d1 = await readFile(dcm1);
+    const other = await readFile(otherSlide);
     const zip = zipSync({
       'a/annotations.dcm': await readFile(annotations),
       'a/boxes_0.dcm': d0,
-      'b/other.dcm': await readFile(otherSlide),
+      'b/other.dcm': other,
       'a/boxes_1.dcm': d1,
     });
     const { finish } = await tusUpload(client, zip, partMeta(zip, { filename: 'two.zip', format: 'dicom-zip', mode: 'direct' }));
     const scanId = Number(finish.headers.get('x-scan-id'));
     const scan = await waitForScan(client, scanId);
     assert.equal(scan.status, 'ready');
-    assert.match(String(scan.error), /the zip holds 2 slides; only the first \(2 files\) was imported/);
     const detail = ((await (await client.fetch(`/api/scans/${scanId}`)).json()) as any).scan;
     assert.deepEqual(detail.files.map((f: any) => f.sha256), [sha256(d0), sha256(d1)]);
-    // Files of the other slide and the annotation are not kept beside the instances.
+    assert.equal(detail.derived.length, 1, 'the second slide is a scan of its own');
+    const secondId: number = detail.derived[0].id;
+    assert.match(String(scan.error), new RegExp(`the zip holds 2 slides: this scan is the first; the others are scans ${secondId}$`));
+
+    const second = await waitForScan(client, secondId);
+    assert.equal(second.sourceScanId, scanId);
+    assert.equal(second.format, 'dicom-wsi');
+    assert.equal(second.mode, 'direct');
+    assert.equal(second.originalFilename, 'two.zip (slide 2 of 2)');
+    assert.equal(second.totalBytes, other.length);
+    assert.ok(second.status === 'ready' || second.status === 'needs-mpp', String(second.status));
+    const secondDetail = ((await (await client.fetch(`/api/scans/${secondId}`)).json()) as any).scan;
+    assert.deepEqual(secondDetail.files.map((f: any) => f.sha256), [sha256(other)]);
+    assert.equal(secondDetail.original, undefined, 'the zip is downloadable from the first slide\'s scan');
+    // The viewer reads the second slide's own instance, byte for byte.
+    const served = Buffer.from(await (await client.fetch(secondDetail.files[0].url)).arrayBuffer());
+    assert.ok(served.equals(other));
+    const listed = ((await (await client.fetch('/api/scans')).json()) as any).scans.map((x: any) => x.id);
+    assert.ok(listed.includes(scanId) && listed.includes(secondId), 'both slides are in the worklist');
+
+    // Files of no slide (the annotation) are not kept; each slide's files live with its own scan.
     const labId = s.built.repos.labs.byName('Demo Lab')!.id;
-    const scanDir = s.built.storage.abs(s.built.storage.scanDir(labId, scanId));
-    const instDir = (await readdir(scanDir)).find((n) => n.startsWith('instances-'))!;
-    assert.equal((await readdir(join(scanDir, instDir))).length, 2);
+    const instanceFiles = async (id: number) => {
+      const dir = s.built.storage.abs(s.built.storage.scanDir(labId, id));
+      const dirs = (await readdir(dir)).filter((n) => n.startsWith('instances-'));
+      assert.equal(dirs.length, 1, `one instance directory for scan ${id}`);
+      return (await readdir(join(dir, dirs[0]))).length;
+    };
+    assert.equal(await instanceFiles(scanId), 2);
+    assert.equal(await instanceFiles(secondId), 1);
+
+    // Reprocessing the derived slide re-reads its instances; reprocessing the zip keeps the ids.
+    assert.equal((await client.json(`/api/scans/${secondId}/reprocess`, 'POST', {})).status, 202);
+    assert.equal((await waitForScan(client, secondId)).sourceScanId, scanId);
+    assert.equal((await client.json(`/api/scans/${scanId}/reprocess`, 'POST', {})).status, 202);
+    await waitForScan(client, scanId);
+    const again = ((await (await client.fetch(`/api/scans/${scanId}`)).json()) as any).scan;
+    assert.deepEqual(again.derived.map((x: any) => x.id), [secondId]);
+    const secondAgain = await waitForScan(client, secondId);
+    assert.ok(secondAgain.status === 'ready' || secondAgain.status === 'needs-mpp', String(secondAgain.status));
+    assert.equal(await instanceFiles(scanId), 2);
+    assert.equal(await instanceFiles(secondId), 1);
   } finally {
     await s.stop();
     await removeDir(s.config.dataDir);

@@ -128,6 +128,13 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (scan_id, part)
   );
   `,
+  // 5: scans derived from another scan's upload: slide k (>= 1) of a zip that held several. The
+  // upload belongs to the first slide's scan; the others point to it and own their instances.
+  `
+  ALTER TABLE scans ADD COLUMN source_scan_id INTEGER REFERENCES scans(id) ON DELETE CASCADE;
+  ALTER TABLE scans ADD COLUMN source_slide INTEGER;
+  CREATE UNIQUE INDEX scans_source ON scans(source_scan_id, source_slide) WHERE source_scan_id IS NOT NULL;
+  `,
 ];
 
 export function schemaVersion(db: Database): number {

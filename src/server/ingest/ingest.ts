@@ -1,9 +1,10 @@
-import { readdir, rm, statfs } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { openSlide } from '../../engine/open.ts';
 import { NodeFileSource } from '../../engine/io/node/file-source.ts';
 import { groupDicomInstances } from '../../engine/dicom/group.ts';
-import { SlideError, toSlideError } from '../../shared/errors.ts';
+import { SlideError, throwIfAborted, toSlideError } from '../../shared/errors.ts';
+import type { Slide } from '../../engine/formats/slide-format.ts';
 import type { Repos } from '../db/repos/index.ts';
 import type { IngestResult, ScanInstance, ScanRow, ScanStatus } from '../db/repos/scans.ts';
 import type { Storage } from '../storage.ts';
@@ -23,23 +24,20 @@ export interface IngestLimits {
 /** Disk space an extraction must leave free, so a big zip cannot starve uploads and the database. */
 const reserveBytes = 1024 * 1024 * 1024;
 
-/** The slide inside a zip: its instances (parallel arrays, archive order). */
-interface ZipSlide {
-  sources: NodeFileSource[];
-  files: ExtractedFile[];
+/** A zip's contents after extraction: the files of each slide, in archive order. */
+interface ZipContents {
   dir: string;
-  note?: string;
+  slides: ExtractedFile[][];
 }
 
 /**
- * Extract a zipped DICOM folder next to the upload, group the instances into slides (the engine's
- * own grouping: Study/Series/Container/Pyramid) and keep the first slide. Files of other slides,
- * and DICOM that is not a whole-slide image, are deleted (the original zip is kept).
+ * Extract a zipped DICOM folder next to the upload and group the instances into slides (the
+ * engine's own grouping: Study/Series/Container/Pyramid). Files of no slide — DICOM that is not a
+ * whole-slide image — are deleted (the original zip is kept).
  */
-async function extractZipSlide(storage: Storage, scan: ScanRow, zipPath: string, limits: IngestLimits, signal?: AbortSignal): Promise<ZipSlide> {
+async function extractZip(storage: Storage, scan: ScanRow, zipPath: string, limits: IngestLimits, signal?: AbortSignal): Promise<ZipContents> {
   const scanDir = storage.abs(storage.scanDir(scan.labId, scan.id));
-  // A fresh directory per run: a reprocess never rewrites files a viewer may be reading.
-  const dir = join(scanDir, `instances-${Date.now().toString(36)}`);
+  const dir = freshInstanceDir(scanDir);
   const fs = await statfs(scanDir);
   const free = fs.bavail * fs.bsize - reserveBytes;
   const maxBytes = Math.min(limits.maxExtractBytes, free);
@@ -55,25 +53,37 @@ async function extractZipSlide(storage: Storage, scan: ScanRow, zipPath: string,
       byName.set(name, f);
     }
     const grouping = await groupDicomInstances(sources, signal);
-    const slide = grouping.slides[0];
-    if (!slide) throw grouping.rejected[0] ? new SlideError(grouping.rejected[0].code, grouping.rejected[0].message) : new SlideError('NOT_RECOGNIZED', 'the zip holds no whole-slide image');
-    const chosen = slide.parts.map((p) => ({ source: p as NodeFileSource, file: byName.get(p.name)! }));
-    chosen.sort((a, b) => a.file.index - b.file.index);
-    const keep = new Set(chosen.map((c) => c.file.path));
-    for (const s of sources) if (!keep.has(s.path)) await s.close();
+    if (grouping.slides.length === 0) {
+      throw grouping.rejected[0] ? new SlideError(grouping.rejected[0].code, grouping.rejected[0].message) : new SlideError('NOT_RECOGNIZED', 'the zip holds no whole-slide image');
+    }
+    const slides = grouping.slides.map((sl) => sl.parts.map((p) => byName.get(p.name)!).sort((a, b) => a.index - b.index));
+    const keep = new Set(slides.flat().map((f) => f.path));
     for (const f of extracted) if (!keep.has(f.path)) await rm(f.path, { force: true });
-    const n = grouping.slides.length;
-    return {
-      sources: chosen.map((c) => c.source),
-      files: chosen.map((c) => c.file),
-      dir,
-      ...(n > 1 ? { note: `the zip holds ${n} slides; only the first (${chosen.length} file${chosen.length === 1 ? '' : 's'}) was imported — upload the others separately` } : {}),
-    };
+    return { dir, slides };
   } catch (e) {
-    await Promise.allSettled(sources.map((s) => s.close()));
     await rm(dir, { recursive: true, force: true });
     throw e;
+  } finally {
+    await Promise.allSettled(sources.map((s) => s.close()));
   }
+}
+
+/** A fresh directory per run: a reprocess never rewrites files a viewer may be reading. */
+function freshInstanceDir(scanDir: string): string {
+  return join(scanDir, `instances-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`);
+}
+
+/** Move a derived slide's files out of the zip's directory into a fresh one of its own scan. */
+async function moveInto(storage: Storage, scan: ScanRow, files: ExtractedFile[]): Promise<ExtractedFile[]> {
+  const dir = freshInstanceDir(storage.abs(storage.scanDir(scan.labId, scan.id)));
+  await mkdir(dir, { recursive: true });
+  const moved: ExtractedFile[] = [];
+  for (const f of files) {
+    const path = join(dir, basename(f.path));
+    await rename(f.path, path);
+    moved.push({ ...f, path });
+  }
+  return moved;
 }
 
 /**
@@ -81,10 +91,10 @@ async function extractZipSlide(storage: Storage, scan: ScanRow, zipPath: string,
  * full resolution down, then thumbnail, label, overview), then any instance the engine did not
  * list, largest first; archive order breaks ties. Stable across reprocessing.
  */
-function instanceOrder(storage: Storage, zip: ZipSlide, imageParts: number[]): ScanInstance[] {
+function instanceOrder(storage: Storage, files: ExtractedFile[], imageParts: number[]): ScanInstance[] {
   const rank = new Map<number, number>();
   for (const p of imageParts) if (!rank.has(p)) rank.set(p, rank.size);
-  const order = zip.files.map((f, i) => ({ f, i, r: rank.get(i) ?? Number.MAX_SAFE_INTEGER }));
+  const order = files.map((f, i) => ({ f, i, r: rank.get(i) ?? Number.MAX_SAFE_INTEGER }));
   order.sort((a, b) => a.r - b.r || b.f.size - a.f.size || a.f.index - b.f.index);
   return order.map(({ f }, part) => ({ part, path: relative(storage.dataDir, f.path), size: f.size, sha256: f.sha256 }));
 }
@@ -98,6 +108,73 @@ async function removeStaleInstanceDirs(storage: Storage, scan: ScanRow, current:
   }
 }
 
+/** What ingest records for a slide the engine opened. */
+function describe(slide: Slide, scan: ScanRow): { result: IngestResult; status: ScanStatus } {
+  const levels = slide.images.filter((i) => i.role === 'level').length;
+  const mpp = slide.mpp && Number.isFinite(slide.mpp.x) && Number.isFinite(slide.mpp.y) && slide.mpp.x > 0 && slide.mpp.y > 0 ? slide.mpp : null;
+  // A user-entered MPP (Regions tab) counts as known.
+  const status: ScanStatus = mpp || scan.mppSource === 'user' ? 'ready' : 'needs-mpp';
+  return { result: { format: slide.format, width: slide.width, height: slide.height, levels, mpp: mpp && { x: mpp.x, y: mpp.y, source: mpp.source } }, status };
+}
+
+/** The outcome of a failed ingest, recorded on the scan (never thrown). */
+function failed(repos: Repos, scan: ScanRow, e: unknown, signal?: AbortSignal): IngestOutcome {
+  // Shutting down is not the file's fault: leave it 'processing' so the next start retries it.
+  if (signal?.aborted) return { status: 'processing' };
+  const err = toSlideError(e);
+  const message = err.code === 'INTERNAL' ? `could not read the slide: ${err.message}` : err.message;
+  repos.scans.setStatus(scan.labId, scan.id, 'failed', message);
+  return { status: 'failed', error: message };
+}
+
+/**
+ * Open a slide made of extracted DICOM instances and record it, with the instances in viewer
+ * order. On failure the scan is 'failed' with the engine's message and its files are left as they
+ * were (a reprocess tries again).
+ */
+async function ingestInstances(repos: Repos, storage: Storage, scan: ScanRow, files: ExtractedFile[], note: string | undefined, signal?: AbortSignal): Promise<IngestOutcome> {
+  const sources: NodeFileSource[] = [];
+  try {
+    for (const f of files) sources.push(await NodeFileSource.open(f.path, `${scan.originalFilename}/${basename(f.path)}`));
+    const slide = await openSlide(sources, signal);
+    const { result, status } = describe(slide, scan);
+    const instances = instanceOrder(storage, files, slide.images.map((i) => i.part));
+    repos.scans.setIngestResult(scan.labId, scan.id, result, status, { instances, ...(note ? { note } : {}) });
+    await removeStaleInstanceDirs(storage, scan, instances);
+    return { status };
+  } catch (e) {
+    return failed(repos, scan, e, signal);
+  } finally {
+    await Promise.allSettled(sources.map((s) => s.close()));
+  }
+}
+
+/**
+ * A zipped DICOM folder (Direct Upload): the first slide inside becomes this scan; every further
+ * slide becomes a scan of its own, derived from this one (same lab, batch and uploader), so a zip
+ * of a whole study imports every slide. Each slide fails alone.
+ */
+async function ingestZip(repos: Repos, storage: Storage, scan: ScanRow, zipPath: string, limits: IngestLimits, signal?: AbortSignal): Promise<IngestOutcome> {
+  const zip = await extractZip(storage, scan, zipPath, limits, signal);
+  const n = zip.slides.length;
+  const others: number[] = [];
+  for (let k = 1; k < n; k++) {
+    throwIfAborted(signal);
+    const derived = repos.scans.derive(scan, k, `${scan.originalFilename} (slide ${k + 1} of ${n})`);
+    repos.scans.setStatus(scan.labId, derived.id, 'processing');
+    others.push(derived.id);
+    await ingestInstances(repos, storage, derived, await moveInto(storage, derived, zip.slides[k]!), undefined, signal);
+  }
+  // Slides a reprocess no longer finds keep their scan (cases may point to it), marked as such.
+  for (const gone of repos.scans.derived(scan.labId, scan.id).filter((d) => (d.sourceSlide ?? 0) >= n)) {
+    repos.scans.setStatus(scan.labId, gone.id, 'failed', `the zip of scan ${scan.id} no longer holds this slide`);
+  }
+  const note = n > 1 ? `the zip holds ${n} slides: this scan is the first; the others are scans ${others.join(', ')}` : undefined;
+  const outcome = await ingestInstances(repos, storage, scan, zip.slides[0]!, note, signal);
+  if (outcome.status === 'failed') await rm(zip.dir, { recursive: true, force: true });
+  return outcome;
+}
+
 /**
  * Open a scan's stored parts with the shared engine and record what a viewer and the worklist need.
  * Never throws: a file the engine rejects makes the scan 'failed' with the engine's message.
@@ -105,42 +182,24 @@ async function removeStaleInstanceDirs(storage: Storage, scan: ScanRow, current:
 export async function ingestScan(repos: Repos, storage: Storage, labId: number, scanId: number, limits: IngestLimits, signal?: AbortSignal): Promise<IngestOutcome> {
   const scan = repos.scans.byId(labId, scanId);
   if (!scan) return { status: 'failed', error: 'scan not found' };
+  if (scan.sourceScanId !== null) {
+    // A slide of another scan's zip: its instances are already on disk (a reprocess re-reads them).
+    const files = repos.scans.instances(labId, scanId).map((i) => ({ path: storage.abs(i.path), size: i.size, sha256: i.sha256, index: i.part }));
+    if (files.length === 0) return failed(repos, scan, new SlideError('NOT_FOUND', `its files are gone: reprocess scan ${scan.sourceScanId}`), signal);
+    return ingestInstances(repos, storage, scan, files, undefined, signal);
+  }
   const files = repos.scans.files(labId, scanId);
   let sources: NodeFileSource[] = [];
   try {
     if (files.length !== scan.parts) throw new Error(`${files.length} of ${scan.parts} parts are stored`);
-    let zip: ZipSlide | undefined;
     // The client's file name goes into messages the lab sees; part paths on disk are ours.
-    if (files.length === 1 && (await isZip(storage.abs(files[0].path)))) {
-      // A zipped DICOM folder (Direct Upload): the slide is the DICOM files inside.
-      zip = await extractZipSlide(storage, scan, storage.abs(files[0].path), limits, signal);
-      sources = zip.sources;
-    } else {
-      for (const f of files) sources.push(await NodeFileSource.open(storage.abs(f.path), scan.parts === 1 ? scan.originalFilename : `${scan.originalFilename} (part ${f.part})`));
-    }
-    let slide;
-    try {
-      slide = await openSlide(sources, signal);
-    } catch (e) {
-      if (zip) await rm(zip.dir, { recursive: true, force: true });
-      throw e;
-    }
-    const levels = slide.images.filter((i) => i.role === 'level').length;
-    const mpp = slide.mpp && Number.isFinite(slide.mpp.x) && Number.isFinite(slide.mpp.y) && slide.mpp.x > 0 && slide.mpp.y > 0 ? slide.mpp : null;
-    const result: IngestResult = { format: slide.format, width: slide.width, height: slide.height, levels, mpp: mpp && { x: mpp.x, y: mpp.y, source: mpp.source } };
-    // A user-entered MPP (Regions tab) counts as known.
-    const status: ScanStatus = mpp || scan.mppSource === 'user' ? 'ready' : 'needs-mpp';
-    const instances = zip && instanceOrder(storage, zip, slide.images.map((i) => i.part));
-    repos.scans.setIngestResult(labId, scanId, result, status, instances ? { instances, ...(zip?.note ? { note: zip.note } : {}) } : {});
-    if (instances) await removeStaleInstanceDirs(storage, scan, instances);
+    if (files.length === 1 && (await isZip(storage.abs(files[0].path)))) return await ingestZip(repos, storage, scan, storage.abs(files[0].path), limits, signal);
+    for (const f of files) sources.push(await NodeFileSource.open(storage.abs(f.path), scan.parts === 1 ? scan.originalFilename : `${scan.originalFilename} (part ${f.part})`));
+    const { result, status } = describe(await openSlide(sources, signal), scan);
+    repos.scans.setIngestResult(labId, scanId, result, status);
     return { status };
   } catch (e) {
-    // Shutting down is not the file's fault: leave it 'processing' so the next start retries it.
-    if (signal?.aborted) return { status: 'processing' };
-    const err = toSlideError(e);
-    const message = err.code === 'INTERNAL' ? `could not read the slide: ${err.message}` : err.message;
-    repos.scans.setStatus(labId, scanId, 'failed', message);
-    return { status: 'failed', error: message };
+    return failed(repos, scan, e, signal);
   } finally {
     await Promise.allSettled(sources.map((s) => s.close()));
   }

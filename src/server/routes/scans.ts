@@ -24,6 +24,8 @@ export function scanJson(s: ScanRow, cases: { id: number; caseNumber: string }[]
     originalFilename: s.originalFilename,
     totalBytes: s.totalBytes,
     error: s.error,
+    // Slide k (>= 1) of a zip uploaded as another scan: that scan's id.
+    sourceScanId: s.sourceScanId,
     uploadedBy: s.uploadedBy !== null ? { id: s.uploadedBy, username: s.uploadedByName } : null,
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
@@ -87,7 +89,9 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
     // When the viewer's files were extracted (a zip, always a single uploaded part), the upload itself stays downloadable.
     const zip = instances.length > 0 ? uploaded[0] : undefined;
     const original = zip ? { original: { size: zip.size, sha256: zip.sha256, url: `/api/scans/${scan.id}/original` } } : {};
-    return { scan: { ...scanJson(scan, d.repos.scans.casesOf(lab.id, [scan.id]).get(scan.id)), files, ...original } };
+    // The other slides of the same zip, when it held several.
+    const derived = d.repos.scans.derived(lab.id, scan.id).map((x) => ({ id: x.id, originalFilename: x.originalFilename, status: x.status }));
+    return { scan: { ...scanJson(scan, d.repos.scans.casesOf(lab.id, [scan.id]).get(scan.id)), files, ...original, derived } };
   });
 
   app.patch<{ Params: { id: string } }>('/api/scans/:id', async (req) => {

@@ -129,7 +129,11 @@ export class WsiScanDetails extends LitElement {
         <dt>Uploaded</dt><dd>${new Date(s.createdAt).toLocaleString()}${s.uploadedBy?.username ? ` by ${s.uploadedBy.username}` : ''}</dd>
         <dt>Mode</dt><dd>${s.mode === 'direct' ? 'Direct Upload (original file)' : 'De-identified on the lab PC'}</dd>
         <dt>Case</dt><dd>${s.cases.length ? s.cases.map((c) => html`<a href="/cases/${c.id}">${c.caseNumber}</a> `) : html`<span class="muted">not assigned</span>`}</dd>
-        ${s.error ? html`<dt>Problem</dt><dd class="error">${s.error}</dd>` : nothing}
+        ${s.sourceScanId ? html`<dt>Uploaded as</dt><dd>a slide of the zip in <a href="/scans/${s.sourceScanId}">scan ${s.sourceScanId}</a></dd>` : nothing}
+        ${s.derived?.length
+          ? html`<dt>Same zip</dt><dd>${s.derived.map((x) => html`<a href="/scans/${x.id}">${x.originalFilename}</a> (${x.status}) `)}</dd>`
+          : nothing}
+        ${s.error && !(s.derived?.length && (s.status === 'ready' || s.status === 'needs-mpp')) ? html`<dt>Problem</dt><dd class="error">${s.error}</dd>` : nothing}
       </dl>
       <h3>Assign to a case</h3>
       <wsi-case-picker @case-picked=${(e: CustomEvent<{ id: number }>) => void this.assign(e.detail.id)}></wsi-case-picker>

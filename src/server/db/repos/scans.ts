@@ -23,6 +23,9 @@ export interface ScanRow {
   totalBytes: number;
   /** Files extracted at ingest (zipped DICOM): when > 0, these are the parts a viewer opens. */
   instanceCount: number;
+  /** Set for slide `sourceSlide` (>= 1) of a multi-slide zip uploaded as scan `sourceScanId`. */
+  sourceScanId: number | null;
+  sourceSlide: number | null;
   error: string | null;
   uploadedBy: number | null;
   uploadedByName: string | null;
@@ -78,6 +81,7 @@ const cols = `s.id, s.lab_id AS labId, s.slide_id AS slideId, s.batch_id AS batc
   s.claimed_format AS claimedFormat, s.format, s.width, s.height, s.levels, s.mpp_x AS mppX, s.mpp_y AS mppY,
   s.mpp_source AS mppSource, s.original_filename AS originalFilename, s.total_bytes AS totalBytes,
   (SELECT count(*) FROM scan_instances i WHERE i.scan_id = s.id) AS instanceCount, s.error,
+  s.source_scan_id AS sourceScanId, s.source_slide AS sourceSlide,
   s.uploaded_by AS uploadedBy, u.username AS uploadedByName, s.created_at AS createdAt, s.updated_at AS updatedAt`;
 const from = 'FROM scans s LEFT JOIN users u ON u.id = s.uploaded_by';
 const now = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
@@ -102,6 +106,28 @@ export class ScanRepo {
       )
       .run(s);
     return { scan: this.byId(s.labId, Number(r.lastInsertRowid))!, created: true };
+  }
+
+  /**
+   * The scan of slide `slide` (>= 1) of `source`'s zip, created on first use (same lab, batch,
+   * uploader and mode; no uploaded parts of its own). Idempotent, so reprocessing the zip keeps
+   * the ids, cases and MPP fixes of the slides it already imported.
+   */
+  derive(source: ScanRow, slide: number, originalFilename: string): ScanRow {
+    const existing = this.db.prepare(`SELECT ${cols} ${from} WHERE s.lab_id = ? AND s.source_scan_id = ? AND s.source_slide = ?`).get(source.labId, source.id, slide) as ScanRow | undefined;
+    if (existing) return existing;
+    const r = this.db
+      .prepare(
+        `INSERT INTO scans (lab_id, slide_id, batch_id, status, mode, parts, claimed_format, original_filename, uploaded_by, source_scan_id, source_slide)
+         VALUES (?, ?, ?, 'processing', ?, 0, 'dicom-wsi', ?, ?, ?, ?)`,
+      )
+      .run(source.labId, `${source.slideId}/${slide}`, source.batchId, source.mode, originalFilename, source.uploadedBy, source.id, slide);
+    return this.byId(source.labId, Number(r.lastInsertRowid))!;
+  }
+
+  /** Scans derived from `sourceId`'s upload, by slide. */
+  derived(labId: number, sourceId: number): ScanRow[] {
+    return this.db.prepare(`SELECT ${cols} ${from} WHERE s.lab_id = ? AND s.source_scan_id = ? ORDER BY s.source_slide`).all(labId, sourceId) as ScanRow[];
   }
 
   byId(labId: number, id: number): ScanRow | undefined {
@@ -149,8 +175,8 @@ export class ScanRepo {
 
   /**
    * Store what ingest found. A user-entered MPP wins over the file's (the user corrected it).
-   * `instances`, when given, replace the scan's derived files; `note` (e.g. "only the first of 2
-   * slides was imported") goes where errors go, so the lab sees it.
+   * `instances`, when given, replace the scan's derived files; `note` (e.g. "the zip holds 3
+   * slides…") goes where errors go, so the lab sees it.
    */
   setIngestResult(labId: number, id: number, r: IngestResult, status: ScanStatus, extra: { instances?: ScanInstance[]; note?: string } = {}): void {
     this.db.transaction(() => {
@@ -161,6 +187,10 @@ export class ScanRepo {
         this.db.prepare('DELETE FROM scan_instances WHERE scan_id = ?').run(id);
         const put = this.db.prepare('INSERT INTO scan_instances (scan_id, part, path, size, sha256) VALUES (?, ?, ?, ?, ?)');
         for (const f of extra.instances) put.run(id, f.part, f.path, f.size, f.sha256);
+        // A scan derived from another's zip has no upload of its own: its size is its instances'.
+        this.db
+          .prepare('UPDATE scans SET total_bytes = (SELECT coalesce(sum(size), 0) FROM scan_instances WHERE scan_id = ?) WHERE lab_id = ? AND id = ? AND source_scan_id IS NOT NULL')
+          .run(id, labId, id);
       }
       if (r.mpp) {
         this.db
