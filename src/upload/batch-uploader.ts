@@ -5,6 +5,7 @@ import { overallProgress, type OverallProgress } from './progress.ts';
 import { deleteStaged, deleteStagedDir, diskEstimate, stagedFile, stagingBudget, stagingDir, type DiskEstimate } from './staging.ts';
 import { isOriginalsNeeded } from '../app/components/wsi-bulk-import/originals.ts';
 import { UploadQueue, type JobProgress, type QueueOptions, type UploadJob } from './upload-queue.ts';
+import { uploadName } from './upload-name.ts';
 
 /** What the uploader needs from the engine worker (see src/app/engine-client.ts). */
 export interface StagingEngine {
@@ -237,8 +238,9 @@ export class BatchUploader {
         throw new SlideError('VERIFY_FAILED', staged.sweep.ok ? `the de-identified copy did not pass verification (${staged.problems.join('; ')})` : `a removed value was still found in the de-identified copy (${staged.sweep.hits} hits)`);
       }
     }
-    // The server takes a plain file name; a DICOM output's name has the slide's folder in front.
-    s.uploads = s.staged.outputs.map((o, i) => ({ part: i, name: o.name.split('/').pop()!, size: o.size, sha256: o.sha256, state: 'queued', bytesSent: 0 }));
+    // The server takes a plain file name (a DICOM output's has the slide's folder in front), or a
+    // neutral one when the user removed the file name in the metadata review.
+    s.uploads = s.staged.outputs.map((o, i) => ({ part: i, name: uploadName(s, o.name), size: o.size, sha256: o.sha256, state: 'queued', bytesSent: 0 }));
     this.changed();
   }
 

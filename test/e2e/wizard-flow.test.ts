@@ -119,6 +119,10 @@ describe('import wizard: SVS + DICOM directory, Auto redact', () => {
 
     // 7. Done: a link per slide to its scan page.
     const scanIds = await doneScanIds(page);
+    // Auto redact removed the file name too: the SVS went up under a neutral name.
+    const sentNames = requests.filter((r) => r.method === 'POST' && new URL(r.url).pathname === '/files/').map((r) => uploadMetadata(r.headers['upload-metadata']).filename);
+    assert.ok(sentNames.some((n) => /^slide-[0-9a-f]{8}\.svs$/.test(n)), `neutral SVS name sent (${sentNames.join(', ')})`);
+    assert.ok(!sentNames.some((n) => /cmu-1/i.test(n)), `no original file name sent (${sentNames.join(', ')})`);
     await screenshot(page, 'wizard-7-done');
     assert.equal(scanIds.length, 2);
     for (const id of scanIds) {
@@ -157,6 +161,16 @@ async function stagedOutputsOf(page: import('playwright-core').Page, which: (s: 
     return batch.slides.filter((s) => s.staged).map((s) => ({ parts: s.parts, outputs: s.staged.outputs.map((o) => ({ name: o.name, sha256: o.sha256 })) }));
   })()`)) as { parts: unknown[]; outputs: { name: string; sha256: string }[] }[];
   return slides.find(which)?.outputs ?? [];
+}
+
+/** tus Upload-Metadata: comma-separated "key base64value" pairs. */
+function uploadMetadata(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (header ?? '').split(',')) {
+    const [k, v] = pair.trim().split(' ');
+    if (k) out[k] = Buffer.from(v ?? '', 'base64').toString('utf8');
+  }
+  return out;
 }
 
 /** No /files/ request, and no request body with a metadata value, before "Start upload". */

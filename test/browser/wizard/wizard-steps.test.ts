@@ -61,7 +61,8 @@ describe('import wizard steps (fake engine)', () => {
     ctl.goto(3);
     const el = await mount(ctl);
     const [a, b, c] = ctl.slides;
-    eq(a.removeFields.sort(), ['aperio:Date', 'aperio:Filename'], 'identifying fields removed by default');
+    eq(a.removeFields.sort(), ['aperio:Date', 'aperio:Filename', 'upload:file-name'], 'identifying fields removed by default, the file name too');
+    ok(deepQueryAll<HTMLInputElement>(el, 'input[aria-label="Redact File name (sent to the server)"]')[0]?.checked, 'the file name is a field of its own, redacted');
     const mppBox = await until(() => deepQueryAll<HTMLInputElement>(el, 'input[aria-label="Redact MPP"]')[0], 'MPP toggle');
     mppBox.click();
     const dialog = await until(() => deepQueryAll<HTMLDialogElement>(el, 'dialog').find((d) => d.open), 'confirmation dialog');
@@ -75,9 +76,9 @@ describe('import wizard steps (fake engine)', () => {
     deepQueryAll<HTMLInputElement>(el, 'input[aria-label="Redact Date"]')[0].click();
     await click(el, /Apply to all Aperio SVS files/);
     eq([...b.removeFields].sort(), [...a.removeFields].sort(), 'b got a\'s decisions');
-    eq([...c.removeFields].sort(), ['aperio:Date', 'aperio:Filename'], 'c of another format unchanged');
+    eq([...c.removeFields].sort(), ['aperio:Date', 'aperio:Filename', 'upload:file-name'], 'c of another format unchanged');
     await click(el, 'Auto redact');
-    for (const s of [a, b, c]) eq([...s.removeFields].sort(), ['aperio:Date', 'aperio:Filename', 'aperio:StripeWidth'], `${s.name}: everything but critical`);
+    for (const s of [a, b, c]) eq([...s.removeFields].sort(), ['aperio:Date', 'aperio:Filename', 'aperio:StripeWidth', 'upload:file-name'], `${s.name}: everything but critical`);
   });
 
   it('step 4: label and overview are shown and removed by default; keep toggles', async () => {

@@ -1,4 +1,5 @@
 import type { FieldSummary, ImageSummary } from '../../state/batch-store.ts';
+import { FILE_NAME_FIELD } from '../../../upload/upload-name.ts';
 
 /**
  * Defaults before the user touches anything: identifying fields go, critical and neutral stay
@@ -7,6 +8,21 @@ import type { FieldSummary, ImageSummary } from '../../state/batch-store.ts';
  */
 export function defaultRemovedFields(fields: FieldSummary[]): string[] {
   return fields.filter((f) => f.class === 'phi').map((f) => f.id);
+}
+
+/**
+ * The file name the server receives with a de-identified single-file slide, as a field of its
+ * own in the review (see src/upload/upload-name.ts): identifying, so removed by default like the
+ * others. Not an engine field: the engine ignores the id.
+ */
+export function fileNameField(name: string): FieldSummary {
+  return {
+    id: FILE_NAME_FIELD,
+    label: 'File name (sent to the server)',
+    value: name,
+    class: 'phi',
+    reason: 'file names often hold accession numbers or patient names; when removed, the server gets a neutral name',
+  };
 }
 
 export function defaultRemovedImages(images: ImageSummary[]): string[] {

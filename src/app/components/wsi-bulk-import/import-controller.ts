@@ -7,7 +7,7 @@ import { BatchUploader, type BatchUploaderOptions } from '../../../upload/batch-
 import { deleteStagedDir, STAGING_ROOT, stagingDir } from '../../../upload/staging.ts';
 import { entriesOf, inputsOfFiles, walkDirectory } from '../wsi-file-select/pick-files.ts';
 import type { EngineInput, WizardEngine } from './wizard-engine.ts';
-import { defaultRemovedFields, defaultRemovedImages } from './decisions.ts';
+import { defaultRemovedFields, defaultRemovedImages, fileNameField } from './decisions.ts';
 import { Originals, type ReselectResult } from './originals.ts';
 
 /** Progress bars move 4 times a second; that is as often as anyone reads them. */
@@ -233,7 +233,8 @@ export class ImportController {
           batch.slides.push({ ...base, name: o.paths.join(', ') || source.label, fields: [], images: [], removeFields: [], removeImages: [], error: o.error ?? { code: 'INTERNAL', message: 'could not be read' } });
           continue;
         }
-        const { fields, images } = o.slide;
+        const { images } = o.slide;
+        const fields = o.paths.length === 1 && o.slide.format !== 'dicom-wsi' ? [fileNameField(o.slide.name), ...o.slide.fields] : o.slide.fields;
         batch.slides.push({
           ...base,
           name: o.slide.name,
