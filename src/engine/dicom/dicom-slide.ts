@@ -45,6 +45,44 @@ export async function loadInstance(source: ByteSource, part: number, signal?: Ab
   return { part, header, layout, info, frameBytes, frameAt: frameIndexMap(info, header.dataset) };
 }
 
+/** Codestream start markers: JPEG SOI (also JPEG-LS and lossless), JPEG 2000 / HTJ2K SOC. */
+const FRAME_START_MARKERS = new Set([0xffd8, 0xff4f]);
+const frameStartCache = new WeakMap<DicomInstance, number[] | null>();
+
+/**
+ * Index of each frame's first fragment, when frames span several fragments: from the Basic
+ * Offset Table when it has an entry per frame, else from the fragments that open with a
+ * codestream start marker (only when there is exactly one per frame; a chance marker at a
+ * fragment boundary inside a JPEG 2000 codestream then shows up as a count that does not add up).
+ * Null when neither works.
+ */
+function frameStarts(inst: DicomInstance): number[] | null {
+  const cached = frameStartCache.get(inst);
+  if (cached !== undefined) return cached;
+  const { fragments, basicOffsetTable } = inst.layout;
+  const frames = inst.info.frames;
+  let starts: number[] | null = null;
+  if (basicOffsetTable.length === frames && fragments.length > 0) {
+    // Offsets count from the first fragment's item tag, 8 bytes before its value.
+    const origin = fragments[0]!.offset - 8;
+    starts = [];
+    let i = 0;
+    for (const offset of basicOffsetTable) {
+      while (i < fragments.length && fragments[i]!.offset - 8 - origin < offset) i++;
+      if (i >= fragments.length || (starts.length > 0 && i <= starts[starts.length - 1]!)) {
+        starts = null;
+        break;
+      }
+      starts.push(i);
+    }
+  } else if (basicOffsetTable.length === 0) {
+    const marked = fragments.flatMap((f, i) => (f.lead !== undefined && FRAME_START_MARKERS.has(f.lead) ? [i] : []));
+    if (marked.length === frames && marked[0] === 0) starts = marked;
+  }
+  frameStartCache.set(inst, starts);
+  return starts;
+}
+
 function stem(name: string): string {
   return name.replace(/\.(dcm|dicom)$/i, '') || 'slide';
 }
@@ -98,21 +136,21 @@ export class DicomSlide implements Slide {
     }
   }
 
-  /** One fragment per frame is the norm; otherwise the Basic Offset Table says which fragments. */
+  /**
+   * One fragment per frame is the norm; otherwise the Basic Offset Table says which fragments, and
+   * without one the codestream start markers do (PS3.5 A.4: a frame's fragments are consecutive).
+   */
   private async encapsulatedFrame(inst: DicomInstance, frame: number, signal?: AbortSignal): Promise<Uint8Array> {
-    const { fragments, basicOffsetTable } = inst.layout;
+    const { fragments } = inst.layout;
     const src = inst.header.pixelSource;
     if (fragments.length === inst.info.frames) return src.read(fragments[frame].offset, fragments[frame].length, signal);
-    if (basicOffsetTable.length !== inst.info.frames) {
-      throw new SlideError('UNSUPPORTED', `${inst.header.name}: frames span several fragments and there is no offset table`);
-    }
-    const origin = fragments[0].offset - 8;
-    const start = origin + basicOffsetTable[frame];
-    const end = frame + 1 < basicOffsetTable.length ? origin + basicOffsetTable[frame + 1] : Infinity;
+    const starts = frameStarts(inst);
+    if (!starts) throw new SlideError('UNSUPPORTED', `${inst.header.name}: frames span several fragments and there is no offset table`);
     const parts: Uint8Array[] = [];
-    for (const f of fragments) {
+    const last = frame + 1 < starts.length ? starts[frame + 1]! : fragments.length;
+    for (let i = starts[frame]!; i < last; i++) {
       throwIfAborted(signal);
-      if (f.offset - 8 >= start && f.offset - 8 < end) parts.push(await src.read(f.offset, f.length, signal));
+      parts.push(await src.read(fragments[i]!.offset, fragments[i]!.length, signal));
     }
     const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;

@@ -6,6 +6,12 @@ import type { PixelDataHeader } from './part10.ts';
 export interface Fragment {
   offset: number;
   length: number;
+  /**
+   * The fragment's first two bytes (big-endian), when the header read already covered them: a
+   * codestream start marker there (JPEG SOI FFD8, JPEG 2000 SOC FF4F) says a frame begins, which
+   * is how frames split over several fragments are found when there is no offset table.
+   */
+  lead?: number;
 }
 
 export interface PixelDataLayout {
@@ -40,6 +46,11 @@ class HeaderReader {
     }
     const at = offset - this.start;
     return at + 8 <= this.buf.length ? this.buf.subarray(at, at + 8) : undefined;
+  }
+  /** The two bytes at `offset` if the current window holds them (no extra read). */
+  peek16(offset: number): number | undefined {
+    const at = offset - this.start;
+    return at >= 0 && at + 2 <= this.buf.length ? this.buf[at]! * 256 + this.buf[at + 1]! : undefined;
   }
 }
 
@@ -87,7 +98,8 @@ export async function walkPixelData(source: ByteSource, pixel: PixelDataHeader, 
         basicOffsetTable = Array.from({ length: length / 4 }, (_, i) => bdv.getUint32(i * 4, true));
       }
     } else {
-      fragments.push({ offset: valueOffset, length });
+      const lead = length >= 2 ? reader.peek16(valueOffset) : undefined;
+      fragments.push(lead === undefined ? { offset: valueOffset, length } : { offset: valueOffset, length, lead });
     }
     pos = valueOffset + length;
   }

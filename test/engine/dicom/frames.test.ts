@@ -1,0 +1,54 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { openSlide } from '../../../src/engine/open.ts';
+import { cleanupGenerated, generateSeries, seriesFiles } from '../../fixtures/dicom/generate.ts';
+import { closeAll, openFiles } from './support.ts';
+
+after(() => cleanupGenerated());
+
+/** Frames of an instance as pydicom splits them (it finds frame ends by JPEG markers without a BOT). */
+function pydicomFrameHashes(file: string): string[] {
+  const py = [
+    'import sys, json, hashlib',
+    'from pydicom import dcmread',
+    'from pydicom.encaps import generate_pixel_data_frame',
+    'ds = dcmread(sys.argv[1])',
+    'n = int(getattr(ds, "NumberOfFrames", 1))',
+    'print(json.dumps([hashlib.sha256(f).hexdigest() for f in generate_pixel_data_frame(ds.PixelData, n)]))',
+  ].join('\n');
+  return JSON.parse(execFileSync('/usr/bin/python3', ['-W', 'ignore', '-c', py, file], { encoding: 'utf8' })) as string[];
+}
+
+test('frames split over several fragments without an offset table are read whole, as pydicom reads them', async () => {
+  const files = seriesFiles(generateSeries('jpeg-split-nobot'));
+  const sources = await openFiles(files);
+  try {
+    const slide = await openSlide(sources);
+    const levels = slide.images.filter((i) => i.role === 'level');
+    assert.equal(levels.length, 3);
+    let compared = 0;
+    for (const level of levels) {
+      const file = files[level.part]!;
+      const expected = pydicomFrameHashes(file);
+      const cols = Math.ceil(level.width / level.tileWidth!);
+      const rows = Math.ceil(level.height / level.tileHeight!);
+      assert.equal(expected.length, cols * rows, `${file}: one frame per tile (TILED_FULL)`);
+      const ours: string[] = [];
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++) {
+          const tile = await slide.readTile(level.id, c, r);
+          assert.equal(tile.codec, 'image/jpeg');
+          assert.deepEqual([tile.bytes[0], tile.bytes[1]], [0xff, 0xd8], 'a frame starts with SOI');
+          ours.push(createHash('sha256').update(tile.bytes).digest('hex'));
+        }
+      }
+      assert.deepEqual(ours, expected, `${file}: frame bytes`);
+      compared += ours.length;
+    }
+    assert.ok(compared > 3, `${compared} frames compared`);
+  } finally {
+    await closeAll(sources);
+  }
+});
