@@ -22,6 +22,7 @@ import { groupDicomInstances } from '../../src/engine/dicom/group.ts';
 import { writeLargeInstance } from '../fixtures/dicom/large.ts';
 import { cleanupGenerated, generateSeries, seriesFiles } from '../fixtures/dicom/generate.ts';
 import type { BenchRow } from './run.ts';
+import { median, ROUNDS } from './stats.ts';
 
 const MiB = 1024 * 1024;
 const CHUNK = 8 * MiB;
@@ -77,7 +78,7 @@ export async function run(): Promise<BenchRow[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'wsi-dicom-bench-'));
   try {
     // Throughput: 40×40 RGB frames of 512² = 1.17 GiB of pixel data; copy and de-identification
-    // alternate twice (means compared), so neither always runs on a warmer cache.
+    // alternate ROUNDS times (medians compared, stats.ts), so neither always runs on a warmer cache.
     const mid = await writeLargeInstance(path.join(dir, 'mid.dcm'), 512, 40, 40);
     if (mid.size <= 2 ** 30) throw new Error('the throughput instance must be over 1 GiB');
     const copies: number[] = [];
@@ -85,15 +86,15 @@ export async function run(): Promise<BenchRow[]> {
     // One uncounted warm-up copy: the first read of a fresh input is the slowest.
     settle(path.join(dir, 'copy.dcm'), path.join(dir, 'out-mid'));
     await plainCopy(mid.path, path.join(dir, 'copy.dcm'));
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       settle(path.join(dir, 'copy.dcm'), path.join(dir, 'out-mid'));
       copies.push(await plainCopy(mid.path, path.join(dir, 'copy.dcm')));
       settle(path.join(dir, 'copy.dcm'), path.join(dir, 'out-mid'));
       deids.push((await deidentify(mid.path, path.join(dir, 'out-mid'))).ms);
     }
     settle(path.join(dir, 'copy.dcm'), path.join(dir, 'out-mid'), mid.path);
-    const copyMs = copies.reduce((a, b) => a + b) / copies.length;
-    const deidMs = deids.reduce((a, b) => a + b) / deids.length;
+    const copyMs = median(copies);
+    const deidMs = median(deids);
     const ratio = copyMs / deidMs;
     const GB = mid.size / 1e9;
 

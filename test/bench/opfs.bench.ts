@@ -2,8 +2,8 @@
  * Chromium OPFS benchmarks (`npm run bench`): de-identification through the product's engine
  * worker (`redactToOpfs`: apply + SHA-256 + PHI sweep + re-open and verify) compared with a plain
  * streaming copy of the same OPFS file (File slices -> sync access handle, same chunk size, next
- * slice read during the write) in the same run, alternating, two rounds each; ratio = mean copy
- * time / mean redaction time (target >= 0.7), after one uncounted warm-up copy. Inputs, generated
+ * slice read during the write) in the same run, alternating, WSI_OPFS_ROUNDS (default 3) each;
+ * ratio = median copy time / median redaction time (target >= 0.7), after one uncounted warm-up copy. Inputs, generated
  * in OPFS:
  *  - TIFF: the 4.5 GiB sparse BigTIFF SVS of the browser test (level 0 zero tiles),
  *  - DICOM: one VL WSI instance with 2.2 GiB of pixel data filled with noise.
@@ -22,10 +22,11 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Page } from 'playwright-core';
 import type { BenchRow } from './run.ts';
+import { median } from './stats.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const MiB = 1024 * 1024;
-const ROUNDS = Number(process.env.WSI_OPFS_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.WSI_OPFS_ROUNDS ?? 3);
 
 interface WsiBench {
   makeTiff(path: string, opts: unknown): Promise<{ size: number; phi: string[] }>;
@@ -203,8 +204,8 @@ async function compare(bench: string, call: Call, input: string, size: number): 
     browser = Math.max(browser, growth['browser'] ?? 0);
   }
   await settle();
-  const copyMs = copies.reduce((a, b) => a + b) / copies.length;
-  const redactMs = redactions.reduce((a, b) => a + b) / redactions.length;
+  const copyMs = median(copies);
+  const redactMs = median(redactions);
   const ratio = copyMs / redactMs;
   const GB = size / 1e9;
   return [

@@ -3,8 +3,8 @@
  * thumbnail, level 1, label, macro and PHI metadata are real):
  *  - bytes read to inspect it (a recording source; target < 2 MiB, independent of size),
  *  - redaction time vs a plain streaming copy of the same file in the same run (both 8 MiB
- *    chunks, both fsync at the end, two rounds each, alternating; ratio = mean copy time / mean
- *    redaction time, target >= 0.8). Redaction = apply + SHA-256 (threaded node:crypto) + PHI
+ *    chunks, both fsync at the end, ROUNDS each (stats.ts), alternating; ratio = median copy
+ *    time / median redaction time, target >= 0.8). Redaction = apply + SHA-256 (threaded node:crypto) + PHI
  *    sweep + re-open and verify,
  *  - peak RSS and heap growth while redacting (sampled every 20 ms; target < 128 MiB).
  */
@@ -18,6 +18,7 @@ import { NodeDirTarget, threadedNodeSha256 } from '../../src/engine/io/node/dir-
 import { defaultRequest, redactSlide } from '../../src/engine/redact/redact.ts';
 import { generateSlideFile, makeTmpDir } from '../fixtures/node-fixtures.ts';
 import type { BenchRow } from './run.ts';
+import { median, ROUNDS } from './stats.ts';
 
 const MiB = 1024 * 1024;
 
@@ -48,7 +49,7 @@ export async function run(): Promise<BenchRow[]> {
     const inspectBytes = rec.bytesRead;
     const inspectReads = rec.reads;
 
-    // Alternate copy and redaction twice; outputs deleted and dirty pages flushed (`sync`) before
+    // Alternate copy and redaction ROUNDS times; outputs deleted and dirty pages flushed (`sync`) before
     // each run, so one run's write-back does not slow the next (it dominated single runs).
     const settle = async () => {
       await rm(join(tmp.dir, 'copy.svs'), { force: true });
@@ -63,7 +64,7 @@ export async function run(): Promise<BenchRow[]> {
     // would inflate whichever side runs first (in Chromium it ran at half speed).
     await settle();
     await plainCopy(input, join(tmp.dir, 'copy.svs'));
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       await settle();
       copies.push(await plainCopy(input, join(tmp.dir, 'copy.svs')));
       await settle();
@@ -85,8 +86,8 @@ export async function run(): Promise<BenchRow[]> {
       peakHeapGrowth = Math.max(peakHeapGrowth, peakHeap - baseHeap);
     }
     await file.close();
-    const copyMs = copies.reduce((a, b) => a + b) / copies.length;
-    const redactMs = redactions.reduce((a, b) => a + b) / redactions.length;
+    const copyMs = median(copies);
+    const redactMs = median(redactions);
     const ratio = copyMs / redactMs;
     const GB = size / 1e9;
     return [

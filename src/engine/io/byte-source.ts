@@ -7,6 +7,12 @@ export interface ByteSource {
   /** A name for messages (file name, never a full local path). */
   readonly name: string;
   read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
+  /**
+   * Optional: read into the caller's memory (`buffer`, at least `length` bytes), for long
+   * sequential passes that would otherwise allocate and zero a fresh buffer per read. Returns the
+   * filled view of `buffer`; fewer bytes only at end of file.
+   */
+  readInto?(offset: number, length: number, buffer: ArrayBuffer, signal?: AbortSignal): Promise<Uint8Array>;
 }
 
 /** Sequential-or-random output. `write` must write every byte or throw. */

@@ -8,8 +8,8 @@ export interface ApplyOptions {
   chunkSize?: number;
   signal?: AbortSignal;
   /**
-   * Sees every output byte once, in order (hashing, PHI sweep). Must not modify the bytes; may
-   * return a promise (back-pressure), awaited before the next chunk.
+   * Sees every output byte once, in order (hashing, PHI sweep). Must not modify the bytes nor keep
+   * them once it returned or its promise (back-pressure) settled: the memory is read into again.
    */
   onChunk?: (bytes: Uint8Array, offset: number) => void | Promise<void>;
   /** Bytes of this output written so far. */
@@ -26,7 +26,10 @@ interface PlacedSegment {
  * Write one output in a single sequential pass: each chunk is assembled from the plan's segments
  * (copied from any part, or literal bytes), the patches that touch it are overlaid in plan order
  * (later patches win), then written and, while the write runs, handed to `onChunk` (hash, sweep).
- * The next chunk is read meanwhile, so reading, writing and hashing overlap.
+ * The next chunk is read meanwhile, so reading, writing and hashing overlap. Sources that can read
+ * into given memory (readInto) cycle through two buffers: measured in Node on a 1.17 GiB DICOM
+ * instance, a fresh zeroed buffer per read made the pass 24 % slower (median of 5). Reading
+ * further ahead, or letting a write trail into the next chunk, measured slower still on 2 cores.
  */
 export async function applyOutputPlan(out: OutputPlan, parts: ByteSource[], sink: ByteSink, opts: ApplyOptions = {}): Promise<void> {
   const chunk = opts.chunkSize ?? DEFAULT_CHUNK;
@@ -38,12 +41,20 @@ export async function applyOutputPlan(out: OutputPlan, parts: ByteSource[], sink
   patches.sort((a, b) => a.start - b.start || a.order - b.order);
 
   let segIndex = 0;
+  const pool: ArrayBuffer[] = [];
+  const pooled = new WeakSet<Uint8Array>();
   const read = async (offset: number, length: number): Promise<Uint8Array> => {
     while (placed[segIndex]!.end <= offset) segIndex++;
     const first = placed[segIndex]!;
-    // Fast path: the whole chunk comes from one copy segment (the TIFF case).
+    // Fast path: the whole chunk comes from one copy segment (the TIFF case, DICOM pixel data).
     if (first.seg.kind === 'copy' && offset + length <= first.end) {
-      return readPart(parts, first.seg.part, first.seg.offset + (offset - first.start), length, opts.signal);
+      const src = parts[first.seg.part]!;
+      const at = first.seg.offset + (offset - first.start);
+      if (!src.readInto) return readPart(parts, first.seg.part, at, length, opts.signal);
+      const bytes = await src.readInto(at, length, pool.pop() ?? new ArrayBuffer(chunk), opts.signal);
+      if (bytes.length !== length) throw new SlideError('TRUNCATED', `${src.name}: the file ended while it was being copied (did it change?)`);
+      pooled.add(bytes);
+      return bytes;
     }
     const buf = new Uint8Array(length);
     let i = segIndex;
@@ -68,6 +79,7 @@ export async function applyOutputPlan(out: OutputPlan, parts: ByteSource[], sink
     throwIfAborted(opts.signal);
     const length = Math.min(chunk, out.size - offset);
     let buf = await pending!;
+    const chunkRead = buf;
     const nextOffset = offset + length;
     pending = nextOffset < out.size ? read(nextOffset, Math.min(chunk, out.size - nextOffset)) : undefined;
     // Never fail the prefetch silently: it is awaited on the next turn.
@@ -91,6 +103,8 @@ export async function applyOutputPlan(out: OutputPlan, parts: ByteSource[], sink
       await writing;
     }
     await consumed;
+    // Written and checked: the memory may be read into again.
+    if (pooled.has(chunkRead)) pool.push(chunkRead.buffer as ArrayBuffer);
     opts.onProgress?.(end);
   }
   await sink.truncate(out.size);

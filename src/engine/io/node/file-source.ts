@@ -18,8 +18,15 @@ export class NodeFileSource implements ByteSource {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
-    const n = Math.max(0, Math.min(length, this.size - offset));
-    const buf = new Uint8Array(n);
+    return this.fill(offset, new Uint8Array(Math.max(0, Math.min(length, this.size - offset))));
+  }
+
+  async readInto(offset: number, length: number, buffer: ArrayBuffer): Promise<Uint8Array> {
+    return this.fill(offset, new Uint8Array(buffer, 0, Math.max(0, Math.min(length, this.size - offset))));
+  }
+
+  private async fill(offset: number, buf: Uint8Array): Promise<Uint8Array> {
+    const n = buf.length;
     let done = 0;
     while (done < n) {
       const { bytesRead } = await this.fh.read(buf, done, n - done, offset + done);
