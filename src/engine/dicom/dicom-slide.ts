@@ -2,6 +2,7 @@ import type { ByteSource } from '../io/byte-source.ts';
 import type { EncodedTile, FormatName, MetadataField, Mpp, Slide, SlideImage } from '../formats/slide-format.ts';
 import type { RedactionPlan, RedactionRequest } from '../redact/plan-types.ts';
 import { SlideError, throwIfAborted, toSlideError } from '../../shared/errors.ts';
+import { concatBytes } from '../../shared/bytes.ts';
 import { frameCodec, tiffPhotometric } from './codecs.ts';
 import { collectFields } from './fields.ts';
 import type { WsiInstanceInfo } from './instance.ts';
@@ -152,13 +153,7 @@ export class DicomSlide implements Slide {
       throwIfAborted(signal);
       parts.push(await src.read(fragments[i]!.offset, fragments[i]!.length, signal));
     }
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatBytes(parts);
   }
 
   plan(request: RedactionRequest, signal?: AbortSignal): Promise<RedactionPlan> {

@@ -1,3 +1,4 @@
+import { concatBytes } from '../../shared/bytes.ts';
 import type { ImageRole } from '../formats/slide-format.ts';
 import type { OutputPlan, RedactionPlan, RedactionRequest } from '../redact/plan-types.ts';
 import { throwIfAborted } from '../../shared/errors.ts';
@@ -56,7 +57,7 @@ export async function buildDicomPlan(slide: DicomSlide, request: RedactionReques
     const sopClass = stringValue(ds, '00080016') ?? inst.info.sopClassUid;
     const sopInstance = stringValue(ds, '00080018') ?? '';
     const { layout } = inst;
-    const header = concat([
+    const header = concatBytes([
       encodeFileMeta(sopClass, sopInstance, outTs),
       encodeDataset(ds),
       encodePixelDataHeader(inst.header.pixel.vr, layout.encapsulated ? 'undefined' : layout.valueLength),
@@ -78,14 +79,4 @@ export async function buildDicomPlan(slide: DicomSlide, request: RedactionReques
     removedImages,
     sweepValues: finalSweepValues(ctx, kept.map((r) => r.ds)),
   };
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

@@ -1,3 +1,5 @@
+import { concatBytes } from '../../shared/bytes.ts';
+
 /**
  * The PHI sweep: after (and while) writing an output, search every byte of it for every removed
  * value. Runs on the exact bytes handed to the sink, in one streaming pass, in plain TS.
@@ -74,11 +76,11 @@ export class PhiSweeper {
     const keep = this.maxLen - 1;
     if (this.carry.length > 0) {
       // Matches that start in the carried tail and end in this chunk.
-      const joint = concat(this.carry, chunk.subarray(0, Math.min(chunk.length, keep)));
+      const joint = concatBytes([this.carry, chunk.subarray(0, Math.min(chunk.length, keep))]);
       this.scan(joint, this.carry.length);
     }
     this.scan(chunk, -1);
-    const all = chunk.length >= keep ? chunk.subarray(chunk.length - keep) : concat(this.carry, chunk).subarray(-keep);
+    const all = chunk.length >= keep ? chunk.subarray(chunk.length - keep) : concatBytes([this.carry, chunk]).subarray(-keep);
     this.carry = keep > 0 ? all.slice() : new Uint8Array(0);
   }
 
@@ -113,11 +115,4 @@ export class PhiSweeper {
       }
     }
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
