@@ -8,6 +8,8 @@ import { applyOutputPlan } from '../../src/engine/redact/apply.ts';
 import { Sha256 } from '../../src/engine/redact/sha256.ts';
 import { PhiSweeper, sweepMinLength } from '../../src/engine/redact/sweep.ts';
 import { decodeLzw } from '../../src/engine/codecs/lzw.ts';
+import { decodeDicomRle } from '../../src/engine/codecs/rle.ts';
+import type { ByteSource } from '../../src/engine/io/byte-source.ts';
 import { spliceJpegTables, insertAdobeRgbMarker, hasAdobeMarker } from '../../src/engine/codecs/jpeg.ts';
 import { SlideError } from '../../src/shared/errors.ts';
 import type { Patch } from '../../src/engine/redact/plan-types.ts';
@@ -93,6 +95,50 @@ test('apply: segments from several parts and bytes, patches spanning segment and
   }
   // The source's own memory is never modified by patches.
   assert.deepEqual(a, rnd(5000, 1));
+});
+
+test('apply: a source that reads into given memory cycles through two buffers; patches never touch them', async () => {
+  const data = rnd(100_000, 3);
+  const buffers = new Set<ArrayBuffer>();
+  const src: ByteSource = {
+    size: data.length,
+    name: 'into',
+    read: async () => assert.fail('the pass should read into its own buffers'),
+    readInto: async (offset, length, buffer) => {
+      buffers.add(buffer);
+      const view = new Uint8Array(buffer, 0, Math.min(length, data.length - offset));
+      view.set(data.subarray(offset, offset + view.length));
+      return view;
+    },
+  };
+  const expected = data.slice();
+  expected.fill(0, 2990, 3010);
+  const sink = new BufferSink();
+  const checked: Uint8Array[] = [];
+  await applyOutputPlan(
+    { name: 'x', size: data.length, segments: [{ kind: 'copy', part: 0, offset: 0, length: data.length }], patches: [{ offset: 2990, fill: 0, length: 20 }] },
+    [src], sink, { chunkSize: 1000, onChunk: (b) => void checked.push(b.slice()) },
+  );
+  assert.deepEqual(sink.toBytes(), expected);
+  assert.deepEqual(new Uint8Array(checked.flatMap((c) => [...c])), expected, 'the check saw the written bytes');
+  assert.equal(buffers.size, 2, 'two buffers for 100 chunks');
+});
+
+test('RLE Lossless: PackBits segments decode to interleaved samples; a short segment is CORRUPT', () => {
+  // 2x2 RGB: R plane as a run, G plane literal, B plane a run with a no-op byte (-128) first.
+  const segs = [new Uint8Array([0xfd, 10]), new Uint8Array([3, 1, 2, 3, 4]), new Uint8Array([0x80, 0xfd, 7])];
+  const frame = new Uint8Array(64 + segs.reduce((n, x) => n + x.length, 0));
+  const dv = new DataView(frame.buffer);
+  dv.setUint32(0, 3, true);
+  let at = 64;
+  segs.forEach((x, i) => {
+    dv.setUint32(4 + i * 4, at, true);
+    frame.set(x, at);
+    at += x.length;
+  });
+  assert.deepEqual([...decodeDicomRle(frame, 2, 2, 3)], [10, 1, 7, 10, 2, 7, 10, 3, 7, 10, 4, 7]);
+  assert.throws(() => decodeDicomRle(frame.subarray(0, frame.length - 1), 2, 2, 3), (e: unknown) => e instanceof SlideError && e.code === 'CORRUPT');
+  assert.throws(() => decodeDicomRle(frame, 2, 2, 1), (e: unknown) => e instanceof SlideError && e.code === 'UNSUPPORTED');
 });
 
 test('apply: abort stops between chunks with ABORTED; bad plans are refused', async () => {

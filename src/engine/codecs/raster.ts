@@ -2,10 +2,11 @@ import { SlideError } from '../../shared/errors.ts';
 import type { EncodedTile } from '../formats/slide-format.ts';
 import { decodeDeflate } from './deflate.ts';
 import { decodeLzw } from './lzw.ts';
+import { decodeDicomRle } from './rle.ts';
 
 /**
- * RGBA pixels of an LZW/Deflate/uncompressed TIFF tile (8-bit, chunky, 1/3/4 samples, with or
- * without horizontal predictor) — what a worker needs for thumbnails when the browser's own
+ * RGBA pixels of an LZW/Deflate/uncompressed TIFF tile or a raw or RLE DICOM frame (8-bit,
+ * chunky, 1/3/4 samples, with or without horizontal predictor) — what a worker needs for thumbnails when the browser's own
  * image decoder cannot take the bytes.
  */
 export function decodeToRgba(tile: EncodedTile): Uint8ClampedArray {
@@ -18,6 +19,7 @@ export function decodeToRgba(tile: EncodedTile): Uint8ClampedArray {
   const raw = tile.codec === 'tiff/lzw' ? decodeLzw(tile.bytes, expected)
     : tile.codec === 'tiff/deflate' ? decodeDeflate(tile.bytes, expected)
     : tile.codec === 'raw' ? tile.bytes
+    : tile.codec === 'dicom/rle' ? decodeDicomRle(tile.bytes, tile.width, tile.height, spp)
     : undefined;
   if (!raw) throw new SlideError('UNSUPPORTED', `${tile.codec} tiles are decoded by the browser`);
   const px = new Uint8Array(expected);

@@ -21,7 +21,7 @@ const CODECS: Record<string, FrameCodec> = {
   '1.2.840.10008.1.2.4.110': { codec: 'image/jxl', name: 'JPEG XL' },
   '1.2.840.10008.1.2.4.111': { codec: 'image/jxl', name: 'JPEG XL' },
   '1.2.840.10008.1.2.4.112': { codec: 'image/jxl', name: 'JPEG XL' },
-  '1.2.840.10008.1.2.5': { codec: undefined, name: 'RLE' },
+  '1.2.840.10008.1.2.5': { codec: 'dicom/rle', name: 'RLE' },
   [TS_IMPLICIT_LE]: { codec: 'raw', name: 'None' },
   [TS_EXPLICIT_LE]: { codec: 'raw', name: 'None' },
   [TS_DEFLATED_LE]: { codec: 'raw', name: 'None' },

@@ -126,12 +126,14 @@ export class DicomSlide implements Slide {
     const src = inst.header.pixelSource;
     const tile = { codec: codec.codec, width: inst.info.tileWidth, height: inst.info.tileHeight };
     try {
+      const layout = { samplesPerPixel: inst.info.samplesPerPixel, bitsPerSample: inst.info.bitsAllocated, predictor: 1, photometric: tiffPhotometric(inst.info.photometric), planar: inst.info.planar + 1 };
       if (!inst.layout.encapsulated) {
         const bytes = await src.read(inst.layout.valueOffset + frame * inst.frameBytes, inst.frameBytes, signal);
-        const layout = { samplesPerPixel: inst.info.samplesPerPixel, bitsPerSample: inst.info.bitsAllocated, predictor: 1, photometric: tiffPhotometric(inst.info.photometric), planar: inst.info.planar + 1 };
         return { ...tile, bytes, layout };
       }
-      return { ...tile, bytes: await this.encapsulatedFrame(inst, frame, signal) };
+      const bytes = await this.encapsulatedFrame(inst, frame, signal);
+      // RLE decodes by sample planes into interleaved pixels, whatever the Planar Configuration says.
+      return codec.codec === 'dicom/rle' ? { ...tile, bytes, layout: { ...layout, planar: 1 } } : { ...tile, bytes };
     } catch (e) {
       throw toSlideError(e, name);
     }

@@ -67,7 +67,7 @@ export interface Mpp {
 /** An encoded tile as stored, plus what a decoder needs to make it standalone. */
 export interface EncodedTile {
   bytes: Uint8Array;
-  /** MIME-like codec name: 'image/jpeg', 'image/jp2', 'tiff/lzw', 'tiff/deflate', 'raw'. */
+  /** MIME-like codec name: 'image/jpeg', 'image/jp2', 'tiff/lzw', 'tiff/deflate', 'dicom/rle', 'raw'. */
   codec: string;
   width: number;
   height: number;

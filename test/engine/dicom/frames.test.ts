@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { openSlide } from '../../../src/engine/open.ts';
+import { decodeToRgba } from '../../../src/engine/codecs/raster.ts';
 import { cleanupGenerated, generateSeries, seriesFiles } from '../../fixtures/dicom/generate.ts';
 import { closeAll, openFiles } from './support.ts';
 
@@ -48,6 +49,49 @@ test('frames split over several fragments without an offset table are read whole
       compared += ours.length;
     }
     assert.ok(compared > 3, `${compared} frames compared`);
+  } finally {
+    await closeAll(sources);
+  }
+});
+
+/** Every frame of an instance decoded by pydicom (its own RLE decoder), as RGB bytes, hashed. */
+function pydicomDecodedHashes(file: string): string[] {
+  const py = [
+    'import sys, json, hashlib',
+    'from pydicom import dcmread',
+    'ds = dcmread(sys.argv[1])',
+    'a = ds.pixel_array',
+    'a = a if int(getattr(ds, "NumberOfFrames", 1)) > 1 else a[None]',
+    'print(json.dumps([hashlib.sha256(f.tobytes()).hexdigest() for f in a]))',
+  ].join('\n');
+  return JSON.parse(execFileSync('/usr/bin/python3', ['-W', 'ignore', '-c', py, file], { encoding: 'utf8' })) as string[];
+}
+
+test('RLE Lossless frames decode to the pixels pydicom decodes', async () => {
+  const files = seriesFiles(generateSeries('rle'));
+  const sources = await openFiles(files);
+  try {
+    const slide = await openSlide(sources);
+    let compared = 0;
+    for (const image of slide.images) {
+      const expected = pydicomDecodedHashes(files[image.part]!);
+      const cols = Math.ceil(image.width / (image.tileWidth ?? image.width));
+      const rows = Math.ceil(image.height / (image.tileHeight ?? image.height));
+      const ours: string[] = [];
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++) {
+          const tile = await slide.readTile(image.id, c, r);
+          assert.equal(tile.codec, 'dicom/rle');
+          const rgba = decodeToRgba(tile);
+          const rgb = new Uint8Array(tile.width * tile.height * 3);
+          for (let p = 0, q = 0; p < rgb.length; p += 3, q += 4) rgb.set(rgba.subarray(q, q + 3), p);
+          ours.push(createHash('sha256').update(rgb).digest('hex'));
+        }
+      }
+      assert.deepEqual(ours, expected, `${image.role} ${image.width}x${image.height}: decoded pixels`);
+      compared += ours.length;
+    }
+    assert.ok(compared > 6, `${compared} frames compared`);
   } finally {
     await closeAll(sources);
   }
