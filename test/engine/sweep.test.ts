@@ -58,3 +58,22 @@ test('sweep counts exactly what a naive search finds, for short values at every 
     }
   }
 });
+
+test('sweep: a match wholly inside a generated range (a remapped UID) is not a hit; anywhere else it is', () => {
+  const enc = new TextEncoder();
+  const id = enc.encode('731946'); // a numeric patient ID
+  const uid = '2.25.118273194655012093847561029384756102'; // a fresh UID that holds it by chance
+  const head = 'UI\0\0';
+  const data = enc.encode(`${head}${uid}\0\0PatientID 731946 ...2.25.1182731946`);
+  const generated = [{ offset: head.length, length: uid.length }];
+  for (const chunk of [1, 3, 7, 16, 4096]) {
+    const s = new PhiSweeper([id], 1000, generated);
+    for (let i = 0; i < data.length; i += chunk) s.push(data.subarray(i, i + chunk));
+    // The one inside the generated UID is exempt; the plain one and the one in an
+    // ungenerated look-alike count.
+    assert.equal(s.hits, 2, `chunk ${chunk}`);
+  }
+  const plain = new PhiSweeper([id], 1000);
+  plain.push(data);
+  assert.equal(plain.hits, 3, 'without generated ranges every occurrence counts');
+});

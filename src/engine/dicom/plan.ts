@@ -46,6 +46,7 @@ export async function buildDicomPlan(slide: DicomSlide, request: RedactionReques
   cleanDescriptors(ctx);
 
   const kept = results.filter((r) => !removeImages.has(r.inst.image.id));
+  const newUids = (await ctx.remapper.generatedUids()).map((u) => new TextEncoder().encode(u));
   const names = outputNames(kept.map((r) => r.inst));
   const outputs: OutputPlan[] = [];
   for (const { inst, ds } of kept) {
@@ -70,6 +71,7 @@ export async function buildDicomPlan(slide: DicomSlide, request: RedactionReques
       size: header.length + layout.valueLength,
       segments: [{ kind: 'bytes', bytes: header }, pixel],
       patches: [],
+      generated: occurrences(header, newUids),
     });
   }
   const removedImages: { id: string; role: ImageRole }[] = results.filter((r) => removeImages.has(r.inst.image.id)).map((r) => ({ id: r.inst.image.id, role: r.inst.image.role }));
@@ -79,4 +81,17 @@ export async function buildDicomPlan(slide: DicomSlide, request: RedactionReques
     removedImages,
     sweepValues: finalSweepValues(ctx, kept.map((r) => r.ds)),
   };
+}
+
+/** Where the given texts occur in `bytes` (the header), as output byte ranges. */
+function occurrences(bytes: Uint8Array, texts: Uint8Array[]): { offset: number; length: number }[] {
+  const out: { offset: number; length: number }[] = [];
+  for (const t of texts) {
+    if (t.length === 0) continue;
+    outer: for (let i = 0; i + t.length <= bytes.length; i++) {
+      for (let j = 0; j < t.length; j++) if (bytes[i + j] !== t[j]) continue outer;
+      out.push({ offset: i, length: t.length });
+    }
+  }
+  return out;
 }

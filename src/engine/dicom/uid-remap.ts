@@ -42,6 +42,11 @@ export class UidRemapper {
     return p;
   }
 
+  /** Every UID this mapping has generated so far (the sweep exempts matches inside them). */
+  async generatedUids(): Promise<string[]> {
+    return Promise.all([...this.cache].filter(([k]) => k.startsWith('u:')).map(([, p]) => p));
+  }
+
   /**
    * A dummy for an identifier (Type 1 values that must stay present, e.g. Container Identifier):
    * keyed like UIDs so equal inputs give equal dummies (a container and its specimen stay linked)

@@ -44,6 +44,11 @@ export interface OutputPlan {
   segments: Segment[];
   /** Overwrites at output offsets; may span segment boundaries; must lie inside [0,size). */
   patches: Patch[];
+  /**
+   * Bytes of this output the plan generated (remapped DICOM UIDs): a PHI sweep match wholly
+   * inside one is chance, not a leak (see PhiSweeper).
+   */
+  generated?: { offset: number; length: number }[];
 }
 
 export type Segment =

@@ -57,7 +57,7 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
       throwIfAborted(signal);
       const hash = hasher();
       try {
-        const sweeper = new PhiSweeper(plan.sweepValues, out.size);
+        const sweeper = new PhiSweeper(plan.sweepValues, out.size, out.generated);
         const sink = await target.createSink(out.name);
         written.push(out.name);
         try {

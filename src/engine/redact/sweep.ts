@@ -33,7 +33,18 @@ export function sweepMinLength(totalBytes: number): number {
  * so noise-like pixel data almost never hits the table (2 lookups per 4 bytes and a gram per
  * value position made the sweep cost as much as the OPFS write on dense DICOM pixel data). A match
  * is counted only at its first 4-aligned unit, so once.
+ *
+ * Generated ranges: bytes of the output the plan made up itself (remapped DICOM UIDs, 2.25. + ~39
+ * random digits). A removed value that is only digits turns up inside one of them by chance (a
+ * 5-digit patient ID in about 2 % of slides) without anything having leaked, so a match lying
+ * wholly inside a generated range is not counted.
  */
+/** A span of output bytes. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
 export class PhiSweeper {
   readonly searched: number;
   readonly skipped: number;
@@ -45,8 +56,10 @@ export class PhiSweeper {
   /** Gram (as a native-endian 16-bit unit) -> (pattern id, offset 0..3 of the gram in the pattern). */
   private readonly grams = new Map<number, number[]>();
   private carry = new Uint8Array(0);
+  /** Output offset of the next byte pushed. */
+  private pos = 0;
 
-  constructor(values: Uint8Array[], totalBytes: number) {
+  constructor(values: Uint8Array[], totalBytes: number, private readonly generated: readonly ByteRange[] = []) {
     // >= SWEEP_FLOOR: the one-unit-per-4-bytes scan relies on it.
     const min = Math.max(SWEEP_FLOOR, sweepMinLength(totalBytes));
     this.patterns = values.filter((v) => v.length >= min).map((v) => v.subarray(0, MAX_PATTERN));
@@ -72,20 +85,25 @@ export class PhiSweeper {
 
   /** Feed the next bytes of the output, in order. */
   push(chunk: Uint8Array): void {
+    const at = this.pos;
+    this.pos += chunk.length;
     if (this.patterns.length === 0 || chunk.length === 0) return;
     const keep = this.maxLen - 1;
     if (this.carry.length > 0) {
       // Matches that start in the carried tail and end in this chunk.
       const joint = concatBytes([this.carry, chunk.subarray(0, Math.min(chunk.length, keep))]);
-      this.scan(joint, this.carry.length);
+      this.scan(joint, this.carry.length, at - this.carry.length);
     }
-    this.scan(chunk, -1);
+    this.scan(chunk, -1, at);
     const all = chunk.length >= keep ? chunk.subarray(chunk.length - keep) : concatBytes([this.carry, chunk]).subarray(-keep);
     this.carry = keep > 0 ? all.slice() : new Uint8Array(0);
   }
 
-  /** Scan `t`; with boundary >= 0 count only matches starting before and ending after it. */
-  private scan(bytes: Uint8Array, boundary: number): void {
+  /**
+   * Scan `t` (whose first byte is output offset `base`); with boundary >= 0 count only matches
+   * starting before and ending after it.
+   */
+  private scan(bytes: Uint8Array, boundary: number, base: number): void {
     // 16-bit loads need an even byte offset: copy in the rare case the bytes are not (sources
     // hand out fresh buffers; only the small joint buffer is ever copied here).
     const t = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
@@ -94,11 +112,15 @@ export class PhiSweeper {
     const count = units.length;
     // units[i] starts at byte 2i: every other one starts at a multiple of 4.
     for (let i = 0; i < count; i += 2) {
-      if (flags[units[i]!] !== 0) this.check(t, i * 2, units[i]!, boundary);
+      if (flags[units[i]!] !== 0) this.check(t, i * 2, units[i]!, boundary, base);
     }
   }
 
-  private check(t: Uint8Array, at: number, unit: number, boundary: number): void {
+  private insideGenerated(offset: number, length: number): boolean {
+    return this.generated.some((r) => offset >= r.offset && offset + length <= r.offset + r.length);
+  }
+
+  private check(t: Uint8Array, at: number, unit: number, boundary: number, base: number): void {
     const list = this.grams.get(unit);
     if (!list) return;
     for (let k = 0; k < list.length; k += 2) {
@@ -109,7 +131,7 @@ export class PhiSweeper {
       if (boundary >= 0 && !(start < boundary && start + p.length > boundary)) continue;
       let i = 0;
       while (i < p.length && t[start + i] === p[i]) i++;
-      if (i === p.length) {
+      if (i === p.length && !this.insideGenerated(base + start, p.length)) {
         this.hits++;
         this.hitIndex.add(list[k]!);
       }

@@ -5,7 +5,9 @@ import { writeFileSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openSlide } from '../../../src/engine/open.ts';
-import { defaultRequest } from '../../../src/engine/redact/redact.ts';
+import { defaultRequest, redactSlide } from '../../../src/engine/redact/redact.ts';
+import { NodeDirTarget } from '../../../src/engine/io/node/dir-target.ts';
+import { SlideError } from '../../../src/shared/errors.ts';
 import { groupDicomInstances } from '../../../src/engine/dicom/group.ts';
 import { UidRemapper } from '../../../src/engine/dicom/uid-remap.ts';
 import { decide, userRemovalAction } from '../../../src/engine/dicom/deid-profile.ts';
@@ -213,5 +215,36 @@ test('grouping: instances of two slides + non-DICOM + non-WSI DICOM; rejects rep
     assert.match(g2.rejected[0].code, /^(TRUNCATED|CORRUPT)$/);
   } finally {
     await closeAll(sources);
+  }
+});
+
+test('a removed numeric ID that a fresh UID happens to contain does not fail the sweep; elsewhere it does', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'wsi-deid-uid-'));
+  const sources = await openFiles(seriesFiles(generateSeries('jpeg-nobot')));
+  try {
+    const slide = await openSlide(sources);
+    const request = { ...defaultRequest(slide), options: { uidKey: 'ab'.repeat(32) } };
+    // Which digits the remapped UIDs will hold: take 6 of them as if they were a patient ID
+    // (with a random batch key that happens to about 2 % of slides for a 5-digit ID).
+    const plan = await slide.plan(request);
+    const header = (plan.outputs[0]!.segments[0] as { bytes: Uint8Array }).bytes;
+    const range = plan.outputs[0]!.generated![0]!;
+    const digits = Buffer.from(header.subarray(range.offset, range.offset + range.length)).toString('latin1').slice(10, 16);
+    assert.match(digits, /^\d{6}$/);
+    const withId = (extra: string[]) => Object.assign(Object.create(slide) as typeof slide, {
+      plan: async (r: typeof request) => {
+        const p = await slide.plan(r);
+        p.sweepValues.push(...extra.map((e) => new TextEncoder().encode(e)));
+        return p;
+      },
+    });
+    const report = await redactSlide(withId([digits]), request, new NodeDirTarget(path.join(dir, 'a')));
+    assert.equal(report.sweep.hits, 0, 'digits inside a generated UID are not a leak');
+    // The same check still catches a value that is in the output for real (here: the SOP Class
+    // UID, kept as it is, outside every generated range).
+    await assert.rejects(redactSlide(withId(['1.2.840.10008.5.1.4.1.1.77.1.6']), request, new NodeDirTarget(path.join(dir, 'b'))), (e: unknown) => e instanceof SlideError && e.code === 'VERIFY_FAILED');
+  } finally {
+    await closeAll(sources);
+    rmSync(dir, { recursive: true, force: true });
   }
 });
