@@ -24,6 +24,12 @@ export function sweepMinLength(totalBytes: number): number {
   return len;
 }
 
+/** A span of output bytes. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
 /**
  * Multi-pattern streaming search built for throughput in plain JS. Every searched value is at
  * least SWEEP_FLOOR (5) bytes long, so each occurrence covers a whole 2-byte unit that starts at
@@ -39,12 +45,6 @@ export function sweepMinLength(totalBytes: number): number {
  * 5-digit patient ID in about 2 % of slides) without anything having leaked, so a match lying
  * wholly inside a generated range is not counted.
  */
-/** A span of output bytes. */
-export interface ByteRange {
-  offset: number;
-  length: number;
-}
-
 export class PhiSweeper {
   readonly searched: number;
   readonly skipped: number;
