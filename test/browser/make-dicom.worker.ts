@@ -6,31 +6,12 @@
  * return value is checked (Chromium returns a short count instead of throwing when it runs out).
  */
 import { largeDicomLayout, type LargeDicomOptions } from '../fixtures/dicom/large-layout.ts';
-
-interface SyncHandle {
-  write(b: Uint8Array, o: { at: number }): number;
-  truncate(n: number): void;
-  getSize(): number;
-  flush(): void;
-  close(): void;
-}
-
-function writeAll(h: SyncHandle, bytes: Uint8Array, at: number): void {
-  let done = 0;
-  while (done < bytes.length) {
-    const n = h.write(bytes.subarray(done), { at: at + done });
-    if (n <= 0) throw new Error(`OPFS write returned ${n} at ${at + done}`);
-    done += n;
-  }
-}
+import { openSyncHandle, writeAll } from './opfs-sync.ts';
 
 self.onmessage = async (ev: MessageEvent<{ dir: string; name: string; opts: LargeDicomOptions }>) => {
   try {
     const { dir, name, opts } = ev.data;
-    let d = await navigator.storage.getDirectory();
-    for (const p of dir.split('/').filter(Boolean)) d = await d.getDirectoryHandle(p, { create: true });
-    const fh = await d.getFileHandle(name, { create: true });
-    const h = await (fh as unknown as { createSyncAccessHandle(): Promise<SyncHandle> }).createSyncAccessHandle();
+    const h = await openSyncHandle(`${dir}/${name}`);
     try {
       const l = largeDicomLayout(opts);
       h.truncate(0);

@@ -10,38 +10,9 @@ import { largeDicomLayout, type LargeDicomOptions } from '../../fixtures/dicom/l
 import { Sha256 } from '../../../src/engine/redact/sha256.ts';
 import { PhiSweeper } from '../../../src/engine/redact/sweep.ts';
 import type { BenchWorkerApi } from './bench-api.ts';
-
-interface SyncHandle {
-  write(b: Uint8Array, o: { at: number }): number;
-  truncate(n: number): void;
-  getSize(): number;
-  flush(): void;
-  close(): void;
-}
+import { opfsFileHandle, openSyncHandle, writeAll, type SyncHandle } from '../../browser/opfs-sync.ts';
 
 const MiB = 1024 * 1024;
-
-async function fileHandle(path: string, create: boolean): Promise<FileSystemFileHandle> {
-  let d = await navigator.storage.getDirectory();
-  const parts = path.split('/').filter(Boolean);
-  const name = parts.pop()!;
-  for (const p of parts) d = await d.getDirectoryHandle(p, { create });
-  return d.getFileHandle(name, { create });
-}
-
-async function syncHandle(path: string): Promise<SyncHandle> {
-  const fh = await fileHandle(path, true);
-  return (fh as unknown as { createSyncAccessHandle(): Promise<SyncHandle> }).createSyncAccessHandle();
-}
-
-function writeAll(h: SyncHandle, bytes: Uint8Array, at: number): void {
-  let done = 0;
-  while (done < bytes.length) {
-    const n = h.write(bytes.subarray(done), { at: at + done });
-    if (n <= 0) throw new Error(`OPFS write returned ${n} at ${at + done}`);
-    done += n;
-  }
-}
 
 /** Deterministic pseudo-random bytes (xorshift32): stands in for compressed pixel data. */
 function noise(length: number, seed: number): Uint8Array {
@@ -70,7 +41,7 @@ function fillNoise(h: SyncHandle, from: number, to: number): void {
 
 const api: BenchWorkerApi = {
   async makeTiff(path: string, opts: GenOptions): Promise<{ size: number; phi: string[] }> {
-    const h = await syncHandle(path);
+    const h = await openSyncHandle(path);
     try {
       const g = generateSlide(opts);
       h.truncate(g.layout.size);
@@ -85,7 +56,7 @@ const api: BenchWorkerApi = {
 
   /** dense: pixel data is noise (sweep and hash see realistic bytes), else zeros except marks. */
   async makeDicom(path: string, opts: LargeDicomOptions & { dense?: boolean }): Promise<{ size: number; pixelStart: number; pixelBytes: number; phi: string[] }> {
-    const h = await syncHandle(path);
+    const h = await openSyncHandle(path);
     try {
       const l = largeDicomLayout(opts);
       h.truncate(l.size);
@@ -104,8 +75,8 @@ const api: BenchWorkerApi = {
    * the next slice read while the current one is written (as the redaction pipeline does).
    */
   async copy(from: string, to: string, chunk = 8 * MiB): Promise<{ ms: number; bytes: number }> {
-    const file = await (await fileHandle(from, false)).getFile();
-    const h = await syncHandle(to);
+    const file = await (await opfsFileHandle(from, false)).getFile();
+    const h = await openSyncHandle(to);
     const t0 = performance.now();
     try {
       h.truncate(0);
@@ -125,7 +96,7 @@ const api: BenchWorkerApi = {
 
   /** Stage timings in MB/s: each stage alone, on this machine, now. */
   async profile(from: string, scratch: string, phi: string[]): Promise<Record<string, number>> {
-    const file = await (await fileHandle(from, false)).getFile();
+    const file = await (await opfsFileHandle(from, false)).getFile();
     const limit = Math.min(file.size, 2 * 1024 * MiB);
     const r: Record<string, number> = {};
     for (const chunk of [8 * MiB, 32 * MiB]) {
@@ -134,7 +105,7 @@ const api: BenchWorkerApi = {
       r[`read File slices ${chunk / MiB} MiB`] = limit / 1e3 / (performance.now() - t);
     }
     const buf = noise(8 * MiB, 7);
-    const h = await syncHandle(scratch);
+    const h = await openSyncHandle(scratch);
     try {
       const t = performance.now();
       for (let o = 0; o < limit; o += buf.length) writeAll(h, buf, o);
