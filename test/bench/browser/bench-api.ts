@@ -14,4 +14,6 @@ export interface BenchWorkerApi {
   /** Stage timings in MB/s: each stage alone, on this machine, now. */
   profile(from: string, scratch: string, phi: string[]): Promise<Record<string, number>>;
   remove(path: string): Promise<void>;
+  /** MB/s of the product's SHA-256 over `mib` MiB of noise in memory, after a warm-up. */
+  hashRate(mib: number): Promise<number>;
 }

@@ -26,6 +26,7 @@ const wsiBench = {
   copy: tool.copy,
   profile: tool.profile,
   remove: tool.remove,
+  hashRate: tool.hashRate,
   async redact(path: string, outDir: string): Promise<{ ms: number; bytes: number; ok: boolean; valuesSearched: number; outputs: number }> {
     const file = await opfsFile(path);
     const [r] = await engine.inspect([file]);

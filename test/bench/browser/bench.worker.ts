@@ -130,6 +130,16 @@ const api: BenchWorkerApi = {
     return r;
   },
 
+  async hashRate(mib: number): Promise<number> {
+    const data = noise(8 * MiB, 5);
+    new Sha256().update(data); // warm-up: compile and tier up the WebAssembly
+    const sha = new Sha256();
+    const t = performance.now();
+    for (let done = 0; done < mib; done += 8) sha.update(data);
+    sha.digestHex();
+    return (mib * MiB) / 1e3 / (performance.now() - t);
+  },
+
   async remove(path: string): Promise<void> {
     let d = await navigator.storage.getDirectory();
     const parts = path.split('/').filter(Boolean);
