@@ -9,17 +9,19 @@ import { closeAll, openFiles } from './support.ts';
 
 after(() => cleanupGenerated());
 
+/** Run a pydicom snippet on `file` (as sys.argv[1], dataset read as `ds`); it prints JSON. */
+function pydicomJson<T>(file: string, lines: string[]): T {
+  const py = ['import sys, json, hashlib', 'from pydicom import dcmread', 'ds = dcmread(sys.argv[1])', ...lines].join('\n');
+  return JSON.parse(execFileSync('/usr/bin/python3', ['-W', 'ignore', '-c', py, file], { encoding: 'utf8' })) as T;
+}
+
 /** Frames of an instance as pydicom splits them (it finds frame ends by JPEG markers without a BOT). */
 function pydicomFrameHashes(file: string): string[] {
-  const py = [
-    'import sys, json, hashlib',
-    'from pydicom import dcmread',
+  return pydicomJson(file, [
     'from pydicom.encaps import generate_pixel_data_frame',
-    'ds = dcmread(sys.argv[1])',
     'n = int(getattr(ds, "NumberOfFrames", 1))',
     'print(json.dumps([hashlib.sha256(f).hexdigest() for f in generate_pixel_data_frame(ds.PixelData, n)]))',
-  ].join('\n');
-  return JSON.parse(execFileSync('/usr/bin/python3', ['-W', 'ignore', '-c', py, file], { encoding: 'utf8' })) as string[];
+  ]);
 }
 
 test('frames split over several fragments without an offset table are read whole, as pydicom reads them', async () => {
@@ -56,15 +58,11 @@ test('frames split over several fragments without an offset table are read whole
 
 /** Every frame of an instance decoded by pydicom (its own RLE decoder), as RGB bytes, hashed. */
 function pydicomDecodedHashes(file: string): string[] {
-  const py = [
-    'import sys, json, hashlib',
-    'from pydicom import dcmread',
-    'ds = dcmread(sys.argv[1])',
+  return pydicomJson(file, [
     'a = ds.pixel_array',
     'a = a if int(getattr(ds, "NumberOfFrames", 1)) > 1 else a[None]',
     'print(json.dumps([hashlib.sha256(f.tobytes()).hexdigest() for f in a]))',
-  ].join('\n');
-  return JSON.parse(execFileSync('/usr/bin/python3', ['-W', 'ignore', '-c', py, file], { encoding: 'utf8' })) as string[];
+  ]);
 }
 
 test('RLE Lossless frames decode to the pixels pydicom decodes', async () => {
