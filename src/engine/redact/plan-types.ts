@@ -66,6 +66,13 @@ export interface RedactionReport {
   outputs: { name: string; size: number; sha256: string }[];
   removedFields: string[];
   removedImages: { id: string; role: ImageRole }[];
+  /**
+   * Identifying fields the user chose to keep (ids only): the output-alone verification on the
+   * server tolerates exactly these besides the allowlist (sent with the upload as `keptFields`).
+   */
+  keptFields: string[];
+  /** Text-bearing segments blanked inside JPEG streams (COM, APPn not needed to decode). */
+  blankedSegments: number;
   verify: { ok: boolean; problems: string[] };
   /** PHI sweep: how many values searched, and how many found (must be 0). Never the values. */
   sweep: { valuesSearched: number; hits: number; ok: boolean };
