@@ -92,6 +92,8 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
       outputs,
       removedFields: plan.removedFields,
       removedImages: plan.removedImages,
+      keptFields: slide.fields.filter((f) => f.class === 'phi' && !plan.removedFields.includes(f.id)).map((f) => f.id),
+      blankedSegments: 0,
       verify: { ok: problems.length === 0, problems },
       sweep: { valuesSearched: searched, hits, ok: hits === 0 },
     };
