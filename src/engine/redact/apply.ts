@@ -1,5 +1,6 @@
 import { SlideError, throwIfAborted } from '../../shared/errors.ts';
 import type { ByteSink, ByteSource } from '../io/byte-source.ts';
+import { SegmentScrubber } from '../codecs/segment-scrubber.ts';
 import type { OutputPlan, Patch } from './plan-types.ts';
 
 export const DEFAULT_CHUNK = 8 * 1024 * 1024;
@@ -14,6 +15,11 @@ export interface ApplyOptions {
   onChunk?: (bytes: Uint8Array, offset: number) => void | Promise<void>;
   /** Bytes of this output written so far. */
   onProgress?: (done: number) => void;
+}
+
+export interface ApplyResult {
+  /** Text-bearing codestream segments blanked on the way (see codecs/segment-scrubber.ts). */
+  blankedSegments: number;
 }
 
 interface PlacedSegment {
@@ -31,7 +37,7 @@ interface PlacedSegment {
  * instance, a fresh zeroed buffer per read made the pass 24 % slower (median of 5). Reading
  * further ahead, or letting a write trail into the next chunk, measured slower still on 2 cores.
  */
-export async function applyOutputPlan(out: OutputPlan, parts: ByteSource[], sink: ByteSink, opts: ApplyOptions = {}): Promise<void> {
+export async function applyOutputPlan(out: OutputPlan, parts: ByteSource[], sink: ByteSink, opts: ApplyOptions = {}): Promise<ApplyResult> {
   const chunk = opts.chunkSize ?? DEFAULT_CHUNK;
   const placed = placeSegments(out, parts);
   const patches = out.patches.map((p, order) => ({ p, order, start: p.offset, end: p.offset + patchLength(p) }));
@@ -39,6 +45,7 @@ export async function applyOutputPlan(out: OutputPlan, parts: ByteSource[], sink
     if (x.start < 0 || x.end > out.size || x.end < x.start) throw new SlideError('INTERNAL', `${out.name}: a patch lies outside the output`);
   }
   patches.sort((a, b) => a.start - b.start || a.order - b.order);
+  const scrubber = out.codestreams ? new SegmentScrubber(out.codestreams, 'blank') : undefined;
 
   let segIndex = 0;
   const pool: ArrayBuffer[] = [];
@@ -94,6 +101,11 @@ export async function applyOutputPlan(out: OutputPlan, parts: ByteSource[], sink
       buf = buf.slice();
       for (const x of touching) overlay(buf, offset, x.p);
     }
+    if (scrubber) {
+      // Our own buffers (a patched copy, a pooled read) may be blanked in place; a source's view not.
+      const current = buf;
+      buf = scrubber.process(current, offset, () => (current === chunkRead && !pooled.has(chunkRead) ? current.slice() : current));
+    }
     // Start the write, then hash/sweep the same (unmodified) bytes while it runs.
     const writing = sink.write(offset, buf);
     let consumed: void | Promise<void>;
@@ -108,6 +120,7 @@ export async function applyOutputPlan(out: OutputPlan, parts: ByteSource[], sink
     opts.onProgress?.(end);
   }
   await sink.truncate(out.size);
+  return { blankedSegments: scrubber?.blanked ?? 0 };
 }
 
 function placeSegments(out: OutputPlan, parts: ByteSource[]): PlacedSegment[] {

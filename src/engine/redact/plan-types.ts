@@ -1,3 +1,4 @@
+import type { CodestreamList } from '../codecs/segment-scrubber.ts';
 import type { ImageRole } from '../formats/slide-format.ts';
 
 /** What the user decided for one slide. */
@@ -49,6 +50,11 @@ export interface OutputPlan {
    * inside one is chance, not a leak (see PhiSweeper).
    */
   generated?: { offset: number; length: number }[];
+  /**
+   * JPEG / JPEG 2000 codestreams inside this output (output offsets): their text-bearing marker
+   * segments are blanked as the output streams by (see codecs/segment-scrubber.ts).
+   */
+  codestreams?: CodestreamList;
 }
 
 export type Segment =

@@ -7,6 +7,7 @@ import type { RedactionPlan, RedactionReport, RedactionRequest } from './plan-ty
 import { createSha256, type HasherFactory } from './sha256.ts';
 import { PhiSweeper } from './sweep.ts';
 import { verifyRedaction } from './verify.ts';
+import { verifyOutputAlone } from './verify-output.ts';
 
 /** Where outputs go: a directory on disk (Node) or an OPFS directory (browser worker). */
 export interface OutputTarget {
@@ -53,6 +54,7 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
     const outputs: RedactionReport['outputs'] = [];
     let searched = 0;
     let hits = 0;
+    let blankedSegments = 0;
     for (const out of plan.outputs) {
       throwIfAborted(signal);
       const hash = hasher();
@@ -61,7 +63,7 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
         const sink = await target.createSink(out.name);
         written.push(out.name);
         try {
-          await applyOutputPlan(out, slide.parts, sink, {
+          const applied = await applyOutputPlan(out, slide.parts, sink, {
             chunkSize: opts.chunkSize ?? DEFAULT_CHUNK,
             ...(signal ? { signal } : {}),
             onChunk: (bytes) => {
@@ -72,6 +74,7 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
             },
             onProgress: (done) => opts.onProgress?.(before + done, total),
           });
+          blankedSegments += applied.blankedSegments;
           await sink.flush();
         } finally {
           await sink.close();
@@ -85,15 +88,16 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
       }
     }
     throwIfAborted(signal);
-    const problems = await verifyOutputs(slide, plan, target, signal);
+    const keptFields = slide.fields.filter((f) => f.class === 'phi' && !plan.removedFields.includes(f.id)).map((f) => f.id);
+    const problems = await verifyOutputs(slide, plan, target, new Set(keptFields), signal);
     const report: RedactionReport = {
       slideName: slide.name,
       format: slide.format,
       outputs,
       removedFields: plan.removedFields,
       removedImages: plan.removedImages,
-      keptFields: slide.fields.filter((f) => f.class === 'phi' && !plan.removedFields.includes(f.id)).map((f) => f.id),
-      blankedSegments: 0,
+      keptFields,
+      blankedSegments,
       verify: { ok: problems.length === 0, problems },
       sweep: { valuesSearched: searched, hits, ok: hits === 0 },
     };
@@ -110,7 +114,13 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
   }
 }
 
-async function verifyOutputs(slide: Slide, plan: RedactionPlan, target: OutputTarget, signal?: AbortSignal): Promise<string[]> {
+/**
+ * Two checks on the written outputs: against the plan (re-opened with the drivers: images, MPP,
+ * removed fields), and from the output bytes alone (the allowlist map: no non-zero byte outside
+ * the structure, no field that is neither allowed nor kept by the user) — the check the server
+ * repeats on upload.
+ */
+async function verifyOutputs(slide: Slide, plan: RedactionPlan, target: OutputTarget, keptFields: ReadonlySet<string>, signal?: AbortSignal): Promise<string[]> {
   const sources: ByteSource[] = [];
   try {
     for (const out of plan.outputs) sources.push(await target.openSource(out.name));
@@ -122,7 +132,8 @@ async function verifyOutputs(slide: Slide, plan: RedactionPlan, target: OutputTa
       if (err.code === 'ABORTED') throw err;
       return [`the output cannot be opened (${err.code})`];
     }
-    return verifyRedaction(slide, plan, after);
+    const alone = await verifyOutputAlone(sources, signal ? { keptFields, signal } : { keptFields });
+    return [...verifyRedaction(slide, plan, after), ...alone];
   } finally {
     for (const s of sources) await target.closeSource?.(s);
   }

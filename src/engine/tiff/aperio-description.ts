@@ -62,25 +62,42 @@ export function aperioSubtype(desc: string): string | undefined {
 
 type Klass = 'phi' | 'critical' | 'neutral';
 
-const CRITICAL = new Set(['mpp', 'appmag', 'icc profile', 'originalwidth', 'originalheight']);
-const NEUTRAL = new Set([
-  'stripewidth', 'left', 'top', 'linecameraskew', 'lineareaxoffset', 'lineareayoffset', 'focus offset',
-  'exposure time', 'exposure scale', 'displaycolor', 'gamma', 'bestfocuslayer', 'calibrationaveragered',
-  'calibrationaveragegreen', 'calibrationaverageblue', 'parmset', 'filtered', 'scannertype', 'sessionmode',
-  'sessonmode', 'scan warning', 'converter', 'converterversion', 'converterepoch', 'compressedfile', 'bigtiff',
-  'copyright',
+/** Keys whose value is a number (MPP, AppMag, offsets, exposure, calibration…). */
+const NUMERIC_KEYS = new Set([
+  'mpp', 'appmag', 'originalwidth', 'originalheight', 'stripewidth', 'left', 'top', 'linecameraskew',
+  'lineareaxoffset', 'lineareayoffset', 'focus offset', 'exposure time', 'exposure scale', 'displaycolor',
+  'gamma', 'bestfocuslayer', 'calibrationaveragered', 'calibrationaveragegreen', 'calibrationaverageblue',
+  'filtered', 'converterepoch',
 ]);
+/** Keys whose value is a short setting or version token (scanner type, converter version…). */
+const TOKEN_KEYS = new Set([
+  'icc profile', 'parmset', 'scannertype', 'sessionmode', 'sessonmode', 'scan warning', 'converter',
+  'converterversion', 'compressedfile', 'bigtiff',
+]);
+const CRITICAL = new Set(['mpp', 'appmag', 'icc profile', 'originalwidth', 'originalheight']);
 const PHI = new Set([
   'filename', 'title', 'imageid', 'user', 'date', 'time', 'time zone', 'scanscope id', 'dsr id', 'scanner id',
-  'barcode', 'rack', 'slide', 'patient', 'accession', 'webslide files',
+  'barcode', 'rack', 'slide', 'patient', 'accession', 'webslide files', 'copyright',
 ]);
 
-/** Class of an Aperio key per the reference table; unknown keys are identifying until proven otherwise. */
-export function classifyAperioKey(key: string): { class: Klass; reason: string } {
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+/** A setting: letters, digits and a little punctuation, no longer than a version string gets. */
+const TOKEN = /^[A-Za-z0-9 ._\-+/():,]{0,48}$/;
+
+/**
+ * Class of an Aperio key (reference table) and, for kept classes, of its value: a key on the
+ * allowlist is kept only when its value has the shape the key implies (a number, or a short
+ * setting) — "Gamma = 2.2 J. Smith" is identifying. Unknown keys are identifying until proven
+ * otherwise.
+ */
+export function classifyAperioKey(key: string, value?: string): { class: Klass; reason: string } {
   const k = key.toLowerCase().replace(/\s+/g, ' ');
-  if (CRITICAL.has(k)) return { class: 'critical', reason: 'needed to read the slide correctly' };
-  if (NEUTRAL.has(k)) return { class: 'neutral', reason: 'scanner setting' };
   if (PHI.has(k)) return { class: 'phi', reason: 'Aperio key listed as identifying' };
   if (k.startsWith('customfield.')) return { class: 'phi', reason: 'Aperio custom field (LIS data)' };
-  return { class: 'phi', reason: 'unknown Aperio key: treated as identifying' };
+  const numeric = NUMERIC_KEYS.has(k);
+  if (!numeric && !TOKEN_KEYS.has(k)) return { class: 'phi', reason: 'unknown Aperio key: treated as identifying' };
+  if (value !== undefined && value !== '' && !(numeric ? NUMBER : TOKEN).test(value)) {
+    return { class: 'phi', reason: `value is not ${numeric ? 'a number' : 'a short setting'}: treated as identifying` };
+  }
+  return CRITICAL.has(k) ? { class: 'critical', reason: 'needed to read the slide correctly' } : { class: 'neutral', reason: 'scanner setting' };
 }

@@ -1,5 +1,7 @@
 import type { FieldClass, MetadataField } from '../formats/slide-format.ts';
 import { classifyAperioKey, parseAperioDescription, isAperioDescription } from './aperio-description.ts';
+import { SlideError } from '../../shared/errors.ts';
+import { tagPolicy } from './tag-policy.ts';
 import { Tag, tagName, TYPE_ASCII, typeSize } from './tags.ts';
 import { decodeNumbers, displayText, latin1Bytes, trimNul, type Ifd, type TiffEntry, type TiffFile } from './tifflike.ts';
 
@@ -13,44 +15,6 @@ export interface TiffField extends MetadataField {
   occurrences: FieldOccurrence[];
   /** Raw bytes of every distinct value, for the PHI sweep (never logged). */
   values: Uint8Array[];
-}
-
-/** Tags that describe the image structure: never listed as metadata, never removable. */
-const STRUCTURAL = new Set<number>([
-  254, 255, 256, 257, 258, 259, 262, 263, 264, 265, 266, 273, 274, 277, 278, 279, 280, 281, 284, 290, 291,
-  292, 293, 317, 318, 319, 320, 321, 322, 323, 324, 325, 330, 332, 338, 339, 340, 341, 347, 512, 513, 514,
-  515, 517, 518, 519, 520, 521, 529, 530, 531, 532, 32997, 32998,
-]);
-
-const TIFF_CLASS: Record<number, { class: FieldClass; reason: string }> = {
-  [Tag.XResolution]: { class: 'critical', reason: 'pixel size (MPP)' },
-  [Tag.YResolution]: { class: 'critical', reason: 'pixel size (MPP)' },
-  [Tag.ResolutionUnit]: { class: 'critical', reason: 'pixel size (MPP)' },
-  [Tag.ICCProfile]: { class: 'critical', reason: 'colour profile' },
-  [Tag.DateTime]: { class: 'phi', reason: 'scan date and time' },
-  [Tag.Artist]: { class: 'phi', reason: 'person who made the image' },
-  [Tag.HostComputer]: { class: 'phi', reason: 'computer name' },
-  [Tag.DocumentName]: { class: 'phi', reason: 'document name (often the case or file name)' },
-  [Tag.PageName]: { class: 'phi', reason: 'page name (free text)' },
-  [Tag.ImageDescription]: { class: 'phi', reason: 'free text' },
-  [Tag.Make]: { class: 'phi', reason: 'device identity' },
-  [Tag.Model]: { class: 'phi', reason: 'device identity' },
-  [Tag.Software]: { class: 'phi', reason: 'device identity' },
-  [Tag.XMP]: { class: 'phi', reason: 'XMP metadata (free text)' },
-  [Tag.IPTC]: { class: 'phi', reason: 'IPTC metadata' },
-  [Tag.Photoshop]: { class: 'phi', reason: 'Photoshop metadata' },
-  [Tag.ExifIFD]: { class: 'phi', reason: 'EXIF directory (dates, device serials)' },
-  [Tag.GPSIFD]: { class: 'phi', reason: 'GPS directory (location)' },
-  [Tag.InteropIFD]: { class: 'phi', reason: 'EXIF interoperability directory' },
-  [Tag.Copyright]: { class: 'neutral', reason: 'copyright notice' },
-};
-
-export function classifyTiffTag(tag: number): { class: FieldClass; reason: string } | 'structural' {
-  if (STRUCTURAL.has(tag)) return 'structural';
-  const known = TIFF_CLASS[tag];
-  if (known) return known;
-  if (tag >= 32768) return { class: 'phi', reason: 'private tag: treated as identifying' };
-  return { class: 'neutral', reason: 'standard TIFF tag' };
 }
 
 function displayTagValue(tiff: TiffFile, e: TiffEntry, childEntries?: number): string {
@@ -94,8 +58,13 @@ class FieldBuilder {
     if (!f) {
       f = { id, label, value: display, class: cls.class, reason: cls.reason, locations: [], occurrences: [], values: [] };
       this.byId.set(id, f);
-    } else if (f.value !== display && !f.value.endsWith(' more)')) {
-      f.value = `${f.value} (+ more)`;
+    } else {
+      if (f.value !== display && !f.value.endsWith(' more)')) f.value = `${f.value} (+ more)`;
+      // One identifying occurrence makes the whole field identifying (it is removed everywhere).
+      if (cls.class === 'phi' && f.class !== 'phi') {
+        f.class = 'phi';
+        f.reason = cls.reason;
+      }
     }
     const loc = location(occ.ifd);
     if (!f.locations!.includes(loc)) f.locations!.push(loc);
@@ -114,13 +83,15 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * Metadata fields of a TIFF: every non-structural tag of every IFD (children included), merged by
- * tag; with `aperio`, ImageDescriptions in Aperio layout are split into their pairs and header
- * file name instead of being one free-text field.
+ * Metadata fields of a TIFF: every tag of every main-chain IFD that is not structural, merged by
+ * tag and classified by the allowlist (tag-policy.ts); child directories (SubIFDs, EXIF, GPS,
+ * Interop) are one field each, by their pointer tag, and go or stay whole. With `aperio`,
+ * ImageDescriptions in Aperio layout are split into their pairs and header file name instead.
+ * A structural tag with an impossible type or size is refused here (CORRUPT), never passed on.
  */
 export function collectTiffFields(tiff: TiffFile, aperio: boolean): TiffField[] {
   const b = new FieldBuilder();
-  for (const ifd of tiff.allIfds()) {
+  for (const ifd of tiff.ifds) {
     const childCount = new Map<TiffEntry, number>();
     for (const c of ifd.children) {
       const e = tiff.entry(ifd, c.tag);
@@ -134,11 +105,11 @@ export function collectTiffFields(tiff: TiffFile, aperio: boolean): TiffField[] 
           continue;
         }
       }
-      if (ifd.kind === 'exif' || ifd.kind === 'gps' || ifd.kind === 'interop') continue; // summarised by the parent's pointer tag
-      const cls = classifyTiffTag(e.tag);
-      if (cls === 'structural') continue;
-      const values = e.tag === Tag.ExifIFD || e.tag === Tag.GPSIFD || e.tag === Tag.InteropIFD ? childAsciiValues(ifd, e.tag) : tagSweepValues(e, e.value);
-      b.add(`tiff:${e.tag}`, `${tagName(e.tag)} (${e.tag})`, cls, displayTagValue(tiff, e, childCount.get(e)), { kind: 'tag', ifd, entry: e }, values);
+      const policy = tagPolicy(e);
+      if (policy.kind === 'malformed') throw new SlideError('CORRUPT', `${location(ifd)}: ${tagName(e.tag)} ${policy.reason}`);
+      if (policy.kind !== 'field') continue;
+      const values = childCount.has(e) ? childSweepValues(ifd, e.tag) : tagSweepValues(e, e.value);
+      b.add(`tiff:${e.tag}`, `${tagName(e.tag)} (${e.tag})`, policy, displayTagValue(tiff, e, childCount.get(e)), { kind: 'tag', ifd, entry: e }, values);
     }
   }
   return b.list();
@@ -154,16 +125,16 @@ function addAperio(b: FieldBuilder, ifd: Ifd, desc: string): void {
   });
   d.pairs.forEach((p, i) => {
     if (p.key === '' && p.value === '') return;
-    b.add(`aperio:${p.key}`, p.key, classifyAperioKey(p.key), displayText(latin1Bytes(p.value)),
+    b.add(`aperio:${p.key}`, p.key, classifyAperioKey(p.key, p.value), displayText(latin1Bytes(p.value)),
       { kind: 'aperio-pair', ifd, pairIndex: i }, p.value ? [latin1Bytes(p.value)] : []);
   });
 }
 
-/** ASCII values inside EXIF/GPS/Interop child directories (what a sweep should look for). */
-function childAsciiValues(ifd: Ifd, tag: number): Uint8Array[] {
+/** Text and byte values inside child directories (what a sweep should look for when they go). */
+function childSweepValues(ifd: Ifd, tag: number): Uint8Array[] {
   const out: Uint8Array[] = [];
   const walk = (d: Ifd) => {
-    for (const e of d.entries) if (e.type === TYPE_ASCII) out.push(...tagSweepValues(e, e.value));
+    for (const e of d.entries) out.push(...tagSweepValues(e, e.value));
     for (const c of d.children) walk(c.ifd);
   };
   for (const c of ifd.children) if (c.tag === tag) walk(c.ifd);

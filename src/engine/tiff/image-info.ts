@@ -82,19 +82,3 @@ export async function readImageInfo(tiff: TiffFile, ifd: Ifd, signal?: AbortSign
     offsets, byteCounts,
   };
 }
-
-/** Byte extents [offset, offset+length) of all tiles/strips, read in slices (can be 100k+ entries). */
-export async function* dataExtents(tiff: TiffFile, info: TiffImageInfo, signal?: AbortSignal): AsyncGenerator<{ offset: number; length: number }> {
-  const slice = 16384;
-  for (let start = 0; start < info.offsets.count; start += slice) {
-    const n = Math.min(slice, info.offsets.count - start);
-    const offs = await tiff.readNumbers(info.offsets, start, n, signal);
-    const lens = await tiff.readNumbers(info.byteCounts, start, n, signal);
-    for (let i = 0; i < n; i++) {
-      const offset = offs[i]!, length = lens[i]!;
-      if (length === 0) continue;
-      if (offset + length > tiff.size) throw new SlideError('TRUNCATED', `pixel data runs past the end of the file (${offset + length} > ${tiff.size})`);
-      yield { offset, length };
-    }
-  }
-}

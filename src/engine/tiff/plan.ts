@@ -1,11 +1,14 @@
 import { SlideError, throwIfAborted } from '../../shared/errors.ts';
 import type { ImageRole } from '../formats/slide-format.ts';
 import type { Patch, RedactionPlan, RedactionRequest } from '../redact/plan-types.ts';
+import { complement, overlapsAny, type Range } from '../redact/ranges.ts';
 import { buildAperioDescription, parseAperioDescription } from './aperio-description.ts';
 import { sameBytes, tagSweepValues, type TiffField } from './fields.ts';
-import { dataExtents, type TiffImageInfo } from './image-info.ts';
-import { Tag, TYPE_ASCII } from './tags.ts';
-import { latin1, latin1Bytes, view, setU64, type Ifd, type TiffEntry, type TiffFile } from './tifflike.ts';
+import type { TiffImageInfo } from './image-info.ts';
+import { StructureMap } from './structure-map.ts';
+import { isChildPointer, tagPolicy } from './tag-policy.ts';
+import { Tag, tagName } from './tags.ts';
+import { latin1Bytes, view, setU64, type Ifd, type TiffEntry, type TiffFile } from './tifflike.ts';
 
 export interface TiffPlanImage {
   id: string;
@@ -13,24 +16,28 @@ export interface TiffPlanImage {
   info: TiffImageInfo;
 }
 
-interface Range {
-  start: number;
-  end: number;
-}
-
 /** Blobs bigger than this are not read back for the sweep (they are still zero-filled). */
 const MAX_SWEEP_VALUE_READ = 4 * 1024 * 1024;
 
+/** What to take out of one kept IFD. */
+interface IfdDrops {
+  entries: Set<TiffEntry>;
+  pairs: Set<number>;
+  segments: Set<number>;
+}
+
 /**
- * Build the byte edits for a TIFF/SVS redaction. Nothing moves: the output has the input's size and
- * every kept tile at the same offset; edits are
- *  - whole IFD blocks re-serialised in place (entries removed, counts and next pointers changed,
- *    freed tail zeroed),
- *  - values of removed tags zero-filled over their whole old extent,
- *  - Aperio descriptions rebuilt from their kept parts, written over the old extent, rest zeroed,
- *  - removed images (label, macro): IFD unlinked from the chain, IFD block, tag values and every
- *    strip/tile zero-filled.
- * Bytes still referenced by something kept (e.g. a JPEGTables value two IFDs share) are not zeroed.
+ * Build the byte edits for a TIFF/SVS redaction, by allowlist. The output starts from an empty
+ * map: the header, the IFDs of kept images, the values of their kept tags, the strips/tiles of
+ * kept images (JPEGTables included) and the directories the user chose to keep. Every other byte
+ * of the input — removed values and images, IFDs unlinked by other tools, descriptions orphaned by
+ * in-place editors, gaps, padding, trailing bytes — is zero-filled in place. Nothing moves: the
+ * output has the input's size and every kept tile at the same offset, so applying the plan stays
+ * one sequential copy with patches. Kept IFDs are re-serialised in place (dropped entries out,
+ * next pointers relinked); an Aperio description is rebuilt from its kept parts over its old
+ * extent. Text segments inside kept JPEG/JPEG 2000 codestreams are blanked while streaming
+ * (`codestreams`). Structures that overlap so that one cannot be kept without the other's
+ * removed bytes are refused, never guessed at.
  */
 export async function planTiffRedaction(
   tiff: TiffFile,
@@ -52,116 +59,116 @@ export async function planTiffRedaction(
     removedImages.push(img);
   }
   const removedIfds = new Set<Ifd>(removedImages.map((i) => i.info.ifd));
-  // Child IFDs carry their main IFD's index, so this covers whole removed trees.
-  const isRemovedTree = (ifd: Ifd) => removedIfds.has(tiff.ifds[ifd.index]!);
+  // Only the images the review showed are kept: a main IFD that holds no reviewed image is dropped.
+  const keptMain = images.filter((i) => !removedIfds.has(i.info.ifd)).map((i) => i.info.ifd).sort((a, b) => a.index - b.index);
+  if (keptMain.length === 0) throw new SlideError('BAD_REQUEST', 'the request would remove every image');
+  const kept = new Set(keptMain);
 
-  // What to take out of each kept IFD.
-  const dropEntries = new Map<Ifd, Set<TiffEntry>>();
-  const dropPairs = new Map<Ifd, Set<number>>();
-  const dropSegments = new Map<Ifd, Set<number>>();
-  const add = <T>(m: Map<Ifd, Set<T>>, ifd: Ifd, v: T) => {
-    let s = m.get(ifd);
-    if (!s) m.set(ifd, (s = new Set()));
-    s.add(v);
+  const drops = new Map<Ifd, IfdDrops>();
+  const dropsOf = (ifd: Ifd): IfdDrops => {
+    let d = drops.get(ifd);
+    if (!d) drops.set(ifd, (d = { entries: new Set(), pairs: new Set(), segments: new Set() }));
+    return d;
   };
   const sweep: Uint8Array[] = [];
   for (const f of removedFields) {
     for (const occ of f.occurrences) {
-      if (isRemovedTree(occ.ifd)) continue;
-      if (occ.kind === 'tag') add(dropEntries, occ.ifd, occ.entry);
-      else if (occ.kind === 'aperio-pair') add(dropPairs, occ.ifd, occ.pairIndex);
-      else add(dropSegments, occ.ifd, occ.segmentIndex);
       if (occ.kind === 'tag' && !occ.entry.value && occ.entry.byteLength <= MAX_SWEEP_VALUE_READ) {
         sweep.push(...tagSweepValues(occ.entry, await tiff.bytes(occ.entry, signal)));
       }
+      if (!kept.has(occ.ifd)) continue;
+      if (occ.kind === 'tag') dropsOf(occ.ifd).entries.add(occ.entry);
+      else if (occ.kind === 'aperio-pair') dropsOf(occ.ifd).pairs.add(occ.pairIndex);
+      else dropsOf(occ.ifd).segments.add(occ.segmentIndex);
     }
     sweep.push(...f.values);
   }
 
-  const zero: Range[] = [];
-  const keep: Range[] = [];
-  const zeroValue = (e: TiffEntry) => {
-    if (!e.inline && e.byteLength > 0) zero.push({ start: e.valueOffset, end: e.valueOffset + e.byteLength });
-  };
-  const zeroIfdTree = (ifd: Ifd) => {
-    zero.push({ start: ifd.offset, end: ifd.offset + ifd.byteLength });
-    for (const e of ifd.entries) zeroValue(e);
-    for (const c of ifd.children) zeroIfdTree(c.ifd);
-  };
-  for (const img of removedImages) {
-    zeroIfdTree(img.info.ifd);
-    for await (const x of dataExtents(tiff, img.info, signal)) zero.push({ start: x.offset, end: x.offset + x.length });
-  }
+  // What stays (the map), what is rewritten in place, and what the removal erased (for the
+  // overlap check: an erased byte that is also kept would survive).
+  const map = new StructureMap(tiff);
+  const erased = new StructureMap(tiff, false);
+  const rewrites: { range: Range; patch: Patch }[] = [];
+  for (const ifd of tiff.ifds) if (!kept.has(ifd)) await erased.addTree(ifd, signal);
 
-  // Kept main IFDs, relinked: each points to the next kept one.
-  const keptMain = tiff.ifds.filter((ifd) => !removedIfds.has(ifd));
-  if (keptMain.length === 0) throw new SlideError('BAD_REQUEST', 'the request would remove every image');
-  const newNext = new Map<Ifd, number>();
-  keptMain.forEach((ifd, i) => newNext.set(ifd, keptMain[i + 1]?.offset ?? 0));
-
-  const rewrites: Patch[] = [];
-  if (keptMain[0]!.offset !== tiff.ifds[0]!.offset) {
-    rewrites.push({ offset: tiff.firstIfdPointerOffset, bytes: tiff.encodeOffset(keptMain[0]!.offset) });
-  }
-  const keptText: string[] = [];
-  const visitKept = (ifd: Ifd) => {
+  const first = keptMain[0]!;
+  const headerPatch = first.offset !== tiff.ifds[0]!.offset ? [{ offset: tiff.firstIfdPointerOffset, bytes: tiff.encodeOffset(first.offset) }] : [];
+  for (const [i, ifd] of keptMain.entries()) {
     throwIfAborted(signal);
-    const drops = dropEntries.get(ifd) ?? new Set<TiffEntry>();
-    keep.push({ start: ifd.offset, end: ifd.offset + ifd.byteLength });
+    const d = drops.get(ifd) ?? { entries: new Set<TiffEntry>(), pairs: new Set<number>(), segments: new Set<number>() };
+    const desc = tiff.entry(ifd, Tag.ImageDescription);
     let newDescription: Uint8Array | undefined;
-    const descEntry = tiff.entry(ifd, Tag.ImageDescription);
-    if (descEntry && !drops.has(descEntry) && (dropPairs.has(ifd) || dropSegments.has(ifd))) {
-      const d = parseAperioDescription(tiff.ascii(ifd, Tag.ImageDescription) ?? '');
-      const segs = dropSegments.get(ifd) ?? new Set<number>();
-      const pairs = dropPairs.get(ifd) ?? new Set<number>();
-      const text = buildAperioDescription(d, (i) => !segs.has(i), (i) => !pairs.has(i));
-      newDescription = latin1Bytes(text + '\0');
-      if (newDescription.length > descEntry.byteLength) throw new SlideError('INTERNAL', 'rebuilt description is longer than the original');
+    if (desc && !d.entries.has(desc) && (d.pairs.size > 0 || d.segments.size > 0)) {
+      const parsed = parseAperioDescription(tiff.ascii(ifd, Tag.ImageDescription) ?? '');
+      newDescription = latin1Bytes(buildAperioDescription(parsed, (k) => !d.segments.has(k), (k) => !d.pairs.has(k)) + '\0');
+      if (newDescription.length > desc.byteLength) throw new SlideError('INTERNAL', 'rebuilt description is longer than the original');
     }
+    map.addBlock(ifd);
     for (const e of ifd.entries) {
-      if (drops.has(e)) {
-        zeroValue(e);
-        for (const c of ifd.children) if (c.tag === e.tag) zeroIfdTree(c.ifd);
+      if (d.entries.has(e)) {
+        erased.addValue(e);
+        if (isChildPointer(e.tag)) for (const c of ifd.children) if (c.tag === e.tag) await erased.addTree(c.ifd, signal);
         continue;
       }
-      if (e === descEntry && newDescription) {
-        keptText.push(latin1(newDescription));
-        if (!e.inline) {
-          keep.push({ start: e.valueOffset, end: e.valueOffset + e.byteLength });
-          // A value short enough moves inline (TIFF requires it) and the old extent is all zeros.
-          const bytes = new Uint8Array(e.byteLength);
-          if (newDescription.length > tiff.offsetSize) bytes.set(newDescription);
-          rewrites.push({ offset: e.valueOffset, bytes });
-        }
-        continue;
+      const policy = tagPolicy(e);
+      if (policy.kind === 'unaccountable') {
+        throw new SlideError('UNSUPPORTED', `IFD ${ifd.index} uses ${policy.reason} (${tagName(e.tag)}), which cannot be de-identified safely; remove that image`);
       }
-      if (!e.inline) keep.push({ start: e.valueOffset, end: e.valueOffset + e.byteLength });
-      if (e.type === TYPE_ASCII && e.value) keptText.push(latin1(e.value));
+      if (e === desc && newDescription && !e.inline) {
+        // A value short enough moves inline (TIFF requires it) and the old extent is all zeros.
+        const bytes = new Uint8Array(e.byteLength);
+        if (newDescription.length > tiff.offsetSize) bytes.set(newDescription);
+        // Kept, but rewritten: not "data" that a rewrite must leave alone.
+        map.ranges.add(e.valueOffset, e.valueOffset + e.byteLength);
+        rewrites.push({ range: { start: e.valueOffset, end: e.valueOffset + e.byteLength }, patch: { offset: e.valueOffset, bytes } });
+      } else map.addValue(e);
+      if (isChildPointer(e.tag)) {
+        // The user kept this directory: it stays whole, data and all.
+        for (const c of ifd.children) if (c.tag === e.tag) await map.addTree(c.ifd, signal);
+      }
     }
-    const next = ifd.kind === 'main' ? newNext.get(ifd)! : ifd.nextOffset;
-    if (drops.size > 0 || newDescription || next !== ifd.nextOffset) {
-      rewrites.push({ offset: ifd.offset, bytes: serializeIfd(tiff, ifd, drops, descEntry, newDescription, next) });
-    }
-    for (const c of ifd.children) {
-      if (!drops.has(tiff.entry(ifd, c.tag)!)) visitKept(c.ifd);
-    }
-  };
-  for (const ifd of keptMain) visitKept(ifd);
+    await map.addImageData(ifd, signal);
+    const next = keptMain[i + 1]?.offset ?? 0;
+    rewrites.push({ range: { start: ifd.offset, end: ifd.offset + ifd.byteLength }, patch: { offset: ifd.offset, bytes: serializeIfd(tiff, ifd, d.entries, desc, newDescription, next) } });
+  }
+  const keep = map.ranges.merged();
+  checkOverlaps(erased.ranges.merged(), keep, rewrites.map((r) => r.range), map.data.merged());
 
-  const zeroPatches: Patch[] = subtract(merge(zero), merge(keep)).map((r) => ({ offset: r.start, fill: 0, length: r.end - r.start }));
-  const sweepValues = dedupe(sweep).filter((v) => !keptText.some((t) => t.includes(latin1(v))));
+  const zeroPatches: Patch[] = complement(keep, tiff.size).map((r) => ({ offset: r.start, fill: 0, length: r.end - r.start }));
   return {
     outputs: [{
       name: outputName,
       size: tiff.size,
       segments: [{ kind: 'copy', part: 0, offset: 0, length: tiff.size }],
       // Zero fills first so the rewrites (which lie in kept ranges) are applied over them.
-      patches: [...zeroPatches, ...rewrites],
+      patches: [...zeroPatches, ...headerPatch, ...rewrites.map((r) => r.patch)],
+      codestreams: map.codestreams(),
     }],
     removedFields: removedFields.map((f) => f.id),
     removedImages: removedImages.map((i) => ({ id: i.id, role: i.role })),
-    sweepValues,
+    // Every removed value, also when it occurs inside something kept: such a hit is a finding.
+    sweepValues: dedupe(sweep),
   };
+}
+
+/**
+ * Overlaps the plan cannot resolve safely are refused: an erased byte that something kept also
+ * uses would survive (or the kept thing would break); a rewritten IFD or description that shares
+ * bytes with kept data (a strip inside an IFD, a value pointing into a directory) would corrupt it.
+ */
+function checkOverlaps(erased: Range[], keep: Range[], rewritten: Range[], data: Range[]): void {
+  for (const r of erased) {
+    if (overlapsAny(keep, r.start, r.end)) {
+      throw new SlideError('CORRUPT', `data that must be removed shares bytes with data that is kept (bytes ${r.start}–${r.end}): the file's structure overlaps and cannot be de-identified safely`);
+    }
+  }
+  const sorted = [...rewritten].sort((a, b) => a.start - b.start);
+  for (let i = 0; i < sorted.length; i++) {
+    const r = sorted[i]!;
+    if (overlapsAny(data, r.start, r.end) || (i > 0 && sorted[i - 1]!.end > r.start)) {
+      throw new SlideError('CORRUPT', `an image directory or description overlaps other data (bytes ${r.start}–${r.end}): the file's structure cannot be de-identified safely`);
+    }
+  }
 }
 
 /** The IFD block re-encoded at its old size: kept entries in order, new next pointer, zero tail. */
@@ -169,52 +176,23 @@ function serializeIfd(tiff: TiffFile, ifd: Ifd, drops: Set<TiffEntry>, descEntry
   const out = new Uint8Array(ifd.byteLength);
   const dv = view(out);
   const le = tiff.littleEndian;
-  const kept = ifd.entries.filter((e) => !drops.has(e));
-  out.set(tiff.encodeCount(kept.length), 0);
+  const keptEntries = ifd.entries.filter((e) => !drops.has(e));
+  out.set(tiff.encodeCount(keptEntries.length), 0);
   let p = tiff.countSize;
-  for (const e of kept) {
+  for (const e of keptEntries) {
     dv.setUint16(p, e.tag, le);
     dv.setUint16(p + 2, e.type, le);
-    const desc = e === descEntry && newDescription !== undefined;
-    const count = desc ? newDescription!.length : e.count;
+    const isDesc = e === descEntry && newDescription !== undefined;
+    const count = isDesc ? newDescription!.length : e.count;
     if (tiff.bigTiff) setU64(dv, p + 4, count, le);
     else dv.setUint32(p + 4, count, le);
     const field = p + (tiff.bigTiff ? 12 : 8);
-    if (desc && newDescription!.length <= tiff.offsetSize) out.set(newDescription!, field);
+    if (isDesc && newDescription!.length <= tiff.offsetSize) out.set(newDescription!, field);
     else if (e.inline) out.set(e.value!, field);
     else out.set(tiff.encodeOffset(e.valueOffset), field);
     p += tiff.entrySize;
   }
   out.set(tiff.encodeOffset(next), p);
-  return out;
-}
-
-function merge(ranges: Range[]): Range[] {
-  const sorted = ranges.filter((r) => r.end > r.start).sort((a, b) => a.start - b.start);
-  const out: Range[] = [];
-  for (const r of sorted) {
-    const last = out[out.length - 1];
-    if (last && r.start <= last.end) last.end = Math.max(last.end, r.end);
-    else out.push({ ...r });
-  }
-  return out;
-}
-
-/** a minus b, both merged and sorted. */
-function subtract(a: Range[], b: Range[]): Range[] {
-  const out: Range[] = [];
-  let j = 0;
-  for (const r of a) {
-    let start = r.start;
-    while (j < b.length && b[j]!.end <= start) j++;
-    let k = j;
-    while (k < b.length && b[k]!.start < r.end) {
-      if (b[k]!.start > start) out.push({ start, end: b[k]!.start });
-      start = Math.max(start, b[k]!.end);
-      k++;
-    }
-    if (start < r.end) out.push({ start, end: r.end });
-  }
   return out;
 }
 

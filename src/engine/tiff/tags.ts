@@ -32,6 +32,8 @@ export const Tag = {
   TileByteCounts: 325,
   SubIFDs: 330,
   JPEGTables: 347,
+  JPEGInterchangeFormat: 513,
+  JPEGInterchangeFormatLength: 514,
   YCbCrSubsampling: 530,
   XMP: 700,
   ImageDepth: 32997,
@@ -50,21 +52,27 @@ export const CHILD_IFD_TAGS: ReadonlySet<number> = new Set([Tag.SubIFDs, Tag.Exi
 
 export const TAG_NAMES: Record<number, string> = {
   254: 'NewSubfileType', 255: 'SubfileType', 256: 'ImageWidth', 257: 'ImageLength', 258: 'BitsPerSample',
-  259: 'Compression', 262: 'PhotometricInterpretation', 266: 'FillOrder', 269: 'DocumentName',
-  270: 'ImageDescription', 271: 'Make', 272: 'Model', 273: 'StripOffsets', 274: 'Orientation',
-  277: 'SamplesPerPixel', 278: 'RowsPerStrip', 279: 'StripByteCounts', 280: 'MinSampleValue',
+  259: 'Compression', 262: 'PhotometricInterpretation', 263: 'Threshholding', 264: 'CellWidth', 265: 'CellLength',
+  266: 'FillOrder', 269: 'DocumentName', 270: 'ImageDescription', 271: 'Make', 272: 'Model', 273: 'StripOffsets',
+  274: 'Orientation', 277: 'SamplesPerPixel', 278: 'RowsPerStrip', 279: 'StripByteCounts', 280: 'MinSampleValue',
   281: 'MaxSampleValue', 282: 'XResolution', 283: 'YResolution', 284: 'PlanarConfiguration', 285: 'PageName',
-  286: 'XPosition', 287: 'YPosition', 296: 'ResolutionUnit', 297: 'PageNumber', 305: 'Software',
-  306: 'DateTime', 315: 'Artist', 316: 'HostComputer', 317: 'Predictor', 318: 'WhitePoint',
-  319: 'PrimaryChromaticities', 320: 'ColorMap', 322: 'TileWidth', 323: 'TileLength', 324: 'TileOffsets',
-  325: 'TileByteCounts', 330: 'SubIFDs', 338: 'ExtraSamples', 339: 'SampleFormat', 347: 'JPEGTables',
-  529: 'YCbCrCoefficients', 530: 'YCbCrSubsampling', 531: 'YCbCrPositioning', 532: 'ReferenceBlackWhite',
-  700: 'XMP', 32997: 'ImageDepth', 32998: 'TileDepth', 33432: 'Copyright', 33723: 'IPTC',
-  34377: 'Photoshop', 34665: 'ExifIFD', 34675: 'ICCProfile', 34853: 'GPSIFD', 40965: 'InteropIFD',
+  286: 'XPosition', 287: 'YPosition', 288: 'FreeOffsets', 289: 'FreeByteCounts', 290: 'GrayResponseUnit',
+  291: 'GrayResponseCurve', 292: 'T4Options', 293: 'T6Options', 296: 'ResolutionUnit', 297: 'PageNumber',
+  301: 'TransferFunction', 305: 'Software', 306: 'DateTime', 315: 'Artist', 316: 'HostComputer', 317: 'Predictor',
+  318: 'WhitePoint', 319: 'PrimaryChromaticities', 320: 'ColorMap', 321: 'HalftoneHints', 322: 'TileWidth',
+  323: 'TileLength', 324: 'TileOffsets', 325: 'TileByteCounts', 330: 'SubIFDs', 332: 'InkSet', 333: 'InkNames',
+  334: 'NumberOfInks', 336: 'DotRange', 337: 'TargetPrinter', 338: 'ExtraSamples', 339: 'SampleFormat',
+  340: 'SMinSampleValue', 341: 'SMaxSampleValue', 342: 'TransferRange', 343: 'ClipPath', 347: 'JPEGTables',
+  512: 'JPEGProc', 513: 'JPEGInterchangeFormat', 514: 'JPEGInterchangeFormatLength', 515: 'JPEGRestartInterval',
+  517: 'JPEGLosslessPredictors', 518: 'JPEGPointTransforms', 519: 'JPEGQTables', 520: 'JPEGDCTables',
+  521: 'JPEGACTables', 529: 'YCbCrCoefficients', 530: 'YCbCrSubsampling', 531: 'YCbCrPositioning',
+  532: 'ReferenceBlackWhite', 700: 'XMP', 32781: 'ImageID', 32997: 'ImageDepth', 32998: 'TileDepth',
+  33432: 'Copyright', 33723: 'IPTC', 34377: 'Photoshop', 34665: 'ExifIFD', 34675: 'ICCProfile', 34853: 'GPSIFD',
+  37724: 'ImageSourceData', 40965: 'InteropIFD', 42016: 'ImageUniqueID', 50341: 'PrintImageMatching',
 };
 
 export function tagName(tag: number): string {
-  return TAG_NAMES[tag] ?? `Tag ${tag}`;
+  return TAG_NAMES[tag] ?? (tag >= 32768 ? `Private tag ${tag}` : `Unknown tag ${tag}`);
 }
 
 /** Bytes per value for each TIFF field type; 0 = unknown type (value never read). */
