@@ -63,7 +63,15 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   });
 
   const sessions = new Sessions(repos, config);
-  const ingest = new IngestQueue(repos, storage, { maxExtractBytes: config.maxExtractBytes, maxExtractEntries: maxZipEntries }, (e) => app.log.error({ err: { name: (e as Error).name, stack: (e as Error).stack } }, 'ingest crashed'));
+  const ingest = new IngestQueue(
+    repos,
+    storage,
+    { maxExtractBytes: config.maxExtractBytes, maxExtractEntries: maxZipEntries },
+    (e) => app.log.error({ err: { name: (e as Error).name, stack: (e as Error).stack } }, 'ingest crashed'),
+    // Ids and status only: an outcome's message names the client's file (and a quarantine's problems
+    // are for the lab, on the scan, not for the server's log).
+    (labId, scanId, o) => (o.status === 'quarantined' ? app.log.warn({ labId, scanId, status: o.status }, 'scan quarantined: failed verification') : app.log.info({ labId, scanId, status: o.status }, 'scan ingested')),
+  );
   const deps: RouteDeps = { config, repos, sessions, throttle: new LoginThrottle(), ingest, storage, log: app.log };
 
   app.addHook('onSend', async (_req, reply) => {

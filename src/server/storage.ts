@@ -16,6 +16,18 @@ export class Storage {
     return join(this.uploadsDir, uploadId);
   }
 
+  /**
+   * Delete what the tus file store keeps of an upload: its bytes and its `<id>.json` record (which
+   * holds the Upload-Metadata). A finished part's bytes are hard-linked into the scan's directory,
+   * so removing a scan's bytes for good means removing this name too.
+   */
+  async removeUpload(uploadId: string): Promise<void> {
+    const p = this.uploadPath(uploadId);
+    if (dirname(p) !== this.uploadsDir) throw new Error('upload id outside the upload directory');
+    await rm(p, { force: true });
+    await rm(`${p}.json`, { force: true });
+  }
+
   scanDir(labId: number, scanId: number): string {
     return join('scans', String(labId), String(scanId));
   }

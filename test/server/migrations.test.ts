@@ -75,3 +75,71 @@ test('a database newer than the server is refused', () => {
   assert.throws(() => migrate(db), /newer than this server/);
   db.close();
 });
+
+test('version 5 → 6 on a database with scans: rows, children and foreign keys survive; quarantined becomes a valid status', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'wsi-mig-'));
+  const file = join(dir, 'wsi.sqlite');
+  try {
+    const old = new BetterSqlite3(file);
+    old.pragma('foreign_keys = ON');
+    assert.deepEqual(migrate(old, 5), [1, 2, 3, 4, 5]);
+    old.exec(`
+      INSERT INTO labs (name) VALUES ('Old Lab');
+      INSERT INTO users (username, display_name, password_hash) VALUES ('u1', 'U One', 'x');
+      INSERT INTO scans (id, lab_id, slide_id, batch_id, status, mode, parts, claimed_format, original_filename, uploaded_by, total_bytes)
+        VALUES (7, 1, 's-7', 'b', 'ready', 'deidentified', 1, 'aperio-svs', 'a.svs', 1, 100);
+      INSERT INTO scans (id, lab_id, slide_id, batch_id, status, mode, parts, claimed_format, original_filename, uploaded_by, source_scan_id, source_slide)
+        VALUES (8, 1, 's-7/1', 'b', 'needs-mpp', 'direct', 0, 'dicom-wsi', 'a.zip (slide 2 of 2)', 1, 7, 1);
+      INSERT INTO uploads (id, lab_id, user_id, slide_id, batch_id, part, parts, filename, format, sha256, mode, size, status, scan_id)
+        VALUES ('up1', 1, 1, 's-7', 'b', 0, 1, 'a.svs', 'aperio-svs', 'ff', 'deidentified', 100, 'complete', 7);
+      INSERT INTO scan_files (scan_id, part, path, size, sha256, upload_id) VALUES (7, 0, 'scans/1/7/part-0.svs', 100, 'ff', 'up1');
+      INSERT INTO scan_instances (scan_id, part, path, size, sha256) VALUES (8, 0, 'scans/1/8/i.dcm', 5, 'ee');
+      INSERT INTO cases (lab_id, case_number) VALUES (1, 'C-1');
+      INSERT INTO case_scans (case_id, scan_id, lab_id) VALUES (1, 7, 1);
+    `);
+    assert.throws(() => old.prepare(`UPDATE scans SET status = 'quarantined' WHERE id = 7`).run(), /CHECK constraint/);
+    old.close();
+
+    const db = openDatabase(file);
+    assert.equal(schemaVersion(db), migrations.length);
+    assert.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are on again after the rebuild');
+    assert.deepEqual(db.pragma('foreign_key_check'), []);
+    assert.deepEqual(db.prepare('SELECT id, status, source_scan_id AS src, total_bytes AS bytes, verify_problems AS vp, files_removed_at AS fr FROM scans ORDER BY id').all(), [
+      { id: 7, status: 'ready', src: null, bytes: 100, vp: null, fr: null },
+      { id: 8, status: 'needs-mpp', src: 7, bytes: 0, vp: null, fr: null },
+    ]);
+    // The children were not cascaded away by the rebuild and still hang off the new table.
+    assert.equal((db.prepare('SELECT count(*) AS n FROM scan_files').get() as { n: number }).n, 1);
+    assert.equal((db.prepare('SELECT count(*) AS n FROM case_scans').get() as { n: number }).n, 1);
+    assert.equal((db.prepare('SELECT count(*) AS n FROM scan_instances').get() as { n: number }).n, 1);
+    assert.deepEqual(db.prepare('SELECT scan_id AS s, kept_fields AS k FROM uploads').all(), [{ s: 7, k: '[]' }]);
+    const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'scans' AND sql IS NOT NULL ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
+    assert.deepEqual(indexes, ['scans_lab_status', 'scans_source']);
+    assert.ok(!tables(db).includes('scans_new'));
+
+    db.prepare(`UPDATE scans SET status = 'quarantined' WHERE id = 7`).run();
+    assert.throws(() => db.prepare(`UPDATE scans SET status = 'bogus' WHERE id = 7`).run(), /CHECK constraint/);
+    assert.throws(() => db.prepare(`INSERT INTO scans (lab_id, slide_id, batch_id, status, mode, parts, claimed_format, original_filename) VALUES (1, 's-7', 'b', 'ready', 'direct', 1, 'x', 'y')`).run(), /UNIQUE/);
+    // Foreign keys point at the rebuilt table: deleting a scan cascades to its children and derived scans.
+    db.prepare('DELETE FROM scans WHERE id = 7').run();
+    assert.equal((db.prepare('SELECT count(*) AS n FROM scans').get() as { n: number }).n, 0, 'the derived scan went with its source');
+    assert.equal((db.prepare('SELECT count(*) AS n FROM scan_files').get() as { n: number }).n, 0);
+    assert.equal((db.prepare('SELECT count(*) AS n FROM case_scans').get() as { n: number }).n, 0);
+    assert.equal((db.prepare('SELECT count(*) AS n FROM scan_instances').get() as { n: number }).n, 0);
+    assert.deepEqual(db.prepare('SELECT scan_id AS s FROM uploads').all(), [{ s: null }]);
+    db.close();
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+test('a migration that runs with foreign keys off and fails leaves them on and the version unchanged', () => {
+  const db = new BetterSqlite3(':memory:');
+  db.pragma('foreign_keys = ON');
+  const list = ['CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (p INTEGER REFERENCES p(id));', { foreignKeysOff: true as const, sql: 'INSERT INTO c VALUES (42);' }];
+  assert.throws(() => migrate(db, undefined, list), /foreign key/);
+  assert.equal(schemaVersion(db), 1);
+  assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+  assert.equal((db.prepare('SELECT count(*) AS n FROM c').get() as { n: number }).n, 0);
+  db.close();
+});

@@ -95,11 +95,18 @@ export async function memberOf(s: TestServer, labName: string, username: string,
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-export type { PartMetadata as PartMeta } from '../../src/server/tus/metadata.ts';
-import type { PartMetadata as PartMeta } from '../../src/server/tus/metadata.ts';
+import type { PartMetadata } from '../../src/server/tus/metadata.ts';
 
+/** A part's Upload-Metadata as sent on the wire (keptFields is the encoded string; see shared/kept-fields.ts). */
+export type PartMeta = Omit<PartMetadata, 'keptFields'> & { keptFields?: string };
+
+/**
+ * Metadata for one part. Direct Upload by default: most tests send fixtures as they are (not
+ * de-identified), which the server's verification of `deidentified` parts would rightly quarantine;
+ * tests of that verification ask for mode 'deidentified'.
+ */
 export function partMeta(bytes: Uint8Array, over: Partial<PartMeta> = {}): PartMeta {
-  return { filename: 'slide.svs', slideId: randomUUID(), part: 0, parts: 1, format: 'aperio-svs', sha256: sha256(bytes), mode: 'deidentified', batchId: randomUUID(), ...over };
+  return { filename: 'slide.svs', slideId: randomUUID(), part: 0, parts: 1, format: 'aperio-svs', sha256: sha256(bytes), mode: 'direct', batchId: randomUUID(), ...over };
 }
 
 export function encodeMetadata(md: Record<string, string | number>): string {

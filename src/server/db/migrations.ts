@@ -1,10 +1,18 @@
 import type { Database } from 'better-sqlite3';
 
 /**
+ * One schema step. A step that rebuilds a table others reference (SQLite cannot change a CHECK in
+ * place) needs foreign keys off while it runs: with them on, dropping the old table would cascade
+ * its deletes into every child table. `foreignKeysOff` does that the way SQLite's ALTER TABLE page
+ * prescribes (off outside the transaction, foreign_key_check before commit, then on again).
+ */
+export type Migration = string | { sql: string; foreignKeysOff: true };
+
+/**
  * Versioned schema. Entry i brings the database from user_version i to i+1. Never edit a shipped
  * migration: append a new one, because existing databases have already run the old ones.
  */
-export const migrations: readonly string[] = [
+export const migrations: readonly Migration[] = [
   // 1: labs, users, roles, feature flags, sessions
   `
   CREATE TABLE labs (
@@ -135,6 +143,55 @@ export const migrations: readonly string[] = [
   ALTER TABLE scans ADD COLUMN source_slide INTEGER;
   CREATE UNIQUE INDEX scans_source ON scans(source_scan_id, source_slide) WHERE source_scan_id IS NOT NULL;
   `,
+  // 6: issue 10, server-side verification of de-identified uploads. Scans may be 'quarantined'
+  // (failed verification: never viewable), with the problems found and, once a lab admin removed
+  // the bytes, who did it and when. Uploads keep the identifying fields the user chose to keep.
+  // The scans table is rebuilt (same columns in the same order, plus the new ones) because a
+  // CHECK constraint cannot be altered; children keep pointing at "scans" by name.
+  {
+    foreignKeysOff: true,
+    sql: `
+  CREATE TABLE scans_new (
+    id INTEGER PRIMARY KEY,
+    lab_id INTEGER NOT NULL REFERENCES labs(id) ON DELETE CASCADE,
+    slide_id TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('uploading', 'corrupt', 'processing', 'ready', 'needs-mpp', 'failed', 'quarantined')),
+    mode TEXT NOT NULL CHECK (mode IN ('deidentified', 'direct')),
+    parts INTEGER NOT NULL,
+    claimed_format TEXT NOT NULL,
+    format TEXT,
+    width INTEGER,
+    height INTEGER,
+    levels INTEGER,
+    mpp_x REAL,
+    mpp_y REAL,
+    mpp_source TEXT,
+    original_filename TEXT NOT NULL,
+    total_bytes INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    uploaded_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    source_scan_id INTEGER REFERENCES scans(id) ON DELETE CASCADE,
+    source_slide INTEGER,
+    verify_problems TEXT,
+    files_removed_at TEXT,
+    files_removed_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    UNIQUE (lab_id, slide_id)
+  );
+  INSERT INTO scans_new (id, lab_id, slide_id, batch_id, status, mode, parts, claimed_format, format, width, height, levels,
+    mpp_x, mpp_y, mpp_source, original_filename, total_bytes, error, uploaded_by, created_at, updated_at, source_scan_id, source_slide)
+  SELECT id, lab_id, slide_id, batch_id, status, mode, parts, claimed_format, format, width, height, levels,
+    mpp_x, mpp_y, mpp_source, original_filename, total_bytes, error, uploaded_by, created_at, updated_at, source_scan_id, source_slide
+  FROM scans;
+  DROP TABLE scans;
+  ALTER TABLE scans_new RENAME TO scans;
+  CREATE INDEX scans_lab_status ON scans(lab_id, status);
+  CREATE UNIQUE INDEX scans_source ON scans(source_scan_id, source_slide) WHERE source_scan_id IS NOT NULL;
+  ALTER TABLE uploads ADD COLUMN kept_fields TEXT NOT NULL DEFAULT '[]';
+  `,
+  },
 ];
 
 export function schemaVersion(db: Database): number {
@@ -147,18 +204,32 @@ export function schemaVersion(db: Database): number {
  * Returns the versions applied. `upTo` and `list` exist so tests can build an old database and
  * check that a failing migration leaves the database as it was.
  */
-export function migrate(db: Database, upTo?: number, list: readonly string[] = migrations): number[] {
+export function migrate(db: Database, upTo?: number, list: readonly Migration[] = migrations): number[] {
   const applied: number[] = [];
   const current = schemaVersion(db);
   if (current > list.length) {
     throw new Error(`database schema version ${current} is newer than this server (${list.length}); upgrade the server`);
   }
   for (let v = current; v < (upTo ?? list.length); v++) {
-    db.transaction(() => {
-      db.exec(list[v]);
-      // PRAGMA takes no bound parameters; v is our own loop integer.
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+    const step = list[v];
+    const sql = typeof step === 'string' ? step : step.sql;
+    const fkOff = typeof step !== 'string' && step.foreignKeysOff;
+    // The pragma is a no-op inside a transaction, so it is switched here, around it.
+    const fkWas = db.pragma('foreign_keys', { simple: true }) as number;
+    if (fkOff) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(sql);
+        if (fkOff) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length > 0) throw new Error(`migration ${v + 1} would break ${broken.length} foreign key reference(s)`);
+        }
+        // PRAGMA takes no bound parameters; v is our own loop integer.
+        db.pragma(`user_version = ${v + 1}`);
+      })();
+    } finally {
+      if (fkOff && fkWas) db.pragma('foreign_keys = ON');
+    }
     applied.push(v + 1);
   }
   return applied;

@@ -9,6 +9,7 @@ import type { Repos } from '../db/repos/index.ts';
 import type { IngestResult, ScanInstance, ScanRow, ScanStatus } from '../db/repos/scans.ts';
 import type { Storage } from '../storage.ts';
 import { extractDicomZip, isZip, type ExtractedFile } from './dicom-zip.ts';
+import { verifyStoredParts } from './verify.ts';
 
 export interface IngestOutcome {
   status: ScanStatus;
@@ -192,6 +193,14 @@ export async function ingestScan(repos: Repos, storage: Storage, labId: number, 
   let sources: NodeFileSource[] = [];
   try {
     if (files.length !== scan.parts) throw new Error(`${files.length} of ${scan.parts} parts are stored`);
+    if (scan.mode === 'deidentified') {
+      // Defence in depth (issue 10): the client verified its output before sending, but the server
+      // does not take its word for it. Before anything else reads the bytes, the same output-alone
+      // verification runs here; a slide that fails is quarantined and never becomes viewable.
+      // Direct Upload is not verified: the user vouched for those bytes as they are.
+      const verdict = await verifyStoredParts(repos, storage, scan, files, signal);
+      if (verdict.status !== 'verified') return verdict.status === 'aborted' ? { status: 'processing' } : verdict.outcome;
+    }
     // The client's file name goes into messages the lab sees; part paths on disk are ours.
     if (files.length === 1 && (await isZip(storage.abs(files[0].path)))) return await ingestZip(repos, storage, scan, storage.abs(files[0].path), limits, signal);
     for (const f of files) sources.push(await NodeFileSource.open(storage.abs(f.path), scan.parts === 1 ? scan.originalFilename : `${scan.originalFilename} (part ${f.part})`));

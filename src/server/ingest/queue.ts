@@ -1,6 +1,6 @@
 import type { Repos } from '../db/repos/index.ts';
 import type { Storage } from '../storage.ts';
-import { ingestScan, type IngestLimits } from './ingest.ts';
+import { ingestScan, type IngestLimits, type IngestOutcome } from './ingest.ts';
 
 /**
  * Runs ingests one at a time (they are I/O and CPU heavy; the server has 2 cores and must keep
@@ -18,6 +18,8 @@ export class IngestQueue {
     /** Bounds on what a zipped DICOM folder may expand to. */
     private readonly limits: IngestLimits,
     private readonly onError: (e: unknown) => void,
+    /** Each finished ingest (the server logs ids and status: never the outcome's message). */
+    private readonly onDone?: (labId: number, scanId: number, outcome: IngestOutcome) => void,
   ) {}
 
   enqueue(labId: number, scanId: number): void {
@@ -28,7 +30,8 @@ export class IngestQueue {
       this.pending.delete(key);
       if (this.closed) return;
       try {
-        await ingestScan(this.repos, this.storage, labId, scanId, this.limits, this.abort.signal);
+        const outcome = await ingestScan(this.repos, this.storage, labId, scanId, this.limits, this.abort.signal);
+        this.onDone?.(labId, scanId, outcome);
       } catch (e) {
         this.onError(e);
       }

@@ -1,10 +1,25 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { rm } from 'node:fs/promises';
 import { currentLab, editableLab } from '../auth/session.ts';
 import { scanStatuses, type ScanRow, type ScanStatus } from '../db/repos/scans.ts';
-import { ApiError, badRequest, conflict, notFound } from '../http/api-error.ts';
+import { ApiError, badRequest, conflict, forbidden, notFound } from '../http/api-error.ts';
 import { idParam, objectBody, queryInt, queryString, type RouteDeps } from './deps.ts';
+
+/** Why a scan is quarantined and whether its bytes are still held; null for any other scan. */
+function quarantineJson(s: ScanRow) {
+  if (s.status !== 'quarantined') return null;
+  return {
+    problems: s.verifyProblemsJson ? (JSON.parse(s.verifyProblemsJson) as string[]) : [],
+    filesRemoved: s.filesRemovedAt ? { at: s.filesRemovedAt, by: s.filesRemovedBy !== null ? { id: s.filesRemovedBy, username: s.filesRemovedByName } : null } : null,
+  };
+}
+
+/** Quarantined bytes are never served, to anyone (the scan is listed; its bytes are not viewable). */
+function refuseQuarantined(s: ScanRow): void {
+  if (s.status === 'quarantined') throw new ApiError(409, 'SCAN_QUARANTINED', 'this scan failed verification on the server and is quarantined: its files are not viewable');
+}
 
 export function scanJson(s: ScanRow, cases: { id: number; caseNumber: string }[] = []) {
   return {
@@ -27,6 +42,7 @@ export function scanJson(s: ScanRow, cases: { id: number; caseNumber: string }[]
     // Slide k (>= 1) of a zip uploaded as another scan: that scan's id.
     sourceScanId: s.sourceScanId,
     uploadedBy: s.uploadedBy !== null ? { id: s.uploadedBy, username: s.uploadedByName } : null,
+    quarantine: quarantineJson(s),
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
     cases,
@@ -89,6 +105,8 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
     // When the viewer's files were extracted (a zip, always a single uploaded part), the upload itself stays downloadable.
     const zip = instances.length > 0 ? uploaded[0] : undefined;
     const original = zip ? { original: { size: zip.size, sha256: zip.sha256, url: `/api/scans/${scan.id}/original` } } : {};
+    // A quarantined scan offers no file links: they would only be refused.
+    if (scan.status === 'quarantined') return { scan: { ...scanJson(scan, d.repos.scans.casesOf(lab.id, [scan.id]).get(scan.id)), files: [], derived: [] } };
     // The other slides of the same zip, when it held several.
     const derived = d.repos.scans.derived(lab.id, scan.id).map((x) => ({ id: x.id, originalFilename: x.originalFilename, status: x.status }));
     return { scan: { ...scanJson(scan, d.repos.scans.casesOf(lab.id, [scan.id]).get(scan.id)), files, ...original, derived } };
@@ -108,7 +126,10 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.post<{ Params: { id: string } }>('/api/scans/:id/reprocess', async (req, reply) => {
     const lab = editableLab(d.sessions.require(req));
     const scan = load(lab.id, req.params.id);
-    if (scan.status !== 'ready' && scan.status !== 'needs-mpp' && scan.status !== 'failed') throw conflict(`a scan that is ${scan.status} cannot be reprocessed`);
+    // A quarantined scan may be tried again (ingest verifies de-identified bytes before anything
+    // else, so a reprocess can only make it ready by passing verification), unless its bytes are gone.
+    if (scan.status !== 'ready' && scan.status !== 'needs-mpp' && scan.status !== 'failed' && scan.status !== 'quarantined') throw conflict(`a scan that is ${scan.status} cannot be reprocessed`);
+    if (scan.filesRemovedAt) throw conflict('the files of this scan were removed; upload the slide again');
     d.repos.scans.setStatus(lab.id, scan.id, 'processing');
     d.ingest.enqueue(lab.id, scan.id);
     return reply.code(202).send({ scan: scanJson(d.repos.scans.byId(lab.id, scan.id)!) });
@@ -138,6 +159,7 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.get<{ Params: { id: string } }>('/api/scans/:id/file', async (req, reply) => {
     const lab = currentLab(d.sessions.require(req));
     const scan = load(lab.id, req.params.id);
+    refuseQuarantined(scan);
     const part = queryInt(req.query, 'part', 0, 0, Number.MAX_SAFE_INTEGER);
     const instances = d.repos.scans.instances(lab.id, scan.id);
     const file = (instances.length > 0 ? instances : d.repos.scans.files(lab.id, scan.id)).find((f) => f.part === part);
@@ -149,9 +171,32 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.get<{ Params: { id: string } }>('/api/scans/:id/original', async (req, reply) => {
     const lab = currentLab(d.sessions.require(req));
     const scan = load(lab.id, req.params.id);
+    refuseQuarantined(scan);
     const part = queryInt(req.query, 'part', 0, 0, Number.MAX_SAFE_INTEGER);
     const file = d.repos.scans.files(lab.id, scan.id).find((f) => f.part === part);
     if (!file) throw notFound('part not found');
     return sendFile(req, reply, file);
+  });
+
+  // A lab admin removes the bytes of a quarantined scan (they may hold what de-identification
+  // missed). The scan row stays, quarantined, with who removed them and when; the stored parts'
+  // sizes and hashes stay as the record of what was removed. Idempotent.
+  app.delete<{ Params: { id: string } }>('/api/scans/:id/files', async (req) => {
+    const auth = d.sessions.require(req);
+    const lab = currentLab(auth);
+    const scan = load(lab.id, req.params.id);
+    if (lab.role !== 'lab-admin') throw forbidden('only a lab admin may remove the files of a scan');
+    if (scan.status !== 'quarantined') throw conflict('only the files of a quarantined scan can be removed here');
+    if (!scan.filesRemovedAt) {
+      // Recorded first: from here on a reprocess is refused, so nothing reads the bytes while they go.
+      const note = `${scan.error ?? 'failed verification on the server'} — the files were removed by a lab admin.`;
+      if (!d.repos.scans.markFilesRemoved(lab.id, scan.id, auth.user.id, note)) throw conflict('the scan changed meanwhile; reload it');
+      // Ids only: the scan's file name may be identifying.
+      d.log.info({ labId: lab.id, scanId: scan.id, userId: auth.user.id }, 'quarantined scan files removed');
+    }
+    // Every time, not only the first: a removal cut short (crash, I/O error) completes on a retry.
+    await rm(d.storage.abs(d.storage.scanDir(lab.id, scan.id)), { recursive: true, force: true });
+    for (const u of d.repos.uploads.forSlide(lab.id, scan.slideId)) await d.storage.removeUpload(u.id);
+    return { scan: scanJson(d.repos.scans.byId(lab.id, scan.id)!, d.repos.scans.casesOf(lab.id, [scan.id]).get(scan.id)) };
   });
 }

@@ -1,3 +1,5 @@
+import { parseKeptFields } from '../../shared/kept-fields.ts';
+
 /** Upload-Metadata of one part, validated (see ARCHITECTURE.md "Upload contract"). */
 export interface PartMetadata {
   filename: string;
@@ -9,6 +11,11 @@ export interface PartMetadata {
   sha256: string;
   mode: 'deidentified' | 'direct';
   batchId: string;
+  /**
+   * Identifying fields the user chose to keep (field ids, `deidentified` parts only): the server's
+   * verification of the stored bytes tolerates exactly these. Absent = none kept.
+   */
+  keptFields?: string[];
 }
 
 export const maxParts = 100000;
@@ -41,5 +48,13 @@ export function parsePartMetadata(md: Record<string, string | null> | undefined)
   if (mode !== 'deidentified' && mode !== 'direct') return 'mode must be deidentified or direct';
   const batchId = md.batchId ?? '';
   if (!batchIdPattern.test(batchId)) return 'batchId must be 1-64 letters, digits, _ or -';
-  return { filename, slideId: slideId.toLowerCase(), part, parts, format, sha256, mode, batchId };
+  let keptFields: string[] | undefined;
+  if (md.keptFields != null) {
+    // The user vouched for a Direct Upload as a whole: there is nothing to keep "besides" anything.
+    if (mode !== 'deidentified') return 'keptFields is only for deidentified parts';
+    const parsed = parseKeptFields(md.keptFields);
+    if (typeof parsed === 'string') return parsed;
+    keptFields = parsed;
+  }
+  return { filename, slideId: slideId.toLowerCase(), part, parts, format, sha256, mode, batchId, ...(keptFields ? { keptFields } : {}) };
 }

@@ -16,6 +16,8 @@ export function checkNewPart(repos: Repos, labId: number, md: PartMetadata): voi
   const expectedParts = scan?.parts ?? repos.uploads.forSlide(labId, md.slideId)[0]?.parts;
   if (expectedParts !== undefined && expectedParts !== md.parts) throw badRequest(`this slide was announced with ${expectedParts} parts, not ${md.parts}`, 'PARTS_MISMATCH');
   if (scan && scan.mode !== md.mode) throw badRequest('all parts of a slide must use the same mode', 'MODE_MISMATCH');
+  // Its bytes failed verification (and may have been removed): sending parts again changes nothing.
+  if (scan?.status === 'quarantined') throw conflict('this slide failed verification on the server and is quarantined; de-identify it again and upload it as a new slide');
   if (scan) {
     const stored = repos.scans.files(labId, scan.id).find((f) => f.part === md.part);
     if (stored && stored.sha256 !== md.sha256) throw conflict('this part of the slide was already uploaded with different content');

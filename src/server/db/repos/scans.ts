@@ -1,7 +1,11 @@
 import type { Database } from 'better-sqlite3';
 
-export type ScanStatus = 'uploading' | 'corrupt' | 'processing' | 'ready' | 'needs-mpp' | 'failed';
-export const scanStatuses: readonly ScanStatus[] = ['uploading', 'corrupt', 'processing', 'ready', 'needs-mpp', 'failed'];
+/**
+ * 'quarantined': a `deidentified` upload whose stored bytes failed the server's verification. Its
+ * bytes are never served; a lab admin may remove them (the row stays, for the record).
+ */
+export type ScanStatus = 'uploading' | 'corrupt' | 'processing' | 'ready' | 'needs-mpp' | 'failed' | 'quarantined';
+export const scanStatuses: readonly ScanStatus[] = ['uploading', 'corrupt', 'processing', 'ready', 'needs-mpp', 'failed', 'quarantined'];
 
 export interface ScanRow {
   id: number;
@@ -29,6 +33,12 @@ export interface ScanRow {
   error: string | null;
   uploadedBy: number | null;
   uploadedByName: string | null;
+  /** JSON array of the problems the server's verification found (words, never values); null = none. */
+  verifyProblemsJson: string | null;
+  /** Set when a lab admin removed a quarantined scan's bytes. */
+  filesRemovedAt: string | null;
+  filesRemovedBy: number | null;
+  filesRemovedByName: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -82,8 +92,10 @@ const cols = `s.id, s.lab_id AS labId, s.slide_id AS slideId, s.batch_id AS batc
   s.mpp_source AS mppSource, s.original_filename AS originalFilename, s.total_bytes AS totalBytes,
   (SELECT count(*) FROM scan_instances i WHERE i.scan_id = s.id) AS instanceCount, s.error,
   s.source_scan_id AS sourceScanId, s.source_slide AS sourceSlide,
-  s.uploaded_by AS uploadedBy, u.username AS uploadedByName, s.created_at AS createdAt, s.updated_at AS updatedAt`;
-const from = 'FROM scans s LEFT JOIN users u ON u.id = s.uploaded_by';
+  s.uploaded_by AS uploadedBy, u.username AS uploadedByName, s.verify_problems AS verifyProblemsJson,
+  s.files_removed_at AS filesRemovedAt, s.files_removed_by AS filesRemovedBy, r.username AS filesRemovedByName,
+  s.created_at AS createdAt, s.updated_at AS updatedAt`;
+const from = 'FROM scans s LEFT JOIN users u ON u.id = s.uploaded_by LEFT JOIN users r ON r.id = s.files_removed_by';
 const now = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
 
 /** LIKE with the user's text taken literally. */
@@ -167,6 +179,37 @@ export class ScanRepo {
 
   setStatus(labId: number, id: number, status: ScanStatus, error: string | null = null): void {
     this.db.prepare(`UPDATE scans SET status = ?, error = ?, updated_at = ${now} WHERE lab_id = ? AND id = ?`).run(status, error, labId, id);
+  }
+
+  /**
+   * A deidentified upload failed the server's verification: quarantined with the problems found
+   * (words only) and a summary where errors go, so every list shows why.
+   */
+  quarantine(labId: number, id: number, problems: string[], summary: string): void {
+    this.db
+      .prepare(`UPDATE scans SET status = 'quarantined', error = ?, verify_problems = ?, updated_at = ${now} WHERE lab_id = ? AND id = ?`)
+      .run(summary, JSON.stringify(problems), labId, id);
+  }
+
+  /** Verification passed (again): whatever an earlier run found no longer applies. */
+  clearVerifyProblems(labId: number, id: number): void {
+    this.db.prepare('UPDATE scans SET verify_problems = NULL WHERE lab_id = ? AND id = ?').run(labId, id);
+  }
+
+  /**
+   * Record that a lab admin removed a quarantined scan's bytes. The status stays 'quarantined' and
+   * the stored parts' rows stay (their sizes and hashes say what was removed); only the size the
+   * scan occupies drops to 0. Returns false when the scan is not (or no longer) quarantined.
+   */
+  markFilesRemoved(labId: number, id: number, userId: number, note: string): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE scans SET files_removed_at = ${now}, files_removed_by = ?, total_bytes = 0, error = ?, updated_at = ${now}
+           WHERE lab_id = ? AND id = ? AND status = 'quarantined'`,
+        )
+        .run(userId, note, labId, id).changes === 1
+    );
   }
 
   setUserMpp(labId: number, id: number, x: number, y: number): void {

@@ -17,14 +17,23 @@ export interface UploadRow {
   size: number;
   status: UploadStatus;
   scanId: number | null;
+  /** Identifying fields the user kept (deidentified parts; see tus/metadata.ts), [] when none. */
+  keptFields: string[];
   createdAt: string;
   finishedAt: string | null;
 }
 
-export type NewUpload = Omit<UploadRow, 'status' | 'scanId' | 'createdAt' | 'finishedAt'>;
+export type NewUpload = Omit<UploadRow, 'status' | 'scanId' | 'createdAt' | 'finishedAt' | 'keptFields'> & { keptFields?: string[] };
 
 const cols = `id, lab_id AS labId, user_id AS userId, slide_id AS slideId, batch_id AS batchId, part, parts, filename, format,
-  sha256, mode, size, status, scan_id AS scanId, created_at AS createdAt, finished_at AS finishedAt`;
+  sha256, mode, size, status, scan_id AS scanId, kept_fields AS keptFields, created_at AS createdAt, finished_at AS finishedAt`;
+
+/** A row as SQLite returns it: kept_fields is a JSON array of ids. */
+type RawUploadRow = Omit<UploadRow, 'keptFields'> & { keptFields: string };
+
+function toRow(r: RawUploadRow | undefined): UploadRow | undefined {
+  return r && { ...r, keptFields: JSON.parse(r.keptFields) as string[] };
+}
 
 /** One row per tus upload (one part of one slide), bound to the lab and user that created it. */
 export class UploadRepo {
@@ -33,19 +42,33 @@ export class UploadRepo {
   create(u: NewUpload): void {
     this.db
       .prepare(
-        `INSERT INTO uploads (id, lab_id, user_id, slide_id, batch_id, part, parts, filename, format, sha256, mode, size, status)
-         VALUES (@id, @labId, @userId, @slideId, @batchId, @part, @parts, @filename, @format, @sha256, @mode, @size, 'uploading')`,
+        `INSERT INTO uploads (id, lab_id, user_id, slide_id, batch_id, part, parts, filename, format, sha256, mode, size, kept_fields, status)
+         VALUES (@id, @labId, @userId, @slideId, @batchId, @part, @parts, @filename, @format, @sha256, @mode, @size, @keptFields, 'uploading')`,
       )
-      .run(u);
+      .run({ id: u.id, labId: u.labId, userId: u.userId, slideId: u.slideId, batchId: u.batchId, part: u.part, parts: u.parts, filename: u.filename, format: u.format, sha256: u.sha256, mode: u.mode, size: u.size, keptFields: JSON.stringify(u.keptFields ?? []) });
   }
 
   /** Unscoped on purpose: the tus gate needs the owner to decide between 404 and go-ahead. */
   byIdForAccessCheck(id: string): UploadRow | undefined {
-    return this.db.prepare(`SELECT ${cols} FROM uploads WHERE id = ?`).get(id) as UploadRow | undefined;
+    return toRow(this.db.prepare(`SELECT ${cols} FROM uploads WHERE id = ?`).get(id) as RawUploadRow | undefined);
   }
 
   forSlide(labId: number, slideId: string): UploadRow[] {
-    return this.db.prepare(`SELECT ${cols} FROM uploads WHERE lab_id = ? AND slide_id = ? ORDER BY part, created_at, rowid`).all(labId, slideId) as UploadRow[];
+    return (this.db.prepare(`SELECT ${cols} FROM uploads WHERE lab_id = ? AND slide_id = ? ORDER BY part, created_at, rowid`).all(labId, slideId) as RawUploadRow[]).map((r) => toRow(r)!);
+  }
+
+  /**
+   * The identifying fields the user kept in the stored parts of a scan: the union over the uploads
+   * whose bytes the scan holds (a part sent twice counts once, by the copy that was stored).
+   */
+  keptFieldsOfScan(labId: number, scanId: number): string[] {
+    const rows = this.db
+      .prepare(
+        `SELECT u.kept_fields AS keptFields FROM scan_files f JOIN uploads u ON u.id = f.upload_id JOIN scans s ON s.id = f.scan_id
+         WHERE s.lab_id = ? AND f.scan_id = ? AND u.lab_id = s.lab_id`,
+      )
+      .all(labId, scanId) as { keptFields: string }[];
+    return [...new Set(rows.flatMap((r) => JSON.parse(r.keptFields) as string[]))];
   }
 
   finish(labId: number, id: string, status: Exclude<UploadStatus, 'uploading'>, scanId: number | null): void {

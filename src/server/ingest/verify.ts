@@ -1,0 +1,62 @@
+import { NodeFileSource } from '../../engine/io/node/file-source.ts';
+import { verifyOutputAlone } from '../../engine/redact/verify-output.ts';
+import { toSlideError } from '../../shared/errors.ts';
+import type { Repos } from '../db/repos/index.ts';
+import type { ScanFile, ScanRow } from '../db/repos/scans.ts';
+import type { Storage } from '../storage.ts';
+
+export type Verdict = { status: 'verified' } | { status: 'aborted' } | { status: 'quarantined'; outcome: { status: 'quarantined'; error: string } };
+
+/** Problems kept on the scan: enough to act on, bounded so one broken file cannot bloat the row. */
+const maxStoredProblems = 50;
+/** Problems repeated in the one-line summary the worklist shows. */
+const maxSummaryProblems = 3;
+
+/**
+ * Parts are named neutrally for the engine, whose problems start with the part's name: the
+ * client's file name may itself be identifying (it is stored, but never copied into reasons).
+ */
+function partName(part: number, parts: number): string {
+  return parts === 1 ? 'the file' : `part ${part + 1} of ${parts}`;
+}
+
+export function quarantineSummary(problems: string[]): string {
+  const shown = problems.slice(0, maxSummaryProblems).join('; ');
+  const more = problems.length > maxSummaryProblems ? ` (and ${problems.length - maxSummaryProblems} more)` : '';
+  return `failed verification on the server: ${shown}${more}`;
+}
+
+/**
+ * Run the engine's output-alone verification over a de-identified scan's stored parts, tolerating
+ * exactly the identifying fields the user kept (sent with the upload as `keptFields`). Anything
+ * short of a clean pass — problems found, or a file the verifier cannot walk — quarantines the
+ * scan with the problems in words. A shutdown mid-way is 'aborted' (the scan stays 'processing'
+ * and is verified again on the next start). Opening a stored file failing is not a verdict: it
+ * throws, and ingest records the scan as failed, as for any other missing file.
+ */
+export async function verifyStoredParts(repos: Repos, storage: Storage, scan: ScanRow, files: ScanFile[], signal?: AbortSignal): Promise<Verdict> {
+  const keptFields = new Set(repos.uploads.keptFieldsOfScan(scan.labId, scan.id));
+  const sources: NodeFileSource[] = [];
+  let problems: string[];
+  try {
+    for (const f of files) sources.push(await NodeFileSource.open(storage.abs(f.path), partName(f.part, files.length)));
+    try {
+      problems = await verifyOutputAlone(sources, { keptFields, ...(signal ? { signal } : {}) });
+    } catch (e) {
+      if (signal?.aborted) return { status: 'aborted' };
+      const err = toSlideError(e);
+      // Engine messages are written without values; an unexpected error's text is not vetted.
+      problems = [`the file could not be verified (${err.code === 'INTERNAL' ? 'unexpected error' : err.message})`];
+    }
+  } finally {
+    await Promise.allSettled(sources.map((s) => s.close()));
+  }
+  if (signal?.aborted) return { status: 'aborted' };
+  if (problems.length === 0) {
+    repos.scans.clearVerifyProblems(scan.labId, scan.id);
+    return { status: 'verified' };
+  }
+  const summary = quarantineSummary(problems);
+  repos.scans.quarantine(scan.labId, scan.id, problems.slice(0, maxStoredProblems), summary);
+  return { status: 'quarantined', outcome: { status: 'quarantined', error: summary } };
+}
