@@ -5,6 +5,7 @@ import { openSlide } from '../open.ts';
 import { applyOutputPlan, DEFAULT_CHUNK } from './apply.ts';
 import type { RedactionPlan, RedactionReport, RedactionRequest } from './plan-types.ts';
 import { createSha256, type HasherFactory } from './sha256.ts';
+import { sweepPatterns } from './encodings.ts';
 import { PhiSweeper } from './sweep.ts';
 import { verifyRedaction } from './verify.ts';
 import { verifyOutputAlone } from './verify-output.ts';
@@ -59,7 +60,7 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
       throwIfAborted(signal);
       const hash = hasher();
       try {
-        const sweeper = new PhiSweeper(plan.sweepValues, out.size, out.generated);
+        const sweeper = new PhiSweeper(sweepPatterns(plan.sweepValues), out.size, out.generated);
         const sink = await target.createSink(out.name);
         written.push(out.name);
         try {
