@@ -66,8 +66,9 @@ test('tiffset -s 270 leaves the old description in the file: the output holds no
   try {
     const input = join(tmp.dir, 'edited.svs');
     await copyFixture(CMU, input);
-    const tiff = await TiffFile.open(await NodeFileSource.open(input));
-    const desc = tiff.ascii(tiff.ifds[0]!, Tag.ImageDescription)!;
+    const src = await NodeFileSource.open(input);
+    const desc = (await TiffFile.open(src)).ascii((await TiffFile.open(src)).ifds[0]!, Tag.ImageDescription)!;
+    await src.close();
     // An in-place editor changes one pair; libtiff writes the longer text (and the rewritten
     // directory) at the end of the file and leaves the original bytes where they were.
     await run('tiffset', ['-d', '0', '-s', '270', desc.replace('|AppMag = 20', '|AppMag = 20|Comment = reviewed by lab'), input]);
@@ -210,8 +211,8 @@ test('overlapping structures it cannot resolve are refused with the file named, 
   try {
     const input = join(tmp.dir, 'overlap.svs');
     await copyFixture(CMU, input);
-    // Point the thumbnail's DateTime-free description at level 0's first tile: removing the one
-    // would erase the other. (A crafted file; real writers never share such bytes.)
+    // Point the thumbnail's DateTime value at level 0's first tile: removing the one would erase
+    // the other. (A crafted file; real writers never share such bytes.)
     await run('tiffset', ['-d', '1', '-s', '306', '2009:12:29 09:59:15', input]);
     const src0 = await NodeFileSource.open(input);
     const tiff = await TiffFile.open(src0);

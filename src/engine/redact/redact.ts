@@ -47,7 +47,12 @@ export function defaultRequest(slide: Slide): RedactionRequest {
 export async function redactSlide(slide: Slide, request: RedactionRequest, target: OutputTarget, opts: RedactOptions = {}): Promise<RedactionReport> {
   const { signal } = opts;
   const hasher = opts.hasher ?? createSha256;
-  const plan = await slide.plan(request, signal);
+  let plan: RedactionPlan;
+  try {
+    plan = await slide.plan(request, signal);
+  } catch (e) {
+    throw toSlideError(e, slide.name);
+  }
   const total = plan.outputs.reduce((a, o) => a + o.size, 0);
   const written: string[] = [];
   try {
