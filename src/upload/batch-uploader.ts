@@ -1,9 +1,11 @@
-import type { BatchRecord, PartUpload, SlideEntry, StagedSlide } from '../app/state/batch-store.ts';
+import type { BatchRecord, PartUpload, SlideEntry, StagedSlide } from './batch-types.ts';
 import type { RedactionRequest } from '../engine/redact/plan-types.ts';
 import { SlideError, toSlideError } from '../shared/errors.ts';
+import { encodeKeptFields } from '../shared/kept-fields.ts';
+import { api } from './api-request.ts';
 import { overallProgress, type OverallProgress } from './progress.ts';
 import { deleteStaged, deleteStagedDir, diskEstimate, stagedFile, stagingBudget, stagingDir, type DiskEstimate } from './staging.ts';
-import { isOriginalsNeeded } from '../app/components/wsi-bulk-import/originals.ts';
+import { isOriginalsNeeded } from './originals-needed.ts';
 import { UploadQueue, type JobProgress, type QueueOptions, type UploadJob } from './upload-queue.ts';
 import { uploadName } from './upload-name.ts';
 
@@ -37,6 +39,13 @@ export interface BatchUploaderOptions {
 
 const GiB = 1024 * 1024 * 1024;
 
+/** What the uploader reads of the server's scan (see src/server/routes/scans.ts). */
+interface ScanStatusResponse {
+  scan: { status: string; error: string | null; quarantine: { problems: string[] } | null };
+}
+/** Scan states in which the server has not yet given its verdict. */
+const UNSETTLED = ['uploading', 'processing'];
+
 /**
  * Runs step 6: de-identification into OPFS runs ahead of the tus uploads within a disk budget;
  * Direct Upload hashes and sends the originals. All state lives in the batch record, so a reload
@@ -53,6 +62,8 @@ export class BatchUploader {
   /** The slide whose original files are needed (after a reload) before staging can go on. */
   private waitingFor: string | undefined;
   private wakeOriginals: (() => void) | undefined;
+  /** Slides whose server verdict is being polled (one poller each). */
+  private readonly checking = new Set<string>();
 
   constructor(private readonly o: BatchUploaderOptions) {
     this.queue = new UploadQueue({
@@ -72,12 +83,14 @@ export class BatchUploader {
   }
 
   get active(): boolean {
-    return !this.stopped && this.slides().some((s) => !this.slideDone(s) && !s.stageError);
+    return !this.stopped && this.slides().some((s) => !this.slideDone(s) && !s.stageError && !this.quarantined(s));
   }
 
   start(): void {
     this.stopped = false;
     this.staging ??= this.stageLoop().finally(() => (this.staging = undefined));
+    // After a reload: slides sent before it whose verdict had not come yet.
+    for (const s of this.slides()) if (this.partsDone(s)) this.checkOnServer(s);
   }
 
   pause(): void {
@@ -118,13 +131,27 @@ export class BatchUploader {
         await this.queue.cancel(jobId(s, p.part));
         p.state = 'cancelled';
       }
-      if (s.staged && !this.slideDone(s)) await deleteStagedDir(stagingDir(this.batch.id, s.id));
+      if (s.staged && !this.partsDone(s)) await deleteStagedDir(stagingDir(this.batch.id, s.id));
     }
     this.changed();
   }
 
-  slideDone(s: SlideEntry): boolean {
+  /** Every part is on the server (its hash confirmed). */
+  partsDone(s: SlideEntry): boolean {
     return !!s.uploads && s.uploads.length > 0 && s.uploads.every((p) => p.state === 'done');
+  }
+
+  /**
+   * Finished: every part is on the server and, for a de-identified slide, the server's own
+   * verification of the stored bytes passed. A slide it quarantined is not done: it failed.
+   */
+  slideDone(s: SlideEntry): boolean {
+    return this.partsDone(s) && (this.batch.directUpload || s.serverCheck?.state === 'passed');
+  }
+
+  /** The server's verification failed: the slide is quarantined there (never viewable). */
+  quarantined(s: SlideEntry): boolean {
+    return s.serverCheck?.state === 'quarantined';
   }
 
   /** Bytes and speed over every part, counting slides not yet staged with their original size. */
@@ -283,6 +310,8 @@ export class BatchUploader {
           sha256: p.sha256,
           mode: this.batch.directUpload ? 'direct' : 'deidentified',
           batchId: this.batch.id,
+          // The identifying fields the user kept: the server's verification tolerates exactly these.
+          ...(!this.batch.directUpload && s.staged?.keptFields?.length ? { keptFields: encodeKeptFields(s.staged.keptFields) } : {}),
         },
       };
       this.queue.add(job);
@@ -323,7 +352,49 @@ export class BatchUploader {
       out.deleted = true;
       this.wakeStaging?.();
     }
+    if (this.partsDone(s)) this.checkOnServer(s);
     this.changed();
+  }
+
+  /**
+   * A de-identified slide whose parts are all on the server: wait for the server's verdict (it
+   * verifies the stored bytes again before ingesting them) and record it on the slide. Polls
+   * gently, without a time limit (a large slide takes a while, and ingests run one at a time);
+   * stops when the uploader is cancelled.
+   */
+  private checkOnServer(s: SlideEntry): void {
+    if (this.batch.directUpload || s.serverCheck?.state === 'passed' || s.serverCheck?.state === 'quarantined' || this.checking.has(s.id)) return;
+    this.checking.add(s.id);
+    if (!s.serverCheck) {
+      s.serverCheck = { state: 'pending' };
+      this.changed();
+    }
+    void (async () => {
+      try {
+        for (let i = 0; !this.stopped; i++) {
+          const verdict = await this.serverVerdict(s).catch(() => undefined);
+          if (this.stopped) return;
+          if (verdict) {
+            s.serverCheck = verdict;
+            this.changed();
+            return;
+          }
+          await new Promise((r) => setTimeout(r, Math.min(1000 * (i + 1), 10_000)));
+        }
+      } finally {
+        this.checking.delete(s.id);
+      }
+    })();
+  }
+
+  /** The server's verdict on a slide, or undefined while it has none yet. */
+  private async serverVerdict(s: SlideEntry): Promise<SlideEntry['serverCheck'] | undefined> {
+    if (s.scanId === undefined) return undefined;
+    const { scan } = await api<ScanStatusResponse>(`/api/scans/${s.scanId}`, { signal: this.abort.signal });
+    if (UNSETTLED.includes(scan.status)) return undefined;
+    if (scan.status !== 'quarantined') return { state: 'passed' };
+    const problems = scan.quarantine?.problems ?? [];
+    return { state: 'quarantined', reason: problems.length > 0 ? problems.join('; ') : (scan.error ?? 'no reason given') };
   }
 
   private progressed(): void {

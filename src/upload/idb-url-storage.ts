@@ -1,5 +1,5 @@
 import type { PreviousUpload, UrlStorage } from 'tus-js-client';
-import { db, type StoredUpload } from '../app/state/db.ts';
+import { db, type StoredUpload } from './idb.ts';
 
 /**
  * tus-js-client URL storage in IndexedDB instead of localStorage: it survives reloads like

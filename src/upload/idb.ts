@@ -1,7 +1,9 @@
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPObjectStore, type StoreNames } from 'idb';
 
 /**
- * The app's one IndexedDB database. Upgrades are versioned: add a `case` for each new version,
+ * The app's one IndexedDB database. It lives in the upload layer because the upload queue keeps
+ * its tus URLs here and dependencies point down (app → upload → engine → shared); the app reaches
+ * it through src/app/state/db.ts. Upgrades are versioned: add a `case` for each new version,
  * never edit an old one (installed PWAs upgrade from any earlier version).
  */
 export interface WsiDb extends DBSchema {

@@ -1,6 +1,6 @@
 import { Upload, type UploadOptions } from 'tus-js-client';
 import { IdbUrlStorage } from './idb-url-storage.ts';
-import { api } from '../app/api.ts';
+import { api } from './api-request.ts';
 import { SlideError } from '../shared/errors.ts';
 
 /** Upload-Metadata of one part, as the server's upload contract defines it. */
@@ -13,6 +13,8 @@ export interface UploadMetadata {
   sha256: string;
   mode: 'deidentified' | 'direct';
   batchId: string;
+  /** Deidentified parts: the identifying fields the user kept, encoded by shared/kept-fields.ts. */
+  keptFields?: string;
 }
 
 export interface UploadJob {

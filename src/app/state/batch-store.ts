@@ -1,6 +1,3 @@
-import type { FieldClass, ImageRole } from '../../engine/formats/slide-format.ts';
-import { db, getSetting, setSetting } from './db.ts';
-
 /**
  * The import wizard's batch, persisted in IndexedDB so a reload — or closing and reopening the
  * installed app — returns to the same step with the same files, decisions and upload progress.
@@ -9,7 +6,12 @@ import { db, getSetting, setSetting } from './db.ts';
  * no exposure: the original files, with the same values, are on the same PC. 'batch-sources' holds
  * how to find those files again (handles, or names/sizes/dates) — never their bytes.
  */
-export type StepNo = 1 | 2 | 3 | 4 | 5 | 6 | 7;
+import { db, getSetting, setSetting } from './db.ts';
+import type { BatchRecord, StepNo } from '../../upload/batch-types.ts';
+
+// The batch's record types are defined in the upload layer (the uploader works on them; dependencies
+// point down) and re-exported for the app's modules.
+export type { BatchRecord, StepNo, FieldSummary, ImageSummary, PartRef, PartState, PartUpload, ServerCheck, SlideEntry, StagedOutput, StagedSlide } from '../../upload/batch-types.ts';
 
 export const STEP_TITLES: Record<StepNo, string> = {
   1: 'Select',
@@ -54,101 +56,6 @@ export interface SourceRecord {
   handles?: FileSystemFileHandle[];
   dir?: FileSystemDirectoryHandle;
   addedAt: number;
-}
-
-/** A file of a slide: which selection holds it and its path inside that selection. */
-export interface PartRef {
-  sourceId: string;
-  /** File name, or the relative path inside a picked directory. */
-  path: string;
-  size: number;
-}
-
-export interface FieldSummary {
-  id: string;
-  label: string;
-  value: string;
-  class: FieldClass;
-  reason?: string;
-}
-
-export interface ImageSummary {
-  id: string;
-  role: ImageRole;
-  width: number;
-  height: number;
-  compression: string;
-}
-
-export interface StagedOutput {
-  name: string;
-  /** Path below the OPFS root, '/'-separated. */
-  opfsPath: string;
-  size: number;
-  sha256: string;
-  /** Deleted from OPFS after the server confirmed the upload. */
-  deleted?: boolean;
-}
-
-export interface StagedSlide {
-  outputs: StagedOutput[];
-  verifyOk: boolean;
-  problems: string[];
-  sweep: { valuesSearched: number; hits: number; ok: boolean };
-}
-
-export type PartState = 'queued' | 'uploading' | 'paused' | 'verifying' | 'done' | 'failed' | 'cancelled';
-
-export interface PartUpload {
-  part: number;
-  name: string;
-  size: number;
-  sha256: string;
-  state: PartState;
-  bytesSent: number;
-  error?: string;
-}
-
-export interface SlideEntry {
-  /** The upload contract's slideId: a UUID made at inspection, stable across reloads and retries. */
-  id: string;
-  sourceId: string;
-  name: string;
-  parts: PartRef[];
-  /** Sum of the parts' sizes. */
-  size: number;
-  format?: string;
-  width?: number;
-  height?: number;
-  mpp?: { x: number; y: number; source?: string };
-  fields: FieldSummary[];
-  images: ImageSummary[];
-  /** Set when the slide cannot be read; it stays in the list with its message and is skipped. */
-  error?: { code: string; message: string };
-  removeFields: string[];
-  removeImages: string[];
-  /** Removed from the batch by the user in the review. */
-  excluded?: boolean;
-  staged?: StagedSlide;
-  stageError?: string;
-  uploads?: PartUpload[];
-  scanId?: number;
-}
-
-export interface BatchRecord {
-  id: string;
-  createdAt: number;
-  updatedAt: number;
-  step: StepNo;
-  directUpload: boolean;
-  /** HMAC key (hex) for DICOM UID remapping: one per batch so a retry gives the same UIDs. */
-  uidKey: string;
-  slides: SlideEntry[];
-  /** "Start upload" was pressed: from here on bytes may leave the browser. */
-  uploadStarted: boolean;
-  /** The user paused; a reload must not resume on its own. */
-  uploadPaused: boolean;
-  [k: string]: unknown;
 }
 
 const CURRENT = 'current-batch';

@@ -8,6 +8,12 @@ export function currentUser(): Me | null {
   return me;
 }
 
+/** Whether the user is a lab admin of the lab they work in (the server checks it again). */
+export function isLabAdmin(): boolean {
+  const lab = me?.labs.find((l) => l.id === me?.currentLabId);
+  return lab?.role === 'lab-admin';
+}
+
 export async function loadMe(): Promise<Me | null> {
   try {
     setMe(await api<Me>('/api/me'));

@@ -108,7 +108,7 @@ export class ImportController {
     if (!b || this.unavailable.length === 0 || b.step === 7) return [];
     const slides = this.usable.filter((s) => {
       if (!b.uploadStarted) return true;
-      if (this.uploader?.slideDone(s)) return false;
+      if (this.uploader?.partsDone(s)) return false;
       return b.directUpload || !s.staged;
     });
     const ids = new Set(slides.map((s) => s.sourceId));
@@ -373,9 +373,13 @@ export class ImportController {
     this.changed();
   }
 
+  /**
+   * Every slide is on the server and, when de-identified, passed the server's verification. A
+   * quarantined slide keeps the wizard on the upload step, where it shows as failed.
+   */
   allDone(): boolean {
     const u = this.usable;
-    return u.length > 0 && u.every((s) => s.uploads?.length && s.uploads.every((p) => p.state === 'done'));
+    return !!this.uploader && u.length > 0 && u.every((s) => this.uploader!.slideDone(s));
   }
 
   /** Forget this batch (and its staged copies) and begin an empty one. */

@@ -3,12 +3,9 @@ import { SlideError } from '../../../shared/errors.ts';
 import { handlePermission, walkDirectory } from '../wsi-file-select/pick-files.ts';
 import type { EngineInput } from './wizard-engine.ts';
 
-/** SlideError detail of "the originals of this selection cannot be read right now". */
-export const ORIGINALS_NEEDED = 'originals-needed';
+import { ORIGINALS_NEEDED } from '../../../upload/originals-needed.ts';
 
-export function isOriginalsNeeded(e: unknown): boolean {
-  return e instanceof SlideError && e.detail === ORIGINALS_NEEDED;
-}
+export { ORIGINALS_NEEDED, isOriginalsNeeded } from '../../../upload/originals-needed.ts';
 
 /** Outcome of matching a second <input> pick against what was picked before the reload. */
 export interface ReselectResult {

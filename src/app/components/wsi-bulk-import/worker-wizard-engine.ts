@@ -75,6 +75,7 @@ export function workerWizardEngine(): WizardEngine {
         verifyOk: report.verify.ok,
         problems: report.verify.problems,
         sweep: report.sweep,
+        keptFields: report.keptFields,
       };
     },
 

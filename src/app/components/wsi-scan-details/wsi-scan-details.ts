@@ -6,6 +6,7 @@ import { openRemoteProvider } from '../../viewer-provider.ts';
 import type { TileProvider } from '../wsi-viewer/tile-provider.ts';
 import '../wsi-viewer/wsi-viewer.ts';
 import '../wsi-case-picker/wsi-case-picker.ts';
+import '../wsi-quarantine/wsi-quarantine.ts';
 
 type Tab = 'details' | 'regions';
 
@@ -80,7 +81,8 @@ export class WsiScanDetails extends LitElement {
   }
 
   private async openViewer(): Promise<void> {
-    if (!this.scan || this.provider) return;
+    // Quarantined bytes are never served: there is nothing to open.
+    if (!this.scan || this.provider || this.scan.status === 'quarantined') return;
     try {
       this.provider = await openRemoteProvider(this.scan);
     } catch (e) {
@@ -95,12 +97,14 @@ export class WsiScanDetails extends LitElement {
     return html`
       <div class="head">
         <h2>${s.originalFilename}</h2>
-        <span class="status" data-status=${s.status}>${s.status}</span>
+        <span class="status" data-status=${s.status}>${s.status === 'quarantined' ? 'Quarantined' : s.status}</span>
         <a href="/scans">Back to scans</a>
       </div>
       <div class="layout">
         <div>
-          ${this.provider
+          ${s.status === 'quarantined'
+            ? html`<div class="card"><wsi-quarantine .scan=${s} @files-removed=${(e: CustomEvent<ScanSummary>) => (this.scan = { ...s, ...e.detail })}></wsi-quarantine></div>`
+            : this.provider
             ? html`<wsi-viewer .provider=${this.provider}></wsi-viewer>`
             : html`<div class="card muted">${this.viewerError ? html`<span class="error">Preview unavailable: ${this.viewerError}</span>` : 'Opening viewer…'}</div>`}
         </div>

@@ -2,6 +2,10 @@ import { LitElement, html, css, nothing } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import { api, type ScanSummary } from '../../api.ts';
 import { formatMpp, formatDims } from '../../format.ts';
+import '../wsi-quarantine/wsi-quarantine.ts';
+
+/** Status words as the worklist shows them. */
+const STATUS_TEXT: Partial<Record<ScanSummary['status'], string>> = { quarantined: 'Quarantined', 'needs-mpp': 'needs MPP' };
 
 /** The worklist's scans view: every scan of the lab, multi-select and "Link to case". */
 export class WsiScans extends LitElement {
@@ -20,7 +24,8 @@ export class WsiScans extends LitElement {
       .toolbar h2 { margin: 0 auto 0 0; font-size: 1.3rem; }
       .status { font-size: 0.85rem; padding: 0.1rem 0.45rem; border-radius: 999px; background: #eaeef2; }
       .status[data-s='ready'] { background: #dafbe1; }
-      .status[data-s='needs-mpp'], .status[data-s='corrupt'], .status[data-s='failed'] { background: #ffebe9; }
+      .status[data-s='needs-mpp'], .status[data-s='corrupt'], .status[data-s='failed'], .status[data-s='quarantined'] { background: #ffebe9; }
+      wsi-quarantine { margin-top: 0.25rem; max-width: 28rem; font-size: 0.9rem; }
       dialog { border: 1px solid var(--wsi-border); border-radius: 8px; min-width: 360px; }
       dialog ul { list-style: none; padding: 0; max-height: 40vh; overflow: auto; }
       dialog li button { width: 100%; justify-content: space-between; margin: 0.15rem 0; }
@@ -91,7 +96,8 @@ export class WsiScans extends LitElement {
           (s) => html`<tr data-scan-id=${s.id}>
             <td><input type="checkbox" aria-label="Select ${s.originalFilename}" .checked=${this.selected.has(s.id)} @change=${(e: Event) => this.toggle(s.id, (e.target as HTMLInputElement).checked)} /></td>
             <td><a href="/scans/${s.id}">${s.originalFilename}</a></td>
-            <td><span class="status" data-s=${s.status}>${s.status}</span></td>
+            <td><span class="status" data-s=${s.status}>${STATUS_TEXT[s.status] ?? s.status}</span>
+              ${s.status === 'quarantined' ? html`<wsi-quarantine compact .scan=${s} @files-removed=${(e: CustomEvent<ScanSummary>) => this.replace(e.detail)}></wsi-quarantine>` : nothing}</td>
             <td>${s.format ?? '—'}</td>
             <td>${formatDims(s.width, s.height)}</td>
             <td>${formatMpp(s.mpp)}</td>
@@ -101,6 +107,11 @@ export class WsiScans extends LitElement {
         )}
       </tbody>
     </table>`;
+  }
+
+  /** One row changed on the server (e.g. its files were removed): show it without reloading the list. */
+  private replace(scan: ScanSummary) {
+    this.scans = this.scans?.map((s) => (s.id === scan.id ? { ...s, ...scan } : s)) ?? null;
   }
 
   private toggle(id: number, on: boolean) {

@@ -35,6 +35,9 @@ export class WsiUploadProgress extends ImportStepElement {
     const up = ctl.uploader;
     const o = up?.overall();
     const cancelled = ctl.usable.some((s) => s.uploads?.some((p) => p.state === 'cancelled'));
+    // Nothing left to send, but the server quarantined some slides: the wizard stays here to say so.
+    const quarantined = up ? ctl.usable.filter((s) => up.quarantined(s)).length : 0;
+    const settled = !!up && quarantined > 0 && ctl.usable.every((s) => up.slideDone(s) || up.quarantined(s));
     return html`
       <h3 tabindex="-1">Uploading</h3>
       ${o
@@ -46,12 +49,14 @@ export class WsiUploadProgress extends ImportStepElement {
           </div>`
         : html`<p role="status">Resuming…</p>`}
       <div class="controls">
-        ${cancelled
+        ${settled
+          ? html`<span role="status">Finished: ${quarantined} file(s) failed verification on the server.</span><button @click=${() => void ctl.startOver()}>Start a new batch</button>`
+          : cancelled
           ? html`<span>Cancelled.</span><button @click=${() => void ctl.startOver()}>Start a new batch</button>`
           : b.uploadPaused
             ? html`<button class="primary" @click=${() => ctl.uploader?.resume() ?? ctl.startUpload()}>Resume</button>`
             : html`<button @click=${() => ctl.uploader?.pause()}>Pause</button>`}
-        ${cancelled ? nothing : this.confirmCancel
+        ${cancelled || settled ? nothing : this.confirmCancel
           ? html`<span class="confirm" role="group" aria-label="Confirm cancel">Cancel every unfinished upload?
               <button class="danger" @click=${() => void this.cancel()}>Yes, cancel</button>
               <button @click=${() => (this.confirmCancel = false)}>No</button></span>`
@@ -78,12 +83,14 @@ export class WsiUploadProgress extends ImportStepElement {
     else if (staging !== undefined) status = `De-identifying ${Math.round(staging * 100)} %`;
     else if (parts.length === 0) status = this.ctl!.batch!.directUpload ? 'Waiting (checksum)' : 'Waiting to de-identify';
     else if (failed) status = `Failed: ${failed.error ?? 'upload failed'}`;
+    else if (s.serverCheck?.state === 'quarantined') status = `Failed verification on the server (quarantined there, not viewable): ${s.serverCheck.reason ?? ''}`;
+    else if (s.serverCheck?.state === 'pending') status = 'Uploaded; the server is verifying it';
     else if (parts.every((p) => p.state === 'done')) status = 'Done';
     else status = STATE_TEXT[parts.find((p) => p.state !== 'done')!.state] ?? '';
     const label = `${s.name} upload progress`;
     return html`<tr>
       <th scope="row">${s.name}</th>
-      <td class=${s.stageError || failed ? 'error' : ''}>${status}</td>
+      <td class=${s.stageError || failed || s.serverCheck?.state === 'quarantined' ? 'error' : ''}>${status}</td>
       <td class="bar"><progress max="1" .value=${staging ?? (total ? sent / total : 0)} aria-label=${label}></progress>
         <span class="muted">${formatBytes(sent)} / ${formatBytes(total)}</span></td>
       <td class="num">${speed > 0 ? `${formatBytes(speed)}/s` : ''}</td>

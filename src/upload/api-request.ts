@@ -1,0 +1,37 @@
+import { SlideError, type ErrorCode } from '../shared/errors.ts';
+
+/** The server's JSON error shape: { error: { code, message } }. */
+interface ApiErrorBody {
+  error?: { code?: string; message?: string };
+}
+
+const statusCodes: Record<number, ErrorCode> = { 400: 'BAD_REQUEST', 401: 'FORBIDDEN', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 413: 'QUOTA' };
+
+/** fetch + JSON with the session cookie; failures become SlideError with a readable message. */
+export async function api<T>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+      headers: init.body === undefined ? {} : { 'content-type': 'application/json' },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      credentials: 'same-origin',
+      signal: init.signal,
+    });
+  } catch (e) {
+    throw new SlideError('NETWORK', 'cannot reach the server — check the connection', { cause: e });
+  }
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!res.ok) {
+    const body = json as ApiErrorBody | undefined;
+    const code = statusCodes[res.status] ?? (res.status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
+    throw new SlideError(code, body?.error?.message ?? `request failed (${res.status})`, { detail: body?.error?.code });
+  }
+  return json as T;
+}

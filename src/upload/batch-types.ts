@@ -1,0 +1,124 @@
+import type { FieldClass, ImageRole } from '../engine/formats/slide-format.ts';
+
+/**
+ * The records of an import batch that the uploader reads and updates (persisted by the app in
+ * IndexedDB, see src/app/state/batch-store.ts). Defined here, below the app, so the upload layer
+ * does not depend on the app.
+ */
+
+/** The wizard's steps (titles in the app's batch-store). */
+export type StepNo = 1 | 2 | 3 | 4 | 5 | 6 | 7;
+
+/** A file of a slide: which selection holds it and its path inside that selection. */
+export interface PartRef {
+  sourceId: string;
+  /** File name, or the relative path inside a picked directory. */
+  path: string;
+  size: number;
+}
+
+export interface FieldSummary {
+  id: string;
+  label: string;
+  value: string;
+  class: FieldClass;
+  reason?: string;
+}
+
+export interface ImageSummary {
+  id: string;
+  role: ImageRole;
+  width: number;
+  height: number;
+  compression: string;
+}
+
+export interface StagedOutput {
+  name: string;
+  /** Path below the OPFS root, '/'-separated. */
+  opfsPath: string;
+  size: number;
+  sha256: string;
+  /** Deleted from OPFS after the server confirmed the upload. */
+  deleted?: boolean;
+}
+
+export interface StagedSlide {
+  outputs: StagedOutput[];
+  verifyOk: boolean;
+  problems: string[];
+  sweep: { valuesSearched: number; hits: number; ok: boolean };
+  /**
+   * Identifying fields the user chose to keep (the engine report's ids), sent with each part as
+   * `keptFields` so the server's verification tolerates exactly these. Absent in copies staged
+   * before this was recorded: they are sent with none, and the server quarantines what it finds.
+   */
+  keptFields?: string[];
+}
+
+/**
+ * The server's verdict on a de-identified slide after all its parts arrived: it verifies the
+ * stored bytes again and quarantines a slide that fails. 'pending' until ingest has run.
+ */
+export interface ServerCheck {
+  state: 'pending' | 'passed' | 'quarantined';
+  /** Quarantined: the server's reason (words, never values). */
+  reason?: string;
+}
+
+export type PartState = 'queued' | 'uploading' | 'paused' | 'verifying' | 'done' | 'failed' | 'cancelled';
+
+export interface PartUpload {
+  part: number;
+  name: string;
+  size: number;
+  sha256: string;
+  state: PartState;
+  bytesSent: number;
+  error?: string;
+}
+
+export interface SlideEntry {
+  /** The upload contract's slideId: a UUID made at inspection, stable across reloads and retries. */
+  id: string;
+  sourceId: string;
+  name: string;
+  parts: PartRef[];
+  /** Sum of the parts' sizes. */
+  size: number;
+  format?: string;
+  width?: number;
+  height?: number;
+  mpp?: { x: number; y: number; source?: string };
+  fields: FieldSummary[];
+  images: ImageSummary[];
+  /** Set when the slide cannot be read; it stays in the list with its message and is skipped. */
+  error?: { code: string; message: string };
+  removeFields: string[];
+  removeImages: string[];
+  /** Removed from the batch by the user in the review. */
+  excluded?: boolean;
+  staged?: StagedSlide;
+  stageError?: string;
+  uploads?: PartUpload[];
+  scanId?: number;
+  /** De-identified slides only, once every part is uploaded. */
+  serverCheck?: ServerCheck;
+}
+
+export interface BatchRecord {
+  id: string;
+  createdAt: number;
+  updatedAt: number;
+  step: StepNo;
+  directUpload: boolean;
+  /** HMAC key (hex) for DICOM UID remapping: one per batch so a retry gives the same UIDs. */
+  uidKey: string;
+  slides: SlideEntry[];
+  /** "Start upload" was pressed: from here on bytes may leave the browser. */
+  uploadStarted: boolean;
+  /** The user paused; a reload must not resume on its own. */
+  uploadPaused: boolean;
+  [k: string]: unknown;
+}
+
