@@ -77,3 +77,24 @@ test('sweep: a match wholly inside a generated range (a remapped UID) is not a h
   plain.push(data);
   assert.equal(plain.hits, 3, 'without generated ranges every occurrence counts');
 });
+
+test('every encoded form of a value is found: Latin-1, UTF-8, UTF-16LE/BE, base64 at any alignment', async () => {
+  const { sweepPatterns } = await import('../../src/engine/redact/encodings.ts');
+  const value = Buffer.from('Jos\xe9 Ru\xedz 1961-04-12', 'latin1');
+  const text = value.toString('latin1');
+  const containers = [
+    Buffer.from(`..${text}..`, 'latin1'),
+    Buffer.from(`<x>${text}</x>`, 'utf8'),
+    Buffer.from(`name=${text};`, 'utf16le'),
+    Buffer.from(`name=${text};`, 'utf16le').swap16(),
+    ...['', 'a', 'ab', 'abc'].map((pre) => Buffer.from(Buffer.from(`${pre}<n>${text}</n>`, 'latin1').toString('base64'), 'latin1')),
+  ];
+  for (const [i, c] of containers.entries()) {
+    const s = new PhiSweeper(sweepPatterns([value]), 1000);
+    s.push(Uint8Array.from(c));
+    assert.ok(s.hits > 0, `container ${i} not found`);
+  }
+  const clean = new PhiSweeper(sweepPatterns([value]), 1000);
+  clean.push(Uint8Array.from(Buffer.from(`..${text.replace('Ru', 'Xu')}..${Buffer.from('other').toString('base64')}`, 'latin1')));
+  assert.equal(clean.hits, 0);
+});
