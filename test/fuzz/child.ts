@@ -37,8 +37,24 @@ process.on('disconnect', () => {
   void rm(tmpRoot, { recursive: true, force: true }).finally(() => process.exit(0));
 });
 
+/**
+ * Self-test seeds (only with WSI_FUZZ_SELFTEST=1): misbehave on purpose so the tests can prove the
+ * watchdog catches a CPU-bound hang, an RSS blow-up and a rejection that escapes the case.
+ */
+function selfTest(m: ToChild): boolean {
+  if (process.env.WSI_FUZZ_SELFTEST !== '1' || !m.seed.startsWith('selftest:')) return false;
+  current = { id: m.id, seed: { name: m.seed, kind: 'tiff', parts: [], identifying: [], sha256: '', weight: 0 } };
+  if (m.seed === 'selftest:hang') for (;;);
+  if (m.seed === 'selftest:memory') {
+    const hold: Uint8Array[] = [];
+    for (;;) hold.push(new Uint8Array(16 << 20).fill(1));
+  }
+  if (m.seed === 'selftest:escape') void Promise.reject(new TypeError('selftest rejection nobody awaited'));
+  return true;
+}
+
 process.on('message', (m: ToChild) => {
-  if (m.type !== 'case') return;
+  if (m.type !== 'case' || selfTest(m)) return;
   const seed = seeds.get(m.seed);
   if (!seed) {
     send({ type: 'fatal', id: m.id, what: `unknown seed ${m.seed}` });
