@@ -4,6 +4,7 @@ import { openSlide } from '../engine/open.ts';
 import { NodeFileSource } from '../engine/io/node/file-source.ts';
 import { NodeDirTarget, threadedNodeSha256 } from '../engine/io/node/dir-target.ts';
 import { defaultRequest, redactSlide } from '../engine/redact/redact.ts';
+import { verifyOutputAlone } from '../engine/redact/verify-output.ts';
 import type { RedactionReport, RedactionRequest } from '../engine/redact/plan-types.ts';
 import type { Slide } from '../engine/formats/slide-format.ts';
 import { DicomSlide } from '../engine/dicom/dicom-slide.ts';
@@ -153,7 +154,8 @@ export async function redact(paths: string[], o: RedactOptions): Promise<Outcome
 /**
  * Is a slide clean? No label or overview image, and no identifying field with a real value:
  * for TIFF/SVS any identifying field counts; for DICOM the de-identification must be recorded
- * and identifying attributes may remain only emptied, dummied or remapped.
+ * and identifying attributes may remain only emptied, dummied or remapped. And the output-alone
+ * verification holds: no byte outside the structure, no text segment inside image data.
  */
 export function verify(paths: string[]): Promise<Outcome<VerifyResult>> {
   return eachSlide(paths, async (slide) => {
@@ -167,6 +169,9 @@ export function verify(paths: string[]): Promise<Outcome<VerifyResult>> {
     } else {
       identifyingFields = slide.fields.filter((f) => f.class === 'phi').map((f) => ({ id: f.id, label: f.label }));
     }
+    // Bytes outside the structure, unblanked text segments, unparseable parts: what the output-alone
+    // verification finds besides the fields (those are judged above, so all are passed as known).
+    problems = [...problems, ...(await verifyOutputAlone(slide.parts, { keptFields: new Set(slide.fields.map((f) => f.id)) }))];
     const clean = identifyingFields.length === 0 && associatedImages.length === 0 && problems.length === 0;
     return { format: slide.format, identifyingFields, associatedImages, problems, clean };
   });

@@ -34,7 +34,7 @@ export function printRedact(results: Result<RedactionReport>[], out: Out): void 
     if (!r.ok) continue;
     const v = r.value;
     for (const o of v.outputs) out(`✓ ${r.input} -> ${o.name}  ${o.size} bytes  sha256 ${o.sha256}\n`);
-    out(`  removed ${v.removedFields.length} field(s) [${v.removedFields.join(', ')}], ${v.removedImages.length} image(s) [${v.removedImages.map((i) => i.role).join(', ')}]; verified; PHI sweep: ${v.sweep.valuesSearched} value(s), 0 found\n`);
+    out(`  removed ${v.removedFields.length} field(s) [${v.removedFields.join(', ')}], ${v.removedImages.length} image(s) [${v.removedImages.map((i) => i.role).join(', ')}]${v.blankedSegments > 0 ? `, ${v.blankedSegments} text segment(s) in image data blanked` : ''}; verified; PHI sweep: ${v.sweep.valuesSearched} value(s), 0 found\n`);
   }
 }
 

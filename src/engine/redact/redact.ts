@@ -6,7 +6,7 @@ import { applyOutputPlan, DEFAULT_CHUNK } from './apply.ts';
 import type { RedactionPlan, RedactionReport, RedactionRequest } from './plan-types.ts';
 import { createSha256, type HasherFactory } from './sha256.ts';
 import { sweepPatterns } from './encodings.ts';
-import { PhiSweeper } from './sweep.ts';
+import { PhiSweeper, SWEEP_FLOOR, sweepMinLength } from './sweep.ts';
 import { verifyRedaction } from './verify.ts';
 import { verifyOutputAlone } from './verify-output.ts';
 
@@ -86,7 +86,9 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
           await sink.close();
         }
         before += out.size;
-        searched = Math.max(searched, sweeper.searched);
+        // Values, not their encoded forms: each value is searched in every form it can take.
+        const min = Math.max(SWEEP_FLOOR, sweepMinLength(out.size));
+        searched = Math.max(searched, plan.sweepValues.filter((v) => v.length >= min).length);
         hits += sweeper.hits;
         outputs.push({ name: out.name, size: out.size, sha256: await hash.digestHex() });
       } finally {
