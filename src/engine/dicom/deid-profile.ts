@@ -1,6 +1,7 @@
 import type { FieldClass } from '../formats/slide-format.ts';
 import { ANNEX_E_ROWS } from './tables/annex-e.ts';
-import { isPrivateTag } from './dictionary.ts';
+import { allowedVrs, isPrivateTag, isRetiredTag, lookup } from './dictionary.ts';
+import { allowlistEntry } from './tables/wsi-allowlist.ts';
 import type { IodAttribute } from './tables/wsi-iod.ts';
 import { CONTENT_ITEM_SEQUENCES, iodRequirement, mustHaveValue, WSI_INTEGRITY_KEEP } from './tables/wsi-iod.ts';
 
@@ -9,6 +10,11 @@ import { CONTENT_ITEM_SEQUENCES, iodRequirement, mustHaveValue, WSI_INTEGRITY_KE
  * plus the whole-slide rules that must win over it: the integrity keep list and the requirements of
  * the VL WSI IOD (tables/wsi-iod.ts) — whatever is asked, an attribute the IOD requires with a value
  * is kept, dummied or remapped, and one it requires present is emptied, never deleted.
+ *
+ * Default-deny: an element no rule names — not in the dictionary, retired, private, a command
+ * (0000) or file meta (0002) element inside the data set, or a standard attribute that neither
+ * Annex E, the IOD nor the reviewed allowlist (tables/wsi-allowlist.ts) lists — is identifying and
+ * removed by auto redact (emptied/dummied instead when the IOD needs it present).
  */
 export interface AnnexRow {
   pattern: string;
@@ -67,6 +73,29 @@ export function annexRow(tag: string): AnnexRow | undefined {
   }
   return undefined;
 }
+
+/**
+ * Elements the engine cannot vouch for, whatever their value: what the review calls them and why
+ * they go. 'command' and 'meta' never belong in a stored data set and are removed even when the
+ * user would keep them.
+ */
+export type UnvouchedKind = 'private' | 'command' | 'meta' | 'unknown' | 'retired';
+
+export function unvouchedKind(parents: readonly string[], tag: string): UnvouchedKind | undefined {
+  if (isPrivateTag(tag) || parents.some(isPrivateTag)) return 'private';
+  if (tag.startsWith('0000')) return 'command';
+  if (tag.startsWith('0002')) return 'meta';
+  if (!lookup(tag)) return 'unknown';
+  return undefined;
+}
+
+const UNVOUCHED_REASON: Record<UnvouchedKind, string> = {
+  private: 'private attribute: no safe-private rule for its creator (removed by the Basic profile)',
+  command: 'command group (0000) element inside the data set: not part of a stored object',
+  meta: 'file meta (0002) element inside the data set: the file meta is rebuilt, never copied',
+  unknown: 'unknown attribute: not in the DICOM dictionary, so nothing says what it holds',
+  retired: 'retired attribute that no rule names: it may hold identifying text',
+};
 
 /** Class-like UIDs: identify kinds of things, not patients or studies; never remapped. */
 const CLASS_UID_TAGS = new Set(['00080016', '00081150', '0008001A', '0008001B', '00020002', '00020010', '00080118', '0008010C']);
@@ -157,7 +186,8 @@ function isClassUid(value: string | undefined): boolean {
  * first); `uidValue` is the text of a UI element (class UIDs are recognised by value too).
  */
 export function decide(parents: string[], tag: string, vr: string, options: ProfileOptions = {}, uidValue?: string): Decision {
-  if (isPrivateTag(tag) || parents.some(isPrivateTag)) return { action: 'remove', cls: 'phi', reason: 'private attribute (removed by the Basic profile)' };
+  const kind = unvouchedKind(parents, tag);
+  if (kind) return { action: 'remove', cls: 'phi', reason: UNVOUCHED_REASON[kind] };
   if (WSI_INTEGRITY_KEEP.has(tag)) return { action: vr === 'SQ' ? 'recurse' : 'keep', cls: vr === 'SQ' ? 'neutral' : 'critical', reason: 'needed to display or measure the slide' };
   const req = iodRequirement(parents, tag);
   if (CLASS_UID_TAGS.has(tag)) return classUid(req, 'class UID (never remapped)');
@@ -190,14 +220,35 @@ export function decide(parents: string[], tag: string, vr: string, options: Prof
     if (isClassUid(uidValue)) return classUid(req, 'standard UID (never remapped)');
     return { action: 'remap', cls: 'phi', reason: 'instance UID (remapped)' };
   }
-  if (vr === 'SQ') return { action: 'recurse', cls: 'neutral', reason: req ? requiredBy(req) : 'not listed by PS3.15 Annex E' };
+  // What the IOD requires is kept: a required sequence is kept and judged item by item; a Type 1
+  // value the IOD needs as it is (Modality, Code Meaning, Frame Type…).
+  if (vr === 'SQ' && req) return { action: 'recurse', cls: 'neutral', reason: requiredBy(req) };
   if (mustHaveValue(req)) return { action: 'keep', cls: 'critical', reason: requiredBy(req!) };
-  return { action: 'keep', cls: 'neutral', reason: req ? `not listed by PS3.15 Annex E; ${requiredBy(req)}` : 'not listed by PS3.15 Annex E', onUserRemoval: userRemoval(req) };
+  const allowed = allowlistEntry(tag);
+  if (allowed && (vr === 'SQ' ? allowedVrs(tag).includes('SQ') : allowedVrs(tag).includes(vr))) {
+    const reason = `reviewed WSI allowlist (${allowed.why}): cannot carry free text`;
+    if (vr === 'SQ') return { action: 'recurse', cls: 'neutral', reason: `${reason}; contents judged one by one` };
+    return { action: 'keep', cls: 'neutral', reason: req ? `${reason}; ${requiredBy(req)}` : reason, onUserRemoval: userRemoval(req) };
+  }
+  const why = isRetiredTag(tag) ? UNVOUCHED_REASON.retired : 'standard attribute that neither PS3.15 Annex E nor the reviewed WSI allowlist lists: it may hold identifying text';
+  return conformed('remove', vr, req, why);
 }
 
 function classUid(req: IodAttribute | undefined, reason: string): Decision {
   if (mustHaveValue(req)) return { action: 'keep', cls: 'critical', reason: `${reason}; ${requiredBy(req!)}` };
   return { action: 'keep', cls: 'neutral', reason, onUserRemoval: userRemoval(req) };
+}
+
+/**
+ * The strongest change the IOD tolerates to an element the plan would keep, for a kept value found
+ * to hold removed text (a removed identifier must not survive inside a kept field): removed, or
+ * emptied (Type 2), or dummied/remapped (Type 1). Undefined when the value must stay as it is (the
+ * integrity keep list, class UIDs): the PHI sweep then refuses the output rather than exempt it.
+ */
+export function forcedRemoval(parents: string[], tag: string, vr: string, uidValue?: string): Action | undefined {
+  if (vr === 'SQ' || WSI_INTEGRITY_KEEP.has(tag) || CLASS_UID_TAGS.has(tag)) return undefined;
+  if (vr === 'UI' && isClassUid(uidValue)) return undefined;
+  return conform('remove', vr, iodRequirement(parents, tag));
 }
 
 /** Display name of an attribute from the Annex E table, if listed. */

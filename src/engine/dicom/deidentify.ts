@@ -1,7 +1,7 @@
 import type { DicomDataset, DicomElement } from './dataset.ts';
 import { isTextVr, setElement, textBytes, textElement, textOf } from './dataset.ts';
 import type { Action, ProfileOptions } from './deid-profile.ts';
-import { decide, userRemovalAction } from './deid-profile.ts';
+import { decide, forcedRemoval, unvouchedKind, userRemovalAction } from './deid-profile.ts';
 import { fieldId } from './fields.ts';
 import type { UidRemapper } from './uid-remap.ts';
 
@@ -10,43 +10,65 @@ export interface DeidContext {
   selected: Set<string>;
   options: ProfileOptions;
   remapper: UidRemapper;
-  /** Field ids actually removed/changed somewhere. */
+  /** Field ids actually removed/changed somewhere (descendants of a removed sequence included). */
   removed: Set<string>;
-  /** Removed values (trimmed, as stored), keyed by their text for de-duplication. */
+  /**
+   * The sweep list: every identifying value read from the input that the plan removed, emptied,
+   * dummied or remapped, and every value removed at the user's wish, keyed by their text.
+   */
   sweep: Map<string, Uint8Array>;
-  /** Those of the sweep values that came from an identifying ('phi') attribute. */
-  identifying: Set<string>;
   /** Elements kept under the Clean option, cleaned once every removed value is known. */
   toClean: { el: DicomElement; id: string }[];
   /** Dummy texts written by this plan (constants and keyed IDs: never identifying). */
   dummies: Set<string>;
+  /** Elements this plan wrote (dummies, remapped UIDs): their values are its own, not the input's. */
+  generated: WeakSet<DicomElement>;
 }
 
-const MIN_SWEEP = 4;
+export const MIN_SWEEP = 4;
 const latin1 = new TextDecoder('latin1');
 
-function addSweep(ctx: DeidContext, text: string, identifying: boolean): void {
+function addSweep(ctx: DeidContext, text: string): void {
   const add = (s: string): void => {
     const t = s.replace(/[\0 ]+$/, '');
     if (t.length < MIN_SWEEP) return;
     if (!ctx.sweep.has(t)) ctx.sweep.set(t, textBytes(t));
-    if (identifying) ctx.identifying.add(t);
   };
   add(text);
   if (text.includes('\\')) for (const part of text.split('\\')) add(part.trim());
 }
 
-function sweepElement(ctx: DeidContext, el: DicomElement, identifying: boolean): void {
-  if (el.vr === 'SQ') {
-    for (const item of el.items ?? []) for (const child of item) sweepElement(ctx, child, identifying);
-    return;
-  }
+function sweepValue(ctx: DeidContext, el: DicomElement): void {
   if (!el.value || el.value.length === 0) return;
   if (isTextVr(el.vr)) {
-    addSweep(ctx, textOf(el) ?? '', identifying);
+    addSweep(ctx, textOf(el) ?? '');
   } else if ((el.vr === 'UN' || el.vr === 'OB') && el.value.length <= 65536) {
     // Private blobs often hold text (vendor IDs, names, nested items): sweep their printable runs.
-    for (const run of latin1.decode(el.value).match(/[\x20-\x7e]{6,}/g) ?? []) addSweep(ctx, run.trim(), identifying);
+    for (const run of latin1.decode(el.value).match(/[\x20-\x7e]{6,}/g) ?? []) addSweep(ctx, run.trim());
+  }
+}
+
+/**
+ * Sweep what a removed/changed element held, and record every field inside it as removed. The
+ * element itself was chosen (selected, or forced); inside a sequence that goes as a whole, each
+ * element is swept when it is identifying by its own rule or was itself selected — an element its
+ * own rule keeps (a Code Meaning, the Manufacturer of contributing equipment) is not identifying
+ * and only goes with its container.
+ */
+function sweepRemoved(ctx: DeidContext, el: DicomElement, parents: string[]): void {
+  if (el.vr !== 'SQ') {
+    sweepValue(ctx, el);
+    return;
+  }
+  const inner = [...parents, el.tag];
+  for (const item of el.items ?? []) {
+    for (const child of item) {
+      const id = fieldId(inner, child.tag);
+      ctx.removed.add(id);
+      const d = decide(inner, child.tag, child.vr, ctx.options, child.vr === 'UI' ? textOf(child) : undefined);
+      if (child.vr === 'SQ') sweepRemoved(ctx, child, inner);
+      else if (d.cls === 'phi' || ctx.selected.has(id)) sweepValue(ctx, child);
+    }
   }
 }
 
@@ -55,7 +77,12 @@ const STANDARD_UID = '1.2.840.10008.';
 async function remapValue(ctx: DeidContext, el: DicomElement): Promise<DicomElement> {
   const parts = (textOf(el) ?? '').split('\\');
   const mapped = await Promise.all(parts.map((p) => (p.trim() === '' || p.trim().startsWith(STANDARD_UID) ? p.trim() : ctx.remapper.uid(p.trim()))));
-  return textElement(el.tag, el.vr, mapped.join('\\'));
+  return generated(ctx, textElement(el.tag, el.vr, mapped.join('\\')));
+}
+
+function generated(ctx: DeidContext, el: DicomElement): DicomElement {
+  ctx.generated.add(el);
+  return el;
 }
 
 /** Constant dummies by VR, with a second choice for the (rare) input that already holds the first. */
@@ -69,46 +96,43 @@ const CONSTANT_DUMMIES: Record<string, [string, string]> = {
   DS: ['0', '1'],
 };
 
+const UR_DUMMY = 'urn:deidentified';
+
 async function dummyValue(ctx: DeidContext, el: DicomElement): Promise<DicomElement> {
   const original = textOf(el) ?? '';
   const constant = CONSTANT_DUMMIES[el.vr];
   if (constant) {
     const dummy = original === constant[0] ? constant[1] : constant[0];
     ctx.dummies.add(dummy);
-    return textElement(el.tag, el.vr, dummy);
+    return generated(ctx, textElement(el.tag, el.vr, dummy));
   }
   switch (el.vr) {
     case 'UI':
       return remapValue(ctx, el);
     case 'UR':
-      return textElement(el.tag, el.vr, 'urn:deidentified');
+      ctx.dummies.add(UR_DUMMY);
+      return generated(ctx, textElement(el.tag, el.vr, UR_DUMMY));
     default:
-      if (!isTextVr(el.vr)) return { tag: el.tag, vr: el.vr, value: new Uint8Array(el.value?.length ?? 0) };
-      if (original === '') return textElement(el.tag, el.vr, '');
+      if (!isTextVr(el.vr)) return generated(ctx, { tag: el.tag, vr: el.vr, value: new Uint8Array(el.value?.length ?? 0) });
+      if (original === '') return generated(ctx, textElement(el.tag, el.vr, ''));
       const id = await ctx.remapper.dummyId(original);
       ctx.dummies.add(id);
-      return textElement(el.tag, el.vr, id);
+      return generated(ctx, textElement(el.tag, el.vr, id));
   }
 }
 
-async function applyAction(ctx: DeidContext, action: Action, el: DicomElement, id: string, identifying: boolean): Promise<DicomElement | undefined> {
+async function applyAction(ctx: DeidContext, action: Action, el: DicomElement, parents: string[]): Promise<DicomElement | undefined> {
+  const id = fieldId(parents, el.tag);
   switch (action) {
     case 'remove':
-      sweepElement(ctx, el, identifying);
-      ctx.removed.add(id);
-      return undefined;
     case 'empty':
-      sweepElement(ctx, el, identifying);
-      ctx.removed.add(id);
-      return el.vr === 'SQ' ? { tag: el.tag, vr: 'SQ', items: [] } : { tag: el.tag, vr: el.vr, value: new Uint8Array(0) };
     case 'dummy':
-      sweepElement(ctx, el, identifying);
-      ctx.removed.add(id);
-      return dummyValue(ctx, el);
     case 'remap':
-      sweepElement(ctx, el, identifying);
+      sweepRemoved(ctx, el, parents);
       ctx.removed.add(id);
-      return remapValue(ctx, el);
+      if (action === 'remove') return undefined;
+      if (action === 'empty') return generated(ctx, el.vr === 'SQ' ? { tag: el.tag, vr: 'SQ', items: [] } : { tag: el.tag, vr: el.vr, value: new Uint8Array(0) });
+      return action === 'dummy' ? dummyValue(ctx, el) : remapValue(ctx, el);
     case 'clean': {
       const copy: DicomElement = { tag: el.tag, vr: el.vr, value: el.value };
       ctx.toClean.push({ el: copy, id });
@@ -121,24 +145,22 @@ async function applyAction(ctx: DeidContext, action: Action, el: DicomElement, i
 
 /**
  * Apply the profile to one data set for the selected field ids; returns a new data set (the input
- * is not modified). Sequences not selected as a whole are descended so that selected attributes
- * inside them (specimen identifiers, content items, issuers, referenced UIDs) are handled.
+ * is not modified). Every sequence that stays is descended, whatever its kind (a private sequence
+ * the user keeps too), so each element inside is handled by its own field: nothing is carried
+ * through unjudged. Command (0000) and file meta (0002) elements inside the data set always go.
  */
 export async function deidentifyDataset(ctx: DeidContext, ds: DicomDataset, parents: string[] = []): Promise<DicomDataset> {
   const out: DicomDataset = [];
   for (const el of ds) {
     const id = fieldId(parents, el.tag);
     const d = decide(parents, el.tag, el.vr, ctx.options, el.vr === 'UI' ? textOf(el) : undefined);
-    const selected = ctx.selected.has(id);
+    const kind = unvouchedKind(parents, el.tag);
+    const selected = kind === 'command' || kind === 'meta' || ctx.selected.has(id);
     if (el.vr === 'SQ') {
       const action = selected ? userRemovalAction(d) : 'keep';
       if (action === 'remove' || action === 'empty') {
-        const r = await applyAction(ctx, action, el, id, d.cls === 'phi');
+        const r = await applyAction(ctx, action, el, parents);
         if (r) out.push(r);
-        continue;
-      }
-      if (d.reason.startsWith('private')) {
-        out.push(el);
         continue;
       }
       const items: DicomDataset[] = [];
@@ -150,7 +172,7 @@ export async function deidentifyDataset(ctx: DeidContext, ds: DicomDataset, pare
       out.push(el);
       continue;
     }
-    const r = await applyAction(ctx, userRemovalAction(d), el, id, d.cls === 'phi');
+    const r = await applyAction(ctx, userRemovalAction(d), el, parents);
     if (r) out.push(r);
   }
   return out;
@@ -174,45 +196,73 @@ export function cleanDescriptors(ctx: DeidContext): void {
 }
 
 /**
- * The sweep list, minus values the output deliberately holds: a removed value that is exactly the
- * value of an attribute the profile keeps (e.g. a contributing institution named like the
- * Manufacturer), or that is part of a dummy this plan wrote (a removed time '101000' inside a
- * dummy date). A value removed only at the user's wish from a non-identifying attribute is also
- * tolerated inside a kept value (a contributing equipment's model name that is part of the
- * Type 1 ManufacturerModelName cannot be gone). Anything else that survives is a leak and fails
- * the sweep.
+ * A kept value must not hold removed text: the sweep treats such a hit as a leak, never as an
+ * exemption. So before the plan is final, every kept text value that contains a swept value is
+ * itself removed, emptied or dummied — the strongest change the IOD allows (e.g. an in-house
+ * Manufacturer named like the removed Institution Name is dummied). Values the plan wrote are its
+ * own and skipped. What must stay as it is (integrity attributes, class UIDs) is left for the sweep
+ * to refuse. Repeats until nothing changes: a value removed here joins the sweep list too.
  */
-export function finalSweepValues(ctx: DeidContext, outputs: DicomDataset[]): Uint8Array[] {
-  const kept = new Set<string>();
-  const visit = (ds: DicomDataset): void => {
-    for (const el of ds) {
-      if (el.vr === 'SQ') for (const item of el.items ?? []) visit(item);
-      else if (isTextVr(el.vr)) {
-        const t = textOf(el) ?? '';
-        kept.add(t);
-        for (const part of t.split('\\')) kept.add(part.trim());
+export async function removeKeptCarriers(ctx: DeidContext, outputs: DicomDataset[]): Promise<void> {
+  for (let round = 0; round < 16; round++) {
+    const needles = [...ctx.sweep.keys()];
+    if (needles.length === 0) return;
+    const shortest = Math.min(...needles.map((n) => n.length));
+    let changed = false;
+    const visit = async (ds: DicomDataset, parents: string[]): Promise<void> => {
+      for (let i = 0; i < ds.length; i++) {
+        const el = ds[i]!;
+        if (ctx.generated.has(el)) continue;
+        if (el.vr === 'SQ') {
+          for (const item of el.items ?? []) await visit(item, [...parents, el.tag]);
+          continue;
+        }
+        if (!isTextVr(el.vr) || (el.value?.length ?? 0) < shortest) continue;
+        const text = textOf(el) ?? '';
+        if (!needles.some((n) => text.includes(n))) continue;
+        const action = forcedRemoval(parents, el.tag, el.vr, el.vr === 'UI' ? text : undefined);
+        if (!action) continue;
+        const r = await applyAction(ctx, action, el, parents);
+        changed = true;
+        if (r) ds[i] = r;
+        else ds.splice(i--, 1);
       }
-    }
-  };
-  for (const ds of outputs) visit(ds);
-  const dummies = [...ctx.dummies];
-  const keptTexts = [...kept];
-  return [...ctx.sweep]
-    .filter(([text]) => !kept.has(text) && !dummies.some((d) => d.includes(text)))
-    .filter(([text]) => ctx.identifying.has(text) || !keptTexts.some((k) => k.includes(text)))
-    .map(([, bytes]) => bytes);
+    };
+    for (const ds of outputs) await visit(ds, []);
+    if (!changed) return;
+  }
+}
+
+/** The plan's sweep list: every value gathered, none exempted by value (see removeKeptCarriers). */
+export function sweepList(ctx: DeidContext): Uint8Array[] {
+  return [...ctx.sweep.values()];
+}
+
+/** The de-identification record's codes (CID 7050) for the options used. */
+function methodCodes(options: ProfileOptions): [string, string][] {
+  const codes: [string, string][] = [['113100', 'Basic Application Confidentiality Profile']];
+  if (options.retainDeviceIdentity) codes.push(['113109', 'Retain Device Identity Option']);
+  if (options.cleanDescriptors) codes.push(['113105', 'Clean Descriptors Option']);
+  return codes;
+}
+
+/** The De-identification Method text written for these options (the output check compares it). */
+export function deidentificationMethodText(options: ProfileOptions): string {
+  return ['PS3.15 Basic Profile', ...(options.retainDeviceIdentity ? ['Retain Device Identity'] : []), ...(options.cleanDescriptors ? ['Clean Descriptors'] : [])].join('\\');
+}
+
+/** Every text the record writes: the plan's own constants (a chance sweep match inside is not a leak). */
+export function deidentificationTexts(options: ProfileOptions): string[] {
+  return [deidentificationMethodText(options), ...methodCodes(options).flatMap(([value, meaning]) => [value, meaning])];
 }
 
 /** PatientIdentityRemoved, DeidentificationMethod and its code sequence (PS3.15 E.1.1, CID 7050). */
 export function recordDeidentification(ds: DicomDataset, options: ProfileOptions): void {
-  const codes: [string, string][] = [['113100', 'Basic Application Confidentiality Profile']];
-  if (options.retainDeviceIdentity) codes.push(['113109', 'Retain Device Identity Option']);
-  if (options.cleanDescriptors) codes.push(['113105', 'Clean Descriptors Option']);
   setElement(ds, textElement('00120062', 'CS', 'YES'));
-  setElement(ds, textElement('00120063', 'LO', ['PS3.15 Basic Profile', ...(options.retainDeviceIdentity ? ['Retain Device Identity'] : []), ...(options.cleanDescriptors ? ['Clean Descriptors'] : [])].join('\\')));
+  setElement(ds, textElement('00120063', 'LO', deidentificationMethodText(options)));
   setElement(ds, {
     tag: '00120064',
     vr: 'SQ',
-    items: codes.map(([value, meaning]) => [textElement('00080100', 'SH', value), textElement('00080102', 'SH', 'DCM'), textElement('00080104', 'LO', meaning)]),
+    items: methodCodes(options).map(([value, meaning]) => [textElement('00080100', 'SH', value), textElement('00080102', 'SH', 'DCM'), textElement('00080104', 'LO', meaning)]),
   });
 }

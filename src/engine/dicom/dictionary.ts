@@ -4,6 +4,8 @@ import { DICTIONARY_ROWS } from './tables/dictionary.ts';
 export interface DictEntry {
   vr: string;
   keyword: string;
+  /** Retired from the standard (PS3.6): kept only when a rule names it. */
+  retired: boolean;
 }
 
 let table: Map<string, DictEntry> | undefined;
@@ -12,8 +14,8 @@ function load(): Map<string, DictEntry> {
   if (table) return table;
   table = new Map();
   for (const line of DICTIONARY_ROWS.split('\n')) {
-    const [tag, vr, keyword] = line.split(' ');
-    table.set(tag, { vr, keyword });
+    const [tag, vr, keyword, flag] = line.split(' ');
+    table.set(tag, { vr, keyword, retired: flag === 'R' });
   }
   return table;
 }
@@ -64,4 +66,29 @@ export function dictionaryVr(tag: string): string {
 
 export function keywordOf(tag: string): string | undefined {
   return lookup(tag)?.keyword;
+}
+
+export function isRetiredTag(tag: string): boolean {
+  return lookup(tag)?.retired === true;
+}
+
+/** The VRs PS3.6 allows for a standard element (DCMTK's pseudo VRs expanded); empty if unknown. */
+export function allowedVrs(tag: string): readonly string[] {
+  const vr = lookup(tag)?.vr;
+  switch (vr) {
+    case undefined:
+    case 'na':
+      return [];
+    case 'xs':
+      return ['US', 'SS'];
+    case 'ox':
+    case 'px':
+      return ['OB', 'OW'];
+    case 'lt':
+      return ['US', 'SS', 'OW'];
+    case 'up':
+      return ['UL'];
+    default:
+      return [vr];
+  }
 }

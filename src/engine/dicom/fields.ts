@@ -1,21 +1,42 @@
 import type { MetadataField } from '../formats/slide-format.ts';
 import type { DicomDataset, DicomElement } from './dataset.ts';
 import { formatTag, isTextVr, textOf } from './dataset.ts';
-import { annexName, decide } from './deid-profile.ts';
-import { keywordOf } from './dictionary.ts';
+import { annexName, decide, unvouchedKind } from './deid-profile.ts';
+import { isRetiredTag, keywordOf } from './dictionary.ts';
 
 /** Field id of an element: 'dicom:' + enclosing sequence tags + tag, e.g. 'dicom:00400560/00400551'. */
 export function fieldId(parents: string[], tag: string): string {
   return `dicom:${[...parents, tag].join('/')}`;
 }
 
+/** Plain name of an attribute for the review; elements no rule vouches for say what they are. */
 export function attributeName(tag: string): string {
-  return annexName(tag) ?? keywordOf(tag)?.replace(/([a-z])([A-Z])/g, '$1 $2') ?? (parseInt(tag.slice(3, 4), 16) % 2 ? 'Private attribute' : 'Unknown attribute');
+  switch (unvouchedKind([], tag)) {
+    case 'private': {
+      const elem = parseInt(tag.slice(4), 16);
+      return elem >= 0x10 && elem <= 0xff ? 'Private creator' : 'Private attribute';
+    }
+    case 'command':
+      return 'Command attribute';
+    case 'meta':
+      return `File meta attribute inside the data set${keywordOf(tag) ? ` (${spaced(keywordOf(tag)!)})` : ''}`;
+    case 'unknown':
+      return 'Unknown attribute';
+    default: {
+      const name = annexName(tag) ?? spaced(keywordOf(tag) ?? '');
+      return isRetiredTag(tag) ? `Retired attribute ${name}` : name;
+    }
+  }
 }
 
-function label(parents: string[], tag: string): string {
+function spaced(keyword: string): string {
+  return keyword.replace(/([a-z])([A-Z])/g, '$1 $2');
+}
+
+/** The review's label of an element: its name and tag number, and where it sits. */
+export function fieldLabel(parents: readonly string[], tag: string): string {
   const own = `${attributeName(tag)} ${formatTag(tag)}`;
-  return parents.length ? `${own} in ${parents.map(attributeName).join(' › ')}` : own;
+  return parents.length ? `${own} in ${parents.map((p) => `${attributeName(p)} ${formatTag(p)}`).join(' › ')}` : own;
 }
 
 const NUMERIC: Record<string, [number, (dv: DataView, at: number) => number]> = {
@@ -69,19 +90,22 @@ export function collectFields(instances: { dataset: DicomDataset; location: stri
     const id = fieldId(parents, el.tag);
     let a = acc.get(id);
     if (!a) {
-      a = { field: { id, label: label(parents, el.tag), value: '', class: cls, reason }, values: [], locations: new Set() };
+      a = { field: { id, label: fieldLabel(parents, el.tag), value: '', class: cls, reason }, values: [], locations: new Set() };
       acc.set(id, a);
     }
     const shown = displayValue(el);
     if (!a.values.includes(shown) && a.values.length < 8) a.values.push(shown);
     a.locations.add(location);
   };
+  const unvouched = new Set<string>();
   const visit = (ds: DicomDataset, parents: string[], location: string): void => {
     for (const el of ds) {
       const d = decide(parents, el.tag, el.vr, {}, el.vr === 'UI' ? textOf(el) : undefined);
+      if (unvouchedKind(parents, el.tag)) unvouched.add(fieldId(parents, el.tag));
       if (el.vr === 'SQ') {
         if (d.action === 'remove' || d.action === 'empty') add(parents, el, location, d.cls, d.reason);
-        if (d.reason.startsWith('private')) continue; // opaque vendor content goes as a whole
+        // Every sequence is listed item by item, private ones too: whatever the user keeps, each
+        // element inside is judged (and shown) on its own.
         for (const item of el.items ?? []) visit(item, [...parents, el.tag], location);
         continue;
       }
@@ -91,8 +115,9 @@ export function collectFields(instances: { dataset: DicomDataset; location: stri
   for (const inst of instances) visit(inst.dataset, [], inst.location);
   return [...acc.values()].map((a) => ({
     ...a.field,
-    // An attribute empty in every instance carries nothing identifying (e.g. Type 2 left blank).
-    ...(a.field.class === 'phi' && a.values.every((v) => v === '') ? { class: 'neutral' as const, reason: `empty (${a.field.reason})` } : {}),
+    // A standard attribute empty in every instance carries nothing identifying (e.g. Type 2 left
+    // blank); an element no rule vouches for stays identifying, so it is removed even when empty.
+    ...(a.field.class === 'phi' && !unvouched.has(a.field.id) && a.values.every((v) => v === '') ? { class: 'neutral' as const, reason: `empty (${a.field.reason})` } : {}),
     value: a.values.length === 1 ? a.values[0] : a.values.join(' | '),
     locations: [...a.locations],
   }));

@@ -5,7 +5,7 @@ import type { ByteSource } from '../io/byte-source.ts';
 import { BufferSource } from '../io/buffer-source.ts';
 import { SlideError, throwIfAborted } from '../../shared/errors.ts';
 import type { DicomDataset, DicomElement } from './dataset.ts';
-import { findElement, numberValue, textOf } from './dataset.ts';
+import { findElement, formatTag, numberValue, textOf } from './dataset.ts';
 import { dictionaryVr } from './dictionary.ts';
 
 // dicom-parser is a UMD bundle: its default export is the API object in Node and in esbuild bundles.
@@ -78,6 +78,22 @@ export interface FileMeta {
   sopClassUid: string;
   /** The first bytes of the file read so far (at least the meta), reused by readPart10Header. */
   bytes: Uint8Array;
+  /**
+   * Where each file meta element's value starts: dicom-parser merges the meta into the data set,
+   * so a group 0002 element found elsewhere is one inside the data set (kept apart, and removed).
+   */
+  metaOffsets: ReadonlyMap<string, number>;
+  /** First byte after the file meta group. */
+  metaEnd: number;
+}
+
+/** How much of a header to keep when converting it. */
+export interface ReadOptions {
+  /**
+   * Keep every element as it is in the file: group lengths and data set trailing padding too, so a
+   * check of an output sees every byte (the normal read drops them: the writer recomputes lengths).
+   */
+  raw?: boolean;
 }
 
 /** The file meta group only (PS3.10): cheap, and enough to tell what kind of object this is. */
@@ -98,11 +114,17 @@ export async function readFileMeta(source: ByteSource, signal?: AbortSignal): Pr
       throw new SlideError('TRUNCATED', `${name}: the DICOM file meta information is incomplete`, { detail: parseError(e) });
     }
   }
-  const meta = convertDataSet(metaDs, true, new Set(), metaDs.byteArray, true);
+  const meta = convertDataSet(metaDs, true, new Set(), { bytes: metaDs.byteArray, name, isMeta: true });
   const transferSyntax = textOf(findElement(meta, '00020010'))?.trim();
   if (!transferSyntax) throw new SlideError('CORRUPT', `${name}: no transfer syntax in the file meta information`);
   const sopClassUid = textOf(findElement(meta, '00020002'))?.trim() ?? '';
-  return { meta, transferSyntax, sopClassUid, bytes };
+  const metaOffsets = new Map<string, number>();
+  let metaEnd = 132;
+  for (const [key, el] of Object.entries(metaDs.elements)) {
+    metaOffsets.set(key, el.dataOffset);
+    metaEnd = Math.max(metaEnd, el.dataOffset + el.length);
+  }
+  return { meta, transferSyntax, sopClassUid, bytes, metaOffsets, metaEnd };
 }
 
 /**
@@ -111,16 +133,18 @@ export async function readFileMeta(source: ByteSource, signal?: AbortSignal): Pr
  * data never enters memory — except for the deflated transfer syntax, where it cannot be reached
  * without inflating.
  */
-export async function readPart10Header(source: ByteSource, signal?: AbortSignal, fileMeta?: FileMeta): Promise<Part10Header> {
+export async function readPart10Header(source: ByteSource, signal?: AbortSignal, fileMeta?: FileMeta, options: ReadOptions = {}): Promise<Part10Header> {
   const name = source.name;
-  const { meta, transferSyntax } = fileMeta ?? (await readFileMeta(source, signal));
+  const fm = fileMeta ?? (await readFileMeta(source, signal));
+  const { meta, transferSyntax } = fm;
+  const conv: ConvertContext = { bytes: new Uint8Array(0), name, metaOffsets: fm.metaOffsets, raw: options.raw === true };
   let bytes = fileMeta?.bytes ?? (await source.read(0, Math.min(source.size, FIRST_READ), signal));
   if (transferSyntax === TS_EXPLICIT_BE) {
     throw new SlideError('UNSUPPORTED', `${name}: big-endian DICOM is not supported (retired transfer syntax); convert it to little endian first`);
   }
   const explicit = transferSyntax !== TS_IMPLICIT_LE;
 
-  if (transferSyntax === TS_DEFLATED_LE) return readDeflated(source, meta, transferSyntax, signal);
+  if (transferSyntax === TS_DEFLATED_LE) return readDeflated(source, meta, transferSyntax, conv, signal);
 
   for (;;) {
     throwIfAborted(signal);
@@ -134,7 +158,7 @@ export async function readPart10Header(source: ByteSource, signal?: AbortSignal,
     const pixelEl = ds?.elements[PIXEL_DATA];
     const complete = ds !== undefined && pixelEl !== undefined && pixelEl.dataOffset <= bytes.length;
     if (complete) {
-      return finish(name, source, source, false, meta, transferSyntax, explicit, ds!, bytes);
+      return finish(name, source, false, meta, transferSyntax, explicit, ds!, { ...conv, bytes });
     }
     if (bytes.length < source.size) {
       if (bytes.length >= MAX_HEADER) throw new SlideError('UNSUPPORTED', `${name}: DICOM header larger than ${MAX_HEADER / 1048576} MiB`);
@@ -148,7 +172,7 @@ export async function readPart10Header(source: ByteSource, signal?: AbortSignal,
   }
 }
 
-async function readDeflated(source: ByteSource, meta: DicomDataset, transferSyntax: string, signal?: AbortSignal): Promise<Part10Header> {
+async function readDeflated(source: ByteSource, meta: DicomDataset, transferSyntax: string, conv: ConvertContext, signal?: AbortSignal): Promise<Part10Header> {
   const name = source.name;
   if (source.size > MAX_DEFLATED) throw new SlideError('UNSUPPORTED', `${name}: deflated DICOM larger than ${MAX_DEFLATED / 1048576} MiB`);
   const whole = await source.read(0, source.size, signal);
@@ -169,22 +193,21 @@ async function readDeflated(source: ByteSource, meta: DicomDataset, transferSynt
   }
   if (!full) throw new SlideError('CORRUPT', `${name}: the deflated DICOM data set cannot be read`);
   if (!ds.elements[PIXEL_DATA]) throw new SlideError('CORRUPT', `${name}: the DICOM file has no Pixel Data`);
-  return finish(name, source, new BufferSource(full, name), true, meta, transferSyntax, true, ds, full);
+  return finish(name, new BufferSource(full, name), true, meta, transferSyntax, true, ds, { ...conv, bytes: full });
 }
 
 function finish(
   name: string,
-  _source: ByteSource,
   pixelSource: ByteSource,
   inflated: boolean,
   meta: DicomDataset,
   transferSyntax: string,
   explicit: boolean,
   ds: DataSet,
-  bytes: Uint8Array,
+  conv: ConvertContext,
 ): Part10Header {
   const pixelEl = ds.elements[PIXEL_DATA];
-  const dataset = convertDataSet(ds, explicit, new Set([PIXEL_DATA]), bytes);
+  const dataset = convertDataSet(ds, explicit, new Set([PIXEL_DATA]), { ...conv, top: true });
   const headerLength = explicit ? 12 : 8;
   const declaredLength = pixelEl.hadUndefinedLength ? -1 : pixelEl.length;
   let vr = explicit ? (pixelEl.vr ?? 'OB') : (numberValue(dataset, '00280100') ?? 8) > 8 ? 'OW' : 'OB';
@@ -205,28 +228,42 @@ function implicitVr(tag: string): string {
   return dictionaryVr(tag.slice(1).toUpperCase());
 }
 
+interface ConvertContext {
+  /** The bytes element offsets refer to. */
+  bytes: Uint8Array;
+  /** File name, for errors. */
+  name: string;
+  isMeta?: boolean;
+  /** Converting the top level of the data set (where dicom-parser put the file meta too). */
+  top?: boolean;
+  metaOffsets?: ReadonlyMap<string, number>;
+  raw?: boolean;
+}
+
 /**
  * dicom-parser's element map -> our ordered tree. Group lengths and data set trailing padding are
- * dropped here: the writer recomputes what is needed, and stale group lengths would be wrong.
+ * dropped here (unless `raw`): the writer recomputes what is needed, and stale group lengths would
+ * be wrong. File meta elements are kept apart; a group 0002 element that is not one of them lies
+ * inside the data set and is kept, so the profile can show and remove it.
  */
-function convertDataSet(ds: DataSet, explicit: boolean, skip: Set<string>, bytes: Uint8Array = ds.byteArray, isMeta = false): DicomDataset {
+function convertDataSet(ds: DataSet, explicit: boolean, skip: Set<string>, conv: ConvertContext): DicomDataset {
   const out: DicomDataset = [];
   for (const key of Object.keys(ds.elements)) {
     if (skip.has(key)) continue;
     const el = ds.elements[key];
     const tag = key.slice(1).toUpperCase();
-    // dicom-parser merges the file meta into the data set; the meta is kept apart (and rebuilt).
-    if (!isMeta && tag.startsWith('0002')) continue;
-    if (tag.endsWith('0000') && !tag.startsWith('0002')) continue;
-    // Padding, and the item delimiters dicom-parser records inside undefined-length items.
-    if (tag === 'FFFCFFFC' || tag.startsWith('FFFE')) continue;
-    out.push(convertElement(el, tag, explicit, bytes));
+    if (!conv.isMeta && conv.top && tag.startsWith('0002') && conv.metaOffsets?.get(key) === el.dataOffset) continue;
+    // The item delimiters dicom-parser records inside undefined-length items carry nothing.
+    if (tag.startsWith('FFFE')) continue;
+    if (!conv.raw && !conv.isMeta && (tag.endsWith('0000') && !tag.startsWith('0000') || tag === 'FFFCFFFC')) continue;
+    out.push(convertElement(el, tag, explicit, conv));
   }
   out.sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
   return out;
 }
 
-function convertElement(el: Element, tag: string, explicit: boolean, bytes: Uint8Array): DicomElement {
+function convertElement(el: Element, tag: string, explicit: boolean, conv: ConvertContext): DicomElement {
+  const { bytes, name } = conv;
   let vr = explicit && el.vr ? el.vr : dictionaryVr(tag);
   if (vr === 'UN') {
     // Explicit files sometimes carry standard attributes as UN; the dictionary knows better.
@@ -234,7 +271,12 @@ function convertElement(el: Element, tag: string, explicit: boolean, bytes: Uint
     if (known !== 'UN' && (known !== 'SQ' || el.items)) vr = known;
   }
   if (el.items) {
-    return { tag, vr: 'SQ', items: el.items.map((item) => (item.dataSet ? convertDataSet(item.dataSet, explicit && !(el.vr === 'UN'), new Set(), bytes) : [])) };
+    const items = el.items.map((item, i) => {
+      // An item dicom-parser could not read would silently vanish from the output: refuse instead.
+      if (!item.dataSet) throw new SlideError('CORRUPT', `${name}: item ${i + 1} of sequence ${formatTag(tag)} cannot be read`);
+      return convertDataSet(item.dataSet, explicit && !(el.vr === 'UN'), new Set(), { ...conv, top: false });
+    });
+    return { tag, vr: 'SQ', items };
   }
   if (vr === 'SQ') {
     // An empty or unparsed sequence (dicom-parser leaves private defined-length sequences as bytes).
@@ -243,7 +285,7 @@ function convertElement(el: Element, tag: string, explicit: boolean, bytes: Uint
   }
   const length = el.hadUndefinedLength ? 0 : el.length;
   if (el.dataOffset + length > bytes.length) {
-    throw new SlideError('TRUNCATED', `element ${tag} runs past the end of the file`);
+    throw new SlideError('TRUNCATED', `${name}: element ${formatTag(tag)} runs past the end of the file`);
   }
   return { tag, vr, value: bytes.subarray(el.dataOffset, el.dataOffset + length) };
 }

@@ -5,11 +5,11 @@ import { throwIfAborted } from '../../shared/errors.ts';
 import type { DicomDataset } from './dataset.ts';
 import { stringValue } from './dataset.ts';
 import type { DeidContext } from './deidentify.ts';
-import { cleanDescriptors, deidentifyDataset, finalSweepValues, recordDeidentification } from './deidentify.ts';
+import { cleanDescriptors, deidentificationTexts, deidentifyDataset, MIN_SWEEP, recordDeidentification, removeKeptCarriers, sweepList } from './deidentify.ts';
 import type { DicomInstance, DicomSlide } from './dicom-slide.ts';
 import { TS_DEFLATED_LE, TS_EXPLICIT_LE, TS_IMPLICIT_LE } from './part10.ts';
 import { UidRemapper } from './uid-remap.ts';
-import { encodeDataset, encodeFileMeta, encodePixelDataHeader } from './writer.ts';
+import { encodeDataset, encodeFileMeta, encodePixelDataHeader, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION } from './writer.ts';
 
 /** Deterministic output names: 'level-0.dcm', 'thumbnail.dcm', … with the part index on a clash. */
 function outputNames(kept: DicomInstance[]): Map<DicomInstance, string> {
@@ -22,8 +22,9 @@ function outputNames(kept: DicomInstance[]): Map<DicomInstance, string> {
 /**
  * The plan of a DICOM slide: for each kept instance, a re-encoded header (file meta + de-identified
  * data set + Pixel Data element header) followed by the pixel data value copied byte for byte.
- * Anything after Pixel Data (digital signatures, padding) is not carried over. Every instance,
- * kept or dropped, goes through one context so UIDs, dummies and the sweep list agree.
+ * Anything after Pixel Data (digital signatures, padding) is not carried over: the copy ends at
+ * the last byte of the Pixel Data element. Every instance, kept or dropped, goes through one
+ * context so UIDs, dummies and the sweep list agree.
  */
 export async function buildDicomPlan(slide: DicomSlide, request: RedactionRequest, signal?: AbortSignal): Promise<RedactionPlan> {
   const options = { retainDeviceIdentity: request.options?.retainDeviceIdentity, cleanDescriptors: request.options?.cleanDescriptors };
@@ -33,9 +34,9 @@ export async function buildDicomPlan(slide: DicomSlide, request: RedactionReques
     remapper: new UidRemapper(request.options?.uidKey ?? UidRemapper.randomKeyHex()),
     removed: new Set(),
     sweep: new Map(),
-    identifying: new Set(),
     toClean: [],
     dummies: new Set(),
+    generated: new WeakSet(),
   };
   const removeImages = new Set(request.removeImages);
   const results: { inst: DicomInstance; ds: DicomDataset }[] = [];
@@ -46,7 +47,11 @@ export async function buildDicomPlan(slide: DicomSlide, request: RedactionReques
   cleanDescriptors(ctx);
 
   const kept = results.filter((r) => !removeImages.has(r.inst.image.id));
-  const newUids = (await ctx.remapper.generatedUids()).map((u) => new TextEncoder().encode(u));
+  await removeKeptCarriers(ctx, kept.map((r) => r.ds));
+  // What the plan itself writes — remapped UIDs, dummies, the de-identification record, the
+  // implementation identity in the file meta — is its own: a sweep match wholly inside is chance.
+  const ownTexts = [...(await ctx.remapper.generatedUids()), ...ctx.dummies, ...deidentificationTexts(options), IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION];
+  const own = [...new Set(ownTexts)].filter((t) => t.length >= MIN_SWEEP).map((u) => new TextEncoder().encode(u));
   const names = outputNames(kept.map((r) => r.inst));
   const outputs: OutputPlan[] = [];
   for (const { inst, ds } of kept) {
@@ -71,7 +76,7 @@ export async function buildDicomPlan(slide: DicomSlide, request: RedactionReques
       size: header.length + layout.valueLength,
       segments: [{ kind: 'bytes', bytes: header }, pixel],
       patches: [],
-      generated: occurrences(header, newUids),
+      generated: occurrences(header, own),
     });
   }
   const removedImages: { id: string; role: ImageRole }[] = results.filter((r) => removeImages.has(r.inst.image.id)).map((r) => ({ id: r.inst.image.id, role: r.inst.image.role }));
@@ -79,7 +84,7 @@ export async function buildDicomPlan(slide: DicomSlide, request: RedactionReques
     outputs,
     removedFields: slide.fields.map((f) => f.id).filter((id) => ctx.removed.has(id)),
     removedImages,
-    sweepValues: finalSweepValues(ctx, kept.map((r) => r.ds)),
+    sweepValues: sweepList(ctx),
   };
 }
 

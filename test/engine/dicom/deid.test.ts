@@ -96,7 +96,8 @@ test('profile vs IOD: what a removal request may do to each kind of attribute', 
   assert.deepEqual(onRemove([], '00200052', 'UI', '1.2.3.4'), ['phi', 'remap']);
   // Type 2: emptied, identifying or not; Type 2 sequences emptied.
   assert.deepEqual(onRemove([], '00200011', 'IS'), ['neutral', 'empty']);
-  assert.deepEqual(onRemove([], '00201040', 'LO'), ['neutral', 'empty']);
+  // Free text that no rule vouches for is identifying by default, emptied where the IOD wants it.
+  assert.deepEqual(onRemove([], '00201040', 'LO'), ['phi', 'empty']);
   assert.deepEqual(onRemove([], '00100030', 'DA'), ['phi', 'empty']);
   assert.deepEqual(onRemove([], '22000002', 'UT'), ['phi', 'empty']);
   assert.deepEqual(onRemove([], '00400555', 'SQ'), ['phi', 'empty']);
@@ -104,7 +105,7 @@ test('profile vs IOD: what a removal request may do to each kind of attribute', 
   // Type 3 (or not in the IOD): deleted.
   assert.deepEqual(onRemove(['00480105'], '00282002', 'CS'), ['neutral', 'remove']);
   assert.deepEqual(onRemove([], '00080021', 'DA'), ['phi', 'remove']);
-  assert.deepEqual(onRemove(['0018A001'], '00081090', 'LO'), ['neutral', 'remove']);
+  assert.deepEqual(onRemove(['0018A001'], '00081090', 'LO'), ['phi', 'remove']);
 });
 
 test('removing every non-critical field: Type 1 dates dummied, Type 2 emptied, Type 1 kept as is', async () => {
