@@ -114,13 +114,19 @@ export async function readFileMeta(source: ByteSource, signal?: AbortSignal): Pr
       throw new SlideError('TRUNCATED', `${name}: the DICOM file meta information is incomplete`, { detail: parseError(e) });
     }
   }
-  const meta = convertDataSet(metaDs, true, new Set(), { bytes: metaDs.byteArray, name, isMeta: true });
+  // dicom-parser reads every leading group 0002 element as meta; the group length says where the
+  // meta ends (PS3.10 7.1), and a 0002 element past it lies inside the data set.
+  const gl = metaDs.elements['x00020000'];
+  const limit = gl && gl.length === 4 ? gl.dataOffset + 4 + metaDs.uint32('x00020000')! : Infinity;
+  const outside = new Set(Object.keys(metaDs.elements).filter((k) => metaDs.elements[k].dataOffset >= limit));
+  const meta = convertDataSet(metaDs, true, outside, { bytes: metaDs.byteArray, name, isMeta: true });
   const transferSyntax = textOf(findElement(meta, '00020010'))?.trim();
   if (!transferSyntax) throw new SlideError('CORRUPT', `${name}: no transfer syntax in the file meta information`);
   const sopClassUid = textOf(findElement(meta, '00020002'))?.trim() ?? '';
   const metaOffsets = new Map<string, number>();
   let metaEnd = 132;
   for (const [key, el] of Object.entries(metaDs.elements)) {
+    if (outside.has(key)) continue;
     metaOffsets.set(key, el.dataOffset);
     metaEnd = Math.max(metaEnd, el.dataOffset + el.length);
   }
