@@ -3,6 +3,7 @@ import { isTextVr, setElement, textBytes, textElement, textOf } from './dataset.
 import type { Action, ProfileOptions } from './deid-profile.ts';
 import { decide, forcedRemoval, unvouchedKind, userRemovalAction } from './deid-profile.ts';
 import { fieldId } from './fields.ts';
+import { WSI_INTEGRITY_KEEP } from './tables/wsi-iod.ts';
 import type { UidRemapper } from './uid-remap.ts';
 
 /** Shared state of one plan: every instance of the slide goes through the same context. */
@@ -208,29 +209,47 @@ export async function removeKeptCarriers(ctx: DeidContext, outputs: DicomDataset
     const needles = [...ctx.sweep.keys()];
     if (needles.length === 0) return;
     const shortest = Math.min(...needles.map((n) => n.length));
-    let changed = false;
-    const visit = async (ds: DicomDataset, parents: string[]): Promise<void> => {
-      for (let i = 0; i < ds.length; i++) {
-        const el = ds[i]!;
+    // One alternation instead of a loop of includes(): per-frame groups hold ~10^5 values.
+    const anyNeedle = new RegExp(needles.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'));
+    // Find the carriers synchronously (no await per element), then change them.
+    const found: { ds: DicomDataset; el: DicomElement; parents: string[]; action: Action }[] = [];
+    const visit = (ds: DicomDataset, parents: string[]): void => {
+      for (const el of ds) {
         if (ctx.generated.has(el)) continue;
         if (el.vr === 'SQ') {
-          for (const item of el.items ?? []) await visit(item, [...parents, el.tag]);
+          if (el.items?.length) {
+            const inner = [...parents, el.tag];
+            for (const item of el.items) visit(item, inner);
+          }
           continue;
         }
-        if (!isTextVr(el.vr) || (el.value?.length ?? 0) < shortest) continue;
-        const text = textOf(el) ?? '';
-        if (!needles.some((n) => text.includes(n))) continue;
+        // Cheap tests first (per-frame groups hold ~10^5 elements): integrity values cannot change
+        // anyway (the sweep judges them), and a value shorter than every needle cannot hold one.
+        if (!isTextVr(el.vr) || (el.value?.length ?? 0) < shortest || WSI_INTEGRITY_KEEP.has(el.tag)) continue;
+        const text = shortText(el.value!);
+        if (!anyNeedle.test(text)) continue;
         const action = forcedRemoval(parents, el.tag, el.vr, el.vr === 'UI' ? text : undefined);
-        if (!action) continue;
-        const r = await applyAction(ctx, action, el, parents);
-        changed = true;
-        if (r) ds[i] = r;
-        else ds.splice(i--, 1);
+        if (action) found.push({ ds, el, parents, action });
       }
     };
-    for (const ds of outputs) await visit(ds, []);
+    for (const ds of outputs) visit(ds, []);
+    for (const { ds, el, parents, action } of found) {
+      const r = await applyAction(ctx, action, el, parents);
+      const i = ds.indexOf(el);
+      if (r) ds[i] = r;
+      else ds.splice(i, 1);
+    }
+    const changed = found.length > 0;
     if (!changed) return;
   }
+}
+
+/** Latin-1 text of a value (padding included: needles never end in padding); no decoder call for short values. */
+function shortText(v: Uint8Array): string {
+  if (v.length > 256) return latin1.decode(v);
+  let s = '';
+  for (let i = 0; i < v.length; i++) s += String.fromCharCode(v[i]!);
+  return s;
 }
 
 /** The plan's sweep list: every value gathered, none exempted by value (see removeKeptCarriers). */
