@@ -196,6 +196,18 @@ export function cleanDescriptors(ctx: DeidContext): void {
   }
 }
 
+/** File meta elements that describe the file, not the site: rebuilt by the writer, nothing to sweep. */
+const STRUCTURAL_META = new Set(['00020000', '00020001', '00020002', '00020010', '00020012', '00020013']);
+
+/**
+ * The input's file meta is never copied (the writer rebuilds it), but what it held about the site —
+ * source/sending/receiving AE titles, private information — is identifying text read from the
+ * input, so it joins the sweep list.
+ */
+export function sweepFileMeta(ctx: DeidContext, meta: DicomDataset): void {
+  for (const el of meta) if (!STRUCTURAL_META.has(el.tag)) sweepValue(ctx, el);
+}
+
 /**
  * A kept value must not hold removed text: the sweep treats such a hit as a leak, never as an
  * exemption. So before the plan is final, every kept text value that contains a swept value is

@@ -5,7 +5,7 @@ import { throwIfAborted } from '../../shared/errors.ts';
 import type { DicomDataset } from './dataset.ts';
 import { stringValue } from './dataset.ts';
 import type { DeidContext } from './deidentify.ts';
-import { cleanDescriptors, deidentificationTexts, deidentifyDataset, MIN_SWEEP, recordDeidentification, removeKeptCarriers, sweepList } from './deidentify.ts';
+import { cleanDescriptors, deidentificationTexts, deidentifyDataset, MIN_SWEEP, recordDeidentification, removeKeptCarriers, sweepFileMeta, sweepList } from './deidentify.ts';
 import type { DicomInstance, DicomSlide } from './dicom-slide.ts';
 import { TS_DEFLATED_LE, TS_EXPLICIT_LE, TS_IMPLICIT_LE } from './part10.ts';
 import { UidRemapper } from './uid-remap.ts';
@@ -43,6 +43,7 @@ export async function buildDicomPlan(slide: DicomSlide, request: RedactionReques
   for (const inst of slide.instances) {
     throwIfAborted(signal);
     results.push({ inst, ds: await deidentifyDataset(ctx, inst.header.dataset) });
+    sweepFileMeta(ctx, inst.header.meta);
   }
   cleanDescriptors(ctx);
 

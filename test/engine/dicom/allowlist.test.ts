@@ -278,6 +278,8 @@ test('sweep: a removed identifying value inside a kept field is not exempt — t
     const plan = await slide.plan(request);
     assert.ok(plan.sweepValues.some((v) => Buffer.from(v).toString('latin1') === 'Synthetic Scanner Co'), 'the removed value is swept');
     assert.ok(plan.removedFields.includes('dicom:00080070'), 'the Manufacturer is reported changed');
+    // The input's file meta is rebuilt, but what it said about the site is swept too.
+    assert.ok(plan.sweepValues.some((v) => Buffer.from(v).toString('latin1') === 'SEH_SCANNER'), 'Source AE Title is swept');
     const outDir = path.join(work, 'carrier');
     const report = await redactSlide(slide, request, new NodeDirTarget(outDir), { hasher: nodeSha256 });
     const out = path.join(outDir, report.outputs[0]!.name);
