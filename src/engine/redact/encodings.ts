@@ -15,11 +15,32 @@ export function encodedForms(value: Uint8Array): Uint8Array[] {
   return forms.filter((f) => f.length > 0);
 }
 
-/** Every encoded form of every value, without duplicates. */
-export function sweepPatterns(values: Uint8Array[]): Uint8Array[] {
+/**
+ * The identifying pieces of a structured value, each searched on its own: a vendor XML block or a
+ * "key=value;…" property list can be copied, cut or moved in part, and a piece found anywhere in
+ * the output is as much a leak as the whole. Pieces are text nodes and quoted attribute values of
+ * markup, the parts between separators (| ; tab, line breaks, NUL) and the value side of
+ * "key=value"; markup and key names themselves are not searched (they are vocabulary, not data).
+ */
+export function valuePieces(value: Uint8Array): Uint8Array[] {
+  const text = latin1(value);
+  const pieces = new Set<string>();
+  for (const m of text.matchAll(/"([^"<>]*)"|'([^'<>]*)'/g)) pieces.add((m[1] ?? m[2] ?? '').trim());
+  for (const part of text.replace(/<[^>]*>/g, '\n').split(/[|;\t\r\n\0]+/)) {
+    const p = part.trim();
+    pieces.add(p);
+    const eq = p.indexOf('=');
+    if (eq >= 0) pieces.add(p.slice(eq + 1).trim().replace(/^["']|["']$/g, ''));
+  }
+  pieces.delete(text);
+  return [...pieces].filter((p) => p.length >= 5).map((p) => Uint8Array.from(p, (c) => c.charCodeAt(0)));
+}
+
+/** Every encoded form of every value and of its pieces (and of the exact values), without duplicates. */
+export function sweepPatterns(values: Uint8Array[], exact: Uint8Array[] = []): Uint8Array[] {
   const seen = new Set<string>();
   const out: Uint8Array[] = [];
-  for (const v of values) {
+  for (const v of [...values.flatMap((x) => [x, ...valuePieces(x)]), ...exact]) {
     for (const f of encodedForms(v)) {
       const key = latin1(f);
       if (seen.has(key)) continue;
@@ -63,4 +84,44 @@ export function base64Core(value: Uint8Array, shift: number): Uint8Array {
   // Character c covers bits 6c..6c+5; it is the value's alone if those bits end within the data.
   const end = Math.floor((bytes.length * 8) / 6);
   return Uint8Array.from(chars.slice(start, end));
+}
+
+/**
+ * Runs of text at least `min` long in a block of bytes the output will not hold: text left behind
+ * by other tools (an old description an in-place editor orphaned, a vendor block whose tag was
+ * dropped). What it said may also have been copied into data that stays, so it is swept too.
+ * Binary tables that happen to be printable are not text: JPEG Huffman symbol lists (strictly
+ * increasing bytes, e.g. "%&'()*456789:CDEF…") and quantisation tables (mostly punctuation) occur
+ * in every kept JPEGTables and would fail good files; `looksLikeText` leaves them out.
+ */
+export function printableRuns(bytes: Uint8Array, min = 12): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let start = -1;
+  for (let i = 0; i <= bytes.length; i++) {
+    const b = i < bytes.length ? bytes[i]! : 0;
+    const printable = (b >= 0x20 && b < 0x7f) || b >= 0xa0 || b === 0x09;
+    if (printable) {
+      if (start < 0) start = i;
+    } else if (start >= 0) {
+      if (i - start >= min && looksLikeText(bytes.subarray(start, i))) out.push(bytes.slice(start, i));
+      start = -1;
+    }
+  }
+  return out;
+}
+
+/** Mostly letters, digits and spaces, some letters, and not a (mostly) sorted byte table. */
+export function looksLikeText(run: Uint8Array): boolean {
+  let words = 0;
+  let letters = 0;
+  let rises = 0;
+  for (let i = 0; i < run.length; i++) {
+    const b = run[i]!;
+    const letter = (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b >= 0xc0;
+    if (letter) letters++;
+    if (letter || (b >= 0x30 && b <= 0x39) || b === 0x20) words++;
+    if (i > 0 && b > run[i - 1]!) rises++;
+  }
+  // Text rises about half the time from one character to the next; a sorted table nearly always.
+  return rises < 0.8 * (run.length - 1) && letters >= 3 && words >= 0.6 * run.length;
 }

@@ -36,6 +36,11 @@ export interface RedactionPlan {
    * never logged, never sent. Very short values (< 4 bytes) are not swept (they occur by chance).
    */
   sweepValues: Uint8Array[];
+  /**
+   * More values to search exactly as given (each in every encoding, but not split into pieces):
+   * text the plan found orphaned in the input, already cut into the pieces worth searching.
+   */
+  sweepExact?: Uint8Array[];
 }
 
 export interface OutputPlan {

@@ -65,7 +65,7 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
       throwIfAborted(signal);
       const hash = hasher();
       try {
-        const sweeper = new PhiSweeper(sweepPatterns(plan.sweepValues), out.size, out.generated);
+        const sweeper = new PhiSweeper(sweepPatterns(plan.sweepValues, plan.sweepExact), out.size, out.generated);
         const sink = await target.createSink(out.name);
         written.push(out.name);
         try {

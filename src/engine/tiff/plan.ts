@@ -1,14 +1,15 @@
 import { SlideError, throwIfAborted } from '../../shared/errors.ts';
 import type { ImageRole } from '../formats/slide-format.ts';
 import type { Patch, RedactionPlan, RedactionRequest } from '../redact/plan-types.ts';
-import { complement, overlapsAny, type Range } from '../redact/ranges.ts';
+import { complement, overlapsAny, RangeSet, type Range } from '../redact/ranges.ts';
+import { printableRuns, valuePieces } from '../redact/encodings.ts';
 import { buildAperioDescription, parseAperioDescription } from './aperio-description.ts';
 import { sameBytes, tagSweepValues, type TiffField } from './fields.ts';
 import type { TiffImageInfo } from './image-info.ts';
 import { StructureMap } from './structure-map.ts';
 import { isChildPointer, tagPolicy } from './tag-policy.ts';
-import { Tag, tagName } from './tags.ts';
-import { latin1Bytes, view, setU64, type Ifd, type TiffEntry, type TiffFile } from './tifflike.ts';
+import { Tag, tagName, TYPE_ASCII } from './tags.ts';
+import { latin1, latin1Bytes, view, setU64, type Ifd, type TiffEntry, type TiffFile } from './tifflike.ts';
 
 export interface TiffPlanImage {
   id: string;
@@ -89,6 +90,8 @@ export async function planTiffRedaction(
   const map = new StructureMap(tiff);
   const erased = new StructureMap(tiff, false);
   const rewrites: { range: Range; patch: Patch }[] = [];
+  /** The text the output keeps on purpose (kept ASCII values, rebuilt descriptions). */
+  const keptText: string[] = [];
   for (const ifd of tiff.ifds) if (!kept.has(ifd)) await erased.addTree(ifd, signal);
 
   const first = keptMain[0]!;
@@ -122,6 +125,7 @@ export async function planTiffRedaction(
         map.ranges.add(e.valueOffset, e.valueOffset + e.byteLength);
         rewrites.push({ range: { start: e.valueOffset, end: e.valueOffset + e.byteLength }, patch: { offset: e.valueOffset, bytes } });
       } else map.addValue(e);
+      if (e.type === TYPE_ASCII) keptText.push(e === desc && newDescription ? latin1(newDescription) : e.value ? latin1(e.value) : '');
       if (isChildPointer(e.tag)) {
         // The user kept this directory: it stays whole, data and all.
         for (const c of ifd.children) if (c.tag === e.tag) await map.addTree(c.ifd, signal);
@@ -132,7 +136,9 @@ export async function planTiffRedaction(
     rewrites.push({ range: { start: ifd.offset, end: ifd.offset + ifd.byteLength }, patch: { offset: ifd.offset, bytes: serializeIfd(tiff, ifd, d.entries, desc, newDescription, next) } });
   }
   const keep = map.ranges.merged();
-  checkOverlaps(erased.ranges.merged(), keep, rewrites.map((r) => r.range), map.data.merged());
+  const gone = erased.ranges.merged();
+  checkOverlaps(gone, keep, rewrites.map((r) => r.range), map.data.merged());
+  const orphaned = await orphanedText(tiff, complement(unionOf(keep, gone), tiff.size), keptText, signal);
 
   const zeroPatches: Patch[] = complement(keep, tiff.size).map((r) => ({ offset: r.start, fill: 0, length: r.end - r.start }));
   return {
@@ -148,7 +154,42 @@ export async function planTiffRedaction(
     removedImages: removedImages.map((i) => ({ id: i.id, role: i.role })),
     // Every removed value, also when it occurs inside something kept: such a hit is a finding.
     sweepValues: dedupe(sweep),
+    sweepExact: orphaned,
   };
+}
+
+/** Orphaned bytes read for text, at most: beyond it they are still zeroed, just not searched for. */
+const MAX_ORPHAN_READ = 16 * 1024 * 1024;
+
+/**
+ * Text in bytes no structure references (neither kept nor removed by the plan): descriptions an
+ * in-place editor left behind, a vendor block whose tag was cut, directories another tool
+ * unlinked. It is zeroed like any orphaned byte; its pieces are also swept, so a copy of it inside
+ * data that stays fails the file. Pieces that equal text the output keeps on purpose (the kept
+ * part of an old Aperio description) are not searched: finding them proves nothing.
+ */
+async function orphanedText(tiff: TiffFile, orphans: Range[], keptText: string[], signal?: AbortSignal): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  let budget = MAX_ORPHAN_READ;
+  for (const r of orphans) {
+    if (budget <= 0) break;
+    const length = Math.min(r.end - r.start, budget);
+    budget -= length;
+    const bytes = await tiff.source.read(r.start, length, signal);
+    for (const run of printableRuns(bytes)) {
+      for (const piece of [run, ...valuePieces(run)]) {
+        const text = latin1(piece);
+        if (text.trim().length >= 5 && !keptText.some((k) => k.includes(text))) out.push(piece);
+      }
+    }
+  }
+  return dedupe(out);
+}
+
+function unionOf(a: Range[], b: Range[]): Range[] {
+  const set = new RangeSet();
+  for (const r of [...a, ...b].sort((x, y) => x.start - y.start)) set.add(r.start, r.end);
+  return set.merged();
 }
 
 /**
