@@ -139,9 +139,14 @@ export class TiffFile {
     const block = await this.source.read(offset, byteLength, signal);
     const dv = view(block);
     const entries: TiffEntry[] = [];
+    const seen = new Set<number>();
     for (let i = 0; i < count; i++) {
       const p = this.countSize + i * this.entrySize;
       const tag = dv.getUint16(p, this.littleEndian);
+      // Readers disagree on which of two equal tags counts (libtiff takes the first): a second
+      // copy would be a value no decision covers. The TIFF spec forbids it; refuse the file.
+      if (seen.has(tag)) throw new SlideError('CORRUPT', `${what} lists ${tagName(tag)} twice`);
+      seen.add(tag);
       const type = dv.getUint16(p + 2, this.littleEndian);
       const n = this.bigTiff ? u64(dv, p + 4, this.littleEndian, `${tagName(tag)} count`) : dv.getUint32(p + 4, this.littleEndian);
       const valueFieldPos = p + (this.bigTiff ? 12 : 8);
