@@ -192,6 +192,13 @@ export const migrations: readonly Migration[] = [
   ALTER TABLE uploads ADD COLUMN kept_fields TEXT NOT NULL DEFAULT '[]';
   `,
   },
+  // issue 11, storage: a lab's own storage quota in bytes (NULL = the server's default,
+  // WSI_LAB_QUOTA_BYTES; 0 = no limit), and an index for summing in-flight uploads and for the
+  // cleanup of finished and expired uploads.
+  `
+  ALTER TABLE labs ADD COLUMN storage_quota_bytes INTEGER CHECK (storage_quota_bytes IS NULL OR storage_quota_bytes >= 0);
+  CREATE INDEX uploads_status ON uploads(status, lab_id);
+  `,
 ];
 
 export function schemaVersion(db: Database): number {

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { CaseRepo } from './cases.ts';
 import { LabRepo } from './labs.ts';
+import { QuotaRepo } from './quotas.ts';
 import { ScanRepo } from './scans.ts';
 import { SessionRepo } from './sessions.ts';
 import { UploadRepo } from './uploads.ts';
@@ -14,6 +15,7 @@ export interface Repos {
   uploads: UploadRepo;
   scans: ScanRepo;
   cases: CaseRepo;
+  quotas: QuotaRepo;
 }
 
 export function createRepos(db: Database): Repos {
@@ -25,5 +27,6 @@ export function createRepos(db: Database): Repos {
     uploads: new UploadRepo(db),
     scans: new ScanRepo(db),
     cases: new CaseRepo(db),
+    quotas: new QuotaRepo(db),
   };
 }
