@@ -199,6 +199,35 @@ export const migrations: readonly Migration[] = [
   ALTER TABLE labs ADD COLUMN storage_quota_bytes INTEGER CHECK (storage_quota_bytes IS NULL OR storage_quota_bytes >= 0);
   CREATE INDEX uploads_status ON uploads(status, lab_id);
   `,
+  // issue 11, accounts. A platform admin (a role above labs; existing databases: the first user,
+  // whom the server created on first start) may add existing users to any lab; lab admins invite
+  // them instead, and the user accepts or declines. Invitations are kept by username, also for
+  // names that have no account, so inviting never tells whether an account exists. The lab a user
+  // last chose is remembered per user (filled here from their newest session that still points at
+  // a lab they belong to). A reset leaves a temporary password that works for one sign-in before
+  // its expiry and must then be replaced (must_change_password).
+  `
+  ALTER TABLE users ADD COLUMN platform_admin INTEGER NOT NULL DEFAULT 0 CHECK (platform_admin IN (0, 1));
+  ALTER TABLE users ADD COLUMN current_lab_id INTEGER REFERENCES labs(id) ON DELETE SET NULL;
+  ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0 CHECK (must_change_password IN (0, 1));
+  ALTER TABLE users ADD COLUMN temporary_password_expires_at INTEGER;
+  UPDATE users SET platform_admin = 1 WHERE id = (SELECT min(id) FROM users);
+  UPDATE users SET current_lab_id = (
+    SELECT s.current_lab_id FROM sessions s JOIN memberships m ON m.user_id = s.user_id AND m.lab_id = s.current_lab_id
+    WHERE s.user_id = users.id ORDER BY s.created_at DESC LIMIT 1
+  );
+  CREATE TABLE invitations (
+    id INTEGER PRIMARY KEY,
+    lab_id INTEGER NOT NULL REFERENCES labs(id) ON DELETE CASCADE,
+    username TEXT NOT NULL COLLATE NOCASE,
+    role TEXT NOT NULL CHECK (role IN ('lab-admin', 'lab-user', 'viewer')),
+    invited_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    expires_at INTEGER NOT NULL,
+    UNIQUE (lab_id, username)
+  );
+  CREATE INDEX invitations_username ON invitations(username);
+  `,
 ];
 
 export function schemaVersion(db: Database): number {
