@@ -1,3 +1,4 @@
+import { isWellFormedUid } from './dataset.ts';
 import { TS_DEFLATED_LE, TS_EXPLICIT_LE, TS_IMPLICIT_LE } from './part10.ts';
 
 /** How the frames of a transfer syntax are handed out (EncodedTile.codec) and named for people. */
@@ -28,7 +29,9 @@ const CODECS: Record<string, FrameCodec> = {
 };
 
 export function frameCodec(transferSyntax: string): FrameCodec {
-  return CODECS[transferSyntax] ?? { codec: undefined, name: `DICOM ${transferSyntax}` };
+  // The name reaches messages and the review: a transfer syntax that is not a well-formed UID is
+  // bytes from the file, never repeated.
+  return CODECS[transferSyntax] ?? { codec: undefined, name: isWellFormedUid(transferSyntax) ? `DICOM ${transferSyntax}` : 'an unknown DICOM transfer syntax' };
 }
 
 /** TIFF-style photometric code for raw frames (EncodedTile.layout uses TIFF conventions). */

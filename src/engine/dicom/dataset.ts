@@ -19,6 +19,15 @@ export function isTextVr(vr: string): boolean {
   return TEXT_VRS.has(vr) || vr === 'UI';
 }
 
+/**
+ * A UID as PS3.5 9.1 allows it: digits and dots, components without leading zeros, at most 64
+ * characters. Only such a value may be repeated in a message: whatever else sits in a UID element
+ * (text copied over it, a patient's name) is a value from the file, and values may be PHI.
+ */
+export function isWellFormedUid(uid: string): boolean {
+  return uid.length > 0 && uid.length <= 64 && /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/.test(uid);
+}
+
 export function findElement(ds: DicomDataset, tag: string): DicomElement | undefined {
   for (const el of ds) if (el.tag === tag) return el;
   return undefined;

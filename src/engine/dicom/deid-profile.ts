@@ -1,6 +1,7 @@
 import type { FieldClass } from '../formats/slide-format.ts';
 import { ANNEX_E_ROWS } from './tables/annex-e.ts';
-import { allowedVrs, isPrivateTag, isRetiredTag, lookup } from './dictionary.ts';
+import type { DicomDataset } from './dataset.ts';
+import { allowedVrs, dictionaryVr, isPrivateTag, isRetiredTag, lookup, vrContradicts } from './dictionary.ts';
 import { allowlistEntry } from './tables/wsi-allowlist.ts';
 import type { IodAttribute } from './tables/wsi-iod.ts';
 import { CONTENT_ITEM_SEQUENCES, iodRequirement, mustHaveValue, WSI_INTEGRITY_KEEP } from './tables/wsi-iod.ts';
@@ -97,6 +98,54 @@ const UNVOUCHED_REASON: Record<UnvouchedKind, string> = {
   retired: 'retired attribute that no rule names: it may hold identifying text',
 };
 
+/**
+ * A standard element whose VR in the file contradicts the dictionary in a way the engine cannot
+ * interpret (dictionary.ts vrContradicts): e.g. the Specimen Description Sequence stored as OW or
+ * UT, or as UN that does not read as an implicit VR sequence. Every rule below was written for a
+ * value of the dictionary's kind; applied to these bytes, "keep, required by the IOD" would pass an
+ * unread blob (specimen identifier included) straight through. So it is opaque: identifying, always
+ * removed (never kept at the user's wish), emptied in the dictionary's VR when the IOD needs it
+ * present, and the file is refused when the IOD needs it with a value (requiredOpaqueElement).
+ */
+export function isOpaque(tag: string, vr: string): boolean {
+  return !isPrivateTag(tag) && lookup(tag) !== undefined && vrContradicts(tag, vr);
+}
+
+const OPAQUE_REASON = 'stored with a value representation the DICOM dictionary does not allow for it: its content cannot be interpreted';
+
+function opaque(parents: readonly string[], tag: string): Decision {
+  const req = iodRequirement(parents, tag);
+  // Type 2: present but empty, in the VR the dictionary gives (see opaqueEmptyVr). Type 1 never
+  // gets here in a plan (the file is refused when opened); removing it is still the safe answer.
+  if (req && !mustHaveValue(req)) return { action: 'empty', cls: 'phi', reason: `${OPAQUE_REASON}; emptied: ${requiredBy(req)}` };
+  return { action: 'remove', cls: 'phi', reason: OPAQUE_REASON };
+}
+
+/** The VR to write an emptied opaque element with: the dictionary's, not the file's. */
+export function opaqueEmptyVr(tag: string): string {
+  return dictionaryVr(tag);
+}
+
+/**
+ * The first opaque element (isOpaque) that the WSI IOD requires with a value (Type 1/1C), at any
+ * depth: the file cannot be de-identified (removing it breaks the object, keeping it passes bytes
+ * no rule has judged). Its place is returned, never its value.
+ */
+export function requiredOpaqueElement(ds: DicomDataset, parents: string[] = []): { parents: string[]; tag: string } | undefined {
+  for (const el of ds) {
+    if (unvouchedKind(parents, el.tag)) continue;
+    if (isOpaque(el.tag, el.vr)) {
+      if (mustHaveValue(iodRequirement(parents, el.tag))) return { parents, tag: el.tag };
+      continue;
+    }
+    for (const item of el.items ?? []) {
+      const hit = requiredOpaqueElement(item, [...parents, el.tag]);
+      if (hit) return hit;
+    }
+  }
+  return undefined;
+}
+
 /** Class-like UIDs: identify kinds of things, not patients or studies; never remapped. */
 const CLASS_UID_TAGS = new Set(['00080016', '00081150', '0008001A', '0008001B', '00020002', '00020010', '00080118', '0008010C']);
 
@@ -188,6 +237,7 @@ function isClassUid(value: string | undefined): boolean {
 export function decide(parents: string[], tag: string, vr: string, options: ProfileOptions = {}, uidValue?: string): Decision {
   const kind = unvouchedKind(parents, tag);
   if (kind) return { action: 'remove', cls: 'phi', reason: UNVOUCHED_REASON[kind] };
+  if (isOpaque(tag, vr)) return opaque(parents, tag);
   if (WSI_INTEGRITY_KEEP.has(tag)) return { action: vr === 'SQ' ? 'recurse' : 'keep', cls: vr === 'SQ' ? 'neutral' : 'critical', reason: 'needed to display or measure the slide' };
   const req = iodRequirement(parents, tag);
   if (CLASS_UID_TAGS.has(tag)) return classUid(req, 'class UID (never remapped)');

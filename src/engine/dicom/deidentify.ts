@@ -1,7 +1,7 @@
 import type { DicomDataset, DicomElement } from './dataset.ts';
 import { isTextVr, setElement, textBytes, textElement, textOf } from './dataset.ts';
 import type { Action, ProfileOptions } from './deid-profile.ts';
-import { decide, forcedRemoval, unvouchedKind, userRemovalAction } from './deid-profile.ts';
+import { decide, forcedRemoval, isOpaque, opaqueEmptyVr, unvouchedKind, userRemovalAction } from './deid-profile.ts';
 import { fieldId } from './fields.ts';
 import { WSI_INTEGRITY_KEEP } from './tables/wsi-iod.ts';
 import type { UidRemapper } from './uid-remap.ts';
@@ -41,9 +41,11 @@ function addSweep(ctx: DeidContext, text: string): void {
 
 function sweepValue(ctx: DeidContext, el: DicomElement): void {
   if (!el.value || el.value.length === 0) return;
-  if (isTextVr(el.vr)) {
+  // An opaque value (a sequence stored as UT or OW…) is bytes whatever its VR says: its text is in
+  // printable runs, like a private blob's, not in the whole value.
+  if (isTextVr(el.vr) && !isOpaque(el.tag, el.vr)) {
     addSweep(ctx, textOf(el) ?? '');
-  } else if ((el.vr === 'UN' || el.vr === 'OB') && el.value.length <= 65536) {
+  } else if ((el.vr === 'UN' || el.vr === 'OB' || isOpaque(el.tag, el.vr)) && el.value.length <= 65536) {
     // Private blobs often hold text (vendor IDs, names, nested items): sweep their printable runs.
     for (const run of latin1.decode(el.value).match(/[\x20-\x7e]{6,}/g) ?? []) addSweep(ctx, run.trim());
   }
@@ -132,7 +134,11 @@ async function applyAction(ctx: DeidContext, action: Action, el: DicomElement, p
       sweepRemoved(ctx, el, parents);
       ctx.removed.add(id);
       if (action === 'remove') return undefined;
-      if (action === 'empty') return generated(ctx, el.vr === 'SQ' ? { tag: el.tag, vr: 'SQ', items: [] } : { tag: el.tag, vr: el.vr, value: new Uint8Array(0) });
+      if (action === 'empty') {
+        // An opaque element is emptied in the dictionary's VR: the file's VR was the problem.
+        const vr = isOpaque(el.tag, el.vr) ? opaqueEmptyVr(el.tag) : el.vr;
+        return generated(ctx, vr === 'SQ' ? { tag: el.tag, vr: 'SQ', items: [] } : { tag: el.tag, vr, value: new Uint8Array(0) });
+      }
       return action === 'dummy' ? dummyValue(ctx, el) : remapValue(ctx, el);
     case 'clean': {
       const copy: DicomElement = { tag: el.tag, vr: el.vr, value: el.value };
@@ -148,7 +154,8 @@ async function applyAction(ctx: DeidContext, action: Action, el: DicomElement, p
  * Apply the profile to one data set for the selected field ids; returns a new data set (the input
  * is not modified). Every sequence that stays is descended, whatever its kind (a private sequence
  * the user keeps too), so each element inside is handled by its own field: nothing is carried
- * through unjudged. Command (0000) and file meta (0002) elements inside the data set always go.
+ * through unjudged. Command (0000) and file meta (0002) elements inside the data set, and opaque
+ * elements (a VR the dictionary does not allow), always go.
  */
 export async function deidentifyDataset(ctx: DeidContext, ds: DicomDataset, parents: string[] = []): Promise<DicomDataset> {
   const out: DicomDataset = [];
@@ -156,7 +163,9 @@ export async function deidentifyDataset(ctx: DeidContext, ds: DicomDataset, pare
     const id = fieldId(parents, el.tag);
     const d = decide(parents, el.tag, el.vr, ctx.options, el.vr === 'UI' ? textOf(el) : undefined);
     const kind = unvouchedKind(parents, el.tag);
-    const selected = kind === 'command' || kind === 'meta' || ctx.selected.has(id);
+    // Opaque elements go whatever the user chose, like command and file meta elements: nobody,
+    // the user included, can tell what their bytes hold.
+    const selected = kind === 'command' || kind === 'meta' || isOpaque(el.tag, el.vr) || ctx.selected.has(id);
     if (el.vr === 'SQ') {
       const action = selected ? userRemovalAction(d) : 'keep';
       if (action === 'remove' || action === 'empty') {

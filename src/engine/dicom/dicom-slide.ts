@@ -6,7 +6,7 @@ import { concatBytes } from '../../shared/bytes.ts';
 import { frameCodec, tiffPhotometric } from './codecs.ts';
 import { collectFields } from './fields.ts';
 import type { WsiInstanceInfo } from './instance.ts';
-import { frameIndexMap, pixelSpacing, sopClassName, VL_WSI_SOP_CLASS, wsiInstanceInfo } from './instance.ts';
+import { frameIndexMap, notWsiError, pixelSpacing, VL_WSI_SOP_CLASS, wsiInstanceInfo } from './instance.ts';
 import type { Part10Header } from './part10.ts';
 import { readFileMeta, readPart10Header } from './part10.ts';
 import type { PixelDataLayout } from './pixel-data.ts';
@@ -29,7 +29,7 @@ export interface DicomInstance {
 export async function loadInstance(source: ByteSource, part: number, signal?: AbortSignal): Promise<Omit<DicomInstance, 'image'>> {
   const meta = await readFileMeta(source, signal);
   if (meta.sopClassUid && meta.sopClassUid !== VL_WSI_SOP_CLASS) {
-    throw new SlideError('UNSUPPORTED', `${source.name}: DICOM ${sopClassName(meta.sopClassUid)} is not a whole-slide image`, { detail: `SOP class ${meta.sopClassUid}` });
+    throw notWsiError(source.name, meta.sopClassUid);
   }
   const header = await readPart10Header(source, signal, meta);
   const info = wsiInstanceInfo(header);
@@ -38,10 +38,11 @@ export async function loadInstance(source: ByteSource, part: number, signal?: Ab
   if (!layout.encapsulated) {
     frameBytes = (info.tileWidth * info.tileHeight * info.samplesPerPixel * info.bitsAllocated) / 8;
     if (layout.valueLength < frameBytes * info.frames) {
-      throw new SlideError('CORRUPT', `${source.name}: Pixel Data is shorter than ${info.frames} frame(s) of ${info.tileWidth}×${info.tileHeight}`);
+      // Counts and sizes read from the header stay out of the message: they are values from the file.
+      throw new SlideError('CORRUPT', `${source.name}: Pixel Data is shorter than the frames its header declares`);
     }
   } else if (layout.fragments.length < info.frames) {
-    throw new SlideError('CORRUPT', `${source.name}: ${layout.fragments.length} pixel data fragment(s) for ${info.frames} frame(s)`);
+    throw new SlideError('CORRUPT', `${source.name}: fewer pixel data fragments than the frames its header declares`);
   }
   return { part, header, layout, info, frameBytes, frameAt: frameIndexMap(info, header.dataset) };
 }

@@ -92,3 +92,37 @@ export function allowedVrs(tag: string): readonly string[] {
       return [vr];
   }
 }
+
+/**
+ * What a VR's value is, as far as interpreting it goes: values of VRs in one kind read the same
+ * way (SH where the dictionary says LO is still text; UL for US still a number), across kinds they
+ * do not (text stored as OB, a sequence stored as OW or UT is bytes the engine cannot judge).
+ */
+type VrKind = 'text' | 'uid' | 'number' | 'bytes' | 'sequence';
+
+const VR_KINDS: Record<string, VrKind> = {
+  AE: 'text', AS: 'text', CS: 'text', DA: 'text', DS: 'text', DT: 'text', IS: 'text', LO: 'text', LT: 'text',
+  PN: 'text', SH: 'text', ST: 'text', TM: 'text', UC: 'text', UR: 'text', UT: 'text',
+  // A UID is text, but the rules judge it by its form (class UIDs kept, the rest remapped): a UID
+  // stored as free text, or free text stored as a UID, would be judged by the wrong rule.
+  UI: 'uid',
+  US: 'number', SS: 'number', UL: 'number', SL: 'number', UV: 'number', SV: 'number', FL: 'number', FD: 'number', AT: 'number',
+  OB: 'bytes', OW: 'bytes', OF: 'bytes', OD: 'bytes', OL: 'bytes', OV: 'bytes', UN: 'bytes',
+  SQ: 'sequence',
+};
+
+/**
+ * True when the VR a file gives a standard element contradicts the dictionary in a way the engine
+ * cannot interpret: another kind of value (a sequence stored as UN/UT/OB/OW, a name stored as OB,
+ * a number stored as text) or no VR at all. Such an element is opaque: whatever the rules say about
+ * the attribute was said about a value of the dictionary's kind, not about these bytes. Private and
+ * unknown elements are judged as such elsewhere (their VR says nothing the dictionary could deny).
+ */
+export function vrContradicts(tag: string, vr: string): boolean {
+  if (isPrivateTag(tag) || tag.endsWith('0000')) return false;
+  const allowed = allowedVrs(tag);
+  if (allowed.length === 0) return false;
+  const kind = VR_KINDS[vr];
+  if (kind === undefined) return true;
+  return !allowed.some((a) => VR_KINDS[a] === kind);
+}

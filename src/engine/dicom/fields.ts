@@ -1,7 +1,7 @@
 import type { MetadataField } from '../formats/slide-format.ts';
 import type { DicomDataset, DicomElement } from './dataset.ts';
 import { formatTag, isTextVr, textOf } from './dataset.ts';
-import { annexName, decide, unvouchedKind } from './deid-profile.ts';
+import { annexName, decide, isOpaque, unvouchedKind } from './deid-profile.ts';
 import { isRetiredTag, keywordOf } from './dictionary.ts';
 
 /** Field id of an element: 'dicom:' + enclosing sequence tags + tag, e.g. 'dicom:00400560/00400551'. */
@@ -101,7 +101,7 @@ export function collectFields(instances: { dataset: DicomDataset; location: stri
   const visit = (ds: DicomDataset, parents: string[], location: string): void => {
     for (const el of ds) {
       const d = decide(parents, el.tag, el.vr, {}, el.vr === 'UI' ? textOf(el) : undefined);
-      if (unvouchedKind(parents, el.tag)) unvouched.add(fieldId(parents, el.tag));
+      if (unvouchedKind(parents, el.tag) || isOpaque(el.tag, el.vr)) unvouched.add(fieldId(parents, el.tag));
       if (el.vr === 'SQ') {
         if (d.action === 'remove' || d.action === 'empty') add(parents, el, location, d.cls, d.reason);
         // Every sequence is listed item by item, private ones too: whatever the user keeps, each

@@ -1,7 +1,7 @@
 import type { ByteSource } from '../io/byte-source.ts';
 import type { ErrorCode } from '../../shared/errors.ts';
 import { throwIfAborted, toSlideError } from '../../shared/errors.ts';
-import { sopClassName, VL_WSI_SOP_CLASS, wsiInstanceInfo } from './instance.ts';
+import { notWsiError, VL_WSI_SOP_CLASS, wsiInstanceInfo } from './instance.ts';
 import { readFileMeta, readPart10Header } from './part10.ts';
 
 export interface DicomSlideGroup {
@@ -36,7 +36,8 @@ export async function groupDicomInstances(sources: ByteSource[], signal?: AbortS
     try {
       const meta = await readFileMeta(source, signal);
       if (meta.sopClassUid && meta.sopClassUid !== VL_WSI_SOP_CLASS) {
-        rejected.push({ name: source.name, code: 'UNSUPPORTED', message: `${source.name}: DICOM ${sopClassName(meta.sopClassUid)} is not a whole-slide image` });
+        const err = notWsiError(source.name, meta.sopClassUid);
+        rejected.push({ name: source.name, code: err.code, message: err.message });
         continue;
       }
       const info = wsiInstanceInfo(await readPart10Header(source, signal, meta));

@@ -1,8 +1,11 @@
 import type { ImageRole } from '../formats/slide-format.ts';
 import { SlideError } from '../../shared/errors.ts';
 import type { DicomDataset } from './dataset.ts';
-import { findElement, firstItem, numberValue, stringValue, stringValues } from './dataset.ts';
+import { findElement, firstItem, isWellFormedUid, numberValue, stringValue, stringValues } from './dataset.ts';
 import type { Part10Header } from './part10.ts';
+import { requiredOpaqueElement } from './deid-profile.ts';
+import { dictionaryVr } from './dictionary.ts';
+import { fieldLabel } from './fields.ts';
 
 export const VL_WSI_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.77.1.6';
 
@@ -54,16 +57,32 @@ function roleOf(imageType: string[]): ImageRole {
   }
 }
 
+/** The name of a SOP class for messages: a known name, the UID when well formed, else a phrase. */
 export function sopClassName(uid: string): string {
-  return SOP_CLASS_NAMES[uid] ?? uid;
+  return SOP_CLASS_NAMES[uid] ?? (isWellFormedUid(uid) ? uid : 'an unknown SOP class');
+}
+
+/**
+ * The refusal of an instance that is not a VL Whole Slide Microscopy Image: the SOP class named
+ * (a well-formed UID at most, never arbitrary bytes from the file).
+ */
+export function notWsiError(name: string, uid: string): SlideError {
+  const known = SOP_CLASS_NAMES[uid] ?? (isWellFormedUid(uid) ? uid : undefined);
+  const what = known !== undefined ? `DICOM ${known}` : uid === '' ? 'DICOM object without a SOP class' : `DICOM object of ${sopClassName(uid)}`;
+  return new SlideError('UNSUPPORTED', `${name}: ${what} is not a whole-slide image`, isWellFormedUid(uid) ? { detail: `SOP class ${uid}` } : undefined);
 }
 
 /** Check the SOP class and summarise; UNSUPPORTED for DICOM that is not a whole-slide image. */
 export function wsiInstanceInfo(h: Part10Header): WsiInstanceInfo {
   const ds = h.dataset;
   const sopClassUid = stringValue(ds, '00080016') ?? stringValue(h.meta, '00020002') ?? '';
-  if (sopClassUid !== VL_WSI_SOP_CLASS) {
-    throw new SlideError('UNSUPPORTED', `${h.name}: DICOM ${sopClassName(sopClassUid) || 'object'} is not a whole-slide image`, { detail: `SOP class ${sopClassUid}` });
+  if (sopClassUid !== VL_WSI_SOP_CLASS) throw notWsiError(h.name, sopClassUid);
+  const opaque = requiredOpaqueElement(ds);
+  if (opaque) {
+    throw new SlideError(
+      'CORRUPT',
+      `${h.name}: ${fieldLabel(opaque.parents, opaque.tag)} is not stored as the DICOM dictionary defines it (${dictionaryVr(opaque.tag)}), so its content cannot be judged; the whole-slide image standard requires it with a value, so the file cannot be de-identified`,
+    );
   }
   const need = (tag: string, what: string): number => {
     const v = numberValue(ds, tag);

@@ -96,28 +96,78 @@ export interface ReadOptions {
   raw?: boolean;
 }
 
+/**
+ * dicom-parser throws plain strings ("…readUint32: attempt to read past end of buffer"), objects
+ * ({ exception, dataSet }) and Errors, from its parse functions and from its value accessors alike.
+ * Whatever escapes a read of a file is a fault of the file, and the batch must say which file and
+ * why: so every public read runs through here, and anything that is not already a SlideError (or a
+ * cancellation) becomes TRUNCATED or CORRUPT naming the file. The parser's own words go to the
+ * detail: they name functions and offsets, never values.
+ */
+async function guarded<T>(name: string, what: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    if (e instanceof SlideError || (e instanceof Error && e.name === 'AbortError')) throw e;
+    const msg = parseError(e);
+    const truncated = looksTruncated(msg);
+    throw new SlideError(truncated ? 'TRUNCATED' : 'CORRUPT', `${name}: ${what} is ${truncated ? 'cut short' : 'damaged'}`, { detail: msg, cause: e });
+  }
+}
+
 /** The file meta group only (PS3.10): cheap, and enough to tell what kind of object this is. */
 export async function readFileMeta(source: ByteSource, signal?: AbortSignal): Promise<FileMeta> {
+  return guarded(source.name, 'the DICOM file meta information', () => readFileMetaUnguarded(source, signal));
+}
+
+/** Where a parsed meta element's value ends past the bytes read, or -1 when every one fits. */
+function metaOverrun(ds: DataSet, length: number): number {
+  let end = -1;
+  for (const el of Object.values(ds.elements)) {
+    const e = el.dataOffset + (el.hadUndefinedLength ? 0 : el.length);
+    if (el.dataOffset > length || e > length) end = Math.max(end, e);
+  }
+  return end;
+}
+
+/**
+ * dicom-parser's reading of the file meta, growing the read until it succeeds with every value
+ * inside the bytes read. dicom-parser stops at the end of the bytes it was given without complaint
+ * when an element's header fits but its value does not (a file cut just after the (0002,0000)
+ * header), and its value accessors would then read past the buffer: a value past the bytes read
+ * means "read more", and past the end of the file means the file is cut short.
+ */
+async function parseMeta(source: ByteSource, signal?: AbortSignal): Promise<{ metaDs: DataSet; bytes: Uint8Array }> {
+  const name = source.name;
+  let bytes = await source.read(0, Math.min(source.size, FIRST_READ), signal);
+  for (;;) {
+    let failure: unknown;
+    let parsed: DataSet | undefined;
+    try {
+      parsed = dicomParser.readPart10Header(bytes);
+    } catch (e) {
+      failure = e;
+    }
+    const overrun = parsed ? metaOverrun(parsed, bytes.length) : -1;
+    if (parsed && overrun < 0) return { metaDs: parsed, bytes };
+    if (bytes.length < source.size && bytes.length < MAX_HEADER) {
+      bytes = await source.read(0, Math.min(source.size, Math.max(bytes.length * 4, overrun)), signal);
+      continue;
+    }
+    if (parsed) throw new SlideError('TRUNCATED', `${name}: the DICOM file meta information is cut short`);
+    throw new SlideError('TRUNCATED', `${name}: the DICOM file meta information is incomplete`, { detail: parseError(failure) });
+  }
+}
+
+async function readFileMetaUnguarded(source: ByteSource, signal?: AbortSignal): Promise<FileMeta> {
   const name = source.name;
   if (!(await hasDicmPrefix(source, signal))) throw new SlideError('NOT_RECOGNIZED', `${name}: not a DICOM file`);
-  let bytes = await source.read(0, Math.min(source.size, FIRST_READ), signal);
-  let metaDs: DataSet;
-  for (;;) {
-    try {
-      metaDs = dicomParser.readPart10Header(bytes);
-      break;
-    } catch (e) {
-      if (bytes.length < source.size && bytes.length < MAX_HEADER) {
-        bytes = await source.read(0, Math.min(source.size, bytes.length * 4), signal);
-        continue;
-      }
-      throw new SlideError('TRUNCATED', `${name}: the DICOM file meta information is incomplete`, { detail: parseError(e) });
-    }
-  }
+  const { metaDs, bytes } = await parseMeta(source, signal);
   // dicom-parser reads every leading group 0002 element as meta; the group length says where the
-  // meta ends (PS3.10 7.1), and a 0002 element past it lies inside the data set.
+  // meta ends (PS3.10 7.1), and a 0002 element past it lies inside the data set. Read here rather
+  // than with dicom-parser's accessor, which throws a string on a short value.
   const gl = metaDs.elements['x00020000'];
-  const limit = gl && gl.length === 4 ? gl.dataOffset + 4 + metaDs.uint32('x00020000')! : Infinity;
+  const limit = gl && gl.length === 4 ? gl.dataOffset + 4 + new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(gl.dataOffset, true) : Infinity;
   const outside = new Set(Object.keys(metaDs.elements).filter((k) => metaDs.elements[k].dataOffset >= limit));
   const meta = convertDataSet(metaDs, true, outside, { bytes: metaDs.byteArray, name, isMeta: true });
   const transferSyntax = textOf(findElement(meta, '00020010'))?.trim();
@@ -140,6 +190,10 @@ export async function readFileMeta(source: ByteSource, signal?: AbortSignal): Pr
  * without inflating.
  */
 export async function readPart10Header(source: ByteSource, signal?: AbortSignal, fileMeta?: FileMeta, options: ReadOptions = {}): Promise<Part10Header> {
+  return guarded(source.name, 'the DICOM header', () => readPart10HeaderUnguarded(source, signal, fileMeta, options));
+}
+
+async function readPart10HeaderUnguarded(source: ByteSource, signal: AbortSignal | undefined, fileMeta: FileMeta | undefined, options: ReadOptions): Promise<Part10Header> {
   const name = source.name;
   const fm = fileMeta ?? (await readFileMeta(source, signal));
   const { meta, transferSyntax } = fm;
@@ -293,5 +347,92 @@ function convertElement(el: Element, tag: string, explicit: boolean, conv: Conve
   if (el.dataOffset + length > bytes.length) {
     throw new SlideError('TRUNCATED', `${name}: element ${formatTag(tag)} runs past the end of the file`);
   }
+  if (vr === 'UN' && dictionaryVr(tag) === 'SQ' && !el.hadUndefinedLength) {
+    // A sequence written as UN holds its items in implicit VR little endian (PS3.5 6.2.2): read
+    // them so each element is judged on its own. Bytes that do not read strictly as such items stay
+    // UN — opaque to the rules, so removed, and the file refused if the IOD needs the sequence.
+    const items = implicitItems(bytes, el.dataOffset, el.dataOffset + length, false, conv, 0);
+    if (items && items.next === el.dataOffset + length) return { tag, vr: 'SQ', items: items.items };
+  }
   return { tag, vr, value: bytes.subarray(el.dataOffset, el.dataOffset + length) };
+}
+
+const UNDEFINED_LENGTH = 0xffffffff;
+/** Nesting deeper than this in a UN value is not a sequence the engine reads (and bounds recursion). */
+const MAX_UN_DEPTH = 16;
+
+function tagAt(dv: DataView, at: number): string {
+  return (dv.getUint16(at, true).toString(16).padStart(4, '0') + dv.getUint16(at + 2, true).toString(16).padStart(4, '0')).toUpperCase();
+}
+
+/**
+ * The items of a sequence in implicit VR little endian between `start` and `end` (or up to its
+ * Sequence Delimitation Item when `undefinedLength`). Strict, unlike dicom-parser: every byte must
+ * belong to an item and every element must end inside its item; undefined when the bytes are not
+ * such a sequence.
+ */
+function implicitItems(bytes: Uint8Array, start: number, end: number, undefinedLength: boolean, conv: ConvertContext, depth: number): { items: DicomDataset[]; next: number } | undefined {
+  if (depth > MAX_UN_DEPTH) return undefined;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const items: DicomDataset[] = [];
+  let pos = start;
+  for (;;) {
+    if (!undefinedLength && pos === end) return { items, next: pos };
+    if (pos + 8 > end) return undefined;
+    const tag = tagAt(dv, pos);
+    const length = dv.getUint32(pos + 4, true);
+    pos += 8;
+    if (undefinedLength && tag === 'FFFEE0DD') return length === 0 ? { items, next: pos } : undefined;
+    if (tag !== 'FFFEE000') return undefined;
+    const itemEnd = length === UNDEFINED_LENGTH ? end : pos + length;
+    if (itemEnd > end) return undefined;
+    const ds = implicitElements(bytes, pos, itemEnd, length === UNDEFINED_LENGTH, conv, depth);
+    if (!ds || (length !== UNDEFINED_LENGTH && ds.next !== itemEnd)) return undefined;
+    items.push(ds.ds);
+    pos = ds.next;
+  }
+}
+
+/** The elements of one implicit VR item (see implicitItems); VRs come from the dictionary. */
+function implicitElements(bytes: Uint8Array, start: number, end: number, undefinedLength: boolean, conv: ConvertContext, depth: number): { ds: DicomDataset; next: number } | undefined {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const ds: DicomDataset = [];
+  let pos = start;
+  for (;;) {
+    if (!undefinedLength && pos === end) break;
+    if (pos + 8 > end) return undefined;
+    const tag = tagAt(dv, pos);
+    const length = dv.getUint32(pos + 4, true);
+    pos += 8;
+    if (undefinedLength && tag === 'FFFEE00D') {
+      if (length !== 0) return undefined;
+      break;
+    }
+    if (tag.startsWith('FFFE')) return undefined;
+    const vr = dictionaryVr(tag);
+    let el: DicomElement;
+    if (length === UNDEFINED_LENGTH) {
+      // Only a sequence may have an undefined length here (no Pixel Data inside an item).
+      if (vr !== 'SQ' && vr !== 'UN') return undefined;
+      const nested = implicitItems(bytes, pos, end, true, conv, depth + 1);
+      if (!nested) return undefined;
+      el = { tag, vr: 'SQ', items: nested.items };
+      pos = nested.next;
+    } else {
+      if (pos + length > end) return undefined;
+      if (vr === 'SQ') {
+        const nested = implicitItems(bytes, pos, pos + length, false, conv, depth + 1);
+        if (!nested) return undefined;
+        el = { tag, vr: 'SQ', items: nested.items };
+      } else {
+        el = { tag, vr, value: bytes.subarray(pos, pos + length) };
+      }
+      pos += length;
+    }
+    // The same elements convertDataSet leaves out: group lengths and trailing padding (unless raw).
+    if (!conv.raw && ((tag.endsWith('0000') && !tag.startsWith('0000')) || tag === 'FFFCFFFC')) continue;
+    ds.push(el);
+  }
+  ds.sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
+  return { ds, next: pos };
 }

@@ -4,7 +4,7 @@ import { toSlideError } from '../../shared/errors.ts';
 import type { DicomDataset, DicomElement } from './dataset.ts';
 import { findElement, textOf } from './dataset.ts';
 import type { ProfileOptions } from './deid-profile.ts';
-import { decide, unvouchedKind } from './deid-profile.ts';
+import { decide, isOpaque, unvouchedKind } from './deid-profile.ts';
 import { deidentificationMethodText } from './deidentify.ts';
 import { fieldId, fieldLabel } from './fields.ts';
 import type { Part10Header } from './part10.ts';
@@ -27,7 +27,8 @@ const WRITTEN_META = new Set(['00020000', '00020001', '00020002', '00020003', '0
  *  - every element at every depth must be allowed by the profile, the WSI IOD or the reviewed
  *    allowlist, or have been kept by the user (its field id in `keptFields`); an element the rules
  *    remove may only be there empty; private and unknown elements only when kept; command (0000)
- *    and file meta (0002) elements inside the data set never;
+ *    and file meta (0002) elements inside the data set never, nor a standard element whose VR
+ *    contradicts the dictionary (opaque: a sequence as OW/UT/UN, text as OB…);
  *  - the file must end exactly where the Pixel Data element ends.
  */
 export async function verifyDicomOutput(part: ByteSource, opts: OutputCheckOptions): Promise<string[]> {
@@ -112,6 +113,12 @@ function checkElements(dataset: DicomDataset, kept: ReadonlySet<string>, name: s
       const kind = unvouchedKind(parents, el.tag);
       if (kind === 'command' || kind === 'meta') {
         problems.push(`${name}: ${where} is present (${kind === 'command' ? 'a command element' : 'a file meta element'} inside the data set)`);
+        continue;
+      }
+      // The writer only writes the dictionary's VR (an emptied opaque element included): another
+      // kind of value is bytes no rule judged, kept or not, empty or not.
+      if (!kind && isOpaque(el.tag, el.vr)) {
+        problems.push(`${name}: ${where} is present with a value representation the DICOM dictionary does not allow for it (its content cannot be interpreted)`);
         continue;
       }
       let allowed = kept.has(id);
