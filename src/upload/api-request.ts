@@ -7,6 +7,13 @@ interface ApiErrorBody {
 
 const statusCodes: Record<number, ErrorCode> = { 400: 'BAD_REQUEST', 401: 'FORBIDDEN', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 413: 'QUOTA' };
 
+/**
+ * Dispatched on the global scope when the server answers "sign in first" (401) to a request made
+ * with the session cookie: the session expired or ended elsewhere. The app's session state listens
+ * (src/app/state/session.ts) and shows the sign-in page; the batch waits for the same user.
+ */
+export const UNAUTHENTICATED_EVENT = 'wsi-unauthenticated';
+
 /** fetch + JSON with the session cookie; failures become SlideError with a readable message. */
 export async function api<T>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
   let res: Response;
@@ -30,6 +37,8 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   }
   if (!res.ok) {
     const body = json as ApiErrorBody | undefined;
+    // A wrong password at sign-in is a 401 too, but not the end of a session.
+    if (res.status === 401 && path !== '/api/login') dispatchEvent(new Event(UNAUTHENTICATED_EVENT));
     const code = statusCodes[res.status] ?? (res.status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
     throw new SlideError(code, body?.error?.message ?? `request failed (${res.status})`, { detail: body?.error?.code });
   }

@@ -108,6 +108,11 @@ export interface SlideEntry {
 
 export interface BatchRecord {
   id: string;
+  /**
+   * The signed-in user who made the batch: only their session loads, lists or removes it (a lab
+   * PC is shared; the record holds file names and metadata values until the batch is finished).
+   */
+  userId: number;
   createdAt: number;
   updatedAt: number;
   step: StepNo;

@@ -66,7 +66,7 @@ export class BatchUploader {
   private readonly checking = new Set<string>();
 
   constructor(private readonly o: BatchUploaderOptions) {
-    this.queue = new UploadQueue({
+    this.queue = new UploadQueue(o.batch().userId, {
       ...o.queue,
       onProgress: (p) => this.onJob(p),
       onConfirmed: (job, scanId) => this.onConfirmed(job, scanId),
@@ -119,6 +119,19 @@ export class BatchUploader {
     return this.waitingFor === s.id;
   }
 
+  /**
+   * Stop here without deleting anything or changing the batch's flags: its user signed out
+   * keeping the batch, or their session ended. A new uploader's start() continues from the saved
+   * state when they are back (parts left 'paused' are queued again unless the user had paused).
+   */
+  stop(): void {
+    this.stopped = true;
+    this.abort.abort();
+    this.wakeStaging?.();
+    this.wakeOriginals?.();
+    this.queue.pause();
+  }
+
   /** Stop everything, delete what the server holds of unfinished parts and the staged copies. */
   async cancel(): Promise<void> {
     this.stopped = true;
@@ -131,7 +144,7 @@ export class BatchUploader {
         await this.queue.cancel(jobId(s, p.part));
         p.state = 'cancelled';
       }
-      if (s.staged && !this.partsDone(s)) await deleteStagedDir(stagingDir(this.batch.id, s.id));
+      if (s.staged && !this.partsDone(s)) await deleteStagedDir(stagingDir(this.batch, s.id));
     }
     this.changed();
   }
@@ -246,7 +259,7 @@ export class BatchUploader {
       const request: RedactionRequest = { removeFields: s.removeFields, removeImages: s.removeImages, options: { uidKey: this.batch.uidKey } };
       let lastTick = 0;
       try {
-        s.staged = await this.o.engine.deidentify(s.id, files, request, stagingDir(this.batch.id, s.id), (done, total) => {
+        s.staged = await this.o.engine.deidentify(s.id, files, request, stagingDir(this.batch, s.id), (done, total) => {
           this.stageProgress.set(s.id, total > 0 ? done / total : 0);
           // Progress events can come per MiB; the UI needs a few per second.
           if (Date.now() - lastTick > 250) {
@@ -261,7 +274,7 @@ export class BatchUploader {
         // Never upload a copy that failed verification or still holds a removed value.
         const staged = s.staged;
         s.staged = undefined;
-        await deleteStagedDir(stagingDir(this.batch.id, s.id));
+        await deleteStagedDir(stagingDir(this.batch, s.id));
         throw new SlideError('VERIFY_FAILED', staged.sweep.ok ? `the de-identified copy did not pass verification (${staged.problems.join('; ')})` : `a removed value was still found in the de-identified copy (${staged.sweep.hits} hits)`);
       }
     }

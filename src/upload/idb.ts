@@ -1,4 +1,4 @@
-import { openDB, type DBSchema, type IDBPDatabase, type IDBPObjectStore, type StoreNames } from 'idb';
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 
 /**
  * The app's one IndexedDB database. It lives in the upload layer because the upload queue keeps
@@ -7,18 +7,21 @@ import { openDB, type DBSchema, type IDBPDatabase, type IDBPObjectStore, type St
  * never edit an old one (installed PWAs upgrade from any earlier version).
  */
 export interface WsiDb extends DBSchema {
-  /** tus upload URLs, keyed by tus-js-client's url storage key; looked up by our fingerprint. */
-  'tus-urls': { key: string; value: StoredUpload; indexes: { fingerprint: string } };
-  /** Small settings (e.g. 'show-thumbnails'). */
+  /**
+   * tus upload URLs, keyed by tus-js-client's url storage key; looked up by our fingerprint, always
+   * within one user's entries (v4: `userId`, see IdbUrlStorage).
+   */
+  'tus-urls': { key: string; value: StoredUpload; indexes: { fingerprint: string; userId: number } };
+  /** Small settings (e.g. 'show-thumbnails'; per user: 'current-batch:<userId>'). */
   settings: { key: string; value: unknown };
-  /** Persisted batches of the import wizard, keyed by batch id. */
-  batches: { key: string; value: { id: string; updatedAt: number; [k: string]: unknown } };
+  /** Persisted batches of the import wizard, keyed by batch id; each belongs to one user (v4). */
+  batches: { key: string; value: { id: string; userId: number; updatedAt: number; [k: string]: unknown }; indexes: { userId: number } };
   /**
    * The selections of a batch, one record per pick (v2): file/directory handles or the names, sizes
    * and dates of <input> picks (see SourceRecord). Never File objects: Chromium copies a stored
-   * File's bytes into the database (v2 did; v3 drops those copies).
+   * File's bytes into the database (v2 did; v3 dropped those copies). v4: with the batch's userId.
    */
-  'batch-sources': { key: string; value: { id: string; batchId: string; [k: string]: unknown }; indexes: { batchId: string } };
+  'batch-sources': { key: string; value: { id: string; batchId: string; userId: number; [k: string]: unknown }; indexes: { batchId: string } };
 }
 
 export interface StoredUpload {
@@ -29,10 +32,12 @@ export interface StoredUpload {
   metadata: Record<string, string>;
   creationTime: string;
   urlStorageKey?: string;
+  /** The signed-in user who created the upload (v4): only their queue finds or removes it. */
+  userId: number;
 }
 
 export const DB_NAME = 'wsi-bulk-import';
-const DB_VERSION = 3;
+const DB_VERSION = 4;
 let dbPromise: Promise<IDBPDatabase<WsiDb>> | undefined;
 
 export function db(): Promise<IDBPDatabase<WsiDb>> {
@@ -51,30 +56,39 @@ export function db(): Promise<IDBPDatabase<WsiDb>> {
         const sources = database.createObjectStore('batch-sources', { keyPath: 'id' });
         sources.createIndex('batchId', 'batchId');
       }
-      if (oldVersion === 2) dropStoredFileCopies(transaction.objectStore('batch-sources'));
+      // v3 rewrote v2's source records in place (dropping stored File copies). v4 below discards
+      // every record made before it, which leaves that rewrite nothing to do (its cursor would even
+      // put back a record the discard had removed), so from v2 the discard alone runs.
+      if (oldVersion < 4) {
+        transaction.objectStore('batches').createIndex('userId', 'userId');
+        transaction.objectStore('tus-urls').createIndex('userId', 'userId');
+        if (oldVersion > 0) discardUnowned(transaction);
+      }
+    },
+    // Another tab of a newer version wants to upgrade: let it (this tab reopens on its next call).
+    blocking(_current, _next, event) {
+      (event.target as IDBDatabase).close();
+      dbPromise = undefined;
     },
   });
   return dbPromise;
 }
 
 /**
- * v2 stored picked Files in 'batch-sources' (a full copy of every slide on disk). Keep only what
- * identifies them, so the user is asked to pick them again after the upgrade, and the copies go.
+ * Batches, selections and upload URLs stored before v4 carry no user id: there is no telling who
+ * made them on a shared lab PC. Giving them to whoever signs in first is the very leak v4 closes
+ * (their records hold file names and metadata values), and keeping them unowned would leave those
+ * values on the PC with nobody able to see or remove them. So they are discarded; the original
+ * files are still on the PC, and slides already uploaded are on the server. Their OPFS copies (old
+ * layout `wsi-staging/<batchId>/`) are removed by sweepStaging at the next sign-in, as OPFS cannot
+ * be reached from an upgrade transaction. Unfinished uploads they left on the server expire there
+ * (WSI_UPLOAD_EXPIRY_HOURS).
  */
-function dropStoredFileCopies(store: IDBPObjectStore<WsiDb, ArrayLike<StoreNames<WsiDb>>, 'batch-sources', 'versionchange'>): void {
-  void store.openCursor().then(async function step(cursor): Promise<void> {
-    if (!cursor) return;
-    const v = cursor.value as { files?: File[]; entries?: unknown; origin?: string; dir?: unknown; [k: string]: unknown };
-    if (v.files) {
-      const { files, ...rest } = v;
-      const entries = files.map((f) => ({ path: f.webkitRelativePath || f.name, size: f.size, lastModified: f.lastModified }));
-      await cursor.update({ ...rest, id: v.id as string, batchId: v.batchId as string, origin: 'input', entries, folder: files.some((f) => !!f.webkitRelativePath) });
-    } else if (!v.origin) {
-      // A v2 directory record: the handle stays, its entries are learnt on the next walk.
-      await cursor.update({ ...v, id: v.id as string, batchId: v.batchId as string, origin: 'directory', entries: v.entries ?? [] });
-    }
-    return step(await cursor.continue());
-  });
+function discardUnowned(transaction: IDBPTransaction<WsiDb, StoreNames<WsiDb>[], 'versionchange'>): void {
+  void transaction.objectStore('batches').clear();
+  void transaction.objectStore('batch-sources').clear();
+  void transaction.objectStore('tus-urls').clear();
+  void transaction.objectStore('settings').delete('current-batch');
 }
 
 export async function getSetting<T>(key: string, fallback: T): Promise<T> {

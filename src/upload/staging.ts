@@ -1,14 +1,30 @@
 import { SlideError } from '../shared/errors.ts';
 
 /**
- * The staged (de-identified) copies live in OPFS under `wsi-staging/<batchId>/<slideId>/`. The
- * worker writes them with sync access handles; the page only reads them for upload or download and
- * deletes them once the server confirmed the upload, so the disk fills with at most the budget.
+ * The staged (de-identified) copies live in OPFS under `wsi-staging/u<userId>/<batchId>/<slideId>/`:
+ * one folder per user, so on a shared lab PC one user's copies are never listed, read or counted
+ * by another's session. The worker writes them with sync access handles; the page only reads them
+ * for upload or download and deletes them once the server confirmed the upload, so the disk fills
+ * with at most the budget.
  */
 export const STAGING_ROOT = 'wsi-staging';
 
-export function stagingDir(batchId: string, slideId: string): string {
-  return `${STAGING_ROOT}/${batchId}/${slideId}`;
+/** What locates a batch's staging folder: its id and the user it belongs to. */
+export interface BatchOwner {
+  id: string;
+  userId: number;
+}
+
+export function userStagingDir(userId: number): string {
+  return `${STAGING_ROOT}/u${userId}`;
+}
+
+export function batchStagingDir(batch: BatchOwner): string {
+  return `${userStagingDir(batch.userId)}/${batch.id}`;
+}
+
+export function stagingDir(batch: BatchOwner, slideId: string): string {
+  return `${batchStagingDir(batch)}/${slideId}`;
 }
 
 async function dirOf(path: string[], create: boolean): Promise<FileSystemDirectoryHandle> {
@@ -49,6 +65,35 @@ export async function deleteStagedDir(path: string): Promise<void> {
     if (!(e instanceof DOMException && e.name === 'NotFoundError')) throw e;
   }
 }
+
+/**
+ * Remove staged folders no batch owns any more: at the top, every entry that is not a user's
+ * folder (copies of batches made before folders were per user: their records were discarded, see
+ * idb.ts v4); inside this user's folder, batches not in `keep` (discarded while a removal failed,
+ * or the tab closed half-way). Other users' folders are left alone: their batches are theirs.
+ */
+export async function sweepStaging(userId: number, keep: ReadonlySet<string>): Promise<void> {
+  let root: FileSystemDirectoryHandle;
+  try {
+    root = await dirOf([STAGING_ROOT], false);
+  } catch {
+    return; // nothing staged yet
+  }
+  const mine = `u${userId}`;
+  // The DOM lib here has no async iteration of directories (DOM.AsyncIterable is not in it).
+  const children = (d: FileSystemDirectoryHandle) => (d as IterableDir).values();
+  // Names first, removals after: a directory is not changed while it is being listed.
+  const remove = async (dir: FileSystemDirectoryHandle, gone: (h: FileSystemHandle) => boolean) => {
+    const names: string[] = [];
+    for await (const h of children(dir)) if (gone(h)) names.push(h.name);
+    for (const name of names) await dir.removeEntry(name, { recursive: true }).catch(() => undefined);
+  };
+  await remove(root, (h) => !/^u\d+$/.test(h.name));
+  const own = await root.getDirectoryHandle(mine).catch(() => undefined);
+  if (own) await remove(own, (h) => !keep.has(h.name));
+}
+
+type IterableDir = FileSystemDirectoryHandle & { values(): AsyncIterable<FileSystemHandle> };
 
 export interface DiskEstimate {
   /** Bytes the browser says this origin may still write. */

@@ -79,7 +79,8 @@ interface PartStatus {
  * name/size/mtime, because a staged copy gets a new mtime each time.
  */
 export class UploadQueue {
-  private readonly storage = new IdbUrlStorage();
+  /** Upload URLs of the user the batch belongs to (a shared PC keeps several users' apart). */
+  private readonly storage: IdbUrlStorage;
   private readonly jobs = new Map<string, { job: UploadJob; progress: JobProgress; upload?: Upload; lastMove: number; samples: [number, number][]; resends: number }>();
   private readonly order: string[] = [];
   private running = 0;
@@ -87,7 +88,8 @@ export class UploadQueue {
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private readonly opts: Required<Omit<QueueOptions, 'onProgress' | 'onConfirmed'>> & QueueOptions;
 
-  constructor(options: QueueOptions = {}) {
+  constructor(userId: number, options: QueueOptions = {}) {
+    this.storage = new IdbUrlStorage(userId);
     this.opts = { endpoint: '/files/', concurrency: 1, chunkSize: 32 * 1024 * 1024, stallMs: 60_000, retryDelays: DEFAULT_RETRY, ...options };
   }
 

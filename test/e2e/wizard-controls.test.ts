@@ -161,7 +161,8 @@ async function stagedOutput(page: Page, allowDeleted = false): Promise<{ sha256:
   return (await page.evaluate(`(async () => {
     const db = await new Promise((res, rej) => { const r = indexedDB.open('wsi-bulk-import'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
     const get = (store, key) => new Promise((res, rej) => { const r = db.transaction(store).objectStore(store).get(key); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
-    const batch = await get('batches', await get('settings', 'current-batch'));
+    const me = await (await fetch('/api/me')).json();
+    const batch = await get('batches', await get('settings', 'current-batch:' + me.user.id)); // batches are per user
     db.close();
     const slide = batch.slides.find((s) => s.staged);
     const out = slide.staged.outputs[0];

@@ -156,7 +156,8 @@ async function stagedOutputsOf(page: import('playwright-core').Page, which: (s: 
   const slides = (await page.evaluate(`(async () => {
     const db = await new Promise((res, rej) => { const r = indexedDB.open('wsi-bulk-import'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
     const get = (store, key) => new Promise((res, rej) => { const r = db.transaction(store).objectStore(store).get(key); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
-    const batch = await get('batches', await get('settings', 'current-batch'));
+    const me = await (await fetch('/api/me')).json();
+    const batch = await get('batches', await get('settings', 'current-batch:' + me.user.id)); // batches are per user
     db.close();
     return batch.slides.filter((s) => s.staged).map((s) => ({ parts: s.parts, outputs: s.staged.outputs.map((o) => ({ name: o.name, sha256: o.sha256 })) }));
   })()`)) as { parts: unknown[]; outputs: { name: string; sha256: string }[] }[];

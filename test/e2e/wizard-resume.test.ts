@@ -69,7 +69,8 @@ async function stagedCopy(page: import('playwright-core').Page): Promise<{ sha25
   return page.evaluate(`(async () => {
     const db = await new Promise((res, rej) => { const r = indexedDB.open('wsi-bulk-import'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
     const get = (store, key) => new Promise((res, rej) => { const r = db.transaction(store).objectStore(store).get(key); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
-    const batch = await get('batches', await get('settings', 'current-batch'));
+    const me = await (await fetch('/api/me')).json();
+    const batch = await get('batches', await get('settings', 'current-batch:' + me.user.id)); // batches are per user
     db.close();
     const out = batch.slides.find((s) => s.staged).staged.outputs[0];
     const parts = out.opfsPath.split('/');

@@ -1,6 +1,12 @@
 import type { EngineInput, InspectOutcome, WizardEngine } from '../../../src/app/components/wsi-bulk-import/wizard-engine.ts';
 import type { StagedSlide } from '../../../src/app/state/batch-store.ts';
 import { ImportController } from '../../../src/app/components/wsi-bulk-import/import-controller.ts';
+import { setSessionForTest } from '../../../src/app/state/session.ts';
+import type { Me } from '../../../src/app/api.ts';
+
+/** The wizard's state belongs to the signed-in user: these tests act as this one (no server). */
+export const TEST_USER: Me = { user: { id: 1, username: 'wizard-test' }, labs: [{ id: 1, name: 'Lab', role: 'lab-user', features: ['bulk-import'] }], currentLabId: 1, canImport: true };
+setSessionForTest(TEST_USER);
 
 export function ok(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new Error(`assertion failed: ${msg}`);

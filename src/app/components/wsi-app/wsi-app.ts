@@ -1,13 +1,15 @@
 import { LitElement, html, css, nothing } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import { currentRoute, navigate, onRouteChange, type Route } from '../../router.ts';
-import { currentUser, loadMe, logout, onSessionChange } from '../../state/session.ts';
+import { keyed } from 'lit/directives/keyed.js';
+import { currentUser, loadMe, onSessionChange, sessionEnded } from '../../state/session.ts';
 import type { Me } from '../../api.ts';
 import '../wsi-login/wsi-login.ts';
 import '../wsi-scans/wsi-scans.ts';
 import '../wsi-bulk-import/wsi-bulk-import.ts';
 import '../wsi-scan-details/wsi-scan-details.ts';
 import '../wsi-cases/wsi-cases.ts';
+import '../wsi-sign-out/wsi-sign-out.ts';
 
 /** The shell: the worklist menu (Scans, Cases, Bulk Import when allowed) and the current page. */
 export class WsiApp extends LitElement {
@@ -61,7 +63,11 @@ export class WsiApp extends LitElement {
 
   override render() {
     if (this.loading) return html`<main><p class="muted">Loading…</p></main>`;
-    if (!this.me || this.route.name === 'login') return html`<wsi-login @signed-in=${() => navigate(this.me?.canImport ? '/import' : '/scans', true)}></wsi-login>`;
+    if (!this.me || this.route.name === 'login') {
+      // Signed in again after the session ended: back to the page they were on (e.g. their batch).
+      const back = sessionEnded() && this.route.name !== 'login';
+      return html`<wsi-login @signed-in=${() => back || navigate(this.me?.canImport ? '/import' : '/scans', true)}></wsi-login>`;
+    }
     const r = this.route.name;
     const lab = this.me.labs.find((l) => l.id === this.me!.currentLabId);
     return html`
@@ -78,10 +84,10 @@ export class WsiApp extends LitElement {
         </nav>
         <div class="user">
           <span>${this.me.user.displayName ?? this.me.user.username}${lab ? html` · ${lab.name}` : nothing}</span>
-          <button @click=${() => void logout().then(() => navigate('/login'))}>Sign out</button>
+          <wsi-sign-out></wsi-sign-out>
         </div>
       </header>
-      <main>${this.page()}</main>
+      <main>${keyed(this.me.user.id, this.page())}</main>
     `;
   }
 

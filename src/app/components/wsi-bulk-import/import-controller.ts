@@ -1,10 +1,13 @@
 import {
-  addSource, BatchSaver, deleteBatch, getSources, loadCurrentBatch, makeCurrent, newBatch, saveBatch,
+  addSource, BatchSaver, batchIdsOf, createBatch, deleteBatch, getSources, loadCurrentBatch, makeCurrent, newBatch,
   type BatchRecord, type SlideEntry, type SourceRecord, type StepNo,
 } from '../../state/batch-store.ts';
 import { setBusy } from '../../state/activity.ts';
+import { currentUser } from '../../state/session.ts';
 import { BatchUploader, type BatchUploaderOptions } from '../../../upload/batch-uploader.ts';
-import { deleteStagedDir, STAGING_ROOT, stagingDir } from '../../../upload/staging.ts';
+import { batchStagingDir, deleteStagedDir, stagingDir, sweepStaging } from '../../../upload/staging.ts';
+import { terminateStoredUploads } from '../../../upload/terminate-uploads.ts';
+import { SlideError } from '../../../shared/errors.ts';
 import { entriesOf, inputsOfFiles, walkDirectory } from '../wsi-file-select/pick-files.ts';
 import type { EngineInput, WizardEngine } from './wizard-engine.ts';
 import { defaultRemovedFields, defaultRemovedImages, fileNameField } from './decisions.ts';
@@ -14,8 +17,11 @@ import { Originals, type ReselectResult } from './originals.ts';
 const PROGRESS_RENDER_MS = 250;
 const PROGRESS_SAVE_MS = 2000;
 
-/** Test seams: the uploader's disk estimate and queue settings. */
-export type ControllerOptions = Pick<BatchUploaderOptions, 'estimate' | 'queue' | 'stagingCap'>;
+/**
+ * Whose batch this is (default: the signed-in user when the controller is made) and test seams:
+ * the uploader's disk estimate and queue settings.
+ */
+export type ControllerOptions = Pick<BatchUploaderOptions, 'estimate' | 'queue' | 'stagingCap'> & { userId?: number };
 
 /**
  * The wizard's state and actions, shared by the step components. Components render from `batch`
@@ -43,8 +49,20 @@ export class ImportController {
   private lastNotified = 0;
   private readonly previews = new Map<string, Promise<string | null>>();
   private wasBusy = false;
+  private loading: Promise<void> | undefined;
+  /** Closed (signed out, session ended): nothing more is saved or run for this batch here. */
+  private closed = false;
+  /** The user the batch belongs to; every record and staged copy is theirs. */
+  readonly userId: number | undefined;
 
-  constructor(readonly engine: WizardEngine, private readonly options: ControllerOptions = {}) {}
+  constructor(readonly engine: WizardEngine, private readonly options: ControllerOptions = {}) {
+    this.userId = options.userId ?? currentUser()?.user.id;
+  }
+
+  private get owner(): number {
+    if (this.userId === undefined) throw new SlideError('FORBIDDEN', 'sign in to use Bulk Import');
+    return this.userId;
+  }
 
   subscribe(fn: () => void): () => void {
     this.listeners.add(fn);
@@ -57,6 +75,7 @@ export class ImportController {
    * 2-core lab PC each one can be held up behind the de-identification and upload threads.
    */
   progressed(): void {
+    if (this.closed) return;
     this.progressSaver.schedule();
     if (this.progressTimer) return;
     const wait = Math.max(0, this.lastNotified + PROGRESS_RENDER_MS - Date.now());
@@ -68,6 +87,7 @@ export class ImportController {
 
   /** Something changed: re-render, save soon, keep the "busy" flag (no SW reload) in step. */
   changed(): void {
+    if (this.closed) return;
     this.saver.schedule();
     const busy = !!this.uploader?.active && !this.batch?.uploadPaused;
     if (busy !== this.wasBusy) {
@@ -76,7 +96,10 @@ export class ImportController {
     }
     if (this.batch?.step === 6 && this.batch.uploadStarted && this.uploader && this.allDone()) {
       this.batch.step = 7;
+      // Finished: the saved record keeps no values or names from here on (batch-store's
+      // finishedForm), and what is left in its staging folder (a Download's zip) goes.
       void this.saver.now();
+      void deleteStagedDir(batchStagingDir(this.batch)).catch(() => undefined);
     }
     this.notify();
   }
@@ -86,9 +109,19 @@ export class ImportController {
     for (const l of this.listeners) l();
   }
 
+  /** load(), once: every wizard element of the page shares this controller. */
+  ensureLoaded(): Promise<void> {
+    this.loading ??= this.load();
+    return this.loading;
+  }
+
   async load(): Promise<void> {
-    this.batch = await loadCurrentBatch();
-    this.sources = await getSources(this.batch.id);
+    const userId = this.owner;
+    this.batch = await loadCurrentBatch(userId);
+    this.sources = await getSources(this.batch);
+    // Staged copies no batch of this user owns any more (and copies from before they were per
+    // user) would fill the disk unseen.
+    await sweepStaging(userId, new Set(await batchIdsOf(userId))).catch(() => undefined);
     this.unavailable = [];
     for (const s of this.sources) if (!(await this.originals.available(s, s.entries.map((e) => e.path)))) this.unavailable.push(s);
     this.changed();
@@ -194,7 +227,7 @@ export class ImportController {
   async addFiles(files: File[], label: string, folder = false): Promise<void> {
     if (!this.batch || files.length === 0) return;
     const inputs = inputsOfFiles(files);
-    const source: SourceRecord = { id: crypto.randomUUID(), batchId: this.batch.id, origin: 'input', label, entries: entriesOf(inputs), ...(folder ? { folder } : {}), addedAt: Date.now() };
+    const source: SourceRecord = { id: crypto.randomUUID(), batchId: this.batch.id, userId: this.batch.userId, origin: 'input', label, entries: entriesOf(inputs), ...(folder ? { folder } : {}), addedAt: Date.now() };
     await this.addSelection(source, inputs);
   }
 
@@ -203,7 +236,7 @@ export class ImportController {
     if (!this.batch || handles.length === 0) return;
     const inputs = await Promise.all(handles.map(async (h) => ({ path: h.name, file: await h.getFile() })));
     const label = handles.length === 1 ? handles[0].name : `${handles.length} files`;
-    const source: SourceRecord = { id: crypto.randomUUID(), batchId: this.batch.id, origin: 'handles', label, entries: entriesOf(inputs), handles, addedAt: Date.now() };
+    const source: SourceRecord = { id: crypto.randomUUID(), batchId: this.batch.id, userId: this.batch.userId, origin: 'handles', label, entries: entriesOf(inputs), handles, addedAt: Date.now() };
     await this.addSelection(source, inputs);
   }
 
@@ -211,7 +244,7 @@ export class ImportController {
   async addDirectory(dir: FileSystemDirectoryHandle): Promise<void> {
     if (!this.batch) return;
     const inputs = await walkDirectory(dir);
-    const source: SourceRecord = { id: crypto.randomUUID(), batchId: this.batch.id, origin: 'directory', label: dir.name, entries: entriesOf(inputs), dir, addedAt: Date.now() };
+    const source: SourceRecord = { id: crypto.randomUUID(), batchId: this.batch.id, userId: this.batch.userId, origin: 'directory', label: dir.name, entries: entriesOf(inputs), dir, addedAt: Date.now() };
     await this.addSelection(source, inputs);
   }
 
@@ -328,7 +361,7 @@ export class ImportController {
   private decisionsChanged(slide: SlideEntry, notify = true): void {
     if (slide.staged && this.batch) {
       slide.staged = undefined;
-      void deleteStagedDir(stagingDir(this.batch.id, slide.id));
+      void deleteStagedDir(stagingDir(this.batch, slide.id));
     }
     if (notify) this.changed();
   }
@@ -349,7 +382,7 @@ export class ImportController {
       slide.id,
       files,
       { removeFields: slide.removeFields, removeImages: slide.removeImages, options: { uidKey: this.batch.uidKey } },
-      stagingDir(this.batch.id, slide.id),
+      stagingDir(this.batch, slide.id),
       (d, t) => onProgress(t > 0 ? d / t : 0),
     );
     this.changed();
@@ -387,17 +420,58 @@ export class ImportController {
     if (this.uploader?.active) await this.uploader.cancel();
     const old = this.batch;
     this.uploader = undefined;
-    this.previews.clear();
-    this.batch = newBatch();
+    this.forgetPreviews();
+    this.batch = newBatch(this.owner);
     this.sources = [];
     this.unavailable = [];
     this.originals.forget();
-    await saveBatch(this.batch);
-    await makeCurrent(this.batch.id);
-    if (old) {
-      await deleteBatch(old.id);
-      await deleteStagedDir(`${STAGING_ROOT}/${old.id}`).catch(() => undefined);
-    }
+    await createBatch(this.batch);
+    await makeCurrent(this.batch);
+    if (old) await deleteBatch(old);
     this.changed();
+  }
+
+  /**
+   * The user signs out keeping the batch, or their session ended: stop uploads and
+   * de-identification (nothing is deleted, on the server or here), save where the batch stands
+   * and let go of everything held in memory for it. The same user signing in again gets a new
+   * controller that loads the batch and continues.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.uploader?.stop();
+    await this.saver.now();
+    await this.progressSaver.now();
+    this.release();
+  }
+
+  /**
+   * The user discards the batch (at sign-out): unfinished uploads are deleted on the server while
+   * the session still lets us, then the record with its values, its selections, stored upload URLs
+   * and staged copies go from this PC.
+   */
+  async discard(): Promise<void> {
+    const b = this.batch;
+    this.uploader?.stop();
+    this.release();
+    if (!b) return;
+    await terminateStoredUploads(b.userId, b.id);
+    await deleteBatch(b);
+  }
+
+  private release(): void {
+    this.closed = true;
+    clearTimeout(this.progressTimer);
+    if (this.wasBusy) setBusy(false);
+    this.wasBusy = false;
+    this.forgetPreviews();
+    this.originals.forget();
+    void this.engine.close?.();
+    this.listeners.clear();
+  }
+
+  private forgetPreviews(): void {
+    for (const p of this.previews.values()) void p.then((u) => u && URL.revokeObjectURL(u));
+    this.previews.clear();
   }
 }

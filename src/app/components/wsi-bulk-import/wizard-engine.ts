@@ -37,4 +37,6 @@ export interface WizardEngine extends StagingEngine {
   preview(slideId: string, files: File[], imageId: string | undefined, maxSize: number): Promise<Blob | null>;
   /** Zip a multi-file slide's staged outputs into one OPFS file (no Zip64: callers check the size). */
   zipStaged(paths: string[], names: string[], zipPath: string): Promise<{ size: number }>;
+  /** Let go of every slide opened for this wizard (its user signed out or the batch is gone). */
+  close?(): Promise<void>;
 }

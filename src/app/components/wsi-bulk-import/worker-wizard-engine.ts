@@ -82,6 +82,13 @@ export function workerWizardEngine(): WizardEngine {
     zipStaged(paths, names, zipPath) {
       return engine().zipStaged(paths, names, zipPath);
     },
+
+    async close(): Promise<void> {
+      // The worker holds the opened slides (their Files and metadata) until told to forget them.
+      const open = [...keys.values()];
+      keys.clear();
+      for (const k of open) await k.then((key) => engine().close(key)).catch(() => undefined);
+    },
   };
 }
 

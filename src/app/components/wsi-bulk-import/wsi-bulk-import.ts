@@ -2,9 +2,9 @@ import { LitElement, html, nothing } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import { STEP_TITLES, type SourceRecord, type StepNo } from '../../state/batch-store.ts';
 import { bulkImportStyles } from './wsi-bulk-import.styles.ts';
-import { ImportController } from './import-controller.ts';
+import type { ImportController } from './import-controller.ts';
 import { WatchImport } from './watch-controller.ts';
-import { workerWizardEngine } from './worker-wizard-engine.ts';
+import { importController } from './import-session.ts';
 import '../wsi-file-select/wsi-file-select.ts';
 import '../wsi-file-list/wsi-file-list.ts';
 import '../wsi-metadata-review/wsi-metadata-review.ts';
@@ -20,29 +20,36 @@ const STEPS: StepNo[] = [1, 2, 3, 4, 5, 6, 7];
  * the Back/Next buttons; each step is its own component working on the shared ImportController.
  */
 export class WsiBulkImport extends LitElement {
-  static override properties = { ctl: { attribute: false }, loaded: { state: true } };
+  static override properties = { ctl: { attribute: false }, loaded: { state: true }, failure: { state: true } };
   static override styles = [sharedStyles, bulkImportStyles];
   declare ctl: ImportController | undefined;
   declare loaded: boolean;
+  declare failure: string;
   private lastStep: StepNo | undefined;
 
   constructor() {
     super();
     this.loaded = false;
+    this.failure = '';
     new WatchImport(this);
   }
 
   override connectedCallback(): void {
-    // Tests hand in a controller with their own engine; the app uses the engine worker.
-    this.ctl ??= new ImportController(workerWizardEngine());
+    // Tests hand in a controller with their own engine; the app uses the signed-in user's one.
+    this.ctl ??= importController();
     super.connectedCallback();
-    if (!this.ctl.batch) void this.ctl.load().then(() => (this.loaded = true));
-    else this.loaded = true;
+    if (!this.ctl.batch) {
+      void this.ctl.ensureLoaded().then(
+        () => (this.loaded = true),
+        (e: unknown) => (this.failure = e instanceof Error ? e.message : String(e)),
+      );
+    } else this.loaded = true;
   }
 
   override render() {
     const ctl = this.ctl!;
     const b = ctl.batch;
+    if (this.failure) return html`<p class="error" role="alert">Bulk Import could not start: ${this.failure}</p>`;
     if (!this.loaded || !b) return html`<p class="muted">Loading…</p>`;
     const step = b.step;
     return html`

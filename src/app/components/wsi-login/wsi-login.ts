@@ -1,6 +1,6 @@
 import { LitElement, html, css } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
-import { login } from '../../state/session.ts';
+import { login, sessionEnded } from '../../state/session.ts';
 
 export class WsiLogin extends LitElement {
   static override properties = { error: { state: true }, busy: { state: true } };
@@ -25,6 +25,7 @@ export class WsiLogin extends LitElement {
     return html`
       <form class="card" @submit=${this.submit}>
         <h1>Sign in to WSI Bulk Import</h1>
+        ${sessionEnded() ? html`<p role="status">Your session has ended. Sign in again to continue where you left off.</p>` : ''}
         <label>Username <input name="username" type="text" autocomplete="username" required /></label>
         <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>
         ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}

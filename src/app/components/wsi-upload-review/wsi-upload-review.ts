@@ -80,7 +80,7 @@ export class WsiUploadReview extends ImportStepElement {
     try {
       await ctl.stageForDownload(s, (f) => (this.working = new Map(this.working).set(s.id, f)));
       if (!s.staged!.verifyOk || !s.staged!.sweep.ok) throw new Error('the de-identified copy did not pass the checks; it is not offered for download');
-      await downloadStaged(s, ctl.engine, `${stagingDir(ctl.batch!.id, s.id)}.zip`);
+      await downloadStaged(s, ctl.engine, `${stagingDir(ctl.batch!, s.id)}.zip`);
     } catch (e) {
       this.errors = new Map(this.errors).set(s.id, e instanceof Error ? e.message : String(e));
     } finally {

@@ -1,0 +1,58 @@
+import { currentBatchOf, deleteBatch, isUnfinished, type BatchRecord } from '../../state/batch-store.ts';
+import { currentUser, onSessionChange } from '../../state/session.ts';
+import { terminateStoredUploads } from '../../../upload/terminate-uploads.ts';
+import { ImportController } from './import-controller.ts';
+import { workerWizardEngine } from './worker-wizard-engine.ts';
+
+/**
+ * The signed-in user's import wizard: one controller per user and page. It outlives the wizard's
+ * element, so an upload goes on while the user looks at Scans and is not started a second time when
+ * they come back. When the signed-in user changes — sign-out, a session that ended, another tab
+ * signing in as someone else — it is closed: nothing of one user's batch keeps running, saving or
+ * showing under another's session.
+ */
+let live: ImportController | undefined;
+
+onSessionChange((me) => {
+  if (live && live.userId !== me?.user.id) {
+    void live.close();
+    live = undefined;
+  }
+});
+
+/** The controller of the signed-in user's batch (made on first use). */
+export function importController(): ImportController {
+  const userId = currentUser()?.user.id;
+  if (live && live.userId === userId) return live;
+  live = new ImportController(workerWizardEngine(), { userId });
+  return live;
+}
+
+/** What sign-out must ask about: the user's unfinished batch, if any (live, or as stored). */
+export async function unfinishedBatch(userId: number): Promise<BatchRecord | undefined> {
+  const b = live?.userId === userId && live.batch ? live.batch : await currentBatchOf(userId);
+  return b && isUnfinished(b) ? b : undefined;
+}
+
+/**
+ * Before signing out: keep the user's batch for them (stopped and saved), or discard it (server
+ * uploads ended while the session is still valid, then everything of it removed from this PC).
+ */
+export async function endImportSession(userId: number, choice: 'keep' | 'discard'): Promise<void> {
+  const ctl = live?.userId === userId ? live : undefined;
+  live = ctl ? undefined : live;
+  if (choice === 'keep') {
+    await ctl?.close();
+    return;
+  }
+  if (ctl?.batch) {
+    await ctl.discard();
+    return;
+  }
+  // Not opened in this page (signed in, went to Scans): discard it from storage.
+  await ctl?.close();
+  const b = await currentBatchOf(userId);
+  if (!b) return;
+  await terminateStoredUploads(userId, b.id);
+  await deleteBatch(b);
+}
