@@ -10,6 +10,7 @@ import { seedIfEmpty, type FirstAdmin } from './db/seed.ts';
 import { Sessions } from './auth/session.ts';
 import { LoginThrottle } from './auth/rate-limit.ts';
 import { ApiError, errorBody, statusForSlideCode } from './http/api-error.ts';
+import { freeBytes, storageApiError, storageFailureOf, storageRetryAfterSeconds } from './http/storage-errors.ts';
 import { IngestQueue } from './ingest/queue.ts';
 import { Storage } from './storage.ts';
 import { mountTus } from './tus/tus.ts';
@@ -92,7 +93,16 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
       // Fastify's own 4xx (bad JSON, unsupported media type, body too large) have safe messages.
       if (sc !== undefined && sc >= 400 && sc < 500) [status, code, message] = [sc, (err as FastifyError).code ?? 'BAD_REQUEST', err.message];
     }
-    if (status >= 500) req.log.error({ err: { name: err.name, stack: err.stack } }, 'request failed');
+    // A full disk (SQLITE_FULL, ENOSPC) or unwritable storage is not a bug: say so (507/503), so
+    // clients wait and retry instead of reporting an internal error.
+    const failure = status === 500 ? storageFailureOf(err, config.dataDir) : undefined;
+    if (failure) {
+      const e = storageApiError(failure);
+      [status, code, message] = [e.status, e.apiCode, e.message];
+      reply.header('retry-after', String(storageRetryAfterSeconds));
+      // The errno/SQLite code and the route, never the statement or values (they may hold PHI).
+      req.log.error({ storage: failure, code: (err as { code?: string }).code, freeBytes: freeBytes(config.dataDir) }, failure === 'full' ? 'request failed: server storage full' : 'request failed: storage unavailable');
+    } else if (status >= 500) req.log.error({ err: { name: err.name, stack: err.stack } }, 'request failed');
     return reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, message));
   });
 

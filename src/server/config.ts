@@ -15,6 +15,11 @@ export interface ServerConfig {
   /** The built PWA. Served (with SPA fallback) only when it exists. */
   publicDir: string;
   uploadExpiryHours: number;
+  /**
+   * Storage quota of a lab that has none of its own (bytes; 0 = no limit): stored scans plus
+   * uploads in progress. A lab admin may set a lab's own quota through the API.
+   */
+  labQuotaBytes: number;
   sessionHours: number;
   /** 'auto' sets Secure when the request arrived over https (as Fastify sees it, see trustProxy). */
   cookieSecure: 'auto' | boolean;
@@ -35,6 +40,7 @@ export const defaultConfig: Readonly<Omit<ServerConfig, 'adminPassword'>> = {
   maxExtractBytes: 64 * GIB,
   publicDir: 'dist/public',
   uploadExpiryHours: 7 * 24,
+  labQuotaBytes: 1024 * GIB,
   sessionHours: 12,
   cookieSecure: 'auto',
   trustProxy: false,
@@ -90,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     maxExtractBytes: intVar(env, 'WSI_MAX_EXTRACT_BYTES', maxUploadBytes, 1, Number.MAX_SAFE_INTEGER),
     publicDir: resolve(env.WSI_PUBLIC_DIR?.trim() || defaultConfig.publicDir),
     uploadExpiryHours: intVar(env, 'WSI_UPLOAD_EXPIRY_HOURS', defaultConfig.uploadExpiryHours, 1, 24 * 365),
+    labQuotaBytes: intVar(env, 'WSI_LAB_QUOTA_BYTES', defaultConfig.labQuotaBytes, 0, Number.MAX_SAFE_INTEGER),
     sessionHours: intVar(env, 'WSI_SESSION_HOURS', defaultConfig.sessionHours, 1, 24 * 90),
     cookieSecure,
     trustProxy: boolVar(env, 'WSI_TRUST_PROXY', defaultConfig.trustProxy),

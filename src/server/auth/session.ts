@@ -5,6 +5,7 @@ import type { Repos } from '../db/repos/index.ts';
 import type { LabMembership, Role } from '../db/repos/labs.ts';
 import type { User } from '../db/repos/users.ts';
 import { readCookie, serializeCookie } from '../http/cookies.ts';
+import { storageFailureOf } from '../http/storage-errors.ts';
 import { forbidden, notFound, unauthenticated } from '../http/api-error.ts';
 
 export const sessionCookie = 'wsi_session';
@@ -78,7 +79,15 @@ export class Sessions {
     const user = this.repos.users.byId(row.userId);
     if (!user) return null;
     // Sliding expiry, written at most once per half lifetime to keep reads cheap.
-    if (row.expiresAt - now < this.ttlMs / 2) this.repos.sessions.touch(tokenHash, now + this.ttlMs);
+    // Best effort: with the disk full the session is still valid, and reads (and resuming an
+    // upload once space is freed) must keep working; the next request extends it.
+    if (row.expiresAt - now < this.ttlMs / 2) {
+      try {
+        this.repos.sessions.touch(tokenHash, now + this.ttlMs);
+      } catch (e) {
+        if (!storageFailureOf(e)) throw e;
+      }
+    }
     const labs = this.repos.labs.membershipsOf(user.id);
     const currentLab = labs.find((l) => l.id === row.currentLabId) ?? labs[0] ?? null;
     return { tokenHash, user, labs, currentLab };

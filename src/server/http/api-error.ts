@@ -19,6 +19,9 @@ function slideCodeFor(status: number): ErrorCode {
   if (status === 404) return 'NOT_FOUND';
   if (status === 409) return 'CONFLICT';
   if (status >= 400 && status < 500) return 'BAD_REQUEST';
+  // 507 Insufficient Storage: the server's disk is full; 503: its storage could not be written.
+  if (status === 507) return 'QUOTA';
+  if (status === 503) return 'IO';
   return 'INTERNAL';
 }
 

@@ -1,10 +1,14 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import { resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage } from 'node:http';
 import { FileStore } from '@tus/file-store';
+import type { Upload } from '@tus/server';
+import { SlideError } from '../../shared/errors.ts';
+import { storageFailureOf } from '../http/storage-errors.ts';
 
 /** A running SHA-256 that covers exactly bytes [0, offset) of the upload's file on disk. */
 interface RunningHash {
@@ -28,6 +32,37 @@ export class HashingFileStore extends FileStore {
   private readonly running = new Map<string, RunningHash>();
   /** Bytes read back from disk to rebuild a hash: 0 in the normal flow (tests and logs use it). */
   rehashedBytes = 0;
+  /**
+   * Uploads whose last write ran out of space (id -> when). @tus/server may report such a PATCH
+   * as "aborted" (its pipeline sees the early end before our error), so the response is decided
+   * from here too; cleared by the next successful write.
+   */
+  private readonly storageFull = new Map<string, number>();
+
+  /** True when the last write of this upload failed for lack of space (see storageFull). */
+  lastWriteHitFullDisk(id: string): boolean {
+    return this.storageFull.has(id);
+  }
+
+  /**
+   * @param onCreateFailed called with the id when creating an upload's file or `.json` record
+   *   failed (a full disk): the caller forgets the upload it already recorded.
+   */
+  constructor(options: ConstructorParameters<typeof FileStore>[0], private readonly onCreateFailed?: (id: string) => void) {
+    super(options);
+  }
+
+  override async create(file: Upload): Promise<Upload> {
+    try {
+      return await super.create(file);
+    } catch (e) {
+      // Half-created (the empty file but no record, say): nothing may be left to expire later.
+      await rm(this.fileOf(file.id), { force: true }).catch(() => undefined);
+      await rm(`${this.fileOf(file.id)}.json`, { force: true }).catch(() => undefined);
+      this.onCreateFailed?.(file.id);
+      throw e;
+    }
+  }
 
   private fileOf(id: string): string {
     const dir = resolve(this.directory);
@@ -58,7 +93,7 @@ export class HashingFileStore extends FileStore {
     if (!state || state.offset !== offset) state = { hash: await this.hashPrefix(id, offset), offset };
     const { hash } = state;
     let hashed = 0;
-    // Bytes are hashed on their way to the file store's own write stream, in order.
+    // Bytes are hashed on their way to the file, in order.
     const tapped = Readable.from(
       (async function* () {
         for await (const chunk of readable) {
@@ -70,8 +105,19 @@ export class HashingFileStore extends FileStore {
       })(),
       { objectMode: false },
     );
-    const end = await super.write(tapped, id, offset);
-    // The store resolved only after its write stream finished, so every hashed byte is on disk;
+    // The file store's own write() turns every failure into a generic 500 (and the pipeline around
+    // it into 400 "aborted"): written here so a full disk keeps its errno and can answer 507.
+    let end: number;
+    try {
+      await pipeline(tapped, createWriteStream(this.fileOf(id), { flags: 'r+', start: offset }));
+      end = offset + hashed;
+    } catch (e) {
+      const full = storageFailureOf(e) === 'full';
+      if (full) this.storageFull.set(id, Date.now());
+      throw full ? new SlideError('QUOTA', 'the server has run out of storage space', { cause: e }) : e;
+    }
+    this.storageFull.delete(id);
+    // The pipeline resolved only after the write stream finished, so every hashed byte is on disk;
     // still, keep the hash only when the sizes agree exactly.
     const size = await stat(this.fileOf(id)).then((s) => s.size, () => -1);
     if (end === offset + hashed && size === end) this.running.set(id, { hash, offset: end });
@@ -96,6 +142,7 @@ export class HashingFileStore extends FileStore {
 
   override async remove(id: string): Promise<void> {
     this.running.delete(id);
+    this.storageFull.delete(id);
     await super.remove(id);
   }
 }

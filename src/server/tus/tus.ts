@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { stat } from 'node:fs/promises';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Server, EVENTS, type Upload } from '@tus/server';
 import type { ServerConfig } from '../config.ts';
@@ -10,7 +11,10 @@ import type { IngestQueue } from '../ingest/queue.ts';
 import type { Storage } from '../storage.ts';
 import { HashingFileStore } from './hashing-store.ts';
 import { parsePartMetadata } from './metadata.ts';
-import { checkNewPart, finishPart } from './parts.ts';
+import { checkNewPart, finishPart, type FinishResult } from './parts.ts';
+import { cleanUpUploads, type CleanupResult } from './upload-cleanup.ts';
+import { checkDiskSpace, checkLabQuota } from '../storage-quota.ts';
+import { freeBytes, storageApiError, storageFailureOf } from '../http/storage-errors.ts';
 
 export interface TusDeps {
   config: ServerConfig;
@@ -55,9 +59,41 @@ export function uploadIdFromUrl(url: string): string | undefined {
  * tus 1.0 at /files/ (creation, termination, expiration) on the file store, behind our sessions:
  * the Fastify route decides who may touch which upload before @tus/server sees the request.
  */
-export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Promise<number>; datastore: HashingFileStore } {
+export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Promise<CleanupResult>; datastore: HashingFileStore } {
   const { repos, storage, sessions, config, log } = deps;
-  const datastore = new HashingFileStore({ directory: storage.uploadsDir, expirationPeriodInMilliseconds: config.uploadExpiryHours * 3600 * 1000 });
+  const datastore = new HashingFileStore({ directory: storage.uploadsDir, expirationPeriodInMilliseconds: config.uploadExpiryHours * 3600 * 1000 }, (id) => {
+    // Its file could not be created (full disk): the row must not hold quota until it expires.
+    const row = repos.uploads.byIdForAccessCheck(id);
+    if (row) repos.uploads.markTerminated(row.labId, id);
+  });
+  /** Finishing in progress per upload id, so a HEAD that re-runs finishing never races it. */
+  const finishing = new Map<string, Promise<FinishResult>>();
+
+  /**
+   * Record a finished upload (hash, scan, ingest) once. A finish that failed (a full disk while
+   * storing or recording the part) leaves the row 'uploading' with all its bytes; the client's
+   * next HEAD runs it again (see handle()).
+   */
+  function finishUpload(row: UploadRow, size: number): Promise<FinishResult> {
+    const running = finishing.get(row.id);
+    if (running) return running;
+    const p = (async () => {
+      // The hash of what is on disk (kept up to date while the bytes arrived): the hash the client
+      // sent covers the bytes it meant to send.
+      const actual = await datastore.sha256(row.id, size);
+      const r = await finishPart(repos, storage, row, actual);
+      log.info({ uploadId: row.id, scanId: r.scan.id, part: row.part, outcome: r.outcome }, 'upload part finished');
+      if (r.outcome === 'complete' && r.readyForIngest) deps.ingest.enqueue(row.labId, r.scan.id);
+      return r;
+    })().finally(() => finishing.delete(row.id));
+    finishing.set(row.id, p);
+    return p;
+  }
+
+  /** A finished upload's bytes now live with its scan (or are useless): drop the tus copy and its `.json`. */
+  function removeFinished(id: string): void {
+    void storage.removeUpload(id).catch((e: unknown) => log.warn({ uploadId: id, code: (e as { code?: string }).code }, 'could not remove a finished upload'));
+  }
   // Requests whose error body we wrote as JSON, so the response can say so (tus writes text/plain).
   const jsonResponses = new WeakSet<IncomingMessage>();
 
@@ -78,9 +114,19 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       try {
         const lab = editableLab(auth);
         checkNewPart(repos, lab.id, md);
-        repos.uploads.create({ id: upload.id, labId: lab.id, userId: auth.user.id, size: upload.size, ...md });
+        // Refused before a byte is sent: a file the disk cannot hold now (507, the client retries
+        // later), or one the lab's quota has no room for (413, that file fails, the batch goes on).
+        checkDiskSpace(storage.dataDir, upload.size);
+        const size = upload.size;
+        repos.db.transaction(() => {
+          checkLabQuota(repos, config, lab.id, size);
+          repos.uploads.create({ id: upload.id, labId: lab.id, userId: auth.user.id, size, ...md });
+        })();
       } catch (e) {
-        if (e instanceof ApiError) throw hookError(e);
+        if (e instanceof ApiError) {
+          if (e.status === 413 || e.status === 507) log.warn({ labId: auth.currentLab?.id, bytes: upload.size, code: e.apiCode }, 'upload refused: no room');
+          throw hookError(e);
+        }
         throw e;
       }
       return { metadata: upload.metadata };
@@ -89,13 +135,8 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       const raw = nodeReq(req);
       const row = repos.uploads.byIdForAccessCheck(upload.id);
       if (!row) throw hookError(notFound('upload not found'));
-      // The hash of what is on disk (kept up to date while the bytes arrived): the hash the client
-      // sent covers the bytes it meant to send.
-      const actual = await datastore.sha256(upload.id, upload.size ?? upload.offset);
-      const r = await finishPart(repos, storage, row, actual);
-      log.info({ uploadId: row.id, scanId: r.scan.id, part: row.part, outcome: r.outcome }, 'upload part finished');
+      const r = await finishUpload(row, upload.size ?? upload.offset);
       const headers = { 'X-Scan-Id': String(r.scan.id), 'X-Part-Status': r.outcome };
-      if (r.outcome === 'complete' && r.readyForIngest) deps.ingest.enqueue(row.labId, r.scan.id);
       if (r.outcome === 'complete' || r.outcome === 'duplicate') {
         if (r.outcome === 'duplicate') await datastore.remove(upload.id).catch(() => undefined);
         return { headers };
@@ -115,6 +156,15 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       const e = err as Partial<TusHookError> & { message?: string };
       const status = typeof e.status_code === 'number' ? e.status_code : 500;
       if (typeof e.body === 'string' && e.body.startsWith('{"error"')) return { status_code: status, body: e.body };
+      // A full disk while creating, writing or finishing: 507, so the client pauses and retries.
+      // @tus/server may report a write that ran out of space as aborted (400) or failed (500).
+      const id = raw ? uploadIdFromUrl(raw.url ?? '') : undefined;
+      const failure = storageFailureOf(err, storage.dataDir) ?? (id && datastore.lastWriteHitFullDisk(id) && (status === 400 || status >= 500) ? 'full' : undefined);
+      if (failure) {
+        log.error({ uploadId: id || undefined, method: raw?.method, storage: failure, freeBytes: freeBytes(storage.dataDir) }, failure === 'full' ? 'upload failed: server storage full' : 'upload failed: storage unavailable');
+        const api = storageApiError(failure);
+        return { status_code: api.status, body: jsonBody(api.apiCode, api.message) };
+      }
       if (status >= 500) {
         log.error({ err: { name: (err as Error).name, code: (err as { code?: string }).code, stack: (err as Error).stack } }, 'tus request failed');
         return { status_code: status, body: jsonBody('INTERNAL', 'the upload could not be stored; try again') };
@@ -126,6 +176,14 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
   tus.on(EVENTS.POST_TERMINATE, (_req, _res, id: string) => {
     const row = repos.uploads.byIdForAccessCheck(id);
     if (row) repos.uploads.markTerminated(row.labId, id);
+  });
+
+  // After the response (a creation-with-upload POST still reads the upload after its finish hook):
+  // the scan holds the bytes (hard link), so the tus copy and its `.json` — which holds the file
+  // name — go now instead of lingering until expiry.
+  tus.on(EVENTS.POST_FINISH, (_req, _res, upload: Upload) => {
+    const row = repos.uploads.byIdForAccessCheck(upload.id);
+    if (row && row.status !== 'uploading') removeFinished(upload.id);
   });
 
   function gate(req: FastifyRequest): { auth: AuthContext; upload?: UploadRow } {
@@ -154,11 +212,12 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       reply.header('allow', tusMethods.join(', '));
       throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not a tus method`);
     }
-    if (req.method !== 'OPTIONS') gate(req);
+    const gated = req.method !== 'OPTIONS' ? gate(req) : undefined;
     if (req.method !== 'OPTIONS' && req.method !== 'GET' && req.headers['tus-resumable'] === undefined) {
       reply.header('tus-version', '1.0.0');
       throw new ApiError(412, 'TUS_RESUMABLE_REQUIRED', 'the Tus-Resumable header is required');
     }
+    if (gated?.upload && req.method === 'HEAD' && (await answeredFromRecord(gated.upload, reply))) return;
     reply.hijack();
     const res: ServerResponse = reply.raw;
     const writeHead = res.writeHead;
@@ -186,6 +245,43 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
     }
   }
 
+  /**
+   * HEAD of an upload whose bytes are no longer in the tus store or whose finish is pending.
+   * A finished part (its tus copy is removed at once) reports its full length, so a client that
+   * lost the last PATCH's answer sees it is done instead of starting over. An unfinished one whose
+   * bytes are all there (its finish failed, e.g. on a full disk) is finished now. Returns false
+   * to let @tus/server answer.
+   */
+  async function answeredFromRecord(upload: UploadRow, reply: FastifyReply): Promise<boolean> {
+    let row = upload;
+    if (row.status === 'uploading') {
+      const onDisk = await stat(storage.uploadPath(row.id)).then((s) => s.size, () => -1);
+      if (onDisk !== row.size || row.size === 0) return false;
+      // Read again after the await: a finish that completed meanwhile must not run twice.
+      const fresh = repos.uploads.byIdForAccessCheck(row.id);
+      try {
+        if (fresh?.status === 'uploading' || finishing.has(row.id)) await finishUpload(fresh ?? row, row.size);
+      } catch (e) {
+        const failure = storageFailureOf(e, storage.dataDir);
+        if (!failure) throw e;
+        log.error({ uploadId: row.id, storage: failure, freeBytes: freeBytes(storage.dataDir) }, 'finishing an upload failed again: server storage full');
+        reply.header('tus-resumable', '1.0.0');
+        throw storageApiError(failure);
+      }
+      row = repos.uploads.byIdForAccessCheck(row.id) ?? row;
+      if (row.status !== 'uploading') removeFinished(row.id);
+    }
+    if (row.status !== 'complete' && row.status !== 'duplicate') return false;
+    await reply
+      .code(200)
+      .header('tus-resumable', '1.0.0')
+      .header('upload-offset', String(row.size))
+      .header('upload-length', String(row.size))
+      .header('cache-control', 'no-store')
+      .send();
+    return true;
+  }
+
   // tus bodies are streamed by @tus/server itself: Fastify must not read them.
   app.addContentTypeParser('application/offset+octet-stream', (_req, _payload, done) => done(null));
   app.all(tusPath, handle);
@@ -193,12 +289,10 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
 
   return {
     datastore,
-    async cleanup(): Promise<number> {
-      const n = await tus.cleanUpExpiredUploads();
-      const cutoff = new Date(Date.now() - config.uploadExpiryHours * 3600 * 1000).toISOString();
-      // The store deleted the bytes; mark the rows so /api/uploads/slide shows them as gone.
-      repos.uploads.expireUnfinishedBefore(cutoff);
-      return n;
+    async cleanup(): Promise<CleanupResult> {
+      const r = await cleanUpUploads(repos, storage, new Date(Date.now() - config.uploadExpiryHours * 3600 * 1000));
+      if (r.expired + r.finished + r.orphans > 0) log.info({ ...r }, 'upload files cleaned up');
+      return r;
     },
   };
 }
