@@ -2,11 +2,37 @@
 // imports it from here with the server's response types.
 export { api } from '../upload/api-request.ts';
 
+export type Role = 'lab-admin' | 'lab-user' | 'viewer';
+
 export interface Me {
   user: { id: number; username: string; displayName?: string };
-  labs: { id: number; name: string; role: 'lab-admin' | 'lab-user' | 'viewer'; features: string[] }[];
+  labs: { id: number; name: string; role: Role; features: string[] }[];
+  /** Null when the user belongs to several labs and has not chosen one yet. */
   currentLabId: number | null;
   canImport: boolean;
+  /** A role above labs: administers every lab's members. */
+  platformAdmin?: boolean;
+  /** Signed in with a reset's temporary password: only choosing a new one is allowed. */
+  mustChangePassword?: boolean;
+  /** Invitations to other labs waiting for an answer. */
+  pendingInvitations?: number;
+}
+
+export interface LabMember {
+  id: number;
+  username: string;
+  displayName: string;
+  role: Role;
+}
+
+export interface Invitation {
+  id: number;
+  lab: { id: number; name: string };
+  username: string;
+  role: Role;
+  invitedBy: string | null;
+  createdAt: string;
+  expiresAt: string;
 }
 
 /** A scan as the server's scan routes return it. */

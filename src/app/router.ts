@@ -15,6 +15,8 @@ const patterns: { name: string; re: RegExp; keys: string[] }[] = [
   { name: 'scans', re: /^\/(scans\/?)?$/, keys: [] },
   { name: 'case', re: /^\/cases\/(\d+)\/?$/, keys: ['id'] },
   { name: 'cases', re: /^\/cases\/?$/, keys: [] },
+  { name: 'account', re: /^\/account\/?$/, keys: [] },
+  { name: 'members', re: /^\/members\/?$/, keys: [] },
 ];
 
 export function matchRoute(pathname: string): Route {

@@ -10,6 +10,8 @@ import '../wsi-bulk-import/wsi-bulk-import.ts';
 import '../wsi-scan-details/wsi-scan-details.ts';
 import '../wsi-cases/wsi-cases.ts';
 import '../wsi-sign-out/wsi-sign-out.ts';
+import '../wsi-account/wsi-account.ts';
+import '../wsi-lab-members/wsi-lab-members.ts';
 
 /** The shell: the worklist menu (Scans, Cases, Bulk Import when allowed) and the current page. */
 export class WsiApp extends LitElement {
@@ -29,6 +31,8 @@ export class WsiApp extends LitElement {
       nav a[aria-current='page'] { background: rgba(255, 255, 255, 0.18); }
       .user { display: flex; align-items: center; gap: 0.6rem; font-size: 0.9rem; }
       .user button { background: transparent; color: #fff; border-color: rgba(255, 255, 255, 0.5); }
+      .user a.account { color: #fff; text-decoration: none; }
+      .badge { background: #ffb000; color: #1b1f24; border-radius: 999px; padding: 0 0.45rem; font-size: 0.8rem; font-weight: 600; }
       main { padding: 1.2rem; max-width: 1280px; margin: 0 auto; }
       .banner { background: #fff8c5; border-bottom: 1px solid #d4a72c; padding: 0.5rem 1.2rem; display: flex; gap: 1rem; align-items: center; }
     `,
@@ -68,8 +72,11 @@ export class WsiApp extends LitElement {
       const back = sessionEnded() && this.route.name !== 'login';
       return html`<wsi-login @signed-in=${() => back || navigate(this.me?.canImport ? '/import' : '/scans', true)}></wsi-login>`;
     }
+    // Signed in with a reset's temporary password: nothing but choosing a new one (the server agrees).
+    if (this.me.mustChangePassword) return html`<main><wsi-account forced></wsi-account></main>`;
     const r = this.route.name;
     const lab = this.me.labs.find((l) => l.id === this.me!.currentLabId);
+    const invitations = this.me.pendingInvitations ?? 0;
     return html`
       ${this.updateReady
         ? html`<div class="banner" role="status">A new version is ready.
@@ -81,9 +88,14 @@ export class WsiApp extends LitElement {
           <a href="/scans" aria-current=${r === 'scans' || r === 'scan' ? 'page' : 'false'}>Scans</a>
           <a href="/cases" aria-current=${r === 'cases' || r === 'case' ? 'page' : 'false'}>Cases</a>
           ${this.me.canImport ? html`<a href="/import" aria-current=${r === 'import' ? 'page' : 'false'}>Bulk Import</a>` : nothing}
+          ${lab?.role === 'lab-admin' ? html`<a href="/members" aria-current=${r === 'members' ? 'page' : 'false'}>Members</a>` : nothing}
         </nav>
         <div class="user">
-          <span>${this.me.user.displayName ?? this.me.user.username}${lab ? html` · ${lab.name}` : nothing}</span>
+          <a class="account" href="/account" aria-current=${r === 'account' ? 'page' : 'false'}
+            >${this.me.user.displayName ?? this.me.user.username}${lab ? html` · ${lab.name}` : nothing}${invitations > 0
+              ? html` <span class="badge" aria-label="${invitations} invitation${invitations > 1 ? 's' : ''}">${invitations}</span>`
+              : nothing}</a
+          >
           <wsi-sign-out></wsi-sign-out>
         </div>
       </header>
@@ -92,7 +104,15 @@ export class WsiApp extends LitElement {
   }
 
   private page() {
+    // Several labs and none chosen: the user picks one before anything that works in a lab.
+    if (this.me && this.me.currentLabId === null && this.me.labs.length > 1) return html`<wsi-account></wsi-account>`;
     switch (this.route.name) {
+      case 'account':
+        return html`<wsi-account></wsi-account>`;
+      case 'members': {
+        const lab = this.me?.labs.find((l) => l.id === this.me?.currentLabId);
+        return lab?.role === 'lab-admin' ? html`<wsi-lab-members lab-id=${lab.id}></wsi-lab-members>` : html`<p role="alert">Only a lab admin manages the members of a lab.</p>`;
+      }
       case 'import':
         return this.me?.canImport
           ? html`<wsi-bulk-import></wsi-bulk-import>`

@@ -1,0 +1,214 @@
+import { LitElement, html, css, nothing } from 'lit';
+import { sharedStyles } from '../../styles/shared.styles.ts';
+import { api, type Invitation, type LabMember, type Role } from '../../api.ts';
+import { currentUser } from '../../state/session.ts';
+
+const roleNames: Record<Role, string> = { 'lab-admin': 'Lab admin', 'lab-user': 'Lab user', viewer: 'Viewer' };
+const roleOptions = (selected: Role) => (Object.keys(roleNames) as Role[]).map((r) => html`<option value=${r} ?selected=${r === selected}>${roleNames[r]}</option>`);
+
+/** A temporary password just issued: shown once, to be handed to the user in person. */
+interface IssuedReset {
+  username: string;
+  temporaryPassword: string;
+  expiresAt: string;
+}
+
+/**
+ * Members of one lab, for its lab admins (and platform admins): change roles, remove members, issue
+ * a one-time password reset, invite people who already have an account, create new accounts. The
+ * server enforces every rule (e.g. the last lab admin stays); this page shows its answers.
+ */
+export class WsiLabMembers extends LitElement {
+  static override properties = {
+    labId: { attribute: 'lab-id', type: Number },
+    members: { state: true },
+    invitations: { state: true },
+    error: { state: true },
+    notice: { state: true },
+    confirming: { state: true },
+    issued: { state: true },
+    busy: { state: true },
+  };
+  static override styles = [
+    sharedStyles,
+    css`
+      section { margin-bottom: 1.2rem; }
+      h2 { font-size: 1.15rem; margin: 0 0 0.6rem; }
+      form { display: flex; gap: 0.5rem; align-items: end; flex-wrap: wrap; }
+      label { display: grid; gap: 0.2rem; }
+      select { font: inherit; padding: 0.35rem; border-radius: 6px; border: 1px solid var(--wsi-border, #d0d7de); }
+      .row-actions { display: flex; gap: 0.4rem; flex-wrap: wrap; }
+      .secret { font-family: ui-monospace, monospace; font-size: 1.1rem; user-select: all; }
+    `,
+  ];
+  declare labId: number;
+  declare members: LabMember[] | null;
+  declare invitations: Invitation[] | null;
+  declare error: string;
+  declare notice: string;
+  /** "remove:<id>" or "reset:<id>" while a confirmation is open. */
+  declare confirming: string;
+  declare issued: IssuedReset | null;
+  declare busy: boolean;
+
+  constructor() {
+    super();
+    this.members = null;
+    this.invitations = null;
+    this.error = '';
+    this.notice = '';
+    this.confirming = '';
+    this.issued = null;
+    this.busy = false;
+  }
+
+  override updated(changed: Map<string, unknown>): void {
+    if (changed.has('labId') && this.labId) void this.load();
+  }
+
+  private async load() {
+    try {
+      const [m, i] = await Promise.all([
+        api<{ users: LabMember[] }>(`/api/labs/${this.labId}/users`),
+        api<{ invitations: Invitation[] }>(`/api/labs/${this.labId}/invitations`),
+      ]);
+      this.members = m.users;
+      this.invitations = i.invitations;
+    } catch (e) {
+      this.error = e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  private async act(run: () => Promise<unknown>, notice = '') {
+    this.busy = true;
+    this.error = '';
+    this.notice = '';
+    try {
+      await run();
+      this.notice = notice;
+      this.confirming = '';
+      await this.load();
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      this.error = msg.replace(/^./, (c) => c.toUpperCase());
+      // A refused change (e.g. the last lab admin) leaves the table as the server has it.
+      await this.load();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  override render() {
+    const me = currentUser();
+    return html`
+      <h2>Members</h2>
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      ${this.notice ? html`<p class="ok" role="status">${this.notice}</p>` : nothing}
+      ${this.issued
+        ? html`<div class="card" role="status">
+            <p>Temporary password for <strong>${this.issued.username}</strong> (shown only now; valid for one sign-in until ${new Date(this.issued.expiresAt).toLocaleString()}):</p>
+            <p class="secret">${this.issued.temporaryPassword}</p>
+            <p class="muted">Give it to the user in person. They must choose their own password when they sign in.</p>
+            <button @click=${() => (this.issued = null)}>Done</button>
+          </div>`
+        : nothing}
+      <section>
+        ${this.members === null
+          ? html`<p class="muted">Loading…</p>`
+          : html`<table>
+              <thead><tr><th>User</th><th>Name</th><th>Role</th><th></th></tr></thead>
+              <tbody>${this.members.map((m) => this.memberRow(m, m.id === me?.user.id))}</tbody>
+            </table>`}
+      </section>
+      <section>
+        <h2>Invitations</h2>
+        <p class="muted">To add someone who already has an account (for example in another lab), invite them: they join once they accept.</p>
+        <form @submit=${this.invite}>
+          <label>Username <input name="username" type="text" required autocomplete="off" /></label>
+          <label>Role <select name="role">${roleOptions('lab-user')}</select></label>
+          <button type="submit" ?disabled=${this.busy}>Invite</button>
+        </form>
+        ${this.invitations && this.invitations.length > 0
+          ? html`<table>
+              <thead><tr><th>Username</th><th>Role</th><th>Expires</th><th></th></tr></thead>
+              <tbody>${this.invitations.map(
+                (i) => html`<tr>
+                  <td>${i.username}</td><td>${roleNames[i.role]}</td><td>${new Date(i.expiresAt).toLocaleDateString()}</td>
+                  <td><button ?disabled=${this.busy} @click=${() => this.act(() => api(`/api/labs/${this.labId}/invitations/${i.id}`, { method: 'DELETE' }), 'Invitation withdrawn.')}>Withdraw</button></td>
+                </tr>`,
+              )}</tbody>
+            </table>`
+          : nothing}
+      </section>
+      <section>
+        <h2>New account</h2>
+        <form @submit=${this.create}>
+          <label>Username <input name="username" type="text" required autocomplete="off" /></label>
+          <label>Name <input name="displayName" type="text" autocomplete="off" /></label>
+          <label>Role <select name="role">${roleOptions('lab-user')}</select></label>
+          <label>Password <input name="password" type="password" required autocomplete="new-password" /></label>
+          <button type="submit" ?disabled=${this.busy}>Create account</button>
+        </form>
+        <p class="muted">Passwords: at least 12 characters, or a passphrase of 4 or more words; common passwords are refused.</p>
+      </section>
+    `;
+  }
+
+  private memberRow(m: LabMember, self: boolean) {
+    const confirm = this.confirming;
+    return html`<tr data-user=${m.username}>
+      <td>${m.username}${self ? html` <span class="muted">(you)</span>` : nothing}</td>
+      <td>${m.displayName}</td>
+      <td>
+        <select aria-label="Role of ${m.username}" ?disabled=${this.busy}
+          @change=${(e: Event) => this.act(() => api(`/api/labs/${this.labId}/users/${m.id}`, { method: 'PUT', body: { role: (e.target as HTMLSelectElement).value } }), `Role of ${m.username} changed.`)}>
+          ${roleOptions(m.role)}
+        </select>
+      </td>
+      <td class="row-actions">
+        ${confirm === `remove:${m.id}`
+          ? html`<span>Remove ${m.username} from the lab?</span>
+              <button class="danger" @click=${() => this.act(() => api(`/api/labs/${this.labId}/users/${m.id}`, { method: 'DELETE' }), `${m.username} removed.`)}>Yes, remove</button>
+              <button @click=${() => (this.confirming = '')}>Cancel</button>`
+          : confirm === `reset:${m.id}`
+            ? html`<span>Reset the password of ${m.username}? Their current password stops working.</span>
+                <button class="danger" @click=${() => this.reset(m)}>Yes, reset</button>
+                <button @click=${() => (this.confirming = '')}>Cancel</button>`
+            : html`<button class="danger" ?disabled=${this.busy} @click=${() => (this.confirming = `remove:${m.id}`)}>Remove</button>
+                ${self ? nothing : html`<button ?disabled=${this.busy} @click=${() => (this.confirming = `reset:${m.id}`)}>Reset password</button>`}`}
+      </td>
+    </tr>`;
+  }
+
+  private async reset(m: LabMember) {
+    await this.act(async () => {
+      const r = await api<{ temporaryPassword: string; expiresAt: string }>(`/api/labs/${this.labId}/users/${m.id}/password-reset`, { body: {} });
+      this.issued = { username: m.username, ...r };
+    });
+  }
+
+  private async invite(e: SubmitEvent) {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    const data = new FormData(form);
+    const username = String(data.get('username')).trim();
+    await this.act(async () => {
+      await api(`/api/labs/${this.labId}/invitations`, { body: { username, role: data.get('role') } });
+      form.reset();
+    }, `Invitation for ${username} recorded. If an account has this name, its user sees the invitation after signing in.`);
+  }
+
+  private async create(e: SubmitEvent) {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    const data = new FormData(form);
+    const username = String(data.get('username')).trim();
+    const displayName = String(data.get('displayName') ?? '').trim();
+    await this.act(async () => {
+      await api(`/api/labs/${this.labId}/users`, { body: { username, role: data.get('role'), password: String(data.get('password')), ...(displayName ? { displayName } : {}) } });
+      form.reset();
+    }, `Account ${username} created.`);
+  }
+}
+
+customElements.define('wsi-lab-members', WsiLabMembers);
