@@ -21,6 +21,7 @@ import { scanRoutes } from './routes/scans.ts';
 import { caseRoutes } from './routes/cases.ts';
 import { labRoutes } from './routes/labs.ts';
 import { uploadRoutes } from './routes/uploads.ts';
+import { storageRoutes } from './routes/storage.ts';
 
 export interface BuiltApp {
   app: FastifyInstance;
@@ -126,6 +127,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   caseRoutes(app, deps);
   labRoutes(app, deps);
   uploadRoutes(app, deps);
+  storageRoutes(app, deps);
   const tus = mountTus(app, { config, repos, storage, sessions, ingest, log: app.log });
 
   const housekeeping = async (): Promise<void> => {
