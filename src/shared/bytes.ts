@@ -8,3 +8,16 @@ export function concatBytes(chunks: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The non-empty values, each once (byte equality), in first-seen order. */
+export function uniqueBytes(values: Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const v of values) if (v.length > 0 && !out.some((x) => sameBytes(x, v))) out.push(v);
+  return out;
+}

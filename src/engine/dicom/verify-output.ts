@@ -1,5 +1,6 @@
 import type { ByteSource } from '../io/byte-source.ts';
 import type { OutputCheckOptions } from '../redact/verify-output.ts';
+import { sameBytes } from '../../shared/bytes.ts';
 import { toSlideError } from '../../shared/errors.ts';
 import type { DicomDataset, DicomElement } from './dataset.ts';
 import { findElement, textOf } from './dataset.ts';
@@ -84,11 +85,6 @@ async function checkLayout(part: ByteSource, header: Part10Header, end: number):
   return problems;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** The PS3.15 options the output's de-identification record says were used (CID 7050 codes). */
 function recordedOptions(ds: DicomDataset): ProfileOptions {

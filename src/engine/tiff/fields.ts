@@ -1,5 +1,6 @@
 import type { FieldClass, MetadataField } from '../formats/slide-format.ts';
 import { classifyAperioKey, parseAperioDescription, isAperioDescription } from './aperio-description.ts';
+import { sameBytes } from '../../shared/bytes.ts';
 import { SlideError } from '../../shared/errors.ts';
 import { tagPolicy } from './tag-policy.ts';
 import { Tag, tagName, TYPE_ASCII, typeSize } from './tags.ts';
@@ -76,11 +77,6 @@ class FieldBuilder {
   }
 }
 
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * Metadata fields of a TIFF: every tag of every main-chain IFD that is not structural, merged by

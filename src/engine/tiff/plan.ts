@@ -1,10 +1,11 @@
+import { uniqueBytes } from '../../shared/bytes.ts';
 import { SlideError, throwIfAborted } from '../../shared/errors.ts';
 import type { ImageRole } from '../formats/slide-format.ts';
 import type { Patch, RedactionPlan, RedactionRequest } from '../redact/plan-types.ts';
-import { complement, overlapsAny, RangeSet, type Range } from '../redact/ranges.ts';
-import { printableRuns, valuePieces } from '../redact/encodings.ts';
+import { complement, type Range } from '../redact/ranges.ts';
+import { checkOverlaps, orphanedText, unionOf } from './plan-safety.ts';
 import { buildAperioDescription, parseAperioDescription } from './aperio-description.ts';
-import { sameBytes, tagSweepValues, type TiffField } from './fields.ts';
+import { tagSweepValues, type TiffField } from './fields.ts';
 import type { TiffImageInfo } from './image-info.ts';
 import { StructureMap } from './structure-map.ts';
 import { isChildPointer, tagPolicy } from './tag-policy.ts';
@@ -96,44 +97,10 @@ export async function planTiffRedaction(
 
   const first = keptMain[0]!;
   const headerPatch = first.offset !== tiff.ifds[0]!.offset ? [{ offset: tiff.firstIfdPointerOffset, bytes: tiff.encodeOffset(first.offset) }] : [];
+  const state: KeepState = { tiff, map, erased, rewrites, keptText };
   for (const [i, ifd] of keptMain.entries()) {
     throwIfAborted(signal);
-    const d = drops.get(ifd) ?? { entries: new Set<TiffEntry>(), pairs: new Set<number>(), segments: new Set<number>() };
-    const desc = tiff.entry(ifd, Tag.ImageDescription);
-    let newDescription: Uint8Array | undefined;
-    if (desc && !d.entries.has(desc) && (d.pairs.size > 0 || d.segments.size > 0)) {
-      const parsed = parseAperioDescription(tiff.ascii(ifd, Tag.ImageDescription) ?? '');
-      newDescription = latin1Bytes(buildAperioDescription(parsed, (k) => !d.segments.has(k), (k) => !d.pairs.has(k)) + '\0');
-      if (newDescription.length > desc.byteLength) throw new SlideError('INTERNAL', 'rebuilt description is longer than the original');
-    }
-    map.addBlock(ifd);
-    for (const e of ifd.entries) {
-      if (d.entries.has(e)) {
-        erased.addValue(e);
-        if (isChildPointer(e.tag)) for (const c of ifd.children) if (c.tag === e.tag) await erased.addTree(c.ifd, signal);
-        continue;
-      }
-      const policy = tagPolicy(e);
-      if (policy.kind === 'unaccountable') {
-        throw new SlideError('UNSUPPORTED', `IFD ${ifd.index} uses ${policy.reason} (${tagName(e.tag)}), which cannot be de-identified safely; remove that image`);
-      }
-      if (e === desc && newDescription && !e.inline) {
-        // A value short enough moves inline (TIFF requires it) and the old extent is all zeros.
-        const bytes = new Uint8Array(e.byteLength);
-        if (newDescription.length > tiff.offsetSize) bytes.set(newDescription);
-        // Kept, but rewritten: not "data" that a rewrite must leave alone.
-        map.ranges.add(e.valueOffset, e.valueOffset + e.byteLength);
-        rewrites.push({ range: { start: e.valueOffset, end: e.valueOffset + e.byteLength }, patch: { offset: e.valueOffset, bytes } });
-      } else map.addValue(e);
-      if (e.type === TYPE_ASCII) keptText.push(e === desc && newDescription ? latin1(newDescription) : e.value ? latin1(e.value) : '');
-      if (isChildPointer(e.tag)) {
-        // The user kept this directory: it stays whole, data and all.
-        for (const c of ifd.children) if (c.tag === e.tag) await map.addTree(c.ifd, signal);
-      }
-    }
-    await map.addImageData(ifd, signal);
-    const next = keptMain[i + 1]?.offset ?? 0;
-    rewrites.push({ range: { start: ifd.offset, end: ifd.offset + ifd.byteLength }, patch: { offset: ifd.offset, bytes: serializeIfd(tiff, ifd, d.entries, desc, newDescription, next) } });
+    await keepIfd(state, ifd, drops.get(ifd) ?? { entries: new Set(), pairs: new Set(), segments: new Set() }, keptMain[i + 1]?.offset ?? 0, signal);
   }
   const keep = map.ranges.merged();
   const gone = erased.ranges.merged();
@@ -153,63 +120,64 @@ export async function planTiffRedaction(
     removedFields: removedFields.map((f) => f.id),
     removedImages: removedImages.map((i) => ({ id: i.id, role: i.role })),
     // Every removed value, also when it occurs inside something kept: such a hit is a finding.
-    sweepValues: dedupe(sweep),
+    sweepValues: uniqueBytes(sweep),
     sweepExact: orphaned,
   };
 }
 
-/** Orphaned bytes read for text, at most: beyond it they are still zeroed, just not searched for. */
-const MAX_ORPHAN_READ = 16 * 1024 * 1024;
-
-/**
- * Text in bytes no structure references (neither kept nor removed by the plan): descriptions an
- * in-place editor left behind, a vendor block whose tag was cut, directories another tool
- * unlinked. It is zeroed like any orphaned byte; its pieces are also swept, so a copy of it inside
- * data that stays fails the file. Pieces that equal text the output keeps on purpose (the kept
- * part of an old Aperio description) are not searched: finding them proves nothing.
- */
-async function orphanedText(tiff: TiffFile, orphans: Range[], keptText: string[], signal?: AbortSignal): Promise<Uint8Array[]> {
-  const out: Uint8Array[] = [];
-  let budget = MAX_ORPHAN_READ;
-  for (const r of orphans) {
-    if (budget <= 0) break;
-    const length = Math.min(r.end - r.start, budget);
-    budget -= length;
-    const bytes = await tiff.source.read(r.start, length, signal);
-    for (const run of printableRuns(bytes)) {
-      for (const piece of [run, ...valuePieces(run)]) {
-        const text = latin1(piece);
-        if (text.trim().length >= 5 && !keptText.some((k) => k.includes(text))) out.push(piece);
-      }
-    }
-  }
-  return dedupe(out);
-}
-
-function unionOf(a: Range[], b: Range[]): Range[] {
-  const set = new RangeSet();
-  for (const r of [...a, ...b].sort((x, y) => x.start - y.start)) set.add(r.start, r.end);
-  return set.merged();
+interface KeepState {
+  tiff: TiffFile;
+  map: StructureMap;
+  erased: StructureMap;
+  rewrites: { range: Range; patch: Patch }[];
+  keptText: string[];
 }
 
 /**
- * Overlaps the plan cannot resolve safely are refused: an erased byte that something kept also
- * uses would survive (or the kept thing would break); a rewritten IFD or description that shares
- * bytes with kept data (a strip inside an IFD, a value pointing into a directory) would corrupt it.
+ * One kept main IFD: its block (re-serialised without the dropped entries, pointing to `next`),
+ * its kept values (an Aperio description rebuilt over its old extent), its image data, and the
+ * child directories the user kept; dropped values and directories go to `erased`.
  */
-function checkOverlaps(erased: Range[], keep: Range[], rewritten: Range[], data: Range[]): void {
-  for (const r of erased) {
-    if (overlapsAny(keep, r.start, r.end)) {
-      throw new SlideError('CORRUPT', `data that must be removed shares bytes with data that is kept (bytes ${r.start}–${r.end}): the file's structure overlaps and cannot be de-identified safely`);
+async function keepIfd(s: KeepState, ifd: Ifd, d: IfdDrops, next: number, signal?: AbortSignal): Promise<void> {
+  const { tiff, map, erased } = s;
+  const desc = tiff.entry(ifd, Tag.ImageDescription);
+  const newDescription = desc && !d.entries.has(desc) ? rebuiltDescription(tiff, ifd, desc, d) : undefined;
+  map.addBlock(ifd);
+  for (const e of ifd.entries) {
+    if (d.entries.has(e)) {
+      erased.addValue(e);
+      if (isChildPointer(e.tag)) for (const c of ifd.children) if (c.tag === e.tag) await erased.addTree(c.ifd, signal);
+      continue;
+    }
+    const policy = tagPolicy(e);
+    if (policy.kind === 'unaccountable') {
+      throw new SlideError('UNSUPPORTED', `IFD ${ifd.index} uses ${policy.reason} (${tagName(e.tag)}), which cannot be de-identified safely; remove that image`);
+    }
+    if (e === desc && newDescription && !e.inline) {
+      // A value short enough moves inline (TIFF requires it) and the old extent is all zeros.
+      const bytes = new Uint8Array(e.byteLength);
+      if (newDescription.length > tiff.offsetSize) bytes.set(newDescription);
+      // Kept, but rewritten: not "data" that a rewrite must leave alone.
+      map.ranges.add(e.valueOffset, e.valueOffset + e.byteLength);
+      s.rewrites.push({ range: { start: e.valueOffset, end: e.valueOffset + e.byteLength }, patch: { offset: e.valueOffset, bytes } });
+    } else map.addValue(e);
+    if (e.type === TYPE_ASCII) s.keptText.push(e === desc && newDescription ? latin1(newDescription) : e.value ? latin1(e.value) : '');
+    if (isChildPointer(e.tag)) {
+      // The user kept this directory: it stays whole, data and all.
+      for (const c of ifd.children) if (c.tag === e.tag) await map.addTree(c.ifd, signal);
     }
   }
-  const sorted = [...rewritten].sort((a, b) => a.start - b.start);
-  for (let i = 0; i < sorted.length; i++) {
-    const r = sorted[i]!;
-    if (overlapsAny(data, r.start, r.end) || (i > 0 && sorted[i - 1]!.end > r.start)) {
-      throw new SlideError('CORRUPT', `an image directory or description overlaps other data (bytes ${r.start}–${r.end}): the file's structure cannot be de-identified safely`);
-    }
-  }
+  await map.addImageData(ifd, signal);
+  s.rewrites.push({ range: { start: ifd.offset, end: ifd.offset + ifd.byteLength }, patch: { offset: ifd.offset, bytes: serializeIfd(tiff, ifd, d.entries, desc, newDescription, next) } });
+}
+
+/** The Aperio description without its dropped pairs and header segments (NUL-terminated), if any are dropped. */
+function rebuiltDescription(tiff: TiffFile, ifd: Ifd, desc: TiffEntry, d: IfdDrops): Uint8Array | undefined {
+  if (d.pairs.size === 0 && d.segments.size === 0) return undefined;
+  const parsed = parseAperioDescription(tiff.ascii(ifd, Tag.ImageDescription) ?? '');
+  const text = latin1Bytes(buildAperioDescription(parsed, (k) => !d.segments.has(k), (k) => !d.pairs.has(k)) + '\0');
+  if (text.length > desc.byteLength) throw new SlideError('INTERNAL', 'rebuilt description is longer than the original');
+  return text;
 }
 
 /** The IFD block re-encoded at its old size: kept entries in order, new next pointer, zero tail. */
@@ -234,11 +202,5 @@ function serializeIfd(tiff: TiffFile, ifd: Ifd, drops: Set<TiffEntry>, descEntry
     p += tiff.entrySize;
   }
   out.set(tiff.encodeOffset(next), p);
-  return out;
-}
-
-function dedupe(values: Uint8Array[]): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const v of values) if (v.length > 0 && !out.some((x) => sameBytes(x, v))) out.push(v);
   return out;
 }
