@@ -36,9 +36,15 @@ export function generateCase(rng: Prng, seed: Seed): MutationOp[][] {
     const table = rng.chance(0.6) ? (seed.kind === 'tiff' ? TIFF : DICOM) : GENERIC;
     const ctx = { rng, parts, part, identifying: seed.identifying };
     let chosen = rng.weighted(table)(ctx);
-    // A structural mutator that finds nothing to work on (garbled by an earlier op) falls back.
+    // A structural mutator that finds nothing to work on (garbled by an earlier op) falls back,
+    // and so does one whose ops cannot apply (a pointer read from garbage aims gigabytes away).
     if (chosen.length === 0) chosen = bitFlips(ctx);
-    parts = applyOps(parts, chosen);
+    try {
+      parts = applyOps(parts, chosen);
+    } catch {
+      chosen = bitFlips(ctx);
+      parts = applyOps(parts, chosen);
+    }
     groups.push(chosen);
   }
   return groups;
