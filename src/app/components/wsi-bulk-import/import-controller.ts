@@ -52,6 +52,7 @@ export class ImportController {
   private loading: Promise<void> | undefined;
   /** Closed (signed out, session ended): nothing more is saved or run for this batch here. */
   private closed = false;
+  private suspended = false;
   /** The user the batch belongs to; every record and staged copy is theirs. */
   readonly userId: number | undefined;
 
@@ -432,16 +433,40 @@ export class ImportController {
   }
 
   /**
-   * The user signs out keeping the batch, or their session ended: stop uploads and
+   * The session ended by itself (expired, or signed out in another tab): stop uploads and
+   * de-identification — they would go on as nobody, or as whoever signs in next — and save where
+   * the batch stands. The picked files stay in memory: if the same user signs in again, resume()
+   * continues without asking for them again; anyone else signing in closes this controller.
+   */
+  async suspend(): Promise<void> {
+    if (this.closed) return;
+    this.suspended = true;
+    this.uploader?.stop();
+    this.uploader = undefined;
+    if (this.wasBusy) setBusy(false);
+    this.wasBusy = false;
+    await this.saver.now();
+    await this.progressSaver.now();
+  }
+
+  /** The same user is signed in again after suspend(): an upload that was running goes on. */
+  resume(): void {
+    const b = this.batch;
+    if (this.closed || !this.suspended || !b) return;
+    this.suspended = false;
+    if (b.step === 6 && b.uploadStarted && !b.uploadPaused) this.startUpload();
+    this.changed();
+  }
+
+  /**
+   * The user signs out keeping the batch, or another user signs in: stop uploads and
    * de-identification (nothing is deleted, on the server or here), save where the batch stands
-   * and let go of everything held in memory for it. The same user signing in again gets a new
-   * controller that loads the batch and continues.
+   * and let go of everything held in memory for it (the picked files too). The same user signing
+   * in again gets a new controller that loads the batch and continues.
    */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.uploader?.stop();
-    await this.saver.now();
-    await this.progressSaver.now();
+    await this.suspend();
     this.release();
   }
 

@@ -7,14 +7,18 @@ import { workerWizardEngine } from './worker-wizard-engine.ts';
 /**
  * The signed-in user's import wizard: one controller per user and page. It outlives the wizard's
  * element, so an upload goes on while the user looks at Scans and is not started a second time when
- * they come back. When the signed-in user changes — sign-out, a session that ended, another tab
- * signing in as someone else — it is closed: nothing of one user's batch keeps running, saving or
- * showing under another's session.
+ * they come back. When the session ends by itself (expired, signed out in another tab) it is
+ * suspended: nothing runs, and the same user signing in again continues with the files they had
+ * picked. When anyone else signs in it is closed: nothing of one user's batch keeps running,
+ * saving or showing under another's session. Signing out here closes it too (endImportSession).
  */
 let live: ImportController | undefined;
 
 onSessionChange((me) => {
-  if (live && live.userId !== me?.user.id) {
+  if (!live) return;
+  if (!me) void live.suspend();
+  else if (live.userId === me.user.id) live.resume();
+  else {
     void live.close();
     live = undefined;
   }
