@@ -238,3 +238,50 @@ test('overlapping structures it cannot resolve are refused with the file named, 
     await tmp.cleanup();
   }
 });
+
+test('shared bytes: two kept tags on one value are kept once; a strip inside a directory is refused', async () => {
+  const tmp = await makeTmpDir();
+  try {
+    const input = join(tmp.dir, 'shared.tif');
+    const g = generateSlide({ kind: 'generic', compression: 'deflate', levels: 2, resolutionPerCm: 40000 });
+    await writeLayoutFile(input, g.layout);
+    const src0 = await NodeFileSource.open(input);
+    const tiff = await TiffFile.open(src0);
+    const [l0, l1] = [tiff.ifds[0]!, tiff.ifds[1]!];
+    const x0 = tiff.entry(l0, Tag.XResolution)!;
+    const y1 = tiff.entry(l1, Tag.YResolution)!;
+    const strip1 = tiff.entry(l1, Tag.TileOffsets)!;
+    const count1 = tiff.entry(l1, Tag.TileByteCounts)!;
+    await src0.close();
+
+    // Level 1's YResolution points at level 0's XResolution value (same number, one copy): both kept.
+    const shared = await readFile(input);
+    shared.writeUInt32LE(x0.valueOffset, y1.entryOffset + 8);
+    await writeFile(input, shared);
+    const { report, out } = await redact(input, join(tmp.dir, 'out'));
+    assert.ok(report.verify.ok);
+    assert.ok(out.subarray(x0.valueOffset, x0.valueOffset + 8).equals(shared.subarray(x0.valueOffset, x0.valueOffset + 8)), 'the shared value survives');
+    await openslidePixelsEqual(input, join(tmp.dir, 'out', 'shared.tif'));
+
+    // A tile of level 1 (8 bytes) that lies inside level 0's directory: rewriting the directory
+    // would corrupt it.
+    const inside = Buffer.from(shared);
+    inside.writeUInt32LE(l0.offset + 2, strip1.inline ? strip1.entryOffset + 8 : strip1.valueOffset);
+    inside.writeUInt32LE(8, count1.inline ? count1.entryOffset + 8 : count1.valueOffset);
+    const bad = join(tmp.dir, 'inside.tif');
+    await writeFile(bad, inside);
+    const src = await NodeFileSource.open(bad);
+    try {
+      const slide = await openSlide([src]);
+      await assert.rejects(redactSlide(slide, defaultRequest(slide), new NodeDirTarget(join(tmp.dir, 'out2'))), (e: unknown) => {
+        assert.ok(e instanceof SlideError && e.code === 'CORRUPT', String(e));
+        assert.match(e.message, /^inside\.tif: .*overlaps other data/);
+        return true;
+      });
+    } finally {
+      await src.close();
+    }
+  } finally {
+    await tmp.cleanup();
+  }
+});
