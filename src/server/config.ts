@@ -10,7 +10,11 @@ export interface ServerConfig {
   /** Only used when the first admin is created; otherwise a random password is generated and printed. */
   adminPassword?: string;
   maxUploadBytes: number;
-  /** What a Direct Upload zip may expand to (all entries together); defaults to maxUploadBytes. */
+  /**
+   * What a Direct Upload zip may expand to (all entries together): a fixed 64 GiB by default, not
+   * tied to maxUploadBytes or free disk (zips are also refused past 200:1 expansion; free disk is
+   * an extra guard at extraction).
+   */
   maxExtractBytes: number;
   /** The built PWA. Served (with SPA fallback) only when it exists. */
   publicDir: string;
@@ -93,7 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     adminUser,
     ...(adminPassword !== undefined ? { adminPassword } : {}),
     maxUploadBytes,
-    maxExtractBytes: intVar(env, 'WSI_MAX_EXTRACT_BYTES', maxUploadBytes, 1, Number.MAX_SAFE_INTEGER),
+    maxExtractBytes: intVar(env, 'WSI_MAX_EXTRACT_BYTES', defaultConfig.maxExtractBytes, 1, Number.MAX_SAFE_INTEGER),
     publicDir: resolve(env.WSI_PUBLIC_DIR?.trim() || defaultConfig.publicDir),
     uploadExpiryHours: intVar(env, 'WSI_UPLOAD_EXPIRY_HOURS', defaultConfig.uploadExpiryHours, 1, 24 * 365),
     labQuotaBytes: intVar(env, 'WSI_LAB_QUOTA_BYTES', defaultConfig.labQuotaBytes, 0, Number.MAX_SAFE_INTEGER),

@@ -40,10 +40,12 @@ async function extractZip(storage: Storage, scan: ScanRow, zipPath: string, limi
   const scanDir = storage.abs(storage.scanDir(scan.labId, scan.id));
   const dir = freshInstanceDir(scanDir);
   const fs = await statfs(scanDir);
-  const free = fs.bavail * fs.bsize - reserveBytes;
-  const maxBytes = Math.min(limits.maxExtractBytes, free);
-  if (maxBytes <= 0) throw new SlideError('QUOTA', 'not enough disk space on the server to unpack the zip');
-  const extracted = await extractDicomZip(zipPath, dir, { maxBytes, maxEntries: limits.maxExtractEntries }, signal);
+  // The limit is maxExtractBytes (fixed, documented); free disk is only an extra guard, checked
+  // against what the zip's DICOM files declare before anything is written.
+  const diskBytes = Math.max(0, fs.bavail * fs.bsize - reserveBytes);
+  // Errors name the upload's scan, never the archive's paths (lab file names hold accession numbers).
+  const options = { label: `scan ${scan.id}`, ...(signal ? { signal } : {}) };
+  const extracted = await extractDicomZip(zipPath, dir, { maxBytes: limits.maxExtractBytes, maxEntries: limits.maxExtractEntries, diskBytes }, options);
   const sources: NodeFileSource[] = [];
   try {
     const byName = new Map<string, ExtractedFile>();
