@@ -36,6 +36,8 @@ async function buildAll() {
     platform: 'node',
     packages: 'external',
   });
+  // Data the server reads beside its module (new URL('./x', import.meta.url)): the password policy's list.
+  await cp(join(root, 'src/server/auth/common-passwords.txt'), join(root, 'dist/server/common-passwords.txt'));
 
   const manifest = await precacheManifest(out);
   await esbuild.build({

@@ -136,12 +136,15 @@ test('a lab admin lists and adds lab members; others cannot see another lab\'s m
   assert.deepEqual(((await add.json()) as any).user.role, 'viewer');
   const newbie = new Client(s.url);
   assert.equal((await newbie.login('newbie', 'newbie-password-1')).status, 200);
-  // Existing users are added by name; their password cannot be set by a lab admin.
-  assert.equal((await admin.json(`/api/labs/${demo.id}/users`, 'POST', { username: 'newbie', role: 'lab-user', password: 'takeover-attempt' })).status, 400);
-  assert.equal((await admin.json(`/api/labs/${demo.id}/users`, 'POST', { username: 'newbie', role: 'lab-user' })).status, 200);
+  // An existing account's password cannot be set from here; existing users join by invitation
+  // (or a platform admin adds them directly: see accounts.test.ts).
+  assert.equal((await admin.json(`/api/labs/${demo.id}/users`, 'POST', { username: 'newbie', role: 'lab-user', password: 'takeover-attempt' })).status, 409);
   assert.equal((await admin.json(`/api/labs/${demo.id}/users`, 'POST', { username: 'x2', role: 'god', password: 'long-enough-pw' })).status, 400);
   const labB = s.built.repos.labs.byName('Lab B') ?? s.built.repos.labs.create('Lab B');
-  assert.equal((await admin.fetch(`/api/labs/${labB.id}/users`)).status, 404);
+  // The first admin is the platform admin (every lab); a lab admin of Demo Lab only sees Demo Lab.
+  assert.equal((await admin.fetch(`/api/labs/${labB.id}/users`)).status, 200);
+  const demoAdmin = await memberOf(s, 'Demo Lab', 'demo-admin', 'lab-admin');
+  assert.equal((await demoAdmin.client.fetch(`/api/labs/${labB.id}/users`)).status, 404);
   const user = await memberOf(s, 'Demo Lab', 'plain-user', 'lab-user');
   assert.equal((await user.client.fetch(`/api/labs/${demo.id}/users`)).status, 403);
 });

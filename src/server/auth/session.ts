@@ -2,20 +2,30 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../config.ts';
 import type { Repos } from '../db/repos/index.ts';
-import type { LabMembership, Role } from '../db/repos/labs.ts';
-import type { User } from '../db/repos/users.ts';
+import type { Lab, LabMembership, Role } from '../db/repos/labs.ts';
+import type { Account, User } from '../db/repos/users.ts';
 import { readCookie, serializeCookie } from '../http/cookies.ts';
 import { storageFailureOf } from '../http/storage-errors.ts';
-import { forbidden, notFound, unauthenticated } from '../http/api-error.ts';
+import { ApiError, forbidden, notFound, unauthenticated } from '../http/api-error.ts';
 
 export const sessionCookie = 'wsi_session';
 
 export interface AuthContext {
   tokenHash: string;
-  user: User;
+  user: Account;
   labs: LabMembership[];
-  /** The lab the user is working in (chosen with POST /api/me/lab), null if they belong to none. */
+  /**
+   * The lab the user is working in: the one this session chose (POST /api/me/lab), else the one the
+   * user last chose in any session, else their only lab. Null when they belong to none, or to
+   * several without having chosen (never the first by name: an upload must not land in a lab the
+   * user did not pick).
+   */
   currentLab: LabMembership | null;
+}
+
+/** The lab a session starts in: the user's remembered choice if they still belong to it, else their only lab. */
+function defaultLab(user: Account, labs: LabMembership[]): LabMembership | null {
+  return labs.find((l) => l.id === user.currentLabId) ?? (labs.length === 1 ? labs[0] : null);
 }
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
@@ -36,14 +46,17 @@ export class Sessions {
     return this.config.cookieSecure === 'auto' ? req.protocol === 'https' : this.config.cookieSecure;
   }
 
-  start(req: FastifyRequest, reply: FastifyReply, user: User): AuthContext {
+  start(req: FastifyRequest, reply: FastifyReply, who: User): AuthContext {
+    const user = this.repos.users.byId(who.id);
+    if (!user) throw unauthenticated();
     const token = randomBytes(32).toString('base64url');
     const tokenHash = hashToken(token);
     const labs = this.repos.labs.membershipsOf(user.id);
     const now = Date.now();
-    this.repos.sessions.create(tokenHash, user.id, labs[0]?.id ?? null, now, now + this.ttlMs);
+    const lab = defaultLab(user, labs);
+    this.repos.sessions.create(tokenHash, user.id, lab?.id ?? null, now, now + this.ttlMs);
     reply.header('set-cookie', serializeCookie(sessionCookie, token, { maxAgeSeconds: this.ttlMs / 1000, secure: this.secure(req) }));
-    const ctx: AuthContext = { tokenHash, user, labs, currentLab: labs[0] ?? null };
+    const ctx: AuthContext = { tokenHash, user, labs, currentLab: lab };
     this.cache.set(req.raw, ctx);
     return ctx;
   }
@@ -89,22 +102,46 @@ export class Sessions {
       }
     }
     const labs = this.repos.labs.membershipsOf(user.id);
-    const currentLab = labs.find((l) => l.id === row.currentLabId) ?? labs[0] ?? null;
+    // The session's own choice first: another session of the same user switching labs (on another
+    // PC) must not move this one's next upload into a different lab.
+    const currentLab = labs.find((l) => l.id === row.currentLabId) ?? defaultLab(user, labs);
     return { tokenHash, user, labs, currentLab };
   }
 
   switchLab(ctx: AuthContext, labId: number): AuthContext {
     const lab = ctx.labs.find((l) => l.id === labId);
     if (!lab) throw notFound('lab not found');
-    this.repos.sessions.setCurrentLab(ctx.tokenHash, labId);
+    this.repos.db.transaction(() => {
+      this.repos.sessions.setCurrentLab(ctx.tokenHash, labId);
+      // Remembered for the user's next sign-in, on any PC.
+      this.repos.users.setCurrentLab(ctx.user.id, labId);
+    })();
     ctx.currentLab = lab;
+    ctx.user.currentLabId = labId;
     return ctx;
   }
 
+  /**
+   * The signed-in user, for everything but the few routes a session opened with a reset's
+   * temporary password may use (see requireAllowingPasswordChange): such a session can do nothing
+   * else until the password is changed.
+   */
   require(req: FastifyRequest): AuthContext {
+    const ctx = this.requireAllowingPasswordChange(req);
+    if (ctx.user.mustChangePassword) throw new ApiError(403, 'PASSWORD_CHANGE_REQUIRED', 'choose a new password first');
+    return ctx;
+  }
+
+  /** Signed in, possibly with a temporary password: for who-am-I, sign-out and changing the password. */
+  requireAllowingPasswordChange(req: FastifyRequest): AuthContext {
     const ctx = this.get(req);
     if (!ctx) throw unauthenticated();
     return ctx;
+  }
+
+  /** Sign the user out everywhere except (optionally) this session: after a password change or reset. */
+  endOtherSessions(userId: number, keepTokenHash?: string): number {
+    return this.repos.sessions.deleteForUser(userId, keepTokenHash);
   }
 }
 
@@ -112,7 +149,10 @@ export const editorRoles: readonly Role[] = ['lab-admin', 'lab-user'];
 
 /** The current lab, for reading. */
 export function currentLab(ctx: AuthContext): LabMembership {
-  if (!ctx.currentLab) throw forbidden('you are not a member of any lab');
+  if (!ctx.currentLab) {
+    if (ctx.labs.length > 0) throw new ApiError(409, 'NO_CURRENT_LAB', 'choose the lab you are working in first');
+    throw forbidden('you are not a member of any lab');
+  }
   return ctx.currentLab;
 }
 
@@ -123,12 +163,20 @@ export function editableLab(ctx: AuthContext): LabMembership {
   return lab;
 }
 
-/** A lab the caller administers; other labs look nonexistent. */
-export function administeredLab(ctx: AuthContext, labId: number): LabMembership {
-  const lab = ctx.labs.find((l) => l.id === labId);
-  if (!lab) throw notFound('lab not found');
-  if (lab.role !== 'lab-admin') throw forbidden('only a lab admin may do this');
-  return lab;
+/**
+ * A lab the caller administers: its lab admins, and platform admins for every lab (looked up in
+ * `labs` when given; without it, only labs they belong to). A member without the role gets 403;
+ * anyone else 404 (another lab looks nonexistent).
+ */
+export function administeredLab(ctx: AuthContext, labId: number, labs?: { byId(id: number): Lab | undefined }): Lab {
+  const membership = ctx.labs.find((l) => l.id === labId);
+  if (membership?.role === 'lab-admin') return membership;
+  if (ctx.user.platformAdmin) {
+    const lab = membership ?? labs?.byId(labId);
+    if (lab) return lab;
+  }
+  if (membership) throw forbidden('only a lab admin may do this');
+  throw notFound('lab not found');
 }
 
 export function canImport(lab: LabMembership | null): boolean {

@@ -1,5 +1,7 @@
 import type { ServerConfig } from '../config.ts';
 import { generatePassword, hashPassword } from '../auth/password.ts';
+import { passwordProblem } from '../auth/password-policy.ts';
+import { SlideError } from '../../shared/errors.ts';
 import type { Repos } from './repos/index.ts';
 
 export const demoLabName = 'Demo Lab';
@@ -11,12 +13,16 @@ export interface FirstAdmin {
 }
 
 /**
- * On a fresh database (no users): the demo lab with bulk import on and the admin as its lab-admin.
+ * On a fresh database (no users): the demo lab with bulk import on and the admin as its lab-admin
+ * and the platform admin (the role above labs). The password, given or generated, passes the same
+ * policy as every other password.
  * Returns null when the database was already seeded, so restarts never print or change credentials.
  */
 export async function seedIfEmpty(repos: Repos, config: ServerConfig): Promise<FirstAdmin | null> {
   if (repos.users.count() > 0) return null;
   const password = config.adminPassword ?? generatePassword();
+  const problem = passwordProblem(password, config.adminUser);
+  if (problem) throw new SlideError('BAD_REQUEST', `environment variable WSI_ADMIN_PASSWORD is not acceptable: ${problem.message}`);
   const hash = await hashPassword(password);
   let created = false;
   repos.db.transaction(() => {
@@ -24,7 +30,7 @@ export async function seedIfEmpty(repos: Repos, config: ServerConfig): Promise<F
     if (repos.users.count() > 0) return;
     const lab = repos.labs.byName(demoLabName) ?? repos.labs.create(demoLabName);
     repos.labs.setFeatures(lab.id, ['bulk-import']);
-    const admin = repos.users.create(config.adminUser, 'Administrator', hash);
+    const admin = repos.users.create(config.adminUser, 'Administrator', hash, { platformAdmin: true, currentLabId: lab.id });
     repos.labs.setRole(lab.id, admin.id, 'lab-admin');
     created = true;
   })();

@@ -3,13 +3,19 @@ import { canImport, type AuthContext } from '../auth/session.ts';
 import { dummyHash, verifyPassword } from '../auth/password.ts';
 import { ApiError, badRequest } from '../http/api-error.ts';
 import { objectBody, type RouteDeps } from './deps.ts';
+import { accountRoutes } from './account.ts';
 
-export function meBody(ctx: AuthContext) {
+export function meBody(ctx: AuthContext, pendingInvitations = 0) {
   return {
     user: { id: ctx.user.id, username: ctx.user.username, displayName: ctx.user.displayName },
     labs: ctx.labs.map((l) => ({ id: l.id, name: l.name, role: l.role, features: l.features })),
     currentLabId: ctx.currentLab?.id ?? null,
     canImport: canImport(ctx.currentLab),
+    platformAdmin: ctx.user.platformAdmin,
+    /** Signed in with a reset's temporary password: the app shows only "choose a new password". */
+    mustChangePassword: ctx.user.mustChangePassword,
+    /** Invitations to other labs waiting for this user's answer. */
+    pendingInvitations,
   };
 }
 
@@ -29,7 +35,8 @@ export function authRoutes(app: FastifyInstance, d: RouteDeps): void {
     const row = d.repos.users.credentialsByUsername(username);
     // Unknown users cost one scrypt too, so response time does not tell which usernames exist.
     const ok = await verifyPassword(password, row?.passwordHash ?? (await dummyHash));
-    if (!row || !ok) {
+    // A reset's temporary password signs in once, before it expires; consumed here, atomically.
+    if (!row || !ok || (row.mustChangePassword && !d.repos.users.consumeTemporaryPassword(row.id, Date.now()))) {
       d.throttle.fail(username, req.ip);
       throw new ApiError(401, 'BAD_CREDENTIALS', 'wrong username or password');
     }
@@ -43,7 +50,10 @@ export function authRoutes(app: FastifyInstance, d: RouteDeps): void {
     return reply.code(204).send();
   });
 
-  app.get('/api/me', async (req) => meBody(d.sessions.require(req)));
+  app.get('/api/me', async (req) => {
+    const ctx = d.sessions.requireAllowingPasswordChange(req);
+    return meBody(ctx, ctx.user.mustChangePassword ? 0 : d.repos.invitations.pendingForUser(ctx.user.id, ctx.user.username, Date.now()).length);
+  });
 
   app.post('/api/me/lab', async (req) => {
     const ctx = d.sessions.require(req);
@@ -51,4 +61,7 @@ export function authRoutes(app: FastifyInstance, d: RouteDeps): void {
     if (typeof labId !== 'number' || !Number.isSafeInteger(labId)) throw badRequest('labId must be a number');
     return meBody(d.sessions.switchLab(ctx, labId));
   });
+
+  // The signed-in user's own account (password, invitations) lives beside sign-in.
+  accountRoutes(app, d);
 }

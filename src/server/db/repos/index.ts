@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { CaseRepo } from './cases.ts';
+import { InvitationRepo } from './invitations.ts';
 import { LabRepo } from './labs.ts';
 import { QuotaRepo } from './quotas.ts';
 import { ScanRepo } from './scans.ts';
@@ -16,6 +17,7 @@ export interface Repos {
   scans: ScanRepo;
   cases: CaseRepo;
   quotas: QuotaRepo;
+  invitations: InvitationRepo;
 }
 
 export function createRepos(db: Database): Repos {
@@ -28,5 +30,6 @@ export function createRepos(db: Database): Repos {
     scans: new ScanRepo(db),
     cases: new CaseRepo(db),
     quotas: new QuotaRepo(db),
+    invitations: new InvitationRepo(db),
   };
 }

@@ -78,4 +78,37 @@ export class LabRepo {
       .prepare('SELECT u.id, u.username, u.display_name AS displayName, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.lab_id = ? ORDER BY u.username')
       .all(labId) as LabMember[];
   }
+
+  member(labId: number, userId: number): LabMember | undefined {
+    return this.db
+      .prepare('SELECT u.id, u.username, u.display_name AS displayName, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.lab_id = ? AND m.user_id = ?')
+      .get(labId, userId) as LabMember | undefined;
+  }
+
+  /** Every lab with its member count (for platform admins). */
+  all(): (Lab & { members: number; features: string[] })[] {
+    const rows = this.db
+      .prepare('SELECT l.id, l.name, (SELECT count(*) FROM memberships m WHERE m.lab_id = l.id) AS members FROM labs l ORDER BY l.name, l.id')
+      .all() as (Lab & { members: number })[];
+    return rows.map((r) => ({ ...r, features: this.features(r.id) }));
+  }
+
+  /**
+   * Change a member's role, or remove them (role null), unless that would leave the lab without a
+   * lab admin. Check and write happen in one transaction, so two admins demoting each other at the
+   * same moment cannot both succeed. 'not-member' when the user does not belong to the lab.
+   */
+  changeMembership(labId: number, userId: number, role: Role | null): 'ok' | 'not-member' | 'last-admin' {
+    return this.db.transaction((): 'ok' | 'not-member' | 'last-admin' => {
+      const current = this.roleOf(labId, userId);
+      if (!current) return 'not-member';
+      if (current === 'lab-admin' && role !== 'lab-admin') {
+        const admins = (this.db.prepare("SELECT count(*) AS n FROM memberships WHERE lab_id = ? AND role = 'lab-admin'").get(labId) as { n: number }).n;
+        if (admins <= 1) return 'last-admin';
+      }
+      if (role === null) this.db.prepare('DELETE FROM memberships WHERE lab_id = ? AND user_id = ?').run(labId, userId);
+      else this.db.prepare('UPDATE memberships SET role = ? WHERE lab_id = ? AND user_id = ?').run(role, labId, userId);
+      return 'ok';
+    }).immediate();
+  }
 }

@@ -34,6 +34,11 @@ export class SessionRepo {
     this.db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(tokenHash);
   }
 
+  /** Every session of the user, except the one with `keepTokenHash` when given. */
+  deleteForUser(userId: number, keepTokenHash?: string): number {
+    return this.db.prepare('DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?').run(userId, keepTokenHash ?? null).changes;
+  }
+
   deleteExpired(now: number): number {
     return this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now).changes;
   }
