@@ -164,8 +164,9 @@ async function stagedOutput(page: Page, allowDeleted = false): Promise<{ sha256:
     const me = await (await fetch('/api/me')).json();
     const batch = await get('batches', await get('settings', 'current-batch:' + me.user.id)); // batches are per user
     db.close();
-    const slide = batch.slides.find((s) => s.staged);
-    const out = slide.staged.outputs[0];
+    // A finished batch keeps no staged-copy record, only the hash of each part it sent.
+    const slide = batch.slides.find((s) => s.staged) ?? batch.slides.find((s) => s.uploads);
+    const out = slide.staged ? slide.staged.outputs[0] : { sha256: slide.uploads[0].sha256, deleted: true };
     if (out.deleted && !${allowDeleted}) throw new Error('staged copy already deleted');
     return { sha256: out.sha256, opfsPath: out.opfsPath, slideId: slide.id };
   })()`)) as { sha256: string; opfsPath: string; slideId: string };

@@ -146,9 +146,10 @@ export async function saveBatch(batch: BatchRecord): Promise<boolean> {
 
 /**
  * What a finished batch's record keeps: the Done step's list (which slide became which scan, its
- * size and format) and nothing that came from the files — no metadata values, no file or folder
- * names (slides become "Slide 1", "Slide 2"…), no paths, no staged-copy names, no UID key. An
- * allowlist, so a field added to the record later is dropped unless it is added here on purpose.
+ * size and format, the SHA-256 of each part sent — a hash of de-identified bytes, proof of what
+ * went) and nothing read from the files — no metadata values, no file or folder names (slides
+ * become "Slide 1", "Slide 2"…), no paths, no staged-copy names, no UID key. An allowlist, so a
+ * field added to the record later is dropped unless it is added here on purpose.
  */
 export function finishedForm(batch: BatchRecord): BatchRecord {
   const slides = batch.slides.filter((s) => !s.error && !s.excluded);
@@ -175,7 +176,7 @@ export function finishedForm(batch: BatchRecord): BatchRecord {
       images: [],
       removeFields: [],
       removeImages: [],
-      ...(s.uploads ? { uploads: s.uploads.map((p) => ({ part: p.part, name: '', size: p.size, sha256: '', state: p.state, bytesSent: p.bytesSent })) } : {}),
+      ...(s.uploads ? { uploads: s.uploads.map((p) => ({ part: p.part, name: '', size: p.size, sha256: p.sha256, state: p.state, bytesSent: p.bytesSent })) } : {}),
       ...(s.scanId !== undefined ? { scanId: s.scanId } : {}),
       ...(s.serverCheck ? { serverCheck: { state: s.serverCheck.state } } : {}),
     })),
