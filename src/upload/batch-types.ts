@@ -66,7 +66,8 @@ export interface ServerCheck {
   reason?: string;
 }
 
-export type PartState = 'queued' | 'uploading' | 'paused' | 'verifying' | 'done' | 'failed' | 'cancelled';
+/** 'waiting': the server's storage was full; the part is tried again later (its `error` says when). */
+export type PartState = 'queued' | 'uploading' | 'paused' | 'waiting' | 'verifying' | 'done' | 'failed' | 'cancelled';
 
 export interface PartUpload {
   part: number;

@@ -25,7 +25,8 @@ export interface UploadJob {
   metadata: UploadMetadata;
 }
 
-export type JobState = 'queued' | 'uploading' | 'paused' | 'verifying' | 'done' | 'failed' | 'cancelled';
+/** 'waiting': the server's storage is full (507); the part is tried again after a delay (`error` says so). */
+export type JobState = 'queued' | 'uploading' | 'paused' | 'waiting' | 'verifying' | 'done' | 'failed' | 'cancelled';
 
 export interface JobProgress {
   id: string;
@@ -46,6 +47,12 @@ export interface QueueOptions {
   /** No progress for this long while uploading: abort the request and resume from the server's offset. */
   stallMs?: number;
   retryDelays?: number[];
+  /**
+   * Waits after the server answered 507 (its storage is full), one per attempt in a row, the last
+   * repeated: nothing is lost meanwhile (the part resumes from the server's offset), so it keeps
+   * trying until someone frees space or the user cancels.
+   */
+  storageFullDelays?: number[];
   onProgress?: (p: JobProgress) => void;
   /** Called after the server confirmed a part (hash matched): the staged copy may be deleted. */
   onConfirmed?: (job: UploadJob, scanId: number | undefined) => void | Promise<void>;
@@ -55,6 +62,10 @@ export interface QueueOptions {
 const CHECKSUM_MISMATCH = 'CHECKSUM_MISMATCH';
 /** A part whose bytes arrive damaged this often is not sent again: something is wrong locally. */
 const MAX_RESENDS = 2;
+/** SlideError detail of a part the server could not store because its disk is full (507). */
+const SERVER_STORAGE_FULL = 'SERVER_STORAGE_FULL';
+// Short at first (an admin freeing space is often quick), then every few minutes.
+const DEFAULT_STORAGE_FULL_DELAYS = [5000, 10000, 20000, 40000, 60000, 120000, 300000];
 
 // Minutes, not seconds: a lab network or a restarting server can be gone for a while.
 const DEFAULT_RETRY = [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000, 60000, 120000, 120000, 300000, 300000, 300000];
@@ -81,27 +92,33 @@ interface PartStatus {
 export class UploadQueue {
   /** Upload URLs of the user the batch belongs to (a shared PC keeps several users' apart). */
   private readonly storage: IdbUrlStorage;
-  private readonly jobs = new Map<string, { job: UploadJob; progress: JobProgress; upload?: Upload; lastMove: number; samples: [number, number][]; resends: number }>();
+  private readonly jobs = new Map<string, { job: UploadJob; progress: JobProgress; upload?: Upload; lastMove: number; samples: [number, number][]; resends: number; storageWaits: number }>();
   private readonly order: string[] = [];
   private running = 0;
   private paused = false;
   private watchdog: ReturnType<typeof setInterval> | undefined;
+  /**
+   * While the server's storage is full no part starts (each would only be refused too): until
+   * this time (ms), then the waiting part goes first.
+   */
+  private holdUntil = 0;
+  private holdTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly opts: Required<Omit<QueueOptions, 'onProgress' | 'onConfirmed'>> & QueueOptions;
 
   constructor(userId: number, options: QueueOptions = {}) {
     this.storage = new IdbUrlStorage(userId);
-    this.opts = { endpoint: '/files/', concurrency: 1, chunkSize: 32 * 1024 * 1024, stallMs: 60_000, retryDelays: DEFAULT_RETRY, ...options };
+    this.opts = { endpoint: '/files/', concurrency: 1, chunkSize: 32 * 1024 * 1024, stallMs: 60_000, retryDelays: DEFAULT_RETRY, storageFullDelays: DEFAULT_STORAGE_FULL_DELAYS, ...options };
   }
 
   add(job: UploadJob): void {
     if (this.jobs.has(job.id)) return;
-    this.jobs.set(job.id, { job, progress: { id: job.id, state: 'queued', bytesSent: 0, bytesTotal: 0, speed: 0 }, lastMove: Date.now(), samples: [], resends: 0 });
+    this.jobs.set(job.id, { job, progress: { id: job.id, state: 'queued', bytesSent: 0, bytesTotal: 0, speed: 0 }, lastMove: Date.now(), samples: [], resends: 0, storageWaits: 0 });
     this.order.push(job.id);
     this.pump();
   }
 
   get active(): boolean {
-    return [...this.jobs.values()].some((j) => j.progress.state === 'uploading' || j.progress.state === 'verifying' || j.progress.state === 'queued');
+    return [...this.jobs.values()].some((j) => ['uploading', 'verifying', 'queued', 'waiting'].includes(j.progress.state));
   }
 
   pause(): void {
@@ -111,12 +128,14 @@ export class UploadQueue {
         void j.upload.abort(false);
         this.running--;
         this.update(j, { state: 'paused' });
-      } else if (j.progress.state === 'queued') this.update(j, { state: 'paused' });
+      } else if (j.progress.state === 'queued' || j.progress.state === 'waiting') this.update(j, { state: 'paused', error: undefined });
     }
   }
 
   resume(): void {
     this.paused = false;
+    // The user may have made room on the server: try now rather than at the end of the wait.
+    this.holdUntil = 0;
     for (const j of this.jobs.values()) if (j.progress.state === 'paused') this.update(j, { state: 'queued' });
     this.pump();
   }
@@ -144,6 +163,14 @@ export class UploadQueue {
   private pump(): void {
     if (this.paused) return;
     this.ensureWatchdog();
+    const wait = this.holdUntil - Date.now();
+    if (wait > 0) {
+      clearTimeout(this.holdTimer);
+      this.holdTimer = setTimeout(() => this.pump(), wait);
+      return;
+    }
+    // The part that met the full disk goes first, where it stopped.
+    for (const j of this.jobs.values()) if (j.progress.state === 'waiting') this.update(j, { state: 'queued', error: undefined });
     while (this.running < this.opts.concurrency) {
       const next = this.order.map((id) => this.jobs.get(id)!).find((j) => j.progress.state === 'queued');
       if (!next) break;
@@ -193,11 +220,28 @@ export class UploadQueue {
       await this.confirm(j, after.scanId);
     } catch (e) {
       if (j.progress.state === 'paused' || j.progress.state === 'cancelled') return;
+      if (e instanceof SlideError && e.detail === SERVER_STORAGE_FULL) {
+        this.waitForStorage(j);
+        return;
+      }
       this.update(j, { state: 'failed', error: e instanceof Error ? e.message : String(e) });
     }
   }
 
+  /**
+   * The server's disk is full (507): not the file's fault and nothing is lost, so instead of
+   * failing, the part waits and tries again (from the server's offset), with growing delays.
+   */
+  private waitForStorage(j: NonNullable<ReturnType<UploadQueue['jobs']['get']>>): void {
+    const delays = this.opts.storageFullDelays;
+    const delay = delays[Math.min(j.storageWaits, delays.length - 1)] ?? 60_000;
+    j.storageWaits++;
+    this.holdUntil = Math.max(this.holdUntil, Date.now() + delay);
+    this.update(j, { state: 'waiting', speed: 0, error: `Server storage full, retrying in ${delay < 60_000 ? `${Math.round(delay / 1000)} s` : `${Math.round(delay / 60_000)} min`}` });
+  }
+
   private async confirm(j: NonNullable<ReturnType<UploadQueue['jobs']['get']>>, scanId: number | undefined): Promise<void> {
+    j.storageWaits = 0;
     await this.storage.removeByFingerprint(fingerprintOf(j.job));
     this.update(j, { state: 'done', scanId, bytesSent: j.progress.bytesTotal || j.progress.bytesSent });
     await this.opts.onConfirmed?.(j.job, scanId);
@@ -221,13 +265,18 @@ export class UploadQueue {
         },
         onSuccess: () => resolve(),
         onError: (err) => {
-          const corrupt = statusOf(err) === 460;
-          reject(new SlideError(corrupt ? 'CORRUPT' : 'NETWORK', `${j.job.metadata.filename}: upload failed — ${serverMessage(err) ?? err.message.split('\n')[0]}`, { cause: err, ...(corrupt ? { detail: CHECKSUM_MISMATCH } : {}) }));
+          const status = statusOf(err);
+          const message = `${j.job.metadata.filename}: upload failed — ${serverMessage(err) ?? err.message.split('\n')[0]}`;
+          if (status === 507) reject(new SlideError('QUOTA', message, { cause: err, detail: SERVER_STORAGE_FULL }));
+          // 413: the lab's storage quota (or the server's size limit) has no room for this file.
+          else if (status === 413) reject(new SlideError('QUOTA', message, { cause: err }));
+          else reject(new SlideError(status === 460 ? 'CORRUPT' : 'NETWORK', message, { cause: err, ...(status === 460 ? { detail: CHECKSUM_MISMATCH } : {}) }));
         },
         onShouldRetry: (err) => {
-          // Refusals (bad metadata, auth, permission, conflicting content, gone, size) will not heal by
-          // retrying the same upload; a checksum mismatch (460) is re-sent from scratch by run().
-          return ![400, 401, 403, 404, 409, 410, 413, 460].includes(statusOf(err));
+          // Refusals (bad metadata, auth, permission, conflicting content, gone, size, quota) will not
+          // heal by retrying the same upload; a checksum mismatch (460) is re-sent from scratch and a
+          // full server disk (507) waited out by run(), with delays of its own.
+          return ![400, 401, 403, 404, 409, 410, 413, 460, 507].includes(statusOf(err));
         },
       };
       const upload = new Upload(file, options);

@@ -2,6 +2,7 @@ import { LitElement, html, css, nothing } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import { api, type Invitation, type LabMember, type Role } from '../../api.ts';
 import { currentUser } from '../../state/session.ts';
+import '../wsi-lab-storage/wsi-lab-storage.ts';
 
 const roleNames: Record<Role, string> = { 'lab-admin': 'Lab admin', 'lab-user': 'Lab user', viewer: 'Viewer' };
 const roleOptions = (selected: Role) => (Object.keys(roleNames) as Role[]).map((r) => html`<option value=${r} ?selected=${r === selected}>${roleNames[r]}</option>`);
@@ -101,6 +102,7 @@ export class WsiLabMembers extends LitElement {
   override render() {
     const me = currentUser();
     return html`
+      <wsi-lab-storage lab-id=${this.labId}></wsi-lab-storage>
       <h2>Members</h2>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       ${this.notice ? html`<p class="ok" role="status">${this.notice}</p>` : nothing}

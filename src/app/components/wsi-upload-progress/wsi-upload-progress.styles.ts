@@ -10,4 +10,5 @@ export const uploadProgressStyles = css`
   td.bar { width: 35%; }
   td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
   .confirm { display: inline-flex; gap: 0.5rem; align-items: center; }
+  td.warning { color: #7a4d00; }
 `;

@@ -6,7 +6,7 @@ import { ImportStepElement } from '../wsi-bulk-import/import-step.ts';
 import { uploadProgressStyles } from './wsi-upload-progress.styles.ts';
 
 const STATE_TEXT: Record<string, string> = {
-  queued: 'Waiting', uploading: 'Uploading', paused: 'Paused', verifying: 'Server is checking', done: 'Done', failed: 'Failed', cancelled: 'Cancelled',
+  queued: 'Waiting', uploading: 'Uploading', paused: 'Paused', waiting: 'Server storage full, retrying', verifying: 'Server is checking', done: 'Done', failed: 'Failed', cancelled: 'Cancelled',
 };
 
 /** Step 6: "Start upload", then per-file and overall progress with speed and ETA; pause, resume, cancel. */
@@ -77,12 +77,15 @@ export class WsiUploadProgress extends ImportStepElement {
     const sent = parts.reduce((n, p) => n + (p.state === 'done' ? p.size : p.bytesSent), 0);
     const speed = parts.reduce((n, p) => n + (up?.speedOf(s, p.part) ?? 0), 0);
     const failed = parts.find((p) => p.state === 'failed');
+    // The server's disk is full: not this file's fault; it is tried again on its own.
+    const waiting = parts.find((p) => p.state === 'waiting');
     let status: string;
     if (s.stageError) status = `Failed: ${s.stageError}`;
     else if (up?.waitsForOriginals(s)) status = 'Waiting for the original files (see above)';
     else if (staging !== undefined) status = `De-identifying ${Math.round(staging * 100)} %`;
     else if (parts.length === 0) status = this.ctl!.batch!.directUpload ? 'Waiting (checksum)' : 'Waiting to de-identify';
     else if (failed) status = `Failed: ${failed.error ?? 'upload failed'}`;
+    else if (waiting) status = waiting.error ?? STATE_TEXT.waiting;
     else if (s.serverCheck?.state === 'quarantined') status = `Failed verification on the server (quarantined there, not viewable): ${s.serverCheck.reason ?? ''}`;
     else if (s.serverCheck?.state === 'pending') status = 'Uploaded; the server is verifying it';
     else if (parts.every((p) => p.state === 'done')) status = 'Done';
@@ -90,7 +93,7 @@ export class WsiUploadProgress extends ImportStepElement {
     const label = `${s.name} upload progress`;
     return html`<tr>
       <th scope="row">${s.name}</th>
-      <td class=${s.stageError || failed || s.serverCheck?.state === 'quarantined' ? 'error' : ''}>${status}</td>
+      <td class=${s.stageError || failed || s.serverCheck?.state === 'quarantined' ? 'error' : waiting ? 'warning' : ''} role=${waiting ? 'status' : nothing}>${status}</td>
       <td class="bar"><progress max="1" .value=${staging ?? (total ? sent / total : 0)} aria-label=${label}></progress>
         <span class="muted">${formatBytes(sent)} / ${formatBytes(total)}</span></td>
       <td class="num">${speed > 0 ? `${formatBytes(speed)}/s` : ''}</td>
