@@ -19,7 +19,7 @@ export function storageRoutes(app: FastifyInstance, d: RouteDeps): void {
   };
 
   app.get<{ Params: { id: string } }>('/api/labs/:id/storage', async (req) => {
-    const lab = administeredLab(d.sessions.require(req), idParam(req.params.id));
+    const lab = administeredLab(d.sessions.require(req), idParam(req.params.id), d.repos.labs);
     return body(lab.id);
   });
 
@@ -27,7 +27,7 @@ export function storageRoutes(app: FastifyInstance, d: RouteDeps): void {
   // server's default. Lowering it below what is stored removes nothing: new uploads are refused.
   app.put<{ Params: { id: string } }>('/api/labs/:id/storage', async (req) => {
     const auth = d.sessions.require(req);
-    const lab = administeredLab(auth, idParam(req.params.id));
+    const lab = administeredLab(auth, idParam(req.params.id), d.repos.labs);
     const { quotaBytes } = objectBody(req.body);
     if (quotaBytes !== null && (typeof quotaBytes !== 'number' || !Number.isSafeInteger(quotaBytes) || quotaBytes < 0)) {
       throw badRequest('quotaBytes must be a whole number of bytes (0 = no limit), or null for the server default');
