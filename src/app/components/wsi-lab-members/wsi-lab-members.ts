@@ -1,4 +1,5 @@
 import { LitElement, html, css, nothing } from 'lit';
+import { live } from 'lit/directives/live.js';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import { api, type Invitation, type LabMember, type Role } from '../../api.ts';
 import { currentUser } from '../../state/session.ts';
@@ -162,7 +163,7 @@ export class WsiLabMembers extends LitElement {
       <td>${m.username}${self ? html` <span class="muted">(you)</span>` : nothing}</td>
       <td>${m.displayName}</td>
       <td>
-        <select aria-label="Role of ${m.username}" ?disabled=${this.busy}
+        <select aria-label="Role of ${m.username}" ?disabled=${this.busy} .value=${live(m.role)}
           @change=${(e: Event) => this.act(() => api(`/api/labs/${this.labId}/users/${m.id}`, { method: 'PUT', body: { role: (e.target as HTMLSelectElement).value } }), `Role of ${m.username} changed.`)}>
           ${roleOptions(m.role)}
         </select>
