@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -238,6 +238,29 @@ test('many tiny entries, damaged and unsupported entries, a full disk: each refu
     assert.deepEqual(await leftovers(dir, inputs), []);
     assert.equal((await extractDicomZip(fits, join(dir, 'out'), { ...limits(10 * MiB), diskBytes: d0.length })).length, 1);
   } finally {
+    await removeDir(dir);
+  }
+});
+
+test('a disk that fills up while unpacking: QUOTA with a clear message, nothing partial left', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'wsi-zip-full-'));
+  const mnt = join(dir, 'small-disk');
+  await mkdir(mnt);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt], { stdio: 'ignore' });
+  } catch {
+    await removeDir(dir);
+    t.skip('mounting a tmpfs is not allowed here');
+    return;
+  }
+  try {
+    const content = Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), randomBytes(8 * MiB)]);
+    const zipPath = join(dir, 'big.zip');
+    await writeFile(zipPath, craftZip([entry('a.dcm', content, 0)]));
+    await assert.rejects(extractDicomZip(zipPath, join(mnt, 'out'), limits(64 * MiB), { label: 'scan 5' }), (e: any) => e.code === 'QUOTA' && e.message === 'scan 5: the server ran out of disk space while unpacking it');
+    assert.deepEqual(await readdir(mnt), []);
+  } finally {
+    execFileSync('umount', [mnt]);
     await removeDir(dir);
   }
 });

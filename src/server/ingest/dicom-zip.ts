@@ -214,6 +214,14 @@ export async function extractDicomZip(zipPath: string, destDir: string, limits: 
     // rather than the sink's own error, so the reason is kept here.
     let stop: Error | undefined;
     const sink = async (source: AsyncIterable<Buffer>): Promise<void> => {
+      try {
+        await consume(source);
+      } catch (e) {
+        stop ??= e as Error; // a refusal, NotDicom, or the disk (ENOSPC)
+        throw e;
+      }
+    };
+    const consume = async (source: AsyncIterable<Buffer>): Promise<void> => {
       for await (const chunk of source) {
         stop = check(chunk);
         if (stop) throw stop;
@@ -234,7 +242,11 @@ export async function extractDicomZip(zipPath: string, destDir: string, limits: 
         if (pendingBytes >= ioChunk) await flush();
       }
     };
-    /** The limits, on the bytes actually produced: a directory that lied is caught at its first excess chunk. */
+    /**
+     * The limits, on the bytes actually produced: a directory that lied is caught at its first
+     * excess chunk. The total and per-entry checks repeat what the declared sizes already passed,
+     * so the bound never rests on one check alone.
+     */
     const check = (chunk: Buffer): Error | undefined => {
       inflated += chunk.length;
       totals.inflated += chunk.length;
