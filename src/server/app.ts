@@ -11,6 +11,8 @@ import { Sessions } from './auth/session.ts';
 import { LoginThrottle } from './auth/rate-limit.ts';
 import { ApiError, errorBody, statusForSlideCode } from './http/api-error.ts';
 import { freeBytes, storageApiError, storageFailureOf, storageRetryAfterSeconds } from './http/storage-errors.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
+import { registerSameOriginCheck } from './http/same-origin.ts';
 import { IngestQueue } from './ingest/queue.ts';
 import { Storage } from './storage.ts';
 import { mountTus } from './tus/tus.ts';
@@ -76,11 +78,10 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   );
   const deps: RouteDeps = { config, repos, sessions, throttle: new LoginThrottle(), ingest, storage, log: app.log };
 
-  app.addHook('onSend', async (_req, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-  });
+  // Security headers (CSP, HSTS over TLS, …) on every response, tus included; then refuse
+  // cross-site state changes before anything reads the session or the body.
+  await registerSecurityHeaders(app);
+  registerSameOriginCheck(app);
 
   app.setErrorHandler((err: FastifyError | SlideError | Error, req, reply) => {
     let status = 500;

@@ -9,7 +9,9 @@ import { ApiError, forbidden, notFound, unauthenticated } from '../http/api-erro
 import { editableLab, editorRoles, type AuthContext, type Sessions } from '../auth/session.ts';
 import type { IngestQueue } from '../ingest/queue.ts';
 import type { Storage } from '../storage.ts';
-import { HashingFileStore } from './hashing-store.ts';
+import type { HashingFileStore } from './hashing-store.ts';
+import { TerminableFileStore } from './terminable-store.ts';
+import { answeredFinishedPatch, clientErrorAnswer, isFinished, terminatedWhileSending } from './edge-cases.ts';
 import { parsePartMetadata } from './metadata.ts';
 import { checkNewPart, finishPart, type FinishResult } from './parts.ts';
 import { cleanUpUploads, type CleanupResult } from './upload-cleanup.ts';
@@ -61,7 +63,7 @@ export function uploadIdFromUrl(url: string): string | undefined {
  */
 export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Promise<CleanupResult>; datastore: HashingFileStore } {
   const { repos, storage, sessions, config, log } = deps;
-  const datastore = new HashingFileStore({ directory: storage.uploadsDir, expirationPeriodInMilliseconds: config.uploadExpiryHours * 3600 * 1000 }, (id) => {
+  const datastore = new TerminableFileStore({ directory: storage.uploadsDir, expirationPeriodInMilliseconds: config.uploadExpiryHours * 3600 * 1000 }, (id) => {
     // Its file could not be created (full disk): the row must not hold quota until it expires.
     const row = repos.uploads.byIdForAccessCheck(id);
     if (row) repos.uploads.markTerminated(row.labId, id);
@@ -104,6 +106,12 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
     relativeLocation: true,
     respectForwardedHeaders: config.trustProxy,
     exposedHeaders: ['X-Scan-Id', 'X-Part-Status'],
+    // Same-origin only (see http/same-origin.ts): no Access-Control-Allow-Origin for anyone else
+    // (tus's default is '*').
+    allowedOrigins: [],
+    // A DELETE that gets the lock after the last bytes arrived would pull the file from under the
+    // finish that is storing it as a scan part: refused (409, see clientErrorAnswer).
+    disableTerminationForFinishedUploads: true,
     async onUploadCreate(req, upload: Upload) {
       const raw = nodeReq(req);
       const auth = raw && sessions.fromRaw(raw);
@@ -135,6 +143,9 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       const raw = nodeReq(req);
       const row = repos.uploads.byIdForAccessCheck(upload.id);
       if (!row) throw hookError(notFound('upload not found'));
+      // Already finished (a zero-byte PATCH that slipped past handle()): finishing again would
+      // rewrite the row's outcome and remove the bytes the scan holds. A no-op instead.
+      if (isFinished(row)) return row.scanId === null ? {} : { headers: { 'X-Scan-Id': String(row.scanId) } };
       const r = await finishUpload(row, upload.size ?? upload.offset);
       const headers = { 'X-Scan-Id': String(r.scan.id), 'X-Part-Status': r.outcome };
       if (r.outcome === 'complete' || r.outcome === 'duplicate') {
@@ -156,6 +167,8 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       const e = err as Partial<TusHookError> & { message?: string };
       const status = typeof e.status_code === 'number' ? e.status_code : 500;
       if (typeof e.body === 'string' && e.body.startsWith('{"error"')) return { status_code: status, body: e.body };
+      const clientError = clientErrorAnswer(err);
+      if (clientError) return clientError;
       // A full disk while creating, writing or finishing: 507, so the client pauses and retries.
       // @tus/server may report a write that ran out of space as aborted (400) or failed (500).
       const id = raw ? uploadIdFromUrl(raw.url ?? '') : undefined;
@@ -218,6 +231,11 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       throw new ApiError(412, 'TUS_RESUMABLE_REQUIRED', 'the Tus-Resumable header is required');
     }
     if (gated?.upload && req.method === 'HEAD' && (await answeredFromRecord(gated.upload, reply))) return;
+    // Finishing ran once; a PATCH of a finished upload is answered from its record (edge-cases.ts).
+    if (gated?.upload && req.method === 'PATCH' && (await answeredFinishedPatch(gated.upload, req, reply))) return;
+    // A PATCH still sending this upload ends now with 410 instead of holding the DELETE for tus's
+    // lock drain timeout and then being told 204 (terminable-store.ts).
+    if (gated?.upload && req.method === 'DELETE') datastore.stopWrite(gated.upload.id, terminatedWhileSending());
     reply.hijack();
     const res: ServerResponse = reply.raw;
     const writeHead = res.writeHead;
