@@ -419,6 +419,9 @@ test('a zip holding two slides and a non-image DICOM: each slide becomes a scan;
     assert.deepEqual(again.derived.map((x: any) => x.id), [secondId]);
     const secondAgain = await waitForScan(client, secondId);
     assert.ok(secondAgain.status === 'ready' || secondAgain.status === 'needs-mpp', String(secondAgain.status));
+    // A scan shows ready before the previous run's directory is removed (viewers may still read
+    // it): wait for the queue, not the status, before counting directories.
+    await s.built.ingest.idle();
     assert.equal(await instanceFiles(scanId), 2);
     assert.equal(await instanceFiles(secondId), 1);
   } finally {
