@@ -54,6 +54,8 @@ export interface StagedSlide {
    * before this was recorded: they are sent with none, and the server quarantines what it finds.
    */
   keptFields?: string[];
+  /** Text segments (COM, APPn) blanked inside the slide's JPEG / JPEG 2000 data (engine report). */
+  blankedSegments?: number;
 }
 
 /**

@@ -76,6 +76,7 @@ export function workerWizardEngine(): WizardEngine {
         problems: report.verify.problems,
         sweep: report.sweep,
         keptFields: report.keptFields,
+        blankedSegments: report.blankedSegments,
       };
     },
 

@@ -69,6 +69,7 @@ export class WsiUploadReview extends ImportStepElement {
     const ok = st.verifyOk && st.sweep.ok;
     return html`<p class=${ok ? 'ok' : 'error'} role="status">
       ${ok ? '✓' : '✗'} PHI sweep: ${st.sweep.valuesSearched} removed value(s) searched, ${st.sweep.hits} found;
+      ${st.blankedSegments ? `${st.blankedSegments} text segment(s) inside image data blanked;` : ''}
       verification ${st.verifyOk ? 'passed' : `failed: ${st.problems.join('; ')}`}.
     </p>`;
   }
