@@ -23,6 +23,7 @@ import { scanRoutes } from './routes/scans.ts';
 import { caseRoutes } from './routes/cases.ts';
 import { labRoutes } from './routes/labs.ts';
 import { uploadRoutes } from './routes/uploads.ts';
+import { cspReportRoutes } from './routes/csp-report.ts';
 import { storageRoutes } from './routes/storage.ts';
 
 export interface BuiltApp {
@@ -128,6 +129,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   caseRoutes(app, deps);
   labRoutes(app, deps);
   uploadRoutes(app, deps);
+  cspReportRoutes(app, app.log);
   storageRoutes(app, deps);
   const tus = mountTus(app, { config, repos, storage, sessions, ingest, log: app.log });
 

@@ -163,6 +163,8 @@ const signedIn = (st: number) => `401 ${Array(6).fill(st).join(' ')}`;
 
 const expectations: Record<string, Row> = {
   'GET /api/health': { own: all(200), other: all(200), req: () => ({ path: '/api/health' }) },
+  // Browsers post CSP violation reports without regard to who is signed in; it only logs.
+  'POST /api/csp-report': { own: all(204), other: all(204), req: () => bodyReq('/api/csp-report', { 'csp-report': { 'effective-directive': 'img-src', 'blocked-uri': 'https://elsewhere.example/x.png' } }) },
   'POST /api/login': {
     // own: the identity's own credentials (anonymous: lab A's user signs in); other: a wrong password.
     own: all(200),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { memberOf, partMeta, removeDir, startServer, tusCreate, tusHead, tusPatch, type TestServer } from './support.ts';
 
 /** Parsed Content-Security-Policy: directive -> sources. */
@@ -27,7 +27,8 @@ function assertSecurityHeaders(res: Response, what: string): void {
   assert.deepEqual(policy.get('connect-src'), ["'self'"], `${what}: connect-src`);
   assert.deepEqual(policy.get('worker-src'), ["'self'"], `${what}: worker-src`);
   assert.deepEqual(policy.get('img-src'), ["'self'", 'blob:'], `${what}: img-src`);
-  assert.deepEqual(policy.get('style-src'), ["'self'"], `${what}: style-src`);
+  // Our style sheets, plus exactly the empty one (the viewer's marker for OpenSeadragon).
+  assert.deepEqual(policy.get('style-src'), ["'self'", `'sha256-${createHash('sha256').update('').digest('base64')}'`], `${what}: style-src`);
   assert.deepEqual(policy.get('object-src'), ["'none'"], `${what}: object-src`);
   assert.deepEqual(policy.get('frame-ancestors'), ["'none'"], `${what}: frame-ancestors`);
   assert.deepEqual(policy.get('base-uri'), ["'none'"], `${what}: base-uri`);

@@ -7,21 +7,30 @@ import fastifyHelmet from '@fastify/helmet';
  * - scripts only from our origin; 'wasm-unsafe-eval' lets the engine worker compile its SHA-256
  *   WebAssembly module (WebAssembly.instantiate) without allowing eval() of JavaScript;
  * - styles only from our origin (styles.css); Lit's component styles are constructed style sheets
- *   (adoptedStyleSheets), which CSP does not treat as inline, so no 'unsafe-inline';
+ *   (adoptedStyleSheets), which CSP does not treat as inline, so no 'unsafe-inline' (one hash: the
+ *   empty style sheet, see emptyStyleSheetHash);
  * - images from our origin and blob: (thumbnails and label/macro previews are object URLs of
  *   blobs the engine worker decoded on this PC);
  * - workers (engine, hash, service worker) from our origin only: none is built from a blob;
  * - connect-src 'self': API, tus uploads and the viewer's Range reads all go to this server;
- * - no plugins, no <base>, forms only to us, never framed (clickjacking on Start upload).
+ * - no plugins, no <base>, forms only to us, never framed (clickjacking on Start upload);
+ * - violations are reported to the server, which logs them.
  * upgrade-insecure-requests is left out on purpose: a lab server reached over plain http on the
  * LAN would have every request upgraded to an https port that does not exist; over TLS, HSTS
  * (below) already keeps the browser on https.
  */
+/**
+ * The hash of the empty string: allows exactly an empty <style> element, which can hold no rule.
+ * The scan viewer adds one as a marker so OpenSeadragon does not inject its own inline style sheet
+ * (see claimOsdMobileCss in wsi-viewer.ts).
+ */
+export const emptyStyleSheetHash = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='";
+
 export const cspDirectives: Readonly<Record<string, readonly string[]>> = {
   'default-src': ["'self'"],
   'script-src': ["'self'", "'wasm-unsafe-eval'"],
   'script-src-attr': ["'none'"],
-  'style-src': ["'self'"],
+  'style-src': ["'self'", emptyStyleSheetHash],
   'style-src-attr': ["'none'"],
   'img-src': ["'self'", 'blob:'],
   'font-src': ["'self'"],
@@ -33,6 +42,10 @@ export const cspDirectives: Readonly<Record<string, readonly string[]>> = {
   'base-uri': ["'none'"],
   'form-action': ["'self'"],
   'frame-ancestors': ["'none'"],
+  // Violations are logged by the server (routes/csp-report.ts): a strict policy that breaks part of
+  // the app on some PC must not fail silently. report-uri (every browser sends each report at
+  // once), not report-to alone (the Reporting API queues reports and sends them later, in batches).
+  'report-uri': ['/api/csp-report'],
 };
 
 /** One year, the usual HSTS lifetime; no preload (that is a decision for whoever owns the domain). */

@@ -13,6 +13,8 @@ export class WsiViewer extends LitElement {
     :host { display: block; position: relative; min-height: 360px; background: #222; border-radius: 8px; overflow: hidden; }
     #osd { position: absolute; inset: 0; }
     .msg { position: absolute; inset: auto 0 0 0; color: #fff; background: rgba(0, 0, 0, 0.6); padding: 0.3rem 0.6rem; font-size: 0.85rem; }
+    /* OpenSeadragon's own "mobile" rule, here because its injected copy is refused (see claimOsdMobileCss). */
+    @media (hover: none) { .openseadragon-canvas:focus { outline: none !important; } }
   `;
   declare provider: TileProvider | undefined;
   declare failed: number;
@@ -78,6 +80,7 @@ export class WsiViewer extends LitElement {
       );
     };
     s.downloadTileAbort = (job: { userData: { abort?: AbortController } }) => job.userData.abort?.abort();
+    claimOsdMobileCss();
     this.viewer = OpenSeadragon({
       element: el,
       tileSources: source,
@@ -95,6 +98,21 @@ export class WsiViewer extends LitElement {
       e.item.addHandler('fully-loaded-change', (ev) => this.toggleAttribute('data-loaded', (ev as { fullyLoaded: boolean }).fullyLoaded));
     });
   }
+}
+
+/**
+ * OpenSeadragon 6 appends a <style data-openseadragon-mobile-css> with one rule to the document
+ * head unless such an element is already there. The app's Content-Security-Policy allows no
+ * inline styles, so that element is refused (a violation report on every scan page). Its rule is
+ * in WsiViewer's styles instead, inside the shadow root where the canvas lives (the document-level
+ * copy would not reach it anyway), and an empty marker of that name (the policy allows exactly the
+ * empty style sheet by its hash) tells OpenSeadragon there is nothing left to add.
+ */
+function claimOsdMobileCss(): void {
+  if (document.querySelector('style[data-openseadragon-mobile-css]')) return;
+  const marker = document.createElement('style');
+  marker.setAttribute('data-openseadragon-mobile-css', 'true');
+  document.head.append(marker);
 }
 
 customElements.define('wsi-viewer', WsiViewer);
