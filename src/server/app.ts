@@ -2,13 +2,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import fastifyRateLimit from '@fastify/rate-limit';
 import { SlideError } from '../shared/errors.ts';
 import type { ServerConfig } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { createRepos, type Repos } from './db/repos/index.ts';
 import { seedIfEmpty, type FirstAdmin } from './db/seed.ts';
 import { Sessions } from './auth/session.ts';
-import { LoginThrottle } from './auth/rate-limit.ts';
+import { SignInThrottle } from './auth/rate-limit.ts';
 import { ApiError, errorBody, statusForSlideCode } from './http/api-error.ts';
 import { freeBytes, storageApiError, storageFailureOf, storageRetryAfterSeconds } from './http/storage-errors.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
@@ -50,7 +51,9 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   const firstAdmin = await seedIfEmpty(repos, config);
 
   const app = Fastify({
-    trustProxy: config.trustProxy,
+    // Only the listed proxies' X-Forwarded-For/-Proto count (proxy-addr walks the chain from the
+    // right and stops at the first untrusted hop); anyone else's are ignored.
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     // On shutdown, cut connections still in a request (an upload's PATCH, a Range read) instead of
     // waiting for their timeouts: tus uploads resume, viewers retry.
     forceCloseConnections: true,
@@ -77,7 +80,10 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     // are for the lab, on the scan, not for the server's log).
     (labId, scanId, o) => (o.status === 'quarantined' ? app.log.warn({ labId, scanId, status: o.status }, 'scan quarantined: failed verification') : app.log.info({ labId, scanId, status: o.status }, 'scan ingested')),
   );
-  const deps: RouteDeps = { config, repos, sessions, throttle: new LoginThrottle(), ingest, storage, log: app.log };
+  // Not global: only routes that ask for it (sign-in) are rate limited.
+  await app.register(fastifyRateLimit, { global: false });
+  const throttle = SignInThrottle.create(app, config.signInThrottle);
+  const deps: RouteDeps = { config, repos, sessions, throttle, ingest, storage, log: app.log };
 
   // Security headers (CSP, HSTS over TLS, …) on every response, tus included; then refuse
   // cross-site state changes before anything reads the session or the body.

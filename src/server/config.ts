@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { SlideError } from '../shared/errors.ts';
+import { defaultSignInThrottle, type SignInThrottlePolicy } from './auth/rate-limit.ts';
 
 /** Everything the server reads from the environment, parsed once and validated. */
 export interface ServerConfig {
@@ -27,8 +29,14 @@ export interface ServerConfig {
   sessionHours: number;
   /** 'auto' sets Secure when the request arrived over https (as Fastify sees it, see trustProxy). */
   cookieSecure: 'auto' | boolean;
-  /** Trust X-Forwarded-* from a reverse proxy (needed for 'auto' Secure cookies behind TLS termination). */
-  trustProxy: boolean;
+  /**
+   * Addresses/CIDRs of reverse proxies whose X-Forwarded-* headers are believed (needed for 'auto'
+   * Secure cookies behind TLS termination, and for per-client sign-in limits behind a proxy). Empty:
+   * trust none. Never "everyone": then any client could forge the address sign-in limits key on.
+   */
+  trustProxy: readonly string[];
+  /** Sign-in throttling; not read from the environment (tests shorten it). */
+  signInThrottle: SignInThrottlePolicy;
   /** Fastify logger level; false disables logging (the test default). */
   logLevel: false | 'fatal' | 'error' | 'warn' | 'info' | 'debug';
 }
@@ -47,7 +55,8 @@ export const defaultConfig: Readonly<Omit<ServerConfig, 'adminPassword'>> = {
   labQuotaBytes: 1024 * GIB,
   sessionHours: 12,
   cookieSecure: 'auto',
-  trustProxy: false,
+  trustProxy: [],
+  signInThrottle: defaultSignInThrottle,
   logLevel: 'info',
 };
 
@@ -70,6 +79,27 @@ function boolVar(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw bad(name, 'must be true or false');
+}
+
+/** proxy-addr's names for address ranges, accepted by Fastify's trustProxy as they are. */
+const proxyRangeNames = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** WSI_TRUST_PROXY: false (default) or a comma-separated list of addresses, CIDRs and range names. */
+function trustProxyVar(env: NodeJS.ProcessEnv): string[] {
+  const raw = env.WSI_TRUST_PROXY?.trim().toLowerCase();
+  if (raw === undefined || raw === '' || ['0', 'false', 'no', 'off'].includes(raw)) return [];
+  if (['1', 'true', 'yes', 'on'].includes(raw)) {
+    throw bad('WSI_TRUST_PROXY', 'must list the reverse proxy addresses (e.g. 127.0.0.1 or 10.0.0.0/24), not true: trusting every sender lets any client forge its address');
+  }
+  return raw.split(/[\s,]+/).filter(Boolean).map((item) => {
+    if (proxyRangeNames.includes(item)) return item;
+    const [addr, prefix, extra] = item.split('/');
+    const family = isIP(addr ?? '');
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixOk || extra !== undefined) throw bad('WSI_TRUST_PROXY', `has "${item}", which is not an IP address, a CIDR range or one of ${proxyRangeNames.join(', ')}`);
+    return item;
+  });
 }
 
 /** Read the configuration from environment variables (README lists them). */
@@ -103,7 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     labQuotaBytes: intVar(env, 'WSI_LAB_QUOTA_BYTES', defaultConfig.labQuotaBytes, 0, Number.MAX_SAFE_INTEGER),
     sessionHours: intVar(env, 'WSI_SESSION_HOURS', defaultConfig.sessionHours, 1, 24 * 90),
     cookieSecure,
-    trustProxy: boolVar(env, 'WSI_TRUST_PROXY', defaultConfig.trustProxy),
+    trustProxy: trustProxyVar(env),
+    signInThrottle: defaultConfig.signInThrottle,
     logLevel,
   };
 }

@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashPassword, verifyPassword, generatePassword } from '../../src/server/auth/password.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, adminPassword, memberOf, removeDir, startServer, type TestServer } from './support.ts';
 
 let s: TestServer;
@@ -64,13 +65,35 @@ test('logout ends the session on the server (the old cookie no longer works)', a
   assert.equal(replay.status, 401);
 });
 
-test('repeated failures are throttled with 429 and Retry-After, even for the right password', async () => {
+test('repeated failures slow sign-in down (429 + Retry-After), but the right password is accepted once the short backoff has passed', async () => {
   const { client } = await memberOf(s, 'Demo Lab', 'throttled', 'lab-user');
   await client.json('/api/logout', 'POST');
-  for (let i = 0; i < 5; i++) assert.equal((await client.login('throttled', 'bad')).status, 401);
-  const r = await client.login('throttled', 'pw-throttled-long-enough');
-  assert.equal(r.status, 429);
-  assert.ok(Number(r.headers.get('retry-after')) > 0);
+  // Five wrong passwords from this address, waiting out each backoff as a (slow) guesser would.
+  const statuses: number[] = [];
+  for (let failures = 0; failures < 5; ) {
+    const r = await client.login('throttled', 'bad');
+    statuses.push(r.status);
+    if (r.status === 401) failures++;
+    else {
+      assert.equal(r.status, 429);
+      await sleep(Number(r.headers.get('retry-after')) * 1000);
+    }
+  }
+  // The first three are typing mistakes: answered at once.
+  assert.deepEqual(statuses.slice(0, 3), [401, 401, 401]);
+  // Inside the backoff even the right password is not checked (a throttled guess learns nothing)…
+  const early = await client.login('throttled', 'pw-throttled-long-enough');
+  assert.equal(early.status, 429);
+  const wait = Number(early.headers.get('retry-after'));
+  assert.ok(wait > 0 && wait <= 2, `a short backoff after five failures, not a lockout (Retry-After ${wait})`);
+  assert.match(((await early.json()) as { error: { message: string } }).error.message, /Try again in \d+ seconds?/);
+  // …and once it has passed, the real user gets in (the old throttle answered 429 for 15 minutes).
+  await sleep(wait * 1000);
+  assert.equal((await client.login('throttled', 'pw-throttled-long-enough')).status, 200);
+  // Success forgets the failures: the next typo is free again.
+  await client.json('/api/logout', 'POST');
+  assert.equal((await client.login('throttled', 'bad')).status, 401);
+  assert.equal((await client.login('throttled', 'pw-throttled-long-enough')).status, 200);
 });
 
 test('switching the current lab: only to labs the user belongs to', async () => {
@@ -92,7 +115,8 @@ test('switching the current lab: only to labs the user belongs to', async () => 
 
 test('Secure cookie: always when configured; in auto mode only for https as seen through a trusted proxy', async () => {
   const forced = await startServer({ cookieSecure: true });
-  const proxied = await startServer({ cookieSecure: 'auto', trustProxy: true });
+  const proxied = await startServer({ cookieSecure: 'auto', trustProxy: ['127.0.0.1'] });
+  const otherProxy = await startServer({ cookieSecure: 'auto', trustProxy: ['192.0.2.10'] });
   try {
     const r1 = await new Client(forced.url).login('admin', adminPassword);
     assert.match(r1.headers.get('set-cookie') ?? '', /; Secure/);
@@ -100,8 +124,12 @@ test('Secure cookie: always when configured; in auto mode only for https as seen
     assert.match(viaTls.headers.get('set-cookie') ?? '', /; Secure/);
     const plain = await new Client(proxied.url).login('admin', adminPassword);
     assert.doesNotMatch(plain.headers.get('set-cookie') ?? '', /Secure/);
+    // X-Forwarded-Proto from a peer that is not a configured proxy is a client's claim: ignored.
+    const forged = await fetch(`${otherProxy.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' }, body: JSON.stringify({ username: 'admin', password: adminPassword }) });
+    assert.equal(forged.status, 200);
+    assert.doesNotMatch(forged.headers.get('set-cookie') ?? '', /Secure/);
   } finally {
-    for (const x of [forced, proxied]) {
+    for (const x of [forced, proxied, otherProxy]) {
       await x.stop();
       await removeDir(x.config.dataDir);
     }

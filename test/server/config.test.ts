@@ -32,3 +32,15 @@ test('environment variables are read and validated', () => {
   assert.throws(() => loadConfig({ WSI_ADMIN_USER: 'has space' }), /WSI_ADMIN_USER/);
   assert.throws(() => loadConfig({ WSI_COOKIE_SECURE: 'maybe' }), /WSI_COOKIE_SECURE/);
 });
+
+test('WSI_TRUST_PROXY: false by default, otherwise a list of proxy addresses/CIDRs; "true" (trust every sender) is refused', () => {
+  assert.deepEqual(loadConfig({}).trustProxy, []);
+  assert.deepEqual(loadConfig({ WSI_TRUST_PROXY: 'false' }).trustProxy, []);
+  assert.deepEqual(loadConfig({ WSI_TRUST_PROXY: '127.0.0.1' }).trustProxy, ['127.0.0.1']);
+  assert.deepEqual(loadConfig({ WSI_TRUST_PROXY: ' 10.0.0.0/8, 192.168.1.5 ::1,fd00::/8 loopback' }).trustProxy, ['10.0.0.0/8', '192.168.1.5', '::1', 'fd00::/8', 'loopback']);
+  assert.throws(() => loadConfig({ WSI_TRUST_PROXY: 'true' }), /WSI_TRUST_PROXY.*reverse proxy addresses/);
+  assert.throws(() => loadConfig({ WSI_TRUST_PROXY: '1' }), /WSI_TRUST_PROXY/);
+  assert.throws(() => loadConfig({ WSI_TRUST_PROXY: 'proxy.lab.example' }), /WSI_TRUST_PROXY.*proxy\.lab\.example/);
+  assert.throws(() => loadConfig({ WSI_TRUST_PROXY: '10.0.0.0/33' }), /WSI_TRUST_PROXY/);
+  assert.throws(() => loadConfig({ WSI_TRUST_PROXY: '10.0.0.1/8/8' }), /WSI_TRUST_PROXY/);
+});

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { canImport, type AuthContext } from '../auth/session.ts';
-import { dummyHash, verifyPassword } from '../auth/password.ts';
+import { dummyHash, hashingBusyRetrySeconds, verifyPassword } from '../auth/password.ts';
 import { ApiError, badRequest } from '../http/api-error.ts';
 import { objectBody, type RouteDeps } from './deps.ts';
 import { accountRoutes } from './account.ts';
@@ -21,26 +21,32 @@ export function meBody(ctx: AuthContext, pendingInvitations = 0) {
 
 /** Sign in/out and who am I. */
 export function authRoutes(app: FastifyInstance, d: RouteDeps): void {
-  app.post('/api/login', async (req, reply) => {
+  app.post('/api/login', { config: { rateLimit: d.throttle.requestLimit } }, async (req, reply) => {
     const body = objectBody(req.body);
     const { username, password } = body;
     if (typeof username !== 'string' || typeof password !== 'string' || !username || !password || username.length > 200 || password.length > 1000) {
       throw badRequest('username and password are required');
     }
-    const wait = d.throttle.retryAfter(username, req.ip);
-    if (wait > 0) {
-      reply.header('retry-after', String(Math.ceil(wait / 1000)));
-      throw new ApiError(429, 'TOO_MANY_ATTEMPTS', 'too many failed sign-in attempts; try again later');
-    }
+    await d.throttle.check(req, reply, username);
     const row = d.repos.users.credentialsByUsername(username);
-    // Unknown users cost one scrypt too, so response time does not tell which usernames exist.
-    const ok = await verifyPassword(password, row?.passwordHash ?? (await dummyHash));
+    let ok: boolean;
+    try {
+      // Unknown users cost one scrypt too, so response time does not tell which usernames exist.
+      ok = await verifyPassword(password, row?.passwordHash ?? (await dummyHash()));
+    } catch (e) {
+      // The hashing queue is full (a flood): nothing was checked, so nothing counts as a failure.
+      if (e instanceof ApiError && e.status === 503) {
+        reply.header('retry-after', String(hashingBusyRetrySeconds));
+        await d.throttle.holdRefusal();
+      }
+      throw e;
+    }
     // A reset's temporary password signs in once, before it expires; consumed here, atomically.
     if (!row || !ok || (row.mustChangePassword && !d.repos.users.consumeTemporaryPassword(row.id, Date.now()))) {
-      d.throttle.fail(username, req.ip);
+      await d.throttle.failed(req, username);
       throw new ApiError(401, 'BAD_CREDENTIALS', 'wrong username or password');
     }
-    d.throttle.succeed(username, req.ip);
+    d.throttle.succeeded(req, username);
     const ctx = d.sessions.start(req, reply, { id: row.id, username: row.username, displayName: row.displayName });
     return meBody(ctx);
   });

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ServerConfig } from '../config.ts';
 import type { Repos } from '../db/repos/index.ts';
 import type { Sessions } from '../auth/session.ts';
-import type { LoginThrottle } from '../auth/rate-limit.ts';
+import type { SignInThrottle } from '../auth/rate-limit.ts';
 import type { IngestQueue } from '../ingest/queue.ts';
 import type { Storage } from '../storage.ts';
 import { badRequest, notFound } from '../http/api-error.ts';
@@ -11,7 +11,7 @@ export interface RouteDeps {
   config: ServerConfig;
   repos: Repos;
   sessions: Sessions;
-  throttle: LoginThrottle;
+  throttle: SignInThrottle;
   ingest: IngestQueue;
   storage: Storage;
   log: FastifyBaseLogger;

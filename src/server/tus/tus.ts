@@ -104,7 +104,9 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
     datastore,
     maxSize: config.maxUploadBytes,
     relativeLocation: true,
-    respectForwardedHeaders: config.trustProxy,
+    // Locations are relative, so forwarded host/proto are never needed (and tus would believe them
+    // from any peer, not only the configured proxies).
+    respectForwardedHeaders: false,
     exposedHeaders: ['X-Scan-Id', 'X-Part-Status'],
     // Same-origin only (see http/same-origin.ts): no Access-Control-Allow-Origin for anyone else
     // (tus's default is '*').
