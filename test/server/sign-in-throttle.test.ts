@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -224,6 +225,15 @@ test("password hashing does not use libuv's thread pool: file reads finish while
   const doneAtRead = done;
   await Promise.all(hashes);
   assert.ok(doneAtRead < 4, `the read finished after ${doneAtRead} of 12 hashes`);
+});
+
+test('the hashing thread runs at a lower CPU priority than the event loop (Linux)', { skip: !existsSync('/proc/thread-self') && 'no per-thread priority here' }, async () => {
+  await hashPassword('warm the pool up');
+  const niceOf = (task: string) => Number(readFileSync(`/proc/self/task/${task}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+  const nices = readdirSync('/proc/self/task').map(niceOf);
+  const main = niceOf(String(process.pid));
+  assert.ok(main < 19, 'the process itself is not already at the lowest priority');
+  assert.ok(nices.includes(Math.min(19, main + 5)), `main thread ${main}, all threads: ${nices.join(',')}`);
 });
 
 test('backoff per (username, address): free typos, doubling waits up to a cap, forgotten after a while, bounded memory', () => {
