@@ -1,4 +1,5 @@
 import type { ServerConfig } from './config.ts';
+import { formatBytes } from '../shared/format-bytes.ts';
 import type { Repos } from './db/repos/index.ts';
 import { ApiError } from './http/api-error.ts';
 import { freeBytes } from './http/storage-errors.ts';
@@ -27,18 +28,6 @@ export function labStorage(repos: Repos, config: ServerConfig, labId: number): L
     inFlightBytes,
     availableBytes: quotaBytes === null ? null : Math.max(0, quotaBytes - storedBytes - inFlightBytes),
   };
-}
-
-/** Bytes for people: 1.5 GiB, 320 MiB, 12 KiB. */
-export function formatBytes(n: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} bytes` : `${v >= 100 ? Math.round(v) : Number(v.toFixed(1))} ${units[u]}`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { formatBytes } from '../../shared/format-bytes.ts';
 import { open as openFile, mkdir, rm, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -85,18 +86,6 @@ export function instanceName(n: number): string {
   return `instance-${String(n).padStart(6, '0')}.dcm`;
 }
 
-/** Bytes for people: 1.5 GiB, 320 MiB, 12 KiB. */
-function bytes(n: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} bytes` : `${v >= 100 ? Math.round(v) : Number(v.toFixed(1))} ${units[u]}`;
-}
-
 /** Entries never extracted, by name alone: folders, macOS resource forks, the DICOMDIR index. */
 function skippedByName(entry: Entry): boolean {
   // decodeStrings is off (yauzl would refuse ../ names with the name in the message); the checks
@@ -156,7 +145,7 @@ export async function extractDicomZip(zipPath: string, destDir: string, limits: 
     const plan = await planEntries(zip, limits, maxEntryBytes, ratioOk, refuse);
     const needed = plan.filter((p) => p.candidate).reduce((s, p) => s + p.entry.uncompressedSize, 0);
     if (limits.diskBytes !== undefined && needed > limits.diskBytes) {
-      throw refuse(`not enough disk space on the server to unpack it (${bytes(needed)} needed, ${bytes(Math.max(0, limits.diskBytes))} free)`, 'QUOTA');
+      throw refuse(`not enough disk space on the server to unpack it (${formatBytes(needed)} needed, ${formatBytes(Math.max(0, limits.diskBytes))} free)`, 'QUOTA');
     }
     await mkdir(destDir, { recursive: true });
 
@@ -251,8 +240,8 @@ export async function extractDicomZip(zipPath: string, destDir: string, limits: 
       inflated += chunk.length;
       totals.inflated += chunk.length;
       if (inflated > entry.uncompressedSize) return refuse(`entry ${n} holds more data than the zip's directory says: damaged or forged`, 'CORRUPT');
-      if (totals.inflated > limits.maxBytes) return refuse(`the zip expands to more than ${bytes(limits.maxBytes)}, the most the server unpacks from one zip`);
-      if (inflated > maxEntryBytes) return refuse(`entry ${n} expands to more than ${bytes(maxEntryBytes)}, the most the server takes for one file`);
+      if (totals.inflated > limits.maxBytes) return refuse(`the zip expands to more than ${formatBytes(limits.maxBytes)}, the most the server unpacks from one zip`);
+      if (inflated > maxEntryBytes) return refuse(`entry ${n} expands to more than ${formatBytes(maxEntryBytes)}, the most the server takes for one file`);
       if (!ratioOk(inflated, compressed) || !ratioOk(totals.inflated, totals.compressed)) return refuse(`the zip expands more than ${maxRatio} times its size: refused as a possible zip bomb`);
       return undefined;
     };
@@ -305,8 +294,8 @@ async function planEntries(
   for (const [i, entry] of entries.entries()) {
     const n = i + 1;
     declared += entry.uncompressedSize;
-    if (declared > limits.maxBytes) throw refuse(`the zip expands to more than ${bytes(limits.maxBytes)}, the most the server unpacks from one zip`);
-    if (entry.uncompressedSize > maxEntryBytes) throw refuse(`entry ${n} expands to ${bytes(entry.uncompressedSize)}, more than the ${bytes(maxEntryBytes)} the server takes for one file`);
+    if (declared > limits.maxBytes) throw refuse(`the zip expands to more than ${formatBytes(limits.maxBytes)}, the most the server unpacks from one zip`);
+    if (entry.uncompressedSize > maxEntryBytes) throw refuse(`entry ${n} expands to ${formatBytes(entry.uncompressedSize)}, more than the ${formatBytes(maxEntryBytes)} the server takes for one file`);
     if (!ratioOk(entry.uncompressedSize, entry.compressedSize)) {
       throw refuse(`entry ${n} expands ${Math.round(entry.uncompressedSize / Math.max(1, entry.compressedSize))} times its compressed size (at most ${limits.maxRatio ?? maxZipRatio}): refused as a possible zip bomb`);
     }
