@@ -1,7 +1,6 @@
 import { SlideError } from '../../../shared/errors.ts';
 import type { ByteSink, ByteSource } from '../byte-source.ts';
 import type { OutputTarget } from '../../redact/redact.ts';
-import { BlobSource } from './blob-source.ts';
 
 /**
  * The part of FileSystemSyncAccessHandle used here. Declared locally because the DOM lib (which
@@ -9,6 +8,8 @@ import { BlobSource } from './blob-source.ts';
  */
 export interface SyncAccessHandle {
   write(buffer: Uint8Array, options: { at: number }): number;
+  read(buffer: Uint8Array, options: { at: number }): number;
+  getSize(): number;
   truncate(size: number): void;
   flush(): void;
   close(): void;
@@ -47,6 +48,37 @@ export class OpfsSyncSink implements ByteSink {
   }
 }
 
+/**
+ * A written OPFS output read back through a sync access handle, for the verification after a
+ * redaction. Unlike a File's slices (a fresh ArrayBuffer per read, which the renderer kept ~0.4 GiB
+ * of while reading back a 4.9 GiB output), readInto fills the caller's buffer: one pass over the
+ * output reuses one buffer. The handle locks the file until close() (OpfsTarget.closeSource).
+ */
+export class OpfsSyncSource implements ByteSource {
+  readonly size: number;
+  constructor(private readonly handle: SyncAccessHandle, readonly name: string) {
+    this.size = handle.getSize();
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    return this.fill(new Uint8Array(Math.max(0, Math.min(length, this.size - offset))), offset);
+  }
+  async readInto(offset: number, length: number, buffer: ArrayBuffer): Promise<Uint8Array> {
+    return this.fill(new Uint8Array(buffer, 0, Math.max(0, Math.min(length, this.size - offset, buffer.byteLength))), offset);
+  }
+  close(): void {
+    this.handle.close();
+  }
+  private fill(out: Uint8Array, offset: number): Uint8Array {
+    let done = 0;
+    while (done < out.length) {
+      const n = this.handle.read(out.subarray(done), { at: offset + done });
+      if (n <= 0) return out.subarray(0, done);
+      done += n;
+    }
+    return out;
+  }
+}
+
 /** Walk (creating) a "a/b/c" directory path under the OPFS root. */
 export async function opfsDir(path: string, create = true): Promise<FileSystemDirectoryHandle> {
   let dir = await navigator.storage.getDirectory();
@@ -77,8 +109,12 @@ export class OpfsTarget implements OutputTarget {
 
   async openSource(name: string): Promise<ByteSource> {
     const { dir, file } = await this.parent(name, false);
-    const f = await (await dir.getFileHandle(file)).getFile();
-    return new BlobSource(f, name);
+    const fh = await dir.getFileHandle(file);
+    return new OpfsSyncSource(await (fh as unknown as { createSyncAccessHandle(): Promise<SyncAccessHandle> }).createSyncAccessHandle(), name);
+  }
+
+  async closeSource(source: ByteSource): Promise<void> {
+    if (source instanceof OpfsSyncSource) source.close();
   }
 
   async remove(name: string): Promise<void> {
