@@ -41,8 +41,9 @@ export function defaultRequest(slide: Slide): RedactionRequest {
 /**
  * Plan, write, verify and sweep one slide. Each output is written in one sequential pass; the
  * SHA-256 and the PHI sweep run over exactly the bytes handed to the sink (a sink must write every
- * byte or throw). Then the outputs are re-opened and checked against the plan. Any failure removes
- * the outputs (when the target can) and throws; VERIFY_FAILED names the file.
+ * byte or throw). Then the outputs are re-opened and checked against the plan and from their bytes
+ * alone (verify-output.ts). Any failure removes the outputs (when the target can) and throws;
+ * VERIFY_FAILED names the file.
  */
 export async function redactSlide(slide: Slide, request: RedactionRequest, target: OutputTarget, opts: RedactOptions = {}): Promise<RedactionReport> {
   const { signal } = opts;
@@ -61,11 +62,12 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
     let searched = 0;
     let hits = 0;
     let blankedSegments = 0;
+    const patterns = sweepPatterns(plan.sweepValues, plan.sweepExact);
     for (const out of plan.outputs) {
       throwIfAborted(signal);
       const hash = hasher();
       try {
-        const sweeper = new PhiSweeper(sweepPatterns(plan.sweepValues, plan.sweepExact), out.size, out.generated);
+        const sweeper = new PhiSweeper(patterns, out.size, out.generated);
         const sink = await target.createSink(out.name);
         written.push(out.name);
         try {
