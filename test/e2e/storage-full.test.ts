@@ -1,10 +1,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, open, readFile, rm, rmdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CDPSession, Page } from 'playwright-core';
+import { fillDisk } from '../support/small-disk.ts';
 import { openBrowser, screenshot, type BrowserSession } from './support/browser.ts';
 import { fixtures, startServer, type RunningServer } from './support/server.ts';
 import { ADMIN, doneScanIds, openImport, pickFiles, serverEnv, storedParts } from './support/wizard.ts';
@@ -129,24 +130,6 @@ async function throttle(page: Page, bytesPerSecond: number, existing?: CDPSessio
   if (!existing) await cdp.send('Network.enable');
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond });
   return cdp;
-}
-
-/** Fill the file system with one file until ENOSPC. */
-async function fillDisk(path: string): Promise<void> {
-  const f = await open(path, 'w');
-  const block = Buffer.alloc(256 * 1024, 1);
-  try {
-    for (;;) await f.write(block);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-  }
-  try {
-    for (;;) await f.write(block.subarray(0, 4096));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-  } finally {
-    await f.close();
-  }
 }
 
 /** fetch as the wizard's lab admin (cookie session). */

@@ -1,10 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { open, mkdtemp, readdir, readFile, rm, rmdir, statfs } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, rmdir, statfs } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fillDisk, mountTmpfs } from '../support/small-disk.ts';
 import { Client, fixturesDir, partMeta, repoRoot, sha256, tusCreate, tusHead, tusPatch } from './support.ts';
 
 /**
@@ -16,15 +17,6 @@ import { Client, fixturesDir, partMeta, repoRoot, sha256, tusCreate, tusHead, tu
 const adminPassword = 'storage-test-admin-password';
 /** A name that must never reach the server's log. */
 const fileName = 'SMITH-JOHN-A12-3456.svs';
-
-function mountTmpfs(dir: string, size: string): string | undefined {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return undefined;
-  } catch (e) {
-    return `cannot mount a tmpfs here (${String((e as { stderr?: Buffer }).stderr ?? e).trim()}); ENOSPC needs a small file system`;
-  }
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -65,25 +57,6 @@ async function startMain(dataDir: string): Promise<{ url: string; log: () => str
         child.kill('SIGTERM');
       }),
   };
-}
-
-/** Fill the file system with one file until ENOSPC, so that nothing more can be written. */
-async function fillDisk(path: string): Promise<void> {
-  const f = await open(path, 'w');
-  const block = Buffer.alloc(256 * 1024, 1);
-  try {
-    for (;;) await f.write(block);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-  }
-  // The tail in smaller steps: nothing but slack is left.
-  try {
-    for (;;) await f.write(block.subarray(0, 4096));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-  } finally {
-    await f.close();
-  }
 }
 
 /** Free bytes as statfs reports them. */
