@@ -1,4 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { rm, stat } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import { resolve, sep } from 'node:path';
@@ -108,10 +109,14 @@ export class HashingFileStore extends FileStore {
     // The file store's own write() turns every failure into a generic 500 (and the pipeline around
     // it into 400 "aborted"): written here so a full disk keeps its errno and can answer 507.
     let end: number;
+    const file = createWriteStream(this.fileOf(id), { flags: 'r+', start: offset });
     try {
-      await pipeline(tapped, createWriteStream(this.fileOf(id), { flags: 'r+', start: offset }));
+      await pipeline(tapped, file);
       end = offset + hashed;
     } catch (e) {
+      // pipeline() can reject while a chunk is still being written: wait until the file is closed,
+      // so the size the client is told next (HEAD) no longer moves and the next write starts clean.
+      if (!file.closed) await once(file, 'close').catch(() => undefined);
       const full = storageFailureOf(e) === 'full';
       if (full) this.storageFull.set(id, Date.now());
       throw full ? new SlideError('QUOTA', 'the server has run out of storage space', { cause: e }) : e;
