@@ -21,3 +21,10 @@ export function uniqueBytes(values: Uint8Array[]): Uint8Array[] {
   for (const v of values) if (v.length > 0 && !out.some((x) => sameBytes(x, v))) out.push(v);
   return out;
 }
+
+/** Latin-1 text of bytes (one character per byte, so string index == byte index). */
+export function latin1(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
+  return s;
+}

@@ -1,3 +1,5 @@
+import { latin1 } from '../../shared/bytes.ts';
+
 /**
  * The byte forms an identifying value can take inside a file, for the PHI sweep: as read
  * (ASCII / Latin-1), re-encoded as UTF-8 when it has non-ASCII characters, as UTF-16LE and
@@ -49,12 +51,6 @@ export function sweepPatterns(values: Uint8Array[], exact: Uint8Array[] = []): U
     }
   }
   return out;
-}
-
-function latin1(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return s;
 }
 
 function utf16(text: string, littleEndian: boolean): Uint8Array {

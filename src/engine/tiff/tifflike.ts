@@ -1,5 +1,6 @@
 import type { ByteSource } from '../io/byte-source.ts';
 import { BlockedSource } from '../io/blocked-source.ts';
+import { latin1 } from '../../shared/bytes.ts';
 import { SlideError, throwIfAborted } from '../../shared/errors.ts';
 import { CHILD_IFD_TAGS, Tag, tagName, typeSize, TYPE_ASCII } from './tags.ts';
 
@@ -317,11 +318,7 @@ export function trimNul(b: Uint8Array): Uint8Array {
   return b.subarray(0, end);
 }
 
-export function latin1(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return s;
-}
+export { latin1 };
 
 export function latin1Bytes(s: string): Uint8Array {
   const out = new Uint8Array(s.length);
