@@ -171,7 +171,7 @@ export function verify(paths: string[]): Promise<Outcome<VerifyResult>> {
     }
     // Bytes outside the structure, unblanked text segments, unparseable parts: what the output-alone
     // verification finds besides the fields (those are judged above, so all are passed as known).
-    problems = [...problems, ...(await verifyOutputAlone(slide.parts, { keptFields: new Set(slide.fields.map((f) => f.id)) }))];
+    problems = [...problems, ...(await verifyOutputAlone(slide.parts, { keptFields: new Set(slide.fields.map((f) => f.id)), format: slide.format }))];
     const clean = identifyingFields.length === 0 && associatedImages.length === 0 && problems.length === 0;
     return { format: slide.format, identifyingFields, associatedImages, problems, clean };
   });

@@ -2,6 +2,7 @@ import { SlideError, throwIfAborted } from '../../shared/errors.ts';
 import type { ImageRole, Mpp, Slide, SlideFormat, DetectContext, DetectResult } from './slide-format.ts';
 import { aperioSubtype, isAperioDescription, parseAperioDescription } from '../tiff/aperio-description.ts';
 import { hasTiffMagic, tiffFromContext } from '../tiff/context.ts';
+import { aperioProfile } from '../tiff/aperio-profile.ts';
 import { collectTiffFields } from '../tiff/fields.ts';
 import { readImageInfo } from '../tiff/image-info.ts';
 import type { TiffPlanImage } from '../tiff/plan.ts';
@@ -47,7 +48,8 @@ export const aperioSvs: SlideFormat = {
       source: ctx.parts[0]!,
       tiff,
       images,
-      fields: collectTiffFields(tiff, true),
+      fields: collectTiffFields(tiff, aperioProfile),
+      profile: aperioProfile,
       ...optionalMpp(aperioMpp(tiff)),
     });
     return slide;

@@ -41,7 +41,7 @@ export const genericTiff: SlideFormat = {
       source: ctx.parts[0]!,
       tiff,
       images,
-      fields: collectTiffFields(tiff, false),
+      fields: collectTiffFields(tiff),
       ...optionalMpp(mppFromResolution(tiff, first)),
     });
   },

@@ -12,7 +12,16 @@ export interface SlideFormat {
   open(ctx: DetectContext, signal?: AbortSignal): Promise<Slide>;
 }
 
-export type FormatName = 'aperio-svs' | 'generic-tiff' | 'dicom-wsi';
+export type FormatName =
+  | 'aperio-svs'
+  | 'hamamatsu-ndpi'
+  | 'leica-scn'
+  | 'ventana-bif'
+  | 'philips-tiff'
+  | 'ome-tiff'
+  | 'mirax'
+  | 'dicom-wsi'
+  | 'generic-tiff';
 
 /** What every detector shares: the parts of one slide and a lazily parsed view of the first. */
 export interface DetectContext {
@@ -93,4 +102,21 @@ export interface Slide {
   readTile(imageId: string, col: number, row: number, signal?: AbortSignal): Promise<EncodedTile>;
   /** Build the edits that implement the request. Pure: reads only what open() already cached. */
   plan(request: RedactionRequest, signal?: AbortSignal): Promise<RedactionPlan>;
+  /**
+   * The output-alone check, for a slide opened FROM a de-identified output (no input, no plan):
+   * every byte outside what this format's structure references is zero, no identifying field
+   * remains but those in `keptFields`, no text segment inside kept codestreams. Problems in
+   * words, never a metadata value; empty = verified. DICOM instances are checked one by one
+   * (dicom/verify-output.ts) and do not implement it; every other driver must.
+   */
+  verifyAsOutput?(opts: OutputCheckOptions): Promise<string[]>;
+}
+
+/** What an output may hold besides the allowlist: identifying fields the user chose to keep. */
+export interface OutputCheckOptions {
+  /** Field ids ('tiff:306', 'aperio:Date', 'dicom:00100010', …) the user explicitly kept. */
+  keptFields?: ReadonlySet<string>;
+  /** The format the input had: the output must re-open as the same one. */
+  format?: FormatName;
+  signal?: AbortSignal;
 }

@@ -142,7 +142,7 @@ async function verifyOutputs(slide: Slide, plan: RedactionPlan, target: OutputTa
       if (err.code === 'ABORTED') throw err;
       return [`the output cannot be opened (${err.code})`];
     }
-    const alone = await verifyOutputAlone(sources, signal ? { keptFields, signal } : { keptFields });
+    const alone = await verifyOutputAlone(sources, { keptFields, format: slide.format, ...(signal ? { signal } : {}) });
     return [...verifyRedaction(slide, plan, after), ...alone];
   } finally {
     for (const s of sources) await target.closeSource?.(s);

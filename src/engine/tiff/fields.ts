@@ -1,16 +1,16 @@
 import type { FieldClass, MetadataField } from '../formats/slide-format.ts';
-import { classifyAperioKey, parseAperioDescription, isAperioDescription } from './aperio-description.ts';
 import { sameBytes } from '../../shared/bytes.ts';
 import { SlideError } from '../../shared/errors.ts';
 import { tagPolicy } from './tag-policy.ts';
 import { Tag, tagName, TYPE_ASCII, typeSize } from './tags.ts';
-import { decodeNumbers, displayText, latin1Bytes, trimNul, type Ifd, type TiffEntry, type TiffFile } from './tifflike.ts';
+import { decodeNumbers, displayText, trimNul, type Ifd, type TiffEntry, type TiffFile } from './tifflike.ts';
+import type { StructuredText, TiffVendorProfile } from './vendor-profile.ts';
 
 /** Where a field's value sits in the file: the planner edits exactly these positions. */
 export type FieldOccurrence =
   | { kind: 'tag'; ifd: Ifd; entry: TiffEntry }
-  | { kind: 'aperio-pair'; ifd: Ifd; pairIndex: number }
-  | { kind: 'aperio-segment'; ifd: Ifd; segmentIndex: number };
+  /** One part of a vendor's structured text (an Aperio pair, an XML element) in `entry`. */
+  | { kind: 'text-part'; ifd: Ifd; entry: TiffEntry; text: StructuredText; part: number };
 
 export interface TiffField extends MetadataField {
   occurrences: FieldOccurrence[];
@@ -80,12 +80,13 @@ class FieldBuilder {
 
 /**
  * Metadata fields of a TIFF: every tag of every main-chain IFD that is not structural, merged by
- * tag and classified by the allowlist (tag-policy.ts); child directories (SubIFDs, EXIF, GPS,
- * Interop) are one field each, by their pointer tag, and go or stay whole. With `aperio`,
- * ImageDescriptions in Aperio layout are split into their pairs and header file name instead.
- * A structural tag with an impossible type or size is refused here (CORRUPT), never passed on.
+ * tag and classified by the allowlist (tag-policy.ts, with the vendor profile's decisions first);
+ * child directories (SubIFDs, EXIF, GPS, Interop) are one field each, by their pointer tag, and go
+ * or stay whole. An entry the profile parses as structured text (an Aperio description, vendor
+ * XML) is listed as its parts instead. A structural tag with an impossible type or size is
+ * refused here (CORRUPT), never passed on.
  */
-export function collectTiffFields(tiff: TiffFile, aperio: boolean): TiffField[] {
+export function collectTiffFields(tiff: TiffFile, profile?: TiffVendorProfile): TiffField[] {
   const b = new FieldBuilder();
   for (const ifd of tiff.ifds) {
     const childCount = new Map<TiffEntry, number>();
@@ -94,14 +95,13 @@ export function collectTiffFields(tiff: TiffFile, aperio: boolean): TiffField[] 
       if (e) childCount.set(e, (childCount.get(e) ?? 0) + c.ifd.entries.length);
     }
     for (const e of ifd.entries) {
-      if (e.tag === Tag.ImageDescription && aperio) {
-        const desc = tiff.ascii(ifd, Tag.ImageDescription);
-        if (isAperioDescription(desc)) {
-          addAperio(b, ifd, desc!);
-          continue;
-        }
+      // Only one-byte types can be rebuilt in place as text; a retyped text tag is judged by its tag rule.
+      const text = typeSize(e.type) === 1 ? profile?.structuredText?.(tiff, ifd, e) : undefined;
+      if (text) {
+        text.parts.forEach((p, part) => b.add(p.id, p.label, p, p.value, { kind: 'text-part', ifd, entry: e, text, part }, p.sweep));
+        continue;
       }
-      const policy = tagPolicy(e);
+      const policy = tagPolicy(e, profile, ifd);
       if (policy.kind === 'malformed') throw new SlideError('CORRUPT', `${location(ifd)}: ${tagName(e.tag)} ${policy.reason}`);
       if (policy.kind !== 'field') continue;
       const values = childCount.has(e) ? childSweepValues(ifd, e.tag) : tagSweepValues(e, e.value);
@@ -109,21 +109,6 @@ export function collectTiffFields(tiff: TiffFile, aperio: boolean): TiffField[] 
     }
   }
   return b.list();
-}
-
-function addAperio(b: FieldBuilder, ifd: Ifd, desc: string): void {
-  const d = parseAperioDescription(desc);
-  d.segments.forEach((s, i) => {
-    if (s.structural) return;
-    const text = s.text.trim();
-    b.add('aperio:header-name', 'File name in description header', { class: 'phi', reason: 'original file name' }, text,
-      { kind: 'aperio-segment', ifd, segmentIndex: i }, text ? [latin1Bytes(text)] : []);
-  });
-  d.pairs.forEach((p, i) => {
-    if (p.key === '' && p.value === '') return;
-    b.add(`aperio:${p.key}`, p.key, classifyAperioKey(p.key, p.value), displayText(latin1Bytes(p.value)),
-      { kind: 'aperio-pair', ifd, pairIndex: i }, p.value ? [latin1Bytes(p.value)] : []);
-  });
 }
 
 /** Text and byte values inside child directories (what a sweep should look for when they go). */

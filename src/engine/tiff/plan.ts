@@ -4,13 +4,13 @@ import type { ImageRole } from '../formats/slide-format.ts';
 import type { Patch, RedactionPlan, RedactionRequest } from '../redact/plan-types.ts';
 import { complement, type Range } from '../redact/ranges.ts';
 import { checkOverlaps, orphanedText, unionOf } from './plan-safety.ts';
-import { buildAperioDescription, parseAperioDescription } from './aperio-description.ts';
 import { tagSweepValues, type TiffField } from './fields.ts';
 import type { TiffImageInfo } from './image-info.ts';
 import { StructureMap } from './structure-map.ts';
 import { isChildPointer, tagPolicy } from './tag-policy.ts';
-import { Tag, tagName, TYPE_ASCII } from './tags.ts';
-import { latin1, latin1Bytes, view, setU64, type Ifd, type TiffEntry, type TiffFile } from './tifflike.ts';
+import { Tag, tagName, TYPE_ASCII, typeSize } from './tags.ts';
+import { latin1, view, setU64, type Ifd, type TiffEntry, type TiffFile } from './tifflike.ts';
+import type { StructuredText, TiffVendorProfile } from './vendor-profile.ts';
 
 export interface TiffPlanImage {
   id: string;
@@ -21,11 +21,10 @@ export interface TiffPlanImage {
 /** Blobs bigger than this are not read back for the sweep (they are still zero-filled). */
 const MAX_SWEEP_VALUE_READ = 4 * 1024 * 1024;
 
-/** What to take out of one kept IFD. */
+/** What to take out of one kept IFD: whole entries, and parts of structured texts. */
 interface IfdDrops {
   entries: Set<TiffEntry>;
-  pairs: Set<number>;
-  segments: Set<number>;
+  parts: Map<TiffEntry, { text: StructuredText; dropped: Set<number> }>;
 }
 
 /**
@@ -37,7 +36,7 @@ interface IfdDrops {
  * output has the input's size and every kept tile at the same offset, so applying the plan stays
  * one sequential copy with patches. Kept IFDs are re-serialised in place (dropped entries out,
  * next pointers relinked); an Aperio description is rebuilt from its kept parts over its old
- * extent. Text segments inside kept JPEG/JPEG 2000 codestreams are blanked while streaming
+ * extent (any vendor's structured text likewise). Text segments inside kept JPEG/JPEG 2000 codestreams are blanked while streaming
  * (`codestreams`). Structures that overlap so that one cannot be kept without the other's
  * removed bytes are refused, never guessed at.
  */
@@ -47,6 +46,7 @@ export async function planTiffRedaction(
   fields: TiffField[],
   images: TiffPlanImage[],
   request: RedactionRequest,
+  profile?: TiffVendorProfile,
   signal?: AbortSignal,
 ): Promise<RedactionPlan> {
   const removedFields = fields.filter((f) => request.removeFields.includes(f.id));
@@ -69,7 +69,7 @@ export async function planTiffRedaction(
   const drops = new Map<Ifd, IfdDrops>();
   const dropsOf = (ifd: Ifd): IfdDrops => {
     let d = drops.get(ifd);
-    if (!d) drops.set(ifd, (d = { entries: new Set(), pairs: new Set(), segments: new Set() }));
+    if (!d) drops.set(ifd, (d = { entries: new Set(), parts: new Map() }));
     return d;
   };
   const sweep: Uint8Array[] = [];
@@ -80,8 +80,12 @@ export async function planTiffRedaction(
       }
       if (!kept.has(occ.ifd)) continue;
       if (occ.kind === 'tag') dropsOf(occ.ifd).entries.add(occ.entry);
-      else if (occ.kind === 'aperio-pair') dropsOf(occ.ifd).pairs.add(occ.pairIndex);
-      else dropsOf(occ.ifd).segments.add(occ.segmentIndex);
+      else {
+        const parts = dropsOf(occ.ifd).parts;
+        let p = parts.get(occ.entry);
+        if (!p) parts.set(occ.entry, (p = { text: occ.text, dropped: new Set() }));
+        p.dropped.add(occ.part);
+      }
     }
     sweep.push(...f.values);
   }
@@ -97,10 +101,10 @@ export async function planTiffRedaction(
 
   const first = keptMain[0]!;
   const headerPatch = first.offset !== tiff.ifds[0]!.offset ? [{ offset: tiff.firstIfdPointerOffset, bytes: tiff.encodeOffset(first.offset) }] : [];
-  const state: KeepState = { tiff, map, erased, rewrites, keptText };
+  const state: KeepState = { tiff, map, erased, rewrites, keptText, ...(profile ? { profile } : {}) };
   for (const [i, ifd] of keptMain.entries()) {
     throwIfAborted(signal);
-    await keepIfd(state, ifd, drops.get(ifd) ?? { entries: new Set(), pairs: new Set(), segments: new Set() }, keptMain[i + 1]?.offset ?? 0, signal);
+    await keepIfd(state, ifd, drops.get(ifd) ?? { entries: new Set(), parts: new Map() }, keptMain[i + 1]?.offset ?? 0, signal);
   }
   const keep = map.ranges.merged();
   const gone = erased.ranges.merged();
@@ -131,17 +135,18 @@ interface KeepState {
   erased: StructureMap;
   rewrites: { range: Range; patch: Patch }[];
   keptText: string[];
+  profile?: TiffVendorProfile;
 }
 
 /**
  * One kept main IFD: its block (re-serialised without the dropped entries, pointing to `next`),
- * its kept values (an Aperio description rebuilt over its old extent), its image data, and the
- * child directories the user kept; dropped values and directories go to `erased`.
+ * its kept values (a structured text with dropped parts rebuilt over its old extent), its image
+ * data, and the child directories the user kept; dropped values and directories go to `erased`.
  */
 async function keepIfd(s: KeepState, ifd: Ifd, d: IfdDrops, next: number, signal?: AbortSignal): Promise<void> {
   const { tiff, map, erased } = s;
-  const desc = tiff.entry(ifd, Tag.ImageDescription);
-  const newDescription = desc && !d.entries.has(desc) ? rebuiltDescription(tiff, ifd, desc, d) : undefined;
+  const rebuilt = new Map<TiffEntry, Uint8Array>();
+  for (const [e, p] of d.parts) if (!d.entries.has(e)) rebuilt.set(e, rebuiltValue(e, p.text, p.dropped));
   map.addBlock(ifd);
   for (const e of ifd.entries) {
     if (d.entries.has(e)) {
@@ -149,39 +154,46 @@ async function keepIfd(s: KeepState, ifd: Ifd, d: IfdDrops, next: number, signal
       if (isChildPointer(e.tag)) for (const c of ifd.children) if (c.tag === e.tag) await erased.addTree(c.ifd, signal);
       continue;
     }
-    const policy = tagPolicy(e);
+    const policy = tagPolicy(e, s.profile, ifd);
     if (policy.kind === 'unaccountable') {
       throw new SlideError('UNSUPPORTED', `IFD ${ifd.index} uses ${policy.reason} (${tagName(e.tag)}), which cannot be de-identified safely; remove that image`);
     }
-    if (e === desc && newDescription && !e.inline) {
+    const newValue = rebuilt.get(e);
+    if (newValue && !e.inline) {
       // A value short enough moves inline (TIFF requires it) and the old extent is all zeros.
       const bytes = new Uint8Array(e.byteLength);
-      if (newDescription.length > tiff.offsetSize) bytes.set(newDescription);
+      if (newValue.length > tiff.offsetSize) bytes.set(newValue);
       // Kept, but rewritten: not "data" that a rewrite must leave alone.
       map.ranges.add(e.valueOffset, e.valueOffset + e.byteLength);
       s.rewrites.push({ range: { start: e.valueOffset, end: e.valueOffset + e.byteLength }, patch: { offset: e.valueOffset, bytes } });
     } else map.addValue(e);
-    if (e.type === TYPE_ASCII) s.keptText.push(e === desc && newDescription ? latin1(newDescription) : e.value ? latin1(e.value) : '');
+    if (e.type === TYPE_ASCII) s.keptText.push(newValue ? latin1(newValue) : e.value ? latin1(e.value) : '');
     if (isChildPointer(e.tag)) {
       // The user kept this directory: it stays whole, data and all.
       for (const c of ifd.children) if (c.tag === e.tag) await map.addTree(c.ifd, signal);
     }
   }
   await map.addImageData(ifd, signal);
-  s.rewrites.push({ range: { start: ifd.offset, end: ifd.offset + ifd.byteLength }, patch: { offset: ifd.offset, bytes: serializeIfd(tiff, ifd, d.entries, desc, newDescription, next) } });
+  s.rewrites.push({ range: { start: ifd.offset, end: ifd.offset + ifd.byteLength }, patch: { offset: ifd.offset, bytes: serializeIfd(tiff, ifd, d.entries, rebuilt, next) } });
 }
 
-/** The Aperio description without its dropped pairs and header segments (NUL-terminated), if any are dropped. */
-function rebuiltDescription(tiff: TiffFile, ifd: Ifd, desc: TiffEntry, d: IfdDrops): Uint8Array | undefined {
-  if (d.pairs.size === 0 && d.segments.size === 0) return undefined;
-  const parsed = parseAperioDescription(tiff.ascii(ifd, Tag.ImageDescription) ?? '');
-  const text = latin1Bytes(buildAperioDescription(parsed, (k) => !d.segments.has(k), (k) => !d.pairs.has(k)) + '\0');
-  if (text.length > desc.byteLength) throw new SlideError('INTERNAL', 'rebuilt description is longer than the original');
-  return text;
+/** A structured text without its dropped parts (NUL-terminated for ASCII), checked to fit in place. */
+function rebuiltValue(e: TiffEntry, text: StructuredText, dropped: ReadonlySet<number>): Uint8Array {
+  if (typeSize(e.type) !== 1) throw new SlideError('INTERNAL', `${tagName(e.tag)} is not a text or byte value and cannot be rebuilt`);
+  const body = text.rebuild((i) => !dropped.has(i));
+  const value = e.type === TYPE_ASCII ? concatNul(body) : body;
+  if (value.length > e.byteLength) throw new SlideError('INTERNAL', `the rebuilt ${tagName(e.tag)} is longer than the original`);
+  return value;
+}
+
+function concatNul(body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(body.length + 1);
+  out.set(body);
+  return out;
 }
 
 /** The IFD block re-encoded at its old size: kept entries in order, new next pointer, zero tail. */
-function serializeIfd(tiff: TiffFile, ifd: Ifd, drops: Set<TiffEntry>, descEntry: TiffEntry | undefined, newDescription: Uint8Array | undefined, next: number): Uint8Array {
+function serializeIfd(tiff: TiffFile, ifd: Ifd, drops: Set<TiffEntry>, rebuilt: ReadonlyMap<TiffEntry, Uint8Array>, next: number): Uint8Array {
   const out = new Uint8Array(ifd.byteLength);
   const dv = view(out);
   const le = tiff.littleEndian;
@@ -191,12 +203,13 @@ function serializeIfd(tiff: TiffFile, ifd: Ifd, drops: Set<TiffEntry>, descEntry
   for (const e of keptEntries) {
     dv.setUint16(p, e.tag, le);
     dv.setUint16(p + 2, e.type, le);
-    const isDesc = e === descEntry && newDescription !== undefined;
-    const count = isDesc ? newDescription!.length : e.count;
+    const newValue = rebuilt.get(e);
+    // Rebuilt texts are ASCII or byte arrays: one value per byte.
+    const count = newValue ? newValue.length : e.count;
     if (tiff.bigTiff) setU64(dv, p + 4, count, le);
     else dv.setUint32(p + 4, count, le);
     const field = p + (tiff.bigTiff ? 12 : 8);
-    if (isDesc && newDescription!.length <= tiff.offsetSize) out.set(newDescription!, field);
+    if (newValue && newValue.length <= tiff.offsetSize) out.set(newValue, field);
     else if (e.inline) out.set(e.value!, field);
     else out.set(tiff.encodeOffset(e.valueOffset), field);
     p += tiff.entrySize;

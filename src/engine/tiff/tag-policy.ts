@@ -1,6 +1,7 @@
 import type { FieldClass } from '../formats/slide-format.ts';
 import { Tag } from './tags.ts';
-import type { TiffEntry } from './tifflike.ts';
+import type { Ifd, TiffEntry } from './tifflike.ts';
+import type { TiffVendorProfile } from './vendor-profile.ts';
 
 /**
  * The reviewed allowlist of TIFF tags (default deny). A tag is kept by Auto redact only when it is
@@ -91,8 +92,13 @@ function fits(e: TiffEntry, rule: Rule): boolean {
   return rule.types.has(e.type) && e.count >= 1 && e.count <= rule.maxCount;
 }
 
-/** The allowlist decision for one entry (type and size included). */
-export function tagPolicy(e: TiffEntry): TagPolicy {
+/**
+ * The allowlist decision for one entry (type and size included). A vendor profile decides first
+ * for the tags it knows (NDPI's private numbers, …); the generic rules decide the rest.
+ */
+export function tagPolicy(e: TiffEntry, profile?: TiffVendorProfile, ifd?: Ifd): TagPolicy {
+  const vendor = profile?.tag && ifd ? profile.tag(e, ifd) : undefined;
+  if (vendor) return vendor;
   const structural = STRUCTURAL.get(e.tag);
   if (structural) {
     return fits(e, structural) ? { kind: 'structural' } : { kind: 'malformed', reason: `has an impossible type or size (type ${e.type}, ${e.count} values)` };

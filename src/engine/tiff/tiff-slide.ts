@@ -1,12 +1,14 @@
 import { SlideError } from '../../shared/errors.ts';
 import type { ByteSource } from '../io/byte-source.ts';
-import type { EncodedTile, FormatName, MetadataField, Mpp, Slide, SlideImage } from '../formats/slide-format.ts';
+import type { EncodedTile, FormatName, MetadataField, Mpp, OutputCheckOptions, Slide, SlideImage } from '../formats/slide-format.ts';
 import type { RedactionPlan, RedactionRequest } from '../redact/plan-types.ts';
 import { standaloneJpeg } from '../codecs/jpeg.ts';
 import type { TiffField } from './fields.ts';
 import { planTiffRedaction, type TiffPlanImage } from './plan.ts';
 import { compressionName, Tag } from './tags.ts';
 import type { Ifd, TiffFile } from './tifflike.ts';
+import type { TiffVendorProfile } from './vendor-profile.ts';
+import { verifyTiffOutput } from './verify-output.ts';
 
 /** A single encoded tile bigger than this is refused (no real tile comes close). */
 const MAX_TILE_BYTES = 256 * 1024 * 1024;
@@ -17,6 +19,8 @@ export interface TiffSlideInit {
   tiff: TiffFile;
   images: TiffPlanImage[];
   fields: TiffField[];
+  /** The vendor's additions to the allowlist (none for generic TIFF). */
+  profile?: TiffVendorProfile;
   mpp?: Mpp;
 }
 
@@ -33,6 +37,7 @@ export class TiffSlide implements Slide {
   readonly tiff: TiffFile;
   private readonly planImages: TiffPlanImage[];
   private readonly tiffFields: TiffField[];
+  readonly profile: TiffVendorProfile | undefined;
 
   constructor(init: TiffSlideInit) {
     this.format = init.format;
@@ -41,6 +46,7 @@ export class TiffSlide implements Slide {
     this.tiff = init.tiff;
     this.planImages = init.images;
     this.tiffFields = init.fields;
+    this.profile = init.profile;
     this.images = init.images.map(({ id, role, info }) => {
       const img: SlideImage = { id, role, width: info.width, height: info.height, compression: compressionName(info.compression), part: 0 };
       if (info.tiled) {
@@ -88,7 +94,11 @@ export class TiffSlide implements Slide {
   }
 
   plan(request: RedactionRequest, signal?: AbortSignal): Promise<RedactionPlan> {
-    return planTiffRedaction(this.tiff, this.name, this.tiffFields, this.planImages, request, signal);
+    return planTiffRedaction(this.tiff, this.name, this.tiffFields, this.planImages, request, this.profile, signal);
+  }
+
+  verifyAsOutput(opts: OutputCheckOptions): Promise<string[]> {
+    return verifyTiffOutput(this.parts[0]!, this.tiff, this.tiffFields, this.profile, opts);
   }
 }
 

@@ -2,48 +2,39 @@ import { toSlideError } from '../../shared/errors.ts';
 import { SegmentScrubber } from '../codecs/segment-scrubber.ts';
 import type { ByteSource } from '../io/byte-source.ts';
 import { complement, type Range } from '../redact/ranges.ts';
-import type { OutputCheckOptions } from '../redact/verify-output.ts';
-import { isAperioDescription } from './aperio-description.ts';
-import { collectTiffFields } from './fields.ts';
+import type { OutputCheckOptions } from '../formats/slide-format.ts';
+import type { TiffField } from './fields.ts';
 import { StructureMap } from './structure-map.ts';
 import { tagPolicy } from './tag-policy.ts';
-import { Tag, tagName } from './tags.ts';
-import { TiffFile } from './tifflike.ts';
+import { tagName } from './tags.ts';
+import type { TiffFile } from './tifflike.ts';
+import type { TiffVendorProfile } from './vendor-profile.ts';
 
 const CHUNK = 8 * 1024 * 1024;
 
 /**
- * TIFF half of verifyOutputAlone. From the output's bytes alone: parse it, classify every field
- * with the same allowlist the planner used (anything identifying must be one the user kept), map
- * every byte its structure references (header, IFDs, values, strips/tiles, child directories),
- * then read the file once and require every byte outside the map to be zero and every JPEG /
- * JPEG 2000 codestream header to hold no text segment that is not blank.
+ * TIFF half of the output-alone check (TiffSlide.verifyAsOutput): the output was re-opened by its
+ * driver, so `fields` are classified with the same allowlist and vendor profile the planner used
+ * (anything identifying must be one the user kept). Then map every byte the structure references
+ * (header, IFDs, values, strips/tiles, child directories), read the file once and require every
+ * byte outside the map to be zero and every JPEG / JPEG 2000 codestream header to hold no text
+ * segment that is not blank. `part` is the raw output (read once, sequentially, not through
+ * the parser's block cache).
  */
-export async function verifyTiffOutput(part: ByteSource, opts: OutputCheckOptions): Promise<string[]> {
+export async function verifyTiffOutput(part: ByteSource, tiff: TiffFile, fields: readonly TiffField[], profile: TiffVendorProfile | undefined, opts: OutputCheckOptions): Promise<string[]> {
   const { signal } = opts;
   const kept = opts.keptFields ?? new Set<string>();
-  let tiff: TiffFile;
-  try {
-    tiff = await TiffFile.open(part, signal);
-  } catch (e) {
-    return [`the output cannot be parsed as TIFF (${toSlideError(e).code})`];
-  }
   const problems: string[] = [];
-  const aperio = isAperioDescription(tiff.ascii(tiff.ifds[0]!, Tag.ImageDescription));
-  try {
-    for (const f of collectTiffFields(tiff, aperio)) {
-      if (f.class !== 'phi' || kept.has(f.id)) continue;
-      // Aperio keys are text from the file (a key could itself be a name): never repeated.
-      problems.push(f.id.startsWith('aperio:') ? 'the description holds an identifying Aperio entry' : `the output holds ${f.label}, which is identifying`);
-    }
-  } catch (e) {
-    problems.push(`the output's tags cannot be read (${toSlideError(e).code})`);
+  for (const f of fields) {
+    if (f.class !== 'phi' || kept.has(f.id)) continue;
+    // Structured-text keys are text from the file (a key could itself be a name): never repeated.
+    problems.push(f.id.startsWith('tiff:') ? `the output holds ${f.label}, which is identifying` : `the output holds an identifying ${profile?.name ?? 'vendor'} metadata entry`);
   }
   const map = new StructureMap(tiff);
   try {
     for (const ifd of tiff.ifds) {
       for (const e of ifd.entries) {
-        if (tagPolicy(e).kind === 'unaccountable') problems.push(`IFD ${ifd.index} holds ${tagName(e.tag)}, which cannot be accounted for`);
+        if (tagPolicy(e, profile, ifd).kind === 'unaccountable') problems.push(`IFD ${ifd.index} holds ${tagName(e.tag)}, which cannot be accounted for`);
       }
       await map.addTree(ifd, signal);
     }

@@ -1,6 +1,8 @@
 import { NodeFileSource } from '../../engine/io/node/file-source.ts';
 import { verifyOutputAlone } from '../../engine/redact/verify-output.ts';
 import { toSlideError } from '../../shared/errors.ts';
+import { isKnownFormat } from '../../shared/format-names.ts';
+import type { FormatName } from '../../engine/formats/slide-format.ts';
 import type { Repos } from '../db/repos/index.ts';
 import type { ScanFile, ScanRow } from '../db/repos/scans.ts';
 import type { Storage } from '../storage.ts';
@@ -15,9 +17,13 @@ const maxSummaryProblems = 3;
 /**
  * Parts are named neutrally for the engine, whose problems start with the part's name: the
  * client's file name may itself be identifying (it is stored, but never copied into reasons).
+ * A slide whose driver finds its parts by name (MIRAX) gets the part's path inside the slide: the
+ * client sends the de-identified output's names there (a neutral slide name, the engine's file
+ * names), never the original folder name, and the driver cannot open the slide without them.
  */
-function partName(part: number, parts: number): string {
-  return parts === 1 ? 'the file' : `part ${part + 1} of ${parts}`;
+function partName(f: ScanFile, parts: number): string {
+  if (f.name) return f.name;
+  return parts === 1 ? 'the file' : `part ${f.part + 1} of ${parts}`;
 }
 
 export function quarantineSummary(problems: string[]): string {
@@ -39,9 +45,11 @@ export async function verifyStoredParts(repos: Repos, storage: Storage, scan: Sc
   const sources: NodeFileSource[] = [];
   let problems: string[];
   try {
-    for (const f of files) sources.push(await NodeFileSource.open(storage.abs(f.path), partName(f.part, files.length)));
+    for (const f of files) sources.push(await NodeFileSource.open(storage.abs(f.path), partName(f, files.length)));
     try {
-      problems = await verifyOutputAlone(sources, { keptFields, ...(signal ? { signal } : {}) });
+      // The format the client's engine read (tus metadata): the stored output must read the same.
+      const format = isKnownFormat(scan.claimedFormat) ? { format: scan.claimedFormat as FormatName } : {};
+      problems = await verifyOutputAlone(sources, { keptFields, ...format, ...(signal ? { signal } : {}) });
     } catch (e) {
       if (signal?.aborted) return { status: 'aborted' };
       const err = toSlideError(e);

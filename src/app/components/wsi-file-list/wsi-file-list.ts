@@ -8,8 +8,8 @@ import { fileListStyles } from './wsi-file-list.styles.ts';
 import '../wsi-slide-preview/wsi-slide-preview.ts';
 import '../wsi-deep-zoom-dialog/wsi-deep-zoom-dialog.ts';
 import type { WsiDeepZoomDialog } from '../wsi-deep-zoom-dialog/wsi-deep-zoom-dialog.ts';
+import { formatLabel } from '../../../shared/format-names.ts';
 
-export const FORMAT_NAMES: Record<string, string> = { 'aperio-svs': 'Aperio SVS', 'generic-tiff': 'TIFF', 'dicom-wsi': 'DICOM WSI' };
 
 /** Step 2: one row per slide (a DICOM directory is grouped into slides), thumbnails on request. */
 export class WsiFileList extends ImportStepElement {
@@ -61,7 +61,7 @@ export class WsiFileList extends ImportStepElement {
     return html`<tr>
       ${this.showThumbs ? html`<td><wsi-slide-preview .ctl=${ctl} .slide=${s} size="96" alt=${`Thumbnail of ${s.name}`}></wsi-slide-preview></td>` : nothing}
       <th scope="row">${s.name}${s.parts.length > 1 ? html` <span class="muted">(${s.parts.length} files)</span>` : nothing}</th>
-      <td>${FORMAT_NAMES[s.format ?? ''] ?? s.format}</td>
+      <td>${formatLabel(s.format)}</td>
       <td class="num">${formatDims(s.width, s.height)}</td>
       <td class="num">${formatBytes(s.size)}</td>
       <td>${formatMpp(s.mpp)}</td>

@@ -3,7 +3,7 @@ import { sharedStyles } from '../../styles/shared.styles.ts';
 import type { FieldSummary, SlideEntry } from '../../state/batch-store.ts';
 import type { FieldClass } from '../../../engine/formats/slide-format.ts';
 import { ImportStepElement } from '../wsi-bulk-import/import-step.ts';
-import { FORMAT_NAMES } from '../wsi-file-list/wsi-file-list.ts';
+import { formatLabel } from '../../../shared/format-names.ts';
 import { metadataReviewStyles } from './wsi-metadata-review.styles.ts';
 
 const GROUPS: { cls: FieldClass; title: string; hint: string }[] = [
@@ -51,7 +51,7 @@ export class WsiMetadataReview extends ImportStepElement {
         <div>
           <div class="toolbar">
             <strong>${s.name}</strong>
-            <button ?disabled=${sameFormat < 2} @click=${() => this.applyAll(s)}>Apply to all ${FORMAT_NAMES[s.format ?? ''] ?? s.format} files (${sameFormat})</button>
+            <button ?disabled=${sameFormat < 2} @click=${() => this.applyAll(s)}>Apply to all ${formatLabel(s.format)} files (${sameFormat})</button>
           </div>
           ${s.fields.length === 0 ? html`<p class="muted">This file has no metadata fields.</p>` : nothing}
           ${GROUPS.map((g) => this.group(s, g))}
