@@ -11,6 +11,24 @@ const out = join(root, 'dist/public');
 const watch = process.argv.includes('--watch');
 const common = { bundle: true, sourcemap: true, target: 'es2022', logLevel: 'warning', legalComments: 'none' };
 
+// The WebAssembly codecs (JPEG 2000, JPEG-LS) stay out of the worker bundle: the engine imports
+// their Emscripten glue lazily (src/engine/codecs/wasm-loader.ts), and here that import becomes
+// ./codecs/<name>-decode.js beside the worker, built separately, with its .wasm next to it
+// (fetched only when a slide has such tiles; listed in the precache like every built file).
+const wasmCodecs = [
+  { spec: '@cornerstonejs/codec-openjpeg/decodewasmjs', name: 'openjpeg', wasm: 'node_modules/@cornerstonejs/codec-openjpeg/dist/openjpegwasm_decode.wasm' },
+  { spec: '@cornerstonejs/codec-charls/decodewasmjs', name: 'charls', wasm: 'node_modules/@cornerstonejs/codec-charls/dist/charlswasm_decode.wasm' },
+];
+const externalWasmCodecs = {
+  name: 'external-wasm-codecs',
+  setup(build) {
+    for (const c of wasmCodecs) {
+      const filter = new RegExp(`^${c.spec.replace(/[/.-]/g, '\\$&')}$`);
+      build.onResolve({ filter }, () => ({ path: `./codecs/${c.name}-decode.js`, external: true }));
+    }
+  },
+};
+
 async function buildAll() {
   await rm(join(root, 'dist'), { recursive: true, force: true });
   await mkdir(out, { recursive: true });
@@ -26,7 +44,19 @@ async function buildAll() {
     platform: 'browser',
     minify: true,
     define: { 'process.env.NODE_ENV': '"production"' },
+    plugins: [externalWasmCodecs],
   });
+  await esbuild.build({
+    ...common,
+    entryPoints: Object.fromEntries(wasmCodecs.map((c) => [`codecs/${c.name}-decode`, c.spec])),
+    outdir: out,
+    format: 'esm',
+    platform: 'browser',
+    minify: true,
+    // The glue's Node branch (require of fs/path) never runs in a browser.
+    external: ['fs', 'path'],
+  });
+  for (const c of wasmCodecs) await cp(join(root, c.wasm), join(out, 'codecs', c.wasm.split('/').pop()));
 
   await esbuild.build({
     ...common,

@@ -58,7 +58,8 @@ export interface ScanSummary {
   quarantine?: { problems: string[]; filesRemoved: { at: string; by: { id: number; username: string | null } | null } | null } | null;
   createdAt: string;
   cases: { id: number; caseNumber: string }[];
-  files?: { part: number; size: number; sha256: string; url: string }[];
+  /** `name`: the part's path inside a slide opened by its parts' names (MIRAX `X/Slidedat.ini`). */
+  files?: { part: number; name?: string; size: number; sha256: string; url: string }[];
   /** Slide k (>= 1) of a zip uploaded as that scan. */
   sourceScanId?: number | null;
   /** Scan details only: the other slides of this scan's zip. */

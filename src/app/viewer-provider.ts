@@ -9,7 +9,9 @@ import { engine } from './engine-client.ts';
 export async function openRemoteProvider(scan: ScanSummary): Promise<TileProvider> {
   const parts = scan.parts;
   const urls = Array.from({ length: parts }, (_, i) => new URL(`/api/scans/${scan.id}/file?part=${i}`, location.href).href);
-  const opened = await engine().openRemote(urls, scan.originalFilename);
+  // A slide opened by its parts' names (MIRAX: X.mrxs, X/Slidedat.ini, …) needs them in the worker.
+  const names = scan.files?.length === parts && scan.files.every((f) => f.name) ? [...scan.files].sort((a, b) => a.part - b.part).map((f) => f.name!) : undefined;
+  const opened = await engine().openRemote(urls, scan.originalFilename, names);
   return providerFor(opened.key, opened.levels);
 }
 

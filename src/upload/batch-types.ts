@@ -74,6 +74,8 @@ export type PartState = 'queued' | 'uploading' | 'paused' | 'waiting' | 'verifyi
 export interface PartUpload {
   part: number;
   name: string;
+  /** The part's path inside a multi-file slide found by name (MIRAX), sent as `path` (upload-name.ts). */
+  path?: string;
   size: number;
   sha256: string;
   state: PartState;

@@ -7,7 +7,7 @@ import { overallProgress, type OverallProgress } from './progress.ts';
 import { deleteStaged, deleteStagedDir, diskEstimate, stagedFile, stagingBudget, stagingDir, type DiskEstimate } from './staging.ts';
 import { isOriginalsNeeded } from './originals-needed.ts';
 import { UploadQueue, type JobProgress, type QueueOptions, type UploadJob } from './upload-queue.ts';
-import { uploadName } from './upload-name.ts';
+import { partPaths, uploadName } from './upload-name.ts';
 
 /** What the uploader needs from the engine worker (see src/app/engine-client.ts). */
 export interface StagingEngine {
@@ -241,10 +241,12 @@ export class BatchUploader {
     // Originals are read only where needed: a slide staged before a reload uploads without them.
     if (this.batch.directUpload) {
       const files = await this.o.files(s);
+      const paths = partPaths(s, s.parts.map((p) => p.path), false);
       const uploads: PartUpload[] = [];
       for (let i = 0; i < files.length; i++) {
         const sha256 = await this.o.engine.sha256(files[i], this.abort.signal);
-        uploads.push({ part: i, name: files[i].name, size: files[i].size, sha256, state: 'queued', bytesSent: 0 });
+        const path = paths[i];
+        uploads.push({ part: i, name: files[i].name, ...(path ? { path } : {}), size: files[i].size, sha256, state: 'queued', bytesSent: 0 });
       }
       s.uploads = uploads;
       this.changed();
@@ -279,8 +281,13 @@ export class BatchUploader {
       }
     }
     // The server takes a plain file name (a DICOM output's has the slide's folder in front), or a
-    // neutral one when the user removed the file name in the metadata review.
-    s.uploads = s.staged.outputs.map((o, i) => ({ part: i, name: uploadName(s, o.name), size: o.size, sha256: o.sha256, state: 'queued', bytesSent: 0 }));
+    // neutral one when the user removed the file name in the metadata review. A slide found by
+    // its parts' names (MIRAX) sends each part's path, under a neutral slide name, and its base name.
+    const paths = partPaths(s, s.staged.outputs.map((o) => o.name), true);
+    s.uploads = s.staged.outputs.map((o, i) => {
+      const path = paths[i];
+      return { part: i, name: path ? path.split('/').pop()! : uploadName(s, o.name), ...(path ? { path } : {}), size: o.size, sha256: o.sha256, state: 'queued', bytesSent: 0 };
+    });
     this.changed();
   }
 
@@ -316,6 +323,7 @@ export class BatchUploader {
         file: () => this.partFile(s, p),
         metadata: {
           filename: p.name,
+          ...(p.path ? { path: p.path } : {}),
           slideId: s.id,
           part: String(p.part),
           parts: String(s.uploads!.length),

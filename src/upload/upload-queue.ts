@@ -6,6 +6,8 @@ import { SlideError } from '../shared/errors.ts';
 /** Upload-Metadata of one part, as the server's upload contract defines it. */
 export interface UploadMetadata {
   filename: string;
+  /** The part's path inside a multi-file slide found by name (MIRAX `X/Slidedat.ini`); ends in `filename`. */
+  path?: string;
   slideId: string;
   part: string;
   parts: string;

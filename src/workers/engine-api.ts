@@ -6,12 +6,14 @@ import { BlockedSource } from '../engine/io/blocked-source.ts';
 import { workerSha256 } from '../engine/io/web/worker-hash.ts';
 import { opfsDir, OpfsTarget } from '../engine/io/web/opfs.ts';
 import { defaultRequest, redactSlide } from '../engine/redact/redact.ts';
-import { decodeToRgba } from '../engine/codecs/raster.ts';
+import { decodeTile } from '../engine/codecs/decode-tile.ts';
 import type { EncodedTile, Slide, SlideImage } from '../engine/formats/slide-format.ts';
 import type { RedactionReport, RedactionRequest } from '../engine/redact/plan-types.ts';
 import { SlideError, toSlideError } from '../shared/errors.ts';
 import type { InspectResult, ProgressCallback, SlideSummary, Thumbnail } from './engine-api-types.ts';
 import { groupDicomFiles, previewImage, zipOpfsFiles } from './wizard-ops.ts';
+import { groupMiraxFiles } from './mirax-grouper.ts';
+import { openGroups, type FileGrouper } from './file-groups.ts';
 
 /**
  * The engine worker's API (exposed with Comlink by engine.worker.ts). Slides stay open here, by
@@ -43,23 +45,9 @@ function startJob(jobId: string | undefined): { signal: AbortSignal; done: () =>
 }
 let nextKey = 1;
 
-/**
- * How picked files become slides: one slide per file for TIFF/SVS. This is the seam for
- * multi-file formats (a DICOM grouper puts the instances of one series together).
- */
-export type FileGrouper = (files: File[]) => Promise<{ groups: File[][]; rest: File[] }>;
+/** The seam for multi-file formats (file-groups.ts); DICOM and MIRAX groupers are added below. */
+export type { FileGrouper };
 export const fileGroupers: FileGrouper[] = [];
-
-async function groupFiles(files: File[]): Promise<File[][]> {
-  let rest = files;
-  const groups: File[][] = [];
-  for (const g of fileGroupers) {
-    const r = await g(rest);
-    groups.push(...r.groups);
-    rest = r.rest;
-  }
-  return [...groups, ...rest.map((f) => [f])];
-}
 
 function entry(key: string): OpenSlideEntry {
   const e = slides.get(key);
@@ -77,23 +65,28 @@ function summary(key: string, slide: Slide, files: { name: string; size: number 
 
 async function tileBitmap(t: EncodedTile): Promise<ImageBitmap> {
   if (t.codec === 'image/jpeg') return createImageBitmap(new Blob([t.bytes as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }));
-  const rgba = decodeToRgba(t);
-  return createImageBitmap(new ImageData(rgba as Uint8ClampedArray<ArrayBuffer>, t.width, t.height));
+  const { rgba, width, height } = await decodeTile(t);
+  return createImageBitmap(new ImageData(rgba as Uint8ClampedArray<ArrayBuffer>, width, height));
 }
 
 export const engineApi = {
-  /** Open each picked slide; failures are per slide, the batch never throws. */
-  async inspect(files: File[]): Promise<InspectResult[]> {
+  /**
+   * Open each picked slide; failures are per slide, the batch never throws. `paths` (same order
+   * as `files`): each file's path inside a folder pick; results then name files by these paths.
+   * A file of a folder pick that no driver recognises is skipped (see file-groups.ts).
+   */
+  async inspect(files: File[], paths?: string[]): Promise<InspectResult[]> {
+    const pathMap = new Map(files.map((f, i) => [f, paths?.[i] ?? f.name]));
+    const pathsOf = (group: File[]) => group.map((f) => pathMap.get(f)!);
     const out: InspectResult[] = [];
-    for (const group of await groupFiles(files)) {
-      try {
-        const slide = await openSlide(group.map((f) => new BlobSource(f, f.name)));
-        const key = `s${nextKey++}`;
-        slides.set(key, { slide, files: group });
-        out.push({ ok: true, slide: summary(key, slide, group) });
-      } catch (e) {
-        out.push({ ok: false, name: group[0]?.name ?? '', files: group.map((f) => f.name), error: toSlideError(e, group[0]?.name).toJSON() });
+    for (const g of await openGroups(files, pathMap, fileGroupers)) {
+      if ('error' in g) {
+        out.push({ ok: false, name: g.files[0]?.name ?? '', files: pathsOf(g.files), error: g.error.toJSON() });
+        continue;
       }
+      const key = `s${nextKey++}`;
+      slides.set(key, { slide: g.slide, files: g.files });
+      out.push({ ok: true, slide: summary(key, g.slide, g.files.map((f) => ({ name: pathMap.get(f)!, size: f.size }))) });
     }
     return out;
   },
@@ -208,10 +201,15 @@ export const engineApi = {
     return transfer(bmp, [bmp]);
   },
 
-  /** Open a stored scan through HTTP Range (same drivers as the import); kept open by key. */
-  async openRemote(urls: string[], name: string): Promise<{ key: string; summary: SlideSummary; levels: { imageId: string; width: number; height: number; tileWidth: number; tileHeight: number }[] }> {
+  /**
+   * Open a stored scan through HTTP Range (same drivers as the import); kept open by key.
+   * `partNames`: the parts' names inside the slide, for a slide whose driver finds its parts by
+   * name (MIRAX: `X.mrxs`, `X/Slidedat.ini`, …); otherwise parts are named after the scan.
+   */
+  async openRemote(urls: string[], name: string, partNames?: string[]): Promise<{ key: string; summary: SlideSummary; levels: { imageId: string; width: number; height: number; tileWidth: number; tileHeight: number }[] }> {
+    const partName = (i: number) => partNames?.[i] ?? (urls.length === 1 ? name : `${name} (part ${i + 1})`);
     // Parsers make many small reads: a block cache turns them into a few range requests.
-    const sources = await Promise.all(urls.map(async (u, i) => new BlockedSource(await HttpRangeSource.open(u, urls.length === 1 ? name : `${name} (part ${i + 1})`), 64 * 1024, 128)));
+    const sources = await Promise.all(urls.map(async (u, i) => new BlockedSource(await HttpRangeSource.open(u, partName(i)), 64 * 1024, 128)));
     const slide = await openSlide(sources);
     const key = `s${nextKey++}`;
     slides.set(key, { slide, files: [] });
@@ -232,3 +230,5 @@ export type EngineApi = typeof engineApi;
 
 // A DICOM directory becomes slides, not a row per instance.
 fileGroupers.push(groupDicomFiles);
+// MIRAX first: it groups by path alone, so the DICOM grouper never reads its Data files' headers.
+fileGroupers.unshift(groupMiraxFiles);

@@ -41,7 +41,7 @@ interface CaseFile {
 }
 
 const casesDir = join(repoRoot, 'test/cases');
-const names = (await readdir(casesDir)).filter((n) => /^(svs|tiff)-/.test(n)).sort();
+const names = (await readdir(casesDir)).filter((n) => /^(svs|tiff|philips)-/.test(n)).sort();
 
 for (const name of names) {
   const c = JSON.parse(await readFile(join(casesDir, name, 'case.json'), 'utf8')) as CaseFile;

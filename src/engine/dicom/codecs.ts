@@ -34,6 +34,16 @@ export function frameCodec(transferSyntax: string): FrameCodec {
   return CODECS[transferSyntax] ?? { codec: undefined, name: isWellFormedUid(transferSyntax) ? `DICOM ${transferSyntax}` : 'an unknown DICOM transfer syntax' };
 }
 
+/**
+ * TIFF-style photometric code of an encapsulated frame's decoded components. OpenJPEG undoes a
+ * JPEG 2000 codestream's colour transform (YBR_ICT, YBR_RCT) itself, so colour JPEG 2000 comes out
+ * RGB — OpenSlide reads DICOM JPEG 2000 the same way; JPEG-LS keeps what the header says.
+ */
+export function encapsulatedPhotometric(codec: string, dicomPhotometric: string): number {
+  const p = tiffPhotometric(dicomPhotometric);
+  return codec === 'image/jp2' && p === 6 ? 2 : p;
+}
+
 /** TIFF-style photometric code for raw frames (EncodedTile.layout uses TIFF conventions). */
 export function tiffPhotometric(dicomPhotometric: string): number {
   if (dicomPhotometric === 'MONOCHROME1') return 0;

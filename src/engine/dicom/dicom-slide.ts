@@ -3,7 +3,7 @@ import type { EncodedTile, FormatName, MetadataField, Mpp, Slide, SlideImage } f
 import type { RedactionPlan, RedactionRequest } from '../redact/plan-types.ts';
 import { SlideError, throwIfAborted, toSlideError } from '../../shared/errors.ts';
 import { concatBytes } from '../../shared/bytes.ts';
-import { frameCodec, tiffPhotometric } from './codecs.ts';
+import { encapsulatedPhotometric, frameCodec, tiffPhotometric } from './codecs.ts';
 import { collectFields } from './fields.ts';
 import type { WsiInstanceInfo } from './instance.ts';
 import { frameIndexMap, notWsiError, pixelSpacing, VL_WSI_SOP_CLASS, wsiInstanceInfo } from './instance.ts';
@@ -134,7 +134,12 @@ export class DicomSlide implements Slide {
       }
       const bytes = await this.encapsulatedFrame(inst, frame, signal);
       // RLE decodes by sample planes into interleaved pixels, whatever the Planar Configuration says.
-      return codec.codec === 'dicom/rle' ? { ...tile, bytes, layout: { ...layout, planar: 1 } } : { ...tile, bytes };
+      if (codec.codec === 'dicom/rle') return { ...tile, bytes, layout: { ...layout, planar: 1 } };
+      // JPEG 2000 / JPEG-LS decoders (codecs/decode-tile.ts) need the components' colour meaning.
+      if (codec.codec === 'image/jp2' || codec.codec === 'image/jls') {
+        return { ...tile, bytes, layout: { ...layout, planar: 1, photometric: encapsulatedPhotometric(codec.codec, inst.info.photometric) } };
+      }
+      return { ...tile, bytes };
     } catch (e) {
       throw toSlideError(e, name);
     }

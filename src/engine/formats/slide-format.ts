@@ -110,6 +110,19 @@ export interface Slide {
    * (dicom/verify-output.ts) and do not implement it; every other driver must.
    */
   verifyAsOutput?(opts: OutputCheckOptions): Promise<string[]>;
+  /**
+   * Set when parts of a multi-file slide are missing (MIRAX Data files): what is missing, in words
+   * naming files and levels (never a metadata value). plan() refuses such a slide unless the
+   * request says `options.allowIncomplete` (the user agreed to de-identify what is there).
+   */
+  incomplete?: IncompleteSlide;
+}
+
+export interface IncompleteSlide {
+  missingFiles: string[];
+  /** Pyramid levels that cannot be read (0 = full resolution). */
+  missingLevels: number[];
+  message: string;
 }
 
 /** What an output may hold besides the allowlist: identifying fields the user chose to keep. */

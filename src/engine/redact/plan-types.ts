@@ -17,6 +17,10 @@ export interface RedactionOptions {
   /** DICOM PS3.15 options. */
   retainDeviceIdentity?: boolean;
   cleanDescriptors?: boolean;
+  /** Multi-file slides (MIRAX): de-identify a slide whose `incomplete` parts are missing (the user agreed). */
+  allowIncomplete?: boolean;
+  /** Multi-file slides (MIRAX): the output's base name ('<name>.mrxs' + '<name>/…'); default: the input's. */
+  outputName?: string;
 }
 
 /**

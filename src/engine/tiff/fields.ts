@@ -88,7 +88,7 @@ class FieldBuilder {
  */
 export function collectTiffFields(tiff: TiffFile, profile?: TiffVendorProfile): TiffField[] {
   const b = new FieldBuilder();
-  for (const ifd of tiff.ifds) {
+  for (const ifd of reviewedIfds(tiff, profile)) {
     const childCount = new Map<TiffEntry, number>();
     for (const c of ifd.children) {
       const e = tiff.entry(ifd, c.tag);
@@ -119,5 +119,21 @@ function childSweepValues(ifd: Ifd, tag: number): Uint8Array[] {
     for (const c of d.children) walk(c.ifd);
   };
   for (const c of ifd.children) if (c.tag === tag) walk(c.ifd);
+  return out;
+}
+
+/**
+ * The main chain plus the SubIFDs a profile made structural (OME-TIFF pyramid levels): those are
+ * images the output keeps, so their own tags are reviewed and removed like a main IFD's.
+ */
+function reviewedIfds(tiff: TiffFile, profile?: TiffVendorProfile): Ifd[] {
+  const out: Ifd[] = [];
+  const walk = (ifd: Ifd) => {
+    out.push(ifd);
+    const pointer = tiff.entry(ifd, Tag.SubIFDs);
+    if (!pointer || tagPolicy(pointer, profile, ifd).kind !== 'structural') return;
+    for (const c of ifd.children) if (c.tag === Tag.SubIFDs) walk(c.ifd);
+  };
+  for (const ifd of tiff.ifds) walk(ifd);
   return out;
 }

@@ -62,9 +62,12 @@ export async function planTiffRedaction(
   }
   const removedIfds = new Set<Ifd>(removedImages.map((i) => i.info.ifd));
   // Only the images the review showed are kept: a main IFD that holds no reviewed image is dropped.
-  const keptMain = images.filter((i) => !removedIfds.has(i.info.ifd)).map((i) => i.info.ifd).sort((a, b) => a.index - b.index);
+  // Images may also live in SubIFDs (OME-TIFF pyramid levels): `kept` holds every kept image
+  // directory, `keptMain` only the main chain; kept SubIFD images are kept through their parent.
+  const keptIfds = images.filter((i) => !removedIfds.has(i.info.ifd)).map((i) => i.info.ifd);
+  const keptMain = keptIfds.filter((ifd) => ifd.kind === 'main').sort((a, b) => a.index - b.index);
   if (keptMain.length === 0) throw new SlideError('BAD_REQUEST', 'the request would remove every image');
-  const kept = new Set(keptMain);
+  const kept = new Set(keptIfds);
 
   const drops = new Map<Ifd, IfdDrops>();
   const dropsOf = (ifd: Ifd): IfdDrops => {
@@ -97,11 +100,16 @@ export async function planTiffRedaction(
   const rewrites: { range: Range; patch: Patch }[] = [];
   /** The text the output keeps on purpose (kept ASCII values, rebuilt descriptions). */
   const keptText: string[] = [];
-  for (const ifd of tiff.ifds) if (!kept.has(ifd)) await erased.addTree(ifd, signal);
+  // A value a removed directory shares with a kept entry of the same tag (NDPI writes one
+  // BitsPerSample for every image) is that kept entry's value: it stays, not erased.
+  const keptValues = new Set<string>();
+  for (const ifd of kept) for (const e of ifd.entries) if (!e.inline && !drops.get(ifd)?.entries.has(e)) keptValues.add(`${e.tag}:${e.valueOffset}:${e.byteLength}`);
+  const shared = (e: TiffEntry) => keptValues.has(`${e.tag}:${e.valueOffset}:${e.byteLength}`);
+  for (const ifd of tiff.ifds) if (!kept.has(ifd)) await erased.addTree(ifd, signal, shared);
 
   const first = keptMain[0]!;
-  const headerPatch = first.offset !== tiff.ifds[0]!.offset ? [{ offset: tiff.firstIfdPointerOffset, bytes: tiff.encodeOffset(first.offset) }] : [];
-  const state: KeepState = { tiff, map, erased, rewrites, keptText, ...(profile ? { profile } : {}) };
+  const headerPatch = first.offset !== tiff.ifds[0]!.offset ? [{ offset: tiff.firstIfdPointerOffset, bytes: tiff.encodePointer(first.offset) }] : [];
+  const state: KeepState = { tiff, map, erased, rewrites, keptText, kept, drops, ...(profile ? { profile } : {}) };
   for (const [i, ifd] of keptMain.entries()) {
     throwIfAborted(signal);
     await keepIfd(state, ifd, drops.get(ifd) ?? { entries: new Set(), parts: new Map() }, keptMain[i + 1]?.offset ?? 0, signal);
@@ -135,6 +143,9 @@ interface KeepState {
   erased: StructureMap;
   rewrites: { range: Range; patch: Patch }[];
   keptText: string[];
+  /** Kept image directories (main chain and SubIFD images) and what to take out of each. */
+  kept: ReadonlySet<Ifd>;
+  drops: ReadonlyMap<Ifd, IfdDrops>;
   profile?: TiffVendorProfile;
 }
 
@@ -169,8 +180,14 @@ async function keepIfd(s: KeepState, ifd: Ifd, d: IfdDrops, next: number, signal
     } else map.addValue(e);
     if (e.type === TYPE_ASCII) s.keptText.push(newValue ? latin1(newValue) : e.value ? latin1(e.value) : '');
     if (isChildPointer(e.tag)) {
-      // The user kept this directory: it stays whole, data and all.
-      for (const c of ifd.children) if (c.tag === e.tag) await map.addTree(c.ifd, signal);
+      for (const c of ifd.children) {
+        if (c.tag !== e.tag) continue;
+        // A SubIFD the driver listed as an image (a pyramid level) is kept like a main IFD: its
+        // unlisted tags go, its next pointer (a SubIFD chain) stays as it was.
+        if (s.kept.has(c.ifd)) await keepIfd(s, c.ifd, s.drops.get(c.ifd) ?? { entries: new Set(), parts: new Map() }, c.ifd.nextOffset, signal);
+        // Otherwise the user kept this directory: it stays whole, data and all.
+        else await map.addTree(c.ifd, signal);
+      }
     }
   }
   await map.addImageData(ifd, signal);
@@ -214,6 +231,8 @@ function serializeIfd(tiff: TiffFile, ifd: Ifd, drops: Set<TiffEntry>, rebuilt: 
     else out.set(tiff.encodeOffset(e.valueOffset), field);
     p += tiff.entrySize;
   }
-  out.set(tiff.encodeOffset(next), p);
+  out.set(tiff.encodePointer(next), p);
+  // NDPI: the kept entries' high words follow the next pointer, in the kept entries' order.
+  if (tiff.ndpi) out.set(tiff.ndpiExtension(keptEntries), p + tiff.pointerSize);
   return out;
 }

@@ -64,13 +64,14 @@ export class StructureMap {
   /**
    * An IFD and everything below it, whole: its block, every value, its image data, its child
    * directories (a directory the user chose to keep, or any directory of an output being verified).
+   * `skipValue`: values not to add (a removed directory's value that a kept entry shares).
    */
-  async addTree(ifd: Ifd, signal?: AbortSignal): Promise<void> {
+  async addTree(ifd: Ifd, signal?: AbortSignal, skipValue?: (e: TiffEntry) => boolean): Promise<void> {
     throwIfAborted(signal);
     this.addBlock(ifd);
-    for (const e of ifd.entries) this.addValue(e);
+    for (const e of ifd.entries) if (!skipValue?.(e)) this.addValue(e);
     await this.addImageData(ifd, signal);
-    for (const c of ifd.children) await this.addTree(c.ifd, signal);
+    for (const c of ifd.children) await this.addTree(c.ifd, signal, skipValue);
   }
 
   addStream(start: number, length: number, kind: StreamKind): void {

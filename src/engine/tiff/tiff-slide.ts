@@ -84,8 +84,10 @@ export class TiffSlide implements Slide {
         const tables = this.tiff.entry(info.ifd, Tag.JPEGTables)?.value;
         return { bytes: standaloneJpeg(raw, tables, info.photometric), codec: 'image/jpeg', width, height };
       }
-      case 33003: case 33005: case 34712:
-        return { bytes: raw, codec: 'image/jp2', width, height };
+      // Aperio 33003 codestreams hold YCbCr whatever the Photometric tag says (OpenSlide's reading).
+      case 33003: return { bytes: raw, codec: 'image/jp2', width, height, layout: { ...layout, photometric: 6 } };
+      case 33005: case 34712:
+        return { bytes: raw, codec: 'image/jp2', width, height, layout };
       case 5: return { bytes: raw, codec: 'tiff/lzw', width, height, layout };
       case 8: case 32946: return { bytes: raw, codec: 'tiff/deflate', width, height, layout };
       case 1: return { bytes: raw, codec: 'raw', width, height, layout };

@@ -29,8 +29,14 @@ export interface TiffEntry {
   valueOffset: number;
   byteLength: number;
   inline: boolean;
-  /** The value bytes if small enough to be read at parse time. */
+  /** The value bytes if small enough to be read at parse time (inline: as stored, low word only for NDPI). */
   value?: Uint8Array;
+  /**
+   * NDPI only: the entry's 32-bit extension word as stored after the directory (see `ndpi`). For
+   * an offset it is already part of `valueOffset`; for an inline LONG/SLONG it is the high half of
+   * a 64-bit value (a StripOffsets past 4 GiB), which number()/readNumbers() include.
+   */
+  high?: number;
 }
 
 export type IfdKind = 'main' | 'sub' | 'exif' | 'gps' | 'interop';
@@ -40,21 +46,39 @@ export interface Ifd {
   /** Position in the main chain (0-based); for child IFDs the parent's index. */
   index: number;
   offset: number;
-  /** Size of the whole directory block: count + entries + next pointer. */
+  /** Size of the whole directory block: count + entries + next pointer (+ NDPI extension words). */
   byteLength: number;
   entries: TiffEntry[];
   nextOffset: number;
-  /** Absolute offset of this IFD's next-IFD pointer (4 bytes classic, 8 BigTIFF). */
+  /** Absolute offset of this IFD's next-IFD pointer (4 bytes classic, 8 BigTIFF and NDPI). */
   nextPointerOffset: number;
   /** Child IFDs reached through SubIFDs / EXIF / GPS / Interop pointers, by the tag that points. */
   children: { tag: number; ifd: Ifd }[];
 }
 
+/**
+ * Hamamatsu NDPI is classic TIFF (version 42, 12-byte entries, 4-byte value fields) that reaches
+ * past 4 GiB by widening every offset to 64 bits (as OpenSlide 4 and tifffile read it):
+ *  - the header's first-IFD pointer is 8 bytes (bytes 4–11), so the header is 12 bytes;
+ *  - each IFD's next pointer is 8 bytes;
+ *  - after the next pointer, one 32-bit word per entry (same order) holds the high half of that
+ *    entry's value offset, or of its inline LONG/SLONG value (StripOffsets/StripByteCounts);
+ *  - ASCII values are always stored at an offset, even when they would fit inline.
+ * A classic TIFF is read in NDPI mode when its first directory, located through the 8-byte
+ * pointer, carries tag 65420 (NDPI's format flag) — OpenSlide's test. (OpenSlide 3.4.1 ignored
+ * the extension words and guessed the high half from the directory's own offset; libtiff knows
+ * nothing of NDPI and sees only the low 32 bits.) Offsets are plain numbers up to 2^53.
+ */
+export const NDPI_FORMAT_FLAG = 65420;
+
 export class TiffFile {
   /** Main IFD chain in file order. */
   readonly ifds: Ifd[] = [];
   readonly headerSize: number;
+  /** Size of an entry's value field (4 classic and NDPI, 8 BigTIFF). */
   readonly offsetSize: 4 | 8;
+  /** Size of the header's first-IFD pointer and of each next-IFD pointer (8 BigTIFF and NDPI). */
+  readonly pointerSize: 4 | 8;
   readonly entrySize: 12 | 20;
   readonly countSize: 2 | 8;
   /** Absolute offset of the header's first-IFD pointer. */
@@ -65,9 +89,12 @@ export class TiffFile {
     readonly source: ByteSource,
     readonly littleEndian: boolean,
     readonly bigTiff: boolean,
+    /** Hamamatsu NDPI's 64-bit extension of classic TIFF (see NDPI_FORMAT_FLAG). */
+    readonly ndpi = false,
   ) {
-    this.headerSize = bigTiff ? 16 : 8;
+    this.headerSize = bigTiff ? 16 : ndpi ? 12 : 8;
     this.offsetSize = bigTiff ? 8 : 4;
+    this.pointerSize = bigTiff || ndpi ? 8 : 4;
     this.entrySize = bigTiff ? 20 : 12;
     this.countSize = bigTiff ? 8 : 2;
     this.firstIfdPointerOffset = bigTiff ? 8 : 4;
@@ -99,8 +126,9 @@ export class TiffFile {
       if (head.length < 16) throw new SlideError('TRUNCATED', 'the file ends inside its TIFF header');
       if (dv.getUint16(4, le) !== 8 || dv.getUint16(6, le) !== 0) throw new SlideError('CORRUPT', 'unsupported BigTIFF offset size');
     } else if (head.length < 8) throw new SlideError('TRUNCATED', 'the file ends inside its TIFF header');
-    const tiff = new TiffFile(source, le, big);
-    let next = tiff.readOffset(dv, big ? 8 : 4, 'the first IFD pointer');
+    const ndpi = !big && head.length >= 12 && (await isNdpiDirectory(source, le, dv, signal));
+    const tiff = new TiffFile(source, le, big, ndpi);
+    let next = tiff.readPointer(dv, big ? 8 : 4, 'the first IFD pointer');
     if (next === 0) throw new SlideError('CORRUPT', 'the TIFF has no image directory');
     while (next !== 0) {
       throwIfAborted(signal);
@@ -115,6 +143,12 @@ export class TiffFile {
   /** Decode an unsigned offset of this file's width at `pos` of `dv`; rejects values above 2^53. */
   private readOffset(dv: DataView, pos: number, what: string): number {
     if (!this.bigTiff) return dv.getUint32(pos, this.littleEndian);
+    return u64(dv, pos, this.littleEndian, what);
+  }
+
+  /** Decode a first/next-IFD pointer (8 bytes in BigTIFF and NDPI). */
+  private readPointer(dv: DataView, pos: number, what: string): number {
+    if (this.pointerSize === 4) return dv.getUint32(pos, this.littleEndian);
     return u64(dv, pos, this.littleEndian, what);
   }
 
@@ -135,7 +169,8 @@ export class TiffFile {
     const cdv = view(countBytes);
     const count = this.bigTiff ? u64(cdv, 0, this.littleEndian, `${what} entry count`) : cdv.getUint16(0, this.littleEndian);
     if (count === 0 || count > MAX_ENTRIES) throw new SlideError('CORRUPT', `${what} claims ${count} entries`);
-    const byteLength = this.countSize + count * this.entrySize + this.offsetSize;
+    const extensionAt = this.countSize + count * this.entrySize + this.pointerSize;
+    const byteLength = extensionAt + (this.ndpi ? 4 * count : 0);
     this.checkPointer(offset, byteLength, what);
     const block = await this.source.read(offset, byteLength, signal);
     const dv = view(block);
@@ -153,20 +188,28 @@ export class TiffFile {
       const valueFieldPos = p + (this.bigTiff ? 12 : 8);
       const size = typeSize(type);
       const byteLen = size * n;
-      const inline = byteLen <= this.offsetSize;
+      const inline = byteLen <= this.offsetSize && !(this.ndpi && type === TYPE_ASCII);
+      const high = this.ndpi ? dv.getUint32(extensionAt + 4 * i, this.littleEndian) : 0;
+      if (inline && high !== 0 && !((type === 4 || type === 9) && n === 1)) {
+        // Only a single LONG/SLONG can be widened to 64 bits; anything else has no meaning.
+        throw new SlideError('CORRUPT', `${what}: ${tagName(tag)} has an NDPI high word that does not fit its type`);
+      }
+      if (high >= 0x200000) throw new SlideError('CORRUPT', `${what}: the NDPI high word of ${tagName(tag)} is out of range`);
       let valueOffset = offset + valueFieldPos;
       if (!inline) {
         // A count whose bytes cannot fit in the whole file is garbage, not truncation.
         if (byteLen > this.size) throw new SlideError('CORRUPT', `${what}: ${tagName(tag)} claims ${n} values, more than the file could hold`);
-        valueOffset = this.readOffset(dv, valueFieldPos, `${tagName(tag)} value offset`);
+        valueOffset = this.readOffset(dv, valueFieldPos, `${tagName(tag)} value offset`) + high * 0x100000000;
         this.checkPointer(valueOffset, byteLen, `${what}: the value of ${tagName(tag)}`);
       }
       const entry: TiffEntry = { tag, type, count: n, entryOffset: offset + p, valueOffset, byteLength: byteLen, inline };
+      if (this.ndpi) entry.high = high;
       if (inline) entry.value = block.slice(valueFieldPos, valueFieldPos + byteLen);
       entries.push(entry);
     }
-    const nextPointerOffset = offset + byteLength - this.offsetSize;
-    const nextOffset = kind === 'main' || kind === 'sub' ? this.readOffset(dv, byteLength - this.offsetSize, `${what} next pointer`) : 0;
+    const nextPointerAt = extensionAt - this.pointerSize;
+    const nextPointerOffset = offset + nextPointerAt;
+    const nextOffset = kind === 'main' || kind === 'sub' ? this.readPointer(dv, nextPointerAt, `${what} next pointer`) : 0;
     const ifd: Ifd = { kind, index, offset, byteLength, entries, nextOffset, nextPointerOffset, children: [] };
     for (const e of entries) {
       if (!e.inline && e.byteLength <= EAGER_VALUE_BYTES) e.value = await this.readChecked(e.valueOffset, e.byteLength, signal);
@@ -210,7 +253,7 @@ export class TiffFile {
     const size = typeSize(e.type);
     if (size === 0 || start < 0 || start + n > e.count) throw new SlideError('CORRUPT', `${tagName(e.tag)}: index out of range`);
     const bytes = e.value ? e.value.subarray(start * size, (start + n) * size) : await this.readChecked(e.valueOffset + start * size, n * size, signal);
-    return decodeNumbers(bytes, e.type, this.littleEndian, tagName(e.tag));
+    return widen(e, decodeNumbers(bytes, e.type, this.littleEndian, tagName(e.tag)));
   }
 
   /** First value of a numeric tag, if present and small (read at parse time). */
@@ -218,13 +261,13 @@ export class TiffFile {
     const e = this.entry(ifd, tag);
     if (!e?.value || e.count === 0) return undefined;
     const size = typeSize(e.type);
-    return decodeNumbers(e.value.subarray(0, size), e.type, this.littleEndian, tagName(tag))[0];
+    return widen(e, decodeNumbers(e.value.subarray(0, size), e.type, this.littleEndian, tagName(tag)))[0];
   }
 
   numbers(ifd: Ifd, tag: number): number[] | undefined {
     const e = this.entry(ifd, tag);
     if (!e?.value) return undefined;
-    return decodeNumbers(e.value, e.type, this.littleEndian, tagName(tag));
+    return widen(e, decodeNumbers(e.value, e.type, this.littleEndian, tagName(tag)));
   }
 
   /** Latin-1 text of an ASCII tag, without trailing NULs (latin-1 keeps char index == byte index). */
@@ -249,12 +292,37 @@ export class TiffFile {
     return out;
   }
 
-  /** Encode an offset-sized unsigned integer in this file's byte order. */
+  /**
+   * Encode an entry's value field (an offset) in this file's byte order. NDPI: the low 32 bits
+   * only; the high half goes after the directory (ndpiExtension).
+   */
   encodeOffset(value: number): Uint8Array {
+    if (this.ndpi) value %= 0x100000000;
     const out = new Uint8Array(this.offsetSize);
     const dv = view(out);
     if (this.offsetSize === 4) dv.setUint32(0, value, this.littleEndian);
     else setU64(dv, 0, value, this.littleEndian);
+    return out;
+  }
+
+  /** Encode a first/next-IFD pointer (8 bytes in BigTIFF and NDPI). */
+  encodePointer(value: number): Uint8Array {
+    const out = new Uint8Array(this.pointerSize);
+    const dv = view(out);
+    if (this.pointerSize === 4) dv.setUint32(0, value, this.littleEndian);
+    else setU64(dv, 0, value, this.littleEndian);
+    return out;
+  }
+
+  /**
+   * NDPI: the extension words that follow a directory's next pointer, one per entry in the order
+   * given (the kept entries of a rewritten directory): the high half of each offset, or the stored
+   * high word of an inline value.
+   */
+  ndpiExtension(entries: readonly TiffEntry[]): Uint8Array {
+    const out = new Uint8Array(4 * entries.length);
+    const dv = view(out);
+    entries.forEach((e, i) => dv.setUint32(4 * i, e.inline ? (e.high ?? 0) : Math.floor(e.valueOffset / 0x100000000), this.littleEndian));
     return out;
   }
 
@@ -265,6 +333,35 @@ export class TiffFile {
     else setU64(dv, 0, value, this.littleEndian);
     return out;
   }
+}
+
+/**
+ * OpenSlide's NDPI test: read the directory at the header's 8-byte pointer in NDPI layout and look
+ * for tag 65420 among its entries. Anything that does not parse means "not NDPI", never an error.
+ */
+async function isNdpiDirectory(source: ByteSource, le: boolean, head: DataView, signal?: AbortSignal): Promise<boolean> {
+  let offset: number;
+  try {
+    offset = u64(head, 4, le, 'NDPI first IFD pointer');
+  } catch {
+    return false;
+  }
+  if (offset < 12 || offset + 2 > source.size) return false;
+  const count = view(await source.read(offset, 2, signal)).getUint16(0, le);
+  if (count === 0 || offset + 2 + count * 12 > source.size) return false;
+  const entries = view(await source.read(offset + 2, count * 12, signal));
+  for (let i = 0; i < count; i++) {
+    if (entries.getUint16(i * 12, le) === NDPI_FORMAT_FLAG && entries.getUint32(i * 12 + 4, le) > 0) return true;
+  }
+  return false;
+}
+
+/** An inline NDPI LONG/SLONG with a high word is one 64-bit number (its low half as decoded). */
+function widen(e: TiffEntry, values: number[]): number[] {
+  if (!e.inline || !e.high || values.length !== 1) return values;
+  // The parser refuses high words >= 2^21, so the result is a non-negative safe integer.
+  const low = values[0]! < 0 ? values[0]! + 0x100000000 : values[0]!;
+  return [e.high * 0x100000000 + low];
 }
 
 export function view(b: Uint8Array): DataView {

@@ -228,6 +228,13 @@ export const migrations: readonly Migration[] = [
   );
   CREATE INDEX invitations_username ON invitations(username);
   `,
+  // issue 12, multi-file slides found by their parts' names (MIRAX: X.mrxs + X/Slidedat.ini, …):
+  // each part's path inside the slide, as uploaded (tus metadata `path`) and as stored with the
+  // scan, so ingest, verification and the viewer open the same slide. NULL: a plain part.
+  `
+  ALTER TABLE uploads ADD COLUMN part_path TEXT;
+  ALTER TABLE scan_files ADD COLUMN name TEXT;
+  `,
 ];
 
 export function schemaVersion(db: Database): number {

@@ -205,7 +205,8 @@ export async function ingestScan(repos: Repos, storage: Storage, labId: number, 
     }
     // The client's file name goes into messages the lab sees; part paths on disk are ours.
     if (files.length === 1 && (await isZip(storage.abs(files[0].path)))) return await ingestZip(repos, storage, scan, storage.abs(files[0].path), limits, signal);
-    for (const f of files) sources.push(await NodeFileSource.open(storage.abs(f.path), scan.parts === 1 ? scan.originalFilename : `${scan.originalFilename} (part ${f.part})`));
+    // Parts with a path inside the slide (MIRAX) are opened under it: the driver finds them by name.
+    for (const f of files) sources.push(await NodeFileSource.open(storage.abs(f.path), f.name ?? (scan.parts === 1 ? scan.originalFilename : `${scan.originalFilename} (part ${f.part})`)));
     const { result, status } = describe(await openSlide(sources, signal), scan);
     repos.scans.setIngestResult(labId, scanId, result, status);
     return { status };

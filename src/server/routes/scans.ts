@@ -101,7 +101,10 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
     const scan = load(lab.id, req.params.id);
     const uploaded = d.repos.scans.files(lab.id, scan.id);
     const instances = d.repos.scans.instances(lab.id, scan.id);
-    const files = (instances.length > 0 ? instances : uploaded).map((f) => ({ part: f.part, size: f.size, sha256: f.sha256, url: `/api/scans/${scan.id}/file?part=${f.part}` }));
+    // `name`: a part's path inside a slide its driver opens by name (MIRAX), for the viewer's engine.
+    const files = instances.length > 0
+      ? instances.map((f) => ({ part: f.part, size: f.size, sha256: f.sha256, url: `/api/scans/${scan.id}/file?part=${f.part}` }))
+      : uploaded.map((f) => ({ part: f.part, ...(f.name ? { name: f.name } : {}), size: f.size, sha256: f.sha256, url: `/api/scans/${scan.id}/file?part=${f.part}` }));
     // When the viewer's files were extracted (a zip, always a single uploaded part), the upload itself stays downloadable.
     const zip = instances.length > 0 ? uploaded[0] : undefined;
     const original = zip ? { original: { size: zip.size, sha256: zip.sha256, url: `/api/scans/${scan.id}/original` } } : {};

@@ -3,6 +3,12 @@ import { parseKeptFields } from '../../shared/kept-fields.ts';
 /** Upload-Metadata of one part, validated (see ARCHITECTURE.md "Upload contract"). */
 export interface PartMetadata {
   filename: string;
+  /**
+   * Wire key `path`: the part's relative path inside a multi-file slide whose driver finds its
+   * parts by name (MIRAX: `X.mrxs`, `X/Slidedat.ini`, `X/Data0001.dat`); its last segment is
+   * `filename`. Absent for single files and DICOM instances.
+   */
+  partPath?: string;
   slideId: string;
   /** 0-based index of this part within the slide. */
   part: number;
@@ -23,6 +29,14 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const batchIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 const formatPattern = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
+/** A plain file name: no directories, no control characters, not '.' or '..'. */
+function plainName(n: string): boolean {
+  return n.length > 0 && n.length <= 255 && !/[/\\\u0000-\u001f\u007f]/.test(n) && n !== '.' && n !== '..';
+}
+
+/** Folders a part path may go down: a MIRAX slide needs one. */
+const maxPathDepth = 8;
+
 function int(v: string | null | undefined): number | undefined {
   if (v == null || !/^\d{1,9}$/.test(v)) return undefined;
   return Number(v);
@@ -33,7 +47,15 @@ export function parsePartMetadata(md: Record<string, string | null> | undefined)
   if (!md) return 'Upload-Metadata is required';
   const filename = md.filename ?? '';
   // A bare name: no directories, no control characters.
-  if (!filename || filename.length > 255 || /[/\\\u0000-\u001f\u007f]/.test(filename) || filename === '.' || filename === '..') return 'filename must be a plain file name';
+  if (!plainName(filename)) return 'filename must be a plain file name';
+  let partPath: string | undefined;
+  if (md.path != null) {
+    // Relative, '/'-separated, every segment a plain name (no '..', no absolute path, no '\\').
+    const segments = md.path.split('/');
+    if (md.path.length > 1024 || segments.length > maxPathDepth || !segments.every(plainName)) return 'path must be a relative path of plain names';
+    if (segments[segments.length - 1] !== filename) return 'path must end with filename';
+    partPath = md.path;
+  }
   const slideId = md.slideId ?? '';
   if (!uuid.test(slideId)) return 'slideId must be a UUID';
   const parts = int(md.parts);
@@ -56,5 +78,5 @@ export function parsePartMetadata(md: Record<string, string | null> | undefined)
     if (typeof parsed === 'string') return parsed;
     keptFields = parsed;
   }
-  return { filename, slideId: slideId.toLowerCase(), part, parts, format, sha256, mode, batchId, ...(keptFields ? { keptFields } : {}) };
+  return { filename, ...(partPath ? { partPath } : {}), slideId: slideId.toLowerCase(), part, parts, format, sha256, mode, batchId, ...(keptFields ? { keptFields } : {}) };
 }

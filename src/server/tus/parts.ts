@@ -59,7 +59,9 @@ export async function finishPart(repos: Repos, storage: Storage, upload: UploadR
     mode: upload.mode,
     parts: upload.parts,
     claimedFormat: upload.format,
-    originalFilename: upload.filename,
+    // A slide of named parts is called by its top folder or file (`X` of `X.mrxs` and `X/…`),
+    // whichever part arrives first: its filename alone could be `Data0003.dat`.
+    originalFilename: upload.partPath ? upload.partPath.split('/')[0]!.replace(/\.[^.]*$/, '') || upload.filename : upload.filename,
     uploadedBy: upload.userId,
   });
 
@@ -87,7 +89,7 @@ export async function finishPart(repos: Repos, storage: Storage, upload: UploadR
       repos.uploads.finish(labId, upload.id, 'duplicate', scan.id);
       return { outcome: again.sha256 === actualSha256 ? 'duplicate' : 'conflict', scan, readyForIngest: false };
     }
-    repos.scans.putFile(labId, scan.id, { part: upload.part, path, size: upload.size, sha256: actualSha256, uploadId: upload.id });
+    repos.scans.putFile(labId, scan.id, { part: upload.part, path, name: upload.partPath, size: upload.size, sha256: actualSha256, uploadId: upload.id });
     repos.uploads.finish(labId, upload.id, 'complete', scan.id);
     const current = repos.scans.byId(labId, scan.id)!;
     const status = statusFromParts(repos, current);

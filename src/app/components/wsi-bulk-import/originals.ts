@@ -2,6 +2,7 @@ import type { SourceEntry, SourceRecord } from '../../state/batch-store.ts';
 import { SlideError } from '../../../shared/errors.ts';
 import { handlePermission, walkDirectory } from '../wsi-file-select/pick-files.ts';
 import type { EngineInput } from './wizard-engine.ts';
+import { rememberPath } from './file-paths.ts';
 
 import { ORIGINALS_NEEDED } from '../../../upload/originals-needed.ts';
 
@@ -28,7 +29,10 @@ export class Originals {
 
   remember(sourceId: string, inputs: EngineInput[]): void {
     const m = this.live.get(sourceId) ?? new Map<string, File>();
-    for (const i of inputs) m.set(i.path, i.file);
+    for (const i of inputs) {
+      m.set(i.path, i.file);
+      rememberPath(i.file, i.path);
+    }
     this.live.set(sourceId, m);
   }
 

@@ -5,6 +5,7 @@ import type { RedactionRequest } from '../../../engine/redact/plan-types.ts';
 import type { InspectResult, SlideSummary } from '../../../workers/engine-api-types.ts';
 import { SlideError } from '../../../shared/errors.ts';
 import type { EngineInput, InspectOutcome, WizardEngine } from './wizard-engine.ts';
+import { pathOfFile, rememberPath } from './file-paths.ts';
 
 /**
  * The wizard's engine over the engine worker (Comlink). The worker keeps opened slides by key; keys
@@ -16,7 +17,8 @@ export function workerWizardEngine(): WizardEngine {
   async function keyOf(slideId: string, files: File[]): Promise<string> {
     let k = keys.get(slideId);
     if (!k) {
-      k = engine().inspect(files).then((r) => {
+      // Paths too: a MIRAX slide's files are told apart by their folders.
+      k = engine().inspect(files, files.map(pathOfFile)).then((r) => {
         const first = r[0];
         if (r.length !== 1 || !first.ok) throw first && !first.ok ? SlideError.fromJSON(first.error) : new SlideError('CONFLICT', 'the files no longer form one slide');
         return first.slide.key;
@@ -47,12 +49,10 @@ export function workerWizardEngine(): WizardEngine {
 
   return {
     async inspect(inputs: EngineInput[]): Promise<InspectOutcome[]> {
-      const results = await engine().inspect(inputs.map((i) => i.file));
-      // The worker reports files by name; map names back to paths (a name may repeat in folders).
-      const unused = new Map<string, string[]>();
-      for (const i of inputs) unused.set(i.file.name, [...(unused.get(i.file.name) ?? []), i.path]);
-      const pathOf = (name: string) => unused.get(name)?.shift() ?? name;
-      return results.map((r) => toOutcome(r, pathOf));
+      for (const i of inputs) rememberPath(i.file, i.path);
+      // The worker reports files by the paths given here.
+      const results = await engine().inspect(inputs.map((i) => i.file), inputs.map((i) => i.path));
+      return results.map((r) => toOutcome(r, (path) => path));
     },
 
     async preview(slideId, files, imageId, maxSize): Promise<Blob | null> {

@@ -49,7 +49,7 @@ export function pickFileHandles(): Promise<FileSystemFileHandle[] | undefined> {
       multiple: true,
       id: 'wsi-files',
       excludeAcceptAllOption: false,
-      types: [{ description: 'Slides (SVS, TIFF, DICOM)', accept: { 'image/tiff': ['.svs', '.tif', '.tiff'], 'application/dicom': ['.dcm'] } }],
+      types: [{ description: 'Slides (SVS, NDPI, SCN, BIF, TIFF, MIRAX, DICOM)', accept: { 'image/tiff': ['.svs', '.tif', '.tiff', '.ndpi', '.scn', '.bif'], 'application/octet-stream': ['.mrxs'], 'application/dicom': ['.dcm'] } }],
     }),
   );
 }

@@ -6,7 +6,8 @@ import { fileSelectStyles } from './wsi-file-select.styles.ts';
 import { canPickDirectory, canPickFiles, pickDirectory, pickFileHandles } from './pick-files.ts';
 
 /**
- * Step 1: pick SVS/TIFF/DICOM files and DICOM directories, as often as needed, into one batch;
+ * Step 1: pick SVS/TIFF/DICOM files and folders (a DICOM directory; a MIRAX slide's .mrxs with its
+ * folder, or a folder of several), as often as needed, into one batch;
  * the Direct Upload switch. Unreadable files are listed with their error and do not block others.
  */
 export class WsiFileSelect extends ImportStepElement {
@@ -22,10 +23,10 @@ export class WsiFileSelect extends ImportStepElement {
       <h3 tabindex="-1">Select the slides to import</h3>
       <div class="pickers">
         <button class="primary" @click=${() => void this.selectFiles()}>Select files</button>
-        <button @click=${() => void this.selectDirectory()}>Select DICOM directory</button>
-        <input id="files" type="file" multiple accept=".svs,.tif,.tiff,.dcm,.ndpi,.scn,.bif,application/dicom,image/tiff"
+        <button @click=${() => void this.selectDirectory()} title="A DICOM directory, or a MIRAX slide: the folder that holds the .mrxs file and its folder">Select folder</button>
+        <input id="files" type="file" multiple accept=".svs,.tif,.tiff,.dcm,.ndpi,.scn,.bif,.mrxs,application/dicom,image/tiff"
           aria-label="Select files" @change=${(e: Event) => void this.picked(e, 'files')} />
-        <input id="dir" type="file" webkitdirectory aria-label="Select DICOM directory" @change=${(e: Event) => void this.picked(e, 'dir')} />
+        <input id="dir" type="file" webkitdirectory aria-label="Select folder" @change=${(e: Event) => void this.picked(e, 'dir')} />
       </div>
       <div class="direct">
         <label><input type="checkbox" role="switch" .checked=${b.directUpload} ?disabled=${b.uploadStarted}

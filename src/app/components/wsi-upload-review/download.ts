@@ -14,7 +14,8 @@ export function needsFolder(slide: SlideEntry): boolean {
 }
 
 /**
- * Saves a slide's de-identified copy: one file as is, a multi-file DICOM slide as a zip made in the
+ * Saves a slide's de-identified copy: one file as is, a multi-file slide (DICOM instances; a MIRAX
+ * .mrxs with its folder, names as the engine wrote them) as a zip made in the
  * worker, or — past what a zip without Zip64 holds — into a folder the user picks. Everything
  * streams from OPFS; nothing is read into the page's memory.
  */
@@ -33,7 +34,12 @@ export async function downloadStaged(slide: SlideEntry, engine: WizardEngine, zi
   if (!pick) throw new Error('this slide is larger than a zip file can hold; use Chrome or Edge to save it into a folder');
   const dir = await pick({ mode: 'readwrite', id: 'wsi-download' });
   for (const o of outs) {
-    const fh = await dir.getFileHandle(o.name.split('/').pop()!, { create: true });
+    // A slide opened by its files' names (MIRAX: X.mrxs beside its X/ folder) keeps its layout;
+    // DICOM instances go side by side.
+    const segments = o.name.split('/');
+    let into = dir;
+    if (slide.format !== 'dicom-wsi') for (const d of segments.slice(0, -1)) into = await into.getDirectoryHandle(d, { create: true });
+    const fh = await into.getFileHandle(segments.pop()!, { create: true });
     const w = await fh.createWritable();
     await (await stagedFile(o.opfsPath)).stream().pipeTo(w);
   }

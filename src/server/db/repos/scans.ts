@@ -46,6 +46,8 @@ export interface ScanRow {
 export interface ScanFile {
   part: number;
   path: string;
+  /** The part's path inside a slide found by name (MIRAX `X/Slidedat.ini`); null/absent for plain parts. */
+  name?: string | null;
   size: number;
   sha256: string;
   uploadId: string;
@@ -246,7 +248,7 @@ export class ScanRepo {
   files(labId: number, id: number): ScanFile[] {
     return this.db
       .prepare(
-        `SELECT f.part, f.path, f.size, f.sha256, f.upload_id AS uploadId FROM scan_files f JOIN scans s ON s.id = f.scan_id
+        `SELECT f.part, f.path, f.name, f.size, f.sha256, f.upload_id AS uploadId FROM scan_files f JOIN scans s ON s.id = f.scan_id
          WHERE s.lab_id = ? AND f.scan_id = ? ORDER BY f.part`,
       )
       .all(labId, id) as ScanFile[];
@@ -268,10 +270,10 @@ export class ScanRepo {
       if (!this.byId(labId, id)) throw new Error('scan not in lab');
       this.db
         .prepare(
-          `INSERT INTO scan_files (scan_id, part, path, size, sha256, upload_id) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (scan_id, part) DO UPDATE SET path = excluded.path, size = excluded.size, sha256 = excluded.sha256, upload_id = excluded.upload_id`,
+          `INSERT INTO scan_files (scan_id, part, path, name, size, sha256, upload_id) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (scan_id, part) DO UPDATE SET path = excluded.path, name = excluded.name, size = excluded.size, sha256 = excluded.sha256, upload_id = excluded.upload_id`,
         )
-        .run(id, f.part, f.path, f.size, f.sha256, f.uploadId);
+        .run(id, f.part, f.path, f.name ?? null, f.size, f.sha256, f.uploadId);
       this.db
         .prepare(`UPDATE scans SET total_bytes = (SELECT coalesce(sum(size), 0) FROM scan_files WHERE scan_id = ?), updated_at = ${now} WHERE lab_id = ? AND id = ?`)
         .run(id, labId, id);

@@ -11,6 +11,8 @@ export interface UploadRow {
   part: number;
   parts: number;
   filename: string;
+  /** The part's path inside a slide found by name (tus metadata `path`); null for plain parts. */
+  partPath: string | null;
   format: string;
   sha256: string;
   mode: 'deidentified' | 'direct';
@@ -23,9 +25,9 @@ export interface UploadRow {
   finishedAt: string | null;
 }
 
-export type NewUpload = Omit<UploadRow, 'status' | 'scanId' | 'createdAt' | 'finishedAt' | 'keptFields'> & { keptFields?: string[] };
+export type NewUpload = Omit<UploadRow, 'status' | 'scanId' | 'createdAt' | 'finishedAt' | 'keptFields' | 'partPath'> & { keptFields?: string[]; partPath?: string };
 
-const cols = `id, lab_id AS labId, user_id AS userId, slide_id AS slideId, batch_id AS batchId, part, parts, filename, format,
+const cols = `id, lab_id AS labId, user_id AS userId, slide_id AS slideId, batch_id AS batchId, part, parts, filename, part_path AS partPath, format,
   sha256, mode, size, status, scan_id AS scanId, kept_fields AS keptFields, created_at AS createdAt, finished_at AS finishedAt`;
 
 /** A row as SQLite returns it: kept_fields is a JSON array of ids. */
@@ -42,10 +44,10 @@ export class UploadRepo {
   create(u: NewUpload): void {
     this.db
       .prepare(
-        `INSERT INTO uploads (id, lab_id, user_id, slide_id, batch_id, part, parts, filename, format, sha256, mode, size, kept_fields, status)
-         VALUES (@id, @labId, @userId, @slideId, @batchId, @part, @parts, @filename, @format, @sha256, @mode, @size, @keptFields, 'uploading')`,
+        `INSERT INTO uploads (id, lab_id, user_id, slide_id, batch_id, part, parts, filename, part_path, format, sha256, mode, size, kept_fields, status)
+         VALUES (@id, @labId, @userId, @slideId, @batchId, @part, @parts, @filename, @partPath, @format, @sha256, @mode, @size, @keptFields, 'uploading')`,
       )
-      .run({ id: u.id, labId: u.labId, userId: u.userId, slideId: u.slideId, batchId: u.batchId, part: u.part, parts: u.parts, filename: u.filename, format: u.format, sha256: u.sha256, mode: u.mode, size: u.size, keptFields: JSON.stringify(u.keptFields ?? []) });
+      .run({ id: u.id, labId: u.labId, userId: u.userId, slideId: u.slideId, batchId: u.batchId, part: u.part, parts: u.parts, filename: u.filename, partPath: u.partPath ?? null, format: u.format, sha256: u.sha256, mode: u.mode, size: u.size, keptFields: JSON.stringify(u.keptFields ?? []) });
   }
 
   /** Unscoped on purpose: the tus gate needs the owner to decide between 404 and go-ahead. */
