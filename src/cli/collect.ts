@@ -2,6 +2,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { ErrorCode } from '../shared/errors.ts';
 import { dicomCollector } from './dicom-collector.ts';
+import { miraxCollector } from './mirax-collector.ts';
 import { KEY_FILE } from './batch-key.ts';
 import { MANIFEST_FILE } from './output-names.ts';
 
@@ -55,7 +56,7 @@ export const tiffCollector: SlideCollector = {
 };
 
 /** Tried in order. Other formats register here (before nothing else: order only matters for overlaps). */
-export const collectors: SlideCollector[] = [tiffCollector, dicomCollector];
+export const collectors: SlideCollector[] = [miraxCollector, tiffCollector, dicomCollector];
 
 export interface Collected {
   slides: SlideInput[];

@@ -42,6 +42,8 @@ export interface RedactOptions {
   keepLabel: boolean;
   keepMacro: boolean;
   keep: string[];
+  /** MIRAX: de-identify a slide whose Data files are missing (what is there). */
+  allowIncomplete?: boolean;
   /** DICOM UID key (hex); default: the output folder's stored batch key. */
   uidKey?: string;
   onProgress?: (input: string, done: number, total: number) => void;
@@ -59,6 +61,7 @@ export interface VerifyResult {
 
 /** What a result is called: the file, or for a multi-file (DICOM) slide its directory. */
 function inputLabel(s: SlideInput): string {
+  if (s.files[0]!.toLowerCase().endsWith('.mrxs')) return s.files[0]!; // MIRAX: the .mrxs names the slide
   return s.files.length === 1 ? s.files[0]! : dirname(s.files[0]!);
 }
 
@@ -139,9 +142,11 @@ export async function redact(paths: string[], o: RedactOptions): Promise<Outcome
     const { name, reused } = await names.claim(input.name, input.identity, input.kind);
     if (await isInputPath(input, join(outDir, name))) throw new SlideError('CONFLICT', 'the output would replace the input: refusing to overwrite the original');
     if (reused && input.kind === 'folder') await clearSlideFolder(join(outDir, name));
-    const target = new RenamingTarget(base, slide.name, name);
+    // MIRAX outputs are '<name>.mrxs' + '<name>/…': the engine names them from the request.
+    const target = new RenamingTarget(base, slide.format === 'mirax' ? name : slide.name, name);
     const request = buildRequest(slide, o);
     if (slide.format === 'dicom-wsi') request.options = { uidKey };
+    if (slide.format === 'mirax') request.options = { outputName: name, ...(o.allowIncomplete ? { allowIncomplete: true } : {}) };
     const report = await redactSlide(slide, request, target, {
       hasher: threadedNodeSha256,
       onProgress: (d, t) => o.onProgress?.(name, d, t),

@@ -6,7 +6,7 @@ import { BatchKeyError, isValidUidKey } from './batch-key.ts';
 const USAGE = `usage:
   wsi-import inspect FILE... [--json]
   wsi-import redact FILE_OR_DIR... --out DIR [--keep-label] [--keep-macro] [--keep FIELD]...
-                    [--uid-key HEX] [--json]
+                    [--uid-key HEX] [--allow-incomplete] [--json]
   wsi-import verify FILE_OR_DIR... [--json]
 
 redact writes a de-identified copy of each slide into DIR: every identifying field removed and
@@ -14,7 +14,9 @@ label/macro images dropped unless kept. --keep takes a field id or label as show
 (e.g. --keep "aperio:Date"). TIFF/SVS keep their base name; each DICOM slide gets a folder named
 after its input directory ("<dir>-1", "<dir>-2"… when it holds several slides). DICOM UIDs are
 remapped with one key per batch: --uid-key (at least 32 hex digits), else a key kept in
-DIR/.wsi-import-key, so re-running a batch into the same DIR gives the same UIDs.
+DIR/.wsi-import-key, so re-running a batch into the same DIR gives the same UIDs. A MIRAX slide is
+given as its .mrxs (its folder is found next to it) and written as "<name>.mrxs" + "<name>/"; one
+whose Data files are missing is refused unless --allow-incomplete (then what is there is copied).
 Exit status: 0 all succeeded, 1 any failed (the others are still written), 2 usage.`;
 
 class UsageError extends Error {}
@@ -29,7 +31,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     }
     const parsed = parse(rest, command);
     const positionals = parsed.positionals;
-    const values = parsed.values as { json?: boolean; out?: string; 'keep-label'?: boolean; 'keep-macro'?: boolean; keep?: string[]; 'uid-key'?: string };
+    const values = parsed.values as { json?: boolean; out?: string; 'keep-label'?: boolean; 'keep-macro'?: boolean; keep?: string[]; 'uid-key'?: string; 'allow-incomplete'?: boolean };
     if (positionals.length === 0) throw new UsageError(`${command}: no input files`);
     const json = values.json === true;
     let results: Result<unknown>[];
@@ -49,6 +51,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         keepLabel: values['keep-label'] === true,
         keepMacro: values['keep-macro'] === true,
         keep: values.keep ?? [],
+        allowIncomplete: values['allow-incomplete'] === true,
         ...(uidKey !== undefined ? { uidKey } : {}),
         ...(progress ? { onProgress: (name: string, d: number, t: number) => err(`\r${name}: ${Math.floor((100 * d) / Math.max(1, t))}%   `) } : {}),
       });
@@ -84,7 +87,7 @@ function parse(args: string[], command: string) {
       args,
       allowPositionals: true,
       strict: true,
-      options: { ...common, out: { type: 'string' }, 'keep-label': { type: 'boolean' }, 'keep-macro': { type: 'boolean' }, keep: { type: 'string', multiple: true }, 'uid-key': { type: 'string' } },
+      options: { ...common, out: { type: 'string' }, 'keep-label': { type: 'boolean' }, 'keep-macro': { type: 'boolean' }, keep: { type: 'string', multiple: true }, 'uid-key': { type: 'string' }, 'allow-incomplete': { type: 'boolean' } },
     });
   }
   throw new UsageError(`unknown command "${command}"`);

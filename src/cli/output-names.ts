@@ -92,6 +92,7 @@ export class RenamingTarget implements OutputTarget {
 
   rename(name: string): string {
     if (name === this.from) return this.to;
+    if (name === `${this.from}.mrxs`) return `${this.to}.mrxs`; // MIRAX: the .mrxs beside its folder
     if (name.startsWith(`${this.from}/`)) return `${this.to}${name.slice(this.from.length)}`;
     throw new SlideError('INTERNAL', `output "${name}" lies outside the slide's output name`);
   }

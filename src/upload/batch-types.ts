@@ -1,4 +1,5 @@
 import type { FieldClass, ImageRole } from '../engine/formats/slide-format.ts';
+import type { RedactionRequest } from '../engine/redact/plan-types.ts';
 
 /**
  * The records of an import batch that the uploader reads and updates (persisted by the app in
@@ -99,6 +100,10 @@ export interface SlideEntry {
   images: ImageSummary[];
   /** Set when the slide cannot be read; it stays in the list with its message and is skipped. */
   error?: { code: string; message: string };
+  /** Parts of the slide are missing (what cannot be read); it is de-identified only with `allowIncomplete`. */
+  incomplete?: string;
+  /** The user agreed to de-identify and upload what is there of an incomplete slide. */
+  allowIncomplete?: boolean;
   removeFields: string[];
   removeImages: string[];
   /** Removed from the batch by the user in the review. */
@@ -132,3 +137,12 @@ export interface BatchRecord {
   [k: string]: unknown;
 }
 
+
+/** The engine request for a slide's decisions (one place, so staging and upload never differ). */
+export function redactionRequest(s: SlideEntry, uidKey: string): RedactionRequest {
+  return {
+    removeFields: s.removeFields,
+    removeImages: s.removeImages,
+    options: { uidKey, ...(s.incomplete && s.allowIncomplete ? { allowIncomplete: true } : {}) },
+  };
+}

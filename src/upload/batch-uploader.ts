@@ -1,4 +1,4 @@
-import type { BatchRecord, PartUpload, SlideEntry, StagedSlide } from './batch-types.ts';
+import { redactionRequest, type BatchRecord, type PartUpload, type SlideEntry, type StagedSlide } from './batch-types.ts';
 import type { RedactionRequest } from '../engine/redact/plan-types.ts';
 import { SlideError, toSlideError } from '../shared/errors.ts';
 import { encodeKeptFields } from '../shared/kept-fields.ts';
@@ -258,7 +258,7 @@ export class BatchUploader {
       if (this.stopped) return;
       this.stageProgress.set(s.id, 0);
       this.changed();
-      const request: RedactionRequest = { removeFields: s.removeFields, removeImages: s.removeImages, options: { uidKey: this.batch.uidKey } };
+      const request = redactionRequest(s, this.batch.uidKey);
       let lastTick = 0;
       try {
         s.staged = await this.o.engine.deidentify(s.id, files, request, stagingDir(this.batch, s.id), (done, total) => {

@@ -23,6 +23,8 @@ export interface SlideSummary {
   fields: MetadataField[];
   /** Auto redact for this slide (every identifying field, label and overview). */
   defaultRequest: RedactionRequest;
+  /** A multi-file slide with parts missing: what cannot be read (de-identified only if the user agrees). */
+  incomplete?: string;
 }
 
 /** Per-slide inspection result: a batch never throws because one file is bad. */

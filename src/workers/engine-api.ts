@@ -60,6 +60,7 @@ function summary(key: string, slide: Slide, files: { name: string; size: number 
     key, name: slide.name, format: slide.format, size: files.reduce((a, f) => a + f.size, 0), files: files.map((f) => f.name),
     width: slide.width, height: slide.height, mpp: slide.mpp ?? null, images: slide.images, fields: slide.fields,
     defaultRequest: defaultRequest(slide),
+    ...(slide.incomplete ? { incomplete: slide.incomplete.message } : {}),
   };
 }
 

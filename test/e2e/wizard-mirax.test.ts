@@ -1,13 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { openBrowser, screenshot, type BrowserSession } from './support/browser.ts';
-import { fixtures, repoRoot, startServer, type RunningServer } from './support/server.ts';
+import { repoRoot, startServer, type RunningServer } from './support/server.ts';
+import { sharedFixtures } from '../fixtures/node-fixtures.ts';
+import { MIRAX_NAME, MIRAX_PLANTED, miraxFixture } from '../fixtures/vendors/mirax.ts';
 import { doneScanIds, openImport, pickDirectory, recordRequests, serverEnv, withoutDirectoryPicker } from './support/wizard.ts';
-import { formats } from '../../src/engine/formats/registry.ts';
 
 declare const document: { querySelector(s: string): { shadowRoot: { querySelector(s: string): unknown } } | null };
 
@@ -17,14 +18,14 @@ declare const document: { querySelector(s: string): { shadowRoot: { querySelecto
  * .mrxs and its folder, uploaded as one part per file under a neutral slide name with each part's
  * path inside the slide (never the original folder name, here an accession number), ingested on
  * the server as MIRAX, and shown by the scan viewer (pixel check on the canvas). The stored parts,
- * laid out again by their names, open in OpenSlide as MIRAX without label or macro.
+ * laid out again by their names, open in OpenSlide as MIRAX without label or macro and hold none
+ * of the values planted in the slide. The slide is our own (test/fixtures/vendors/mirax.ts); the
+ * real sample lacks two Data files: the second flow agrees to de-identify what is there.
  */
-const hasMirax = formats.some((f) => f.name === 'mirax');
-const SRC_STEM = 'Mirax2-Fluorescence-2';
 /** The slide's name at the lab: an accession number, which must never reach the server. */
 const ACCESSION = 'ACC-2024-0077';
 
-describe('import wizard: a MIRAX slide folder, Auto redact, upload, viewer', { skip: hasMirax ? false : 'MIRAX driver not registered yet' }, () => {
+describe('import wizard: a MIRAX slide folder, Auto redact, upload, viewer', () => {
   let server: RunningServer;
   let browser: BrowserSession;
   let pickDir: string;
@@ -33,8 +34,8 @@ describe('import wizard: a MIRAX slide folder, Auto redact, upload, viewer', { s
     await mkdir(join(repoRoot, 'test-output/screenshots'), { recursive: true });
     pickDir = join(await mkdtemp(join(tmpdir(), 'wsi-mirax-')), 'Scans');
     await mkdir(join(pickDir, ACCESSION), { recursive: true });
-    await copyFile(join(fixtures, 'mirax', `${SRC_STEM}.mrxs`), join(pickDir, `${ACCESSION}.mrxs`));
-    for (const f of await readdir(join(fixtures, 'mirax', SRC_STEM))) await copyFile(join(fixtures, 'mirax', SRC_STEM, f), join(pickDir, ACCESSION, f));
+    // The slide and its folder renamed as labs name them: by accession number.
+    for (const [rel, bytes] of (await miraxFixture()).files) await writeFile(join(pickDir, rel.replace(MIRAX_NAME, ACCESSION)), bytes);
     await writeFile(join(pickDir, 'notes.txt'), 'scanned on Monday\n');
     server = await startServer({ env: serverEnv });
     browser = await openBrowser();
@@ -87,7 +88,9 @@ describe('import wizard: a MIRAX slide folder, Auto redact, upload, viewer', { s
     const stem = mrxs[0]!.slice(0, -'.mrxs'.length);
     assert.ok(entries.every((n) => n === mrxs[0] || n.startsWith(`${stem}/`)), `the .mrxs and its folder only: ${entries.join(', ')}`);
     assert.ok(entries.includes(`${stem}/Slidedat.ini`) && entries.includes(`${stem}/Index.dat`));
-    assert.ok(openslideVendor(unzipped(zipPath), mrxs[0]!) === 'mirax', 'the downloaded copy opens in OpenSlide as MIRAX');
+    const local = unzipped(zipPath);
+    assert.equal(openslideVendor(local, mrxs[0]!), 'mirax', 'the downloaded copy opens in OpenSlide as MIRAX');
+    assert.deepEqual((await plantedIn(local)).filter((f) => !f.endsWith(ACCESSION)), [], 'no planted value in the downloaded copy');
     await page.getByRole('button', { name: 'Finalize' }).click();
 
     // 6. Upload: one part per file, each with its path inside the slide under a neutral name.
@@ -113,25 +116,128 @@ describe('import wizard: a MIRAX slide folder, Auto redact, upload, viewer', { s
     const storedMrxs = (detail.files as { name: string }[]).find((f) => f.name.endsWith('.mrxs'))!.name;
     assert.equal(openslideVendor(layout, storedMrxs), 'mirax');
     assert.deepEqual(openslideAssociated(layout, storedMrxs).filter((a) => a === 'label' || a === 'macro'), [], 'no label or macro on the server');
+    assert.deepEqual(await plantedIn(layout), [], 'no planted value in the stored parts');
+    const expectedColour = openslideMeanColour(layout, storedMrxs);
     await rm(layout, { recursive: true, force: true });
     await rm(join(zipPath, '..'), { recursive: true, force: true });
 
     // 7. The scan page's viewer reads the parts through the engine worker and draws tiles.
     await page.goto(`${server.url}/scans/${scanId}`);
-    await page.waitForFunction(() => {
-      const details = document.querySelector('wsi-app')?.shadowRoot.querySelector('wsi-scan-details') as { shadowRoot: { querySelector(s: string): { shadowRoot: { querySelector(s: string): unknown } } | null } } | null;
-      const viewer = details?.shadowRoot.querySelector('wsi-viewer');
-      const canvas = viewer?.shadowRoot.querySelector('canvas') as { width: number; height: number; getContext(t: string): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } } | null;
-      if (!canvas || canvas.width === 0) return false;
-      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-      // A fluorescence slide is dark: count pixels that are drawn and not the blank background.
-      let drawn = 0;
-      for (let i = 0; i < data.length; i += 16) if (data[i + 3] > 0 && data[i] + data[i + 1] + data[i + 2] > 30) drawn++;
-      return drawn > 100;
-    }, undefined, { timeout: 60_000 });
-    await screenshot(page, 'mirax-viewer');
+    await page.locator('wsi-scan-details').waitFor();
+    await viewerShows(page, expectedColour, 'mirax-viewer');
   });
 });
+
+describe('import wizard: the real MIRAX sample with two Data files missing, imported with the user\'s agreement', () => {
+  let server: RunningServer;
+  let browser: BrowserSession;
+  let pickDir: string;
+
+  before(async () => {
+    pickDir = await mkdtemp(join(tmpdir(), 'wsi-mirax-real-'));
+    await cp(join(sharedFixtures, 'mirax'), pickDir, { recursive: true, filter: (src) => !/(LICENSE|\.md)$/i.test(src) });
+    server = await startServer({ env: serverEnv });
+    browser = await openBrowser();
+    await withoutDirectoryPicker(browser.context);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.dispose();
+    if (pickDir) await rm(pickDir, { recursive: true, force: true });
+  });
+
+  it('says what is missing, asks, and with the box ticked uploads the levels that are there', async () => {
+    const page = browser.page;
+    await openImport(page, server.url);
+    await pickDirectory(page, pickDir);
+    await page.getByText(/1 slide\(s\) ready from 1 selection/).waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('heading', { name: 'Loaded files' }).waitFor();
+    const note = page.locator('wsi-file-list tr.warn [role="note"]');
+    assert.match(await note.innerText(), /incomplete: Data0005\.dat, Data0006\.dat are missing/);
+    const agree = page.getByRole('checkbox', { name: 'De-identify and upload the levels that are there' });
+    assert.equal(await agree.isChecked(), false);
+    await agree.check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('heading', { name: 'Metadata review' }).waitFor();
+    await page.getByRole('button', { name: 'Auto redact' }).click();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('heading', { name: 'Label and overview images' }).waitFor();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('heading', { name: 'Review before upload' }).waitFor();
+    await page.getByRole('button', { name: 'Finalize' }).click();
+    await page.getByRole('button', { name: 'Start upload' }).click();
+    const [scanId] = await doneScanIds(page, 180_000);
+
+    const detail = (await (await page.request.get(`${server.url}/api/scans/${scanId}`)).json()).scan;
+    assert.equal(detail.format, 'mirax', `${detail.status}: ${detail.error}`);
+    assert.ok(detail.status === 'ready' || detail.status === 'needs-mpp', `${detail.status}: ${detail.error}`);
+    const layout = await mkdtemp(join(tmpdir(), 'wsi-mirax-real-stored-'));
+    for (const f of detail.files as { name: string; url: string }[]) {
+      await mkdir(join(layout, f.name, '..'), { recursive: true });
+      await writeFile(join(layout, f.name), Buffer.from(await (await page.request.get(`${server.url}${f.url}`)).body()));
+    }
+    const storedMrxs = (detail.files as { name: string }[]).find((f) => f.name.endsWith('.mrxs'))!.name;
+    assert.equal(openslideVendor(layout, storedMrxs), 'mirax');
+    assert.deepEqual(openslideAssociated(layout, storedMrxs), [], 'no associated image on the server');
+    const expected = openslideMeanColour(layout, storedMrxs);
+    await rm(layout, { recursive: true, force: true });
+    await page.goto(`${server.url}/scans/${scanId}`);
+    await page.locator('wsi-scan-details').waitFor();
+    await viewerShows(page, expected, 'mirax-real-viewer');
+  });
+});
+
+/**
+ * Wait until the scan page's viewer has drawn tiles, then compare the canvas's mean colour with
+ * OpenSlide's rendering of the stored slide (`expected`): tiles decoded with the right colours.
+ */
+async function viewerShows(page: BrowserSession['page'], expected: number[], shot: string): Promise<void> {
+  await page.waitForFunction(() => {
+    const details = document.querySelector('wsi-app')?.shadowRoot.querySelector('wsi-scan-details') as { shadowRoot: { querySelector(s: string): { shadowRoot: { querySelector(s: string): unknown } } | null } } | null;
+    const viewer = details?.shadowRoot.querySelector('wsi-viewer');
+    const canvas = viewer?.shadowRoot.querySelector('canvas') as { width: number; height: number; getContext(t: string): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } } | null;
+    if (!canvas || canvas.width === 0) return false;
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    // Mean colour of what is drawn (the viewer's dark surround, #222, and unpainted pixels left out).
+    const sum = [0, 0, 0];
+    let drawn = 0;
+    for (let i = 0; i < data.length; i += 16) {
+      if (data[i + 3] === 0 || data[i] + data[i + 1] + data[i + 2] < 120) continue;
+      for (let c = 0; c < 3; c++) sum[c] += data[i + c];
+      drawn++;
+    }
+    return drawn > 100 ? sum.map((v) => v / drawn) : false;
+  }, undefined, { timeout: 60_000, polling: 500 }).then(async (h) => {
+    // The tiles decoded with the right colours: the canvas's mean colour is OpenSlide's (a
+    // YCbCr/RGB mix-up turns H&E magenta and green; tile placement moves it far less).
+    const seen = (await h.jsonValue()) as number[];
+    for (let c = 0; c < 3; c++) assert.ok(Math.abs(seen[c]! - expected[c]!) < 30, `viewer colour ${seen.map(Math.round)} vs OpenSlide ${expected.map(Math.round)}`);
+  }, async (e) => {
+    // Evidence: what the scan page showed instead (the viewer's error is in its text).
+    await screenshot(page, `${shot}-failed`);
+    throw new Error(`${String(e)}\nscan page: ${await page.locator('wsi-scan-details').innerText()}`);
+  });
+  await screenshot(page, shot);
+}
+
+/** Planted values (and the accession number) found in any file below `dir`, as latin1 or UTF-16LE. */
+async function plantedIn(dir: string): Promise<string[]> {
+  const found = new Set<string>();
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else {
+        const b = await readFile(p);
+        for (const v of [...MIRAX_PLANTED, ACCESSION]) if (b.includes(Buffer.from(v, 'latin1')) || b.includes(Buffer.from(v, 'utf16le'))) found.add(`${e.name}: ${v}`);
+      }
+    }
+  };
+  await walk(dir);
+  return [...found];
+}
 
 function zipNames(path: string): string[] {
   const py = 'import sys, json, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(json.dumps([i.filename for i in z.infolist() if not i.is_dir()]))';
@@ -146,6 +252,18 @@ function unzipped(path: string): string {
 
 function openslideVendor(dir: string, mrxs: string): string {
   return execFileSync('/usr/bin/python3', ['-c', 'import sys, openslide\nprint(openslide.OpenSlide(sys.argv[1]).properties.get("openslide.vendor"))', join(dir, mrxs)], { encoding: 'utf8' }).trim();
+}
+
+/** Mean RGB of OpenSlide's thumbnail of the slide (512 px), bright pixels only. */
+function openslideMeanColour(dir: string, mrxs: string): number[] {
+  const py = [
+    'import sys, json, openslide',
+    's = openslide.OpenSlide(sys.argv[1])',
+    'img = s.get_thumbnail((512, 512)).convert("RGB")',
+    'px = [p for p in img.getdata() if sum(p) >= 120]',
+    'print(json.dumps([sum(p[c] for p in px) / len(px) for c in range(3)]))',
+  ].join('\n');
+  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', py, join(dir, mrxs)], { encoding: 'utf8' })) as number[];
 }
 
 function openslideAssociated(dir: string, mrxs: string): string[] {

@@ -23,6 +23,17 @@ import { copyFixture, makeTmpDir, repoRoot } from '../fixtures/node-fixtures.ts'
 import { patchFile, writeNdpi } from '../fixtures/vendors/ndpi.ts';
 
 const run = promisify(execFile);
+
+/** Sources opened by a test, closed when it ends. */
+const opened: NodeFileSource[] = [];
+async function source(path: string): Promise<NodeFileSource> {
+  const s = await NodeFileSource.open(path);
+  opened.push(s);
+  return s;
+}
+async function closeAll(): Promise<void> {
+  for (const s of opened.splice(0)) await s.close();
+}
 const ORACLE = join(repoRoot, 'test/engine/oracle/openslide_compare.py');
 
 async function redact(slide: Slide, outDir: string) {
@@ -87,7 +98,7 @@ test('ndpi: the real sample (test3-DAPI-2-387.ndpi): inspect, tiles, Auto redact
   try {
     const inPath = join(tmp.dir, 'slide.ndpi');
     await copyFixture('hamamatsu/test3-DAPI-2-387.ndpi', inPath);
-    const slide = await openSlide([await NodeFileSource.open(inPath)]);
+    const slide = await openSlide([await source(inPath)]);
     assert.equal(slide.format, 'hamamatsu-ndpi');
     assert.deepEqual(slide.images.map((i) => [i.role, i.width, i.height]), [
       ['level', 3968, 4864], ['level', 1984, 2432], ['level', 992, 1216], ['level', 496, 608], ['overview', 1188, 406], ['overview', 594, 203],
@@ -107,12 +118,13 @@ test('ndpi: the real sample (test3-DAPI-2-387.ndpi): inspect, tiles, Auto redact
     for (const v of ['950291', '950410', '2017:02:07', '2011/05/23', 'C9600-12', 'NDP.scan', 'DAPI 2 (387)', 'Hamamatsu']) {
       assert.equal(out.indexOf(Buffer.from(v, 'latin1')), -1, `"${v.length}-byte value" left in the output`);
     }
-    const again = await openSlide([await NodeFileSource.open(outPath)]);
+    const again = await openSlide([await source(outPath)]);
     assert.equal(again.format, 'hamamatsu-ndpi');
     assert.deepEqual(again.fields.filter((f) => f.class === 'phi'), []);
     assert.deepEqual(again.images.map((i) => i.role), ['level', 'level', 'level', 'level']);
     await compareTiles(again, outPath, tmp.dir, [['ifd-0', 0, 10], ['ifd-2', 0, 3]]);
   } finally {
+    await closeAll();
     await tmp.cleanup();
   }
 });
@@ -122,7 +134,7 @@ test('ndpi: generated NDPI (restart markers, macro, map, planted PHI, shared val
   try {
     const inPath = join(tmp.dir, 'gen.ndpi');
     const g = await writeNdpi(inPath);
-    const slide = await openSlide([await NodeFileSource.open(inPath)]);
+    const slide = await openSlide([await source(inPath)]);
     assert.equal(slide.format, 'hamamatsu-ndpi');
     assert.deepEqual(slide.images.filter((i) => i.role === 'level').map((i) => [i.width, i.height]), g.levels);
     assert.deepEqual(slide.images.map((i) => i.role), ['level', 'level', 'level', 'overview', 'overview']);
@@ -146,6 +158,7 @@ test('ndpi: generated NDPI (restart markers, macro, map, planted PHI, shared val
       assert.equal(out.indexOf(Buffer.from(v, 'latin1')), -1, `a planted value (${v.length} bytes) is still in the output`);
     }
   } finally {
+    await closeAll();
     await tmp.cleanup();
   }
 });
@@ -193,14 +206,15 @@ for (const b of broken) {
       const path = join(tmp.dir, 'input.ndpi');
       const g = await writeNdpi(path);
       await b.breakIt(path, g);
-      await assert.rejects(openSlide([await NodeFileSource.open(path)]), (e: unknown) => {
+      await assert.rejects(openSlide([await source(path)]), (e: unknown) => {
         assert.ok(e instanceof SlideError, String(e));
         assert.equal(e.code, b.code, e.message);
         assert.match(e.message, b.message);
         return true;
       });
     } finally {
-      await tmp.cleanup();
+      await closeAll();
+    await tmp.cleanup();
     }
   });
 }
@@ -211,7 +225,7 @@ test('ndpi: a sparse NDPI past 4 GiB: inspect reads < 2 MiB, the output opens in
     const inPath = join(tmp.dir, 'big.ndpi');
     const g = await writeNdpi(inPath, { sparse: 4.5 * 1024 ** 3 });
     assert.ok(g.ifds[0]!.stripOffset > 2 ** 32 && g.size > 2 ** 32);
-    const rec = new RecordingSource(await NodeFileSource.open(inPath));
+    const rec = new RecordingSource(await source(inPath));
     const slide = await openSlide([rec]);
     assert.ok(rec.bytesRead < 2 * 1024 * 1024, `inspect read ${rec.bytesRead} bytes`);
     assert.equal(slide.format, 'hamamatsu-ndpi');
@@ -221,10 +235,11 @@ test('ndpi: a sparse NDPI past 4 GiB: inspect reads < 2 MiB, the output opens in
     await redact(slide, outDir);
     const outPath = join(outDir, 'big.ndpi');
     await oracle(inPath, outPath);
-    const again = await openSlide([await NodeFileSource.open(outPath)]);
+    const again = await openSlide([await source(outPath)]);
     assert.equal(again.format, 'hamamatsu-ndpi');
     await compareTiles(again, outPath, tmp.dir, [['ifd-0', 5, 0]]);
   } finally {
+    await closeAll();
     await tmp.cleanup();
   }
 });

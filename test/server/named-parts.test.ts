@@ -10,8 +10,8 @@ import { encodeMetadata, fixturesDir, memberOf, partMeta, randomUUID, removeDir,
  * Multi-file slides found by their parts' names (MIRAX: X.mrxs + X/Slidedat.ini, X/Index.dat,
  * X/DataNNNN.dat): each part's path inside the slide travels as tus metadata `path`, is stored
  * with the scan, named to the engine at verification and ingest, and handed to the viewer.
- * Until the MIRAX driver lands, a two-instance DICOM slide (opened by content, names do not
- * matter to it) and random bytes (whose refusal names the first part) stand in.
+ * A two-instance DICOM slide (opened by content, names do not matter to it) checks the storage
+ * and listing of names; random bytes named as MIRAX parts show the names reach the MIRAX driver.
  */
 
 const dcm0 = join(fixturesDir, 'openslide-python/boxes_0.dcm');
@@ -68,8 +68,8 @@ test('a two-part slide with part paths: names stored and listed per part, scan n
   const batchId = randomUUID();
   const md = (bytes: Uint8Array, part: number, path: string) => ({ ...partMeta(bytes, { slideId, batchId, part, parts: 2, format: 'dicom-wsi', filename: path.split('/').pop()! }), path });
   // Part 1 first: the scan's name must not depend on which part arrives first.
-  const id1 = await send(d1, md(d1, 1, 'ACC-1/Data0001.dat'));
-  const id0 = await send(d0, md(d0, 0, 'ACC-1.mrxs'));
+  const id1 = await send(d1, md(d1, 1, 'ACC-1/boxes_1.dcm'));
+  const id0 = await send(d0, md(d0, 0, 'ACC-1/boxes_0.dcm'));
   assert.equal(id0, id1);
   const scan = await waitForScan(client, id0);
   assert.equal(scan.error, null);
@@ -77,14 +77,14 @@ test('a two-part slide with part paths: names stored and listed per part, scan n
   assert.equal(scan.originalFilename, 'ACC-1');
   const detail = ((await (await client.fetch(`/api/scans/${id0}`)).json()) as any).scan;
   assert.deepEqual(detail.files.map((f: any) => [f.part, f.name, f.size, f.sha256]), [
-    [0, 'ACC-1.mrxs', d0.length, sha256(d0)],
-    [1, 'ACC-1/Data0001.dat', d1.length, sha256(d1)],
+    [0, 'ACC-1/boxes_0.dcm', d0.length, sha256(d0)],
+    [1, 'ACC-1/boxes_1.dcm', d1.length, sha256(d1)],
   ]);
   // The viewer's Range reads are per part, whatever the name.
   assert.ok(Buffer.from(await (await client.fetch(`/api/scans/${id0}/file?part=1`)).arrayBuffer()).equals(d1));
 });
 
-test('ingest names each part to the engine by its path: the refusal of a Direct Upload names the first part', async () => {
+test('ingest names each part to the engine by its path: the MIRAX driver finds Slidedat.ini by name, and its refusal names the .mrxs', async () => {
   const a = randomBytes(700);
   const b = randomBytes(900);
   const slideId = randomUUID();
@@ -93,7 +93,8 @@ test('ingest names each part to the engine by its path: the refusal of a Direct 
   await send(b, md(b, 1, 'S-77/Slidedat.ini'));
   const scan = await waitForScan(client, id);
   assert.equal(scan.status, 'failed');
-  assert.match(String(scan.error), /^S-77\.mrxs: not a supported whole-slide image/);
+  // Random bytes as Slidedat.ini: the driver got that far only because the part was named so.
+  assert.match(String(scan.error), /^S-77\.mrxs: Slidedat\.ini /);
 });
 
 test('server verification of de-identified named parts: quarantined in words, no original name in the problems', async () => {

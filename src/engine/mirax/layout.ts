@@ -22,7 +22,9 @@ export const EMPTY_VALUE = 'ScanDataLayer_Empty';
 export const ASSOCIATED = [
   { name: 'macro', role: 'overview', value: 'ScanDataLayer_SlideThumbnail', typeKey: 'THUMBNAIL_IMAGE_TYPE' },
   { name: 'label', role: 'label', value: 'ScanDataLayer_SlideBarcode', typeKey: 'BARCODE_IMAGE_TYPE' },
-  { name: 'thumbnail', role: 'thumbnail', value: 'ScanDataLayer_SlidePreview', typeKey: 'PREVIEW_IMAGE_TYPE' },
+  // OpenSlide calls it the thumbnail, but it photographs the whole glass, label included: an
+  // overview for the review (shown in Verify images, removed by default), never a kept thumbnail.
+  { name: 'thumbnail', role: 'overview', value: 'ScanDataLayer_SlidePreview', typeKey: 'PREVIEW_IMAGE_TYPE' },
 ] as const;
 export type AssociatedName = (typeof ASSOCIATED)[number]['name'];
 
@@ -80,7 +82,7 @@ export interface MiraxLayout {
   /** The position record OpenSlide uses: VIMSLIDE_POSITION_BUFFER (raw) or StitchingIntensityLayer (zlib). */
   position?: { record: number; compressed: boolean };
   /** Associated images OpenSlide would show, by record. */
-  associated: { name: AssociatedName; role: 'overview' | 'label' | 'thumbnail'; record: number; valueKey: string; section?: string }[];
+  associated: { name: AssociatedName; role: 'overview' | 'label'; record: number; valueKey: string; section?: string }[];
 }
 
 const bad = (what: string): SlideError => new SlideError('CORRUPT', `Slidedat.ini: ${what}`);

@@ -145,7 +145,9 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
     const etag = `"${file.sha256.slice(0, 32)}"`;
     reply.header('accept-ranges', 'bytes').header('etag', etag).header('cache-control', 'private, no-cache').header('content-type', 'application/octet-stream');
     const ifRange = req.headers['if-range'];
-    const range = ifRange === undefined || ifRange === etag ? parseRange(req.headers.range, size) : null;
+    // An empty file (a MIRAX .mrxs may be one) is sent whole, as RFC 9110 allows: no range of it is
+    // satisfiable, and a 416 would make a reader probing its size with bytes=0-0 fail.
+    const range = size > 0 && (ifRange === undefined || ifRange === etag) ? parseRange(req.headers.range, size) : null;
     if (range === 'unsatisfiable') {
       reply.header('content-range', `bytes */${size}`);
       throw new ApiError(416, 'RANGE_NOT_SATISFIABLE', 'requested range is outside the file');

@@ -3,6 +3,7 @@ import {
   type BatchRecord, type SlideEntry, type SourceRecord, type StepNo,
 } from '../../state/batch-store.ts';
 import { setBusy } from '../../state/activity.ts';
+import { redactionRequest } from '../../../upload/batch-types.ts';
 import { currentUser } from '../../state/session.ts';
 import { BatchUploader, type BatchUploaderOptions } from '../../../upload/batch-uploader.ts';
 import { batchStagingDir, deleteStagedDir, stagingDir, sweepStaging } from '../../../upload/staging.ts';
@@ -280,6 +281,7 @@ export class ImportController {
           images,
           removeFields: defaultRemovedFields(fields),
           removeImages: defaultRemovedImages(images),
+          ...(o.slide.incomplete ? { incomplete: o.slide.incomplete } : {}),
         });
       }
     } catch (e) {
@@ -333,6 +335,15 @@ export class ImportController {
     this.decisionsChanged(slide);
   }
 
+  /**
+   * An incomplete slide (MIRAX Data files missing): the user agrees to de-identify and upload the
+   * levels that are there. Without it, that slide fails alone at de-identification with the reason.
+   */
+  setAllowIncomplete(slide: SlideEntry, allow: boolean): void {
+    slide.allowIncomplete = allow;
+    this.decisionsChanged(slide);
+  }
+
   /** "Auto redact": every field that is not critical goes, in every file of the batch. */
   autoRedact(): void {
     for (const s of this.usable) {
@@ -382,7 +393,7 @@ export class ImportController {
     slide.staged = await this.engine.deidentify(
       slide.id,
       files,
-      { removeFields: slide.removeFields, removeImages: slide.removeImages, options: { uidKey: this.batch.uidKey } },
+      redactionRequest(slide, this.batch.uidKey),
       stagingDir(this.batch, slide.id),
       (d, t) => onProgress(t > 0 ? d / t : 0),
     );

@@ -19,6 +19,8 @@ export interface InspectOutcome {
     mpp?: { x: number; y: number; source?: string };
     fields: FieldSummary[];
     images: ImageSummary[];
+    /** Parts are missing (MIRAX Data files): what cannot be read. */
+    incomplete?: string;
   };
   error?: { code: string; message: string };
 }

@@ -100,6 +100,6 @@ function toOutcome(r: InspectResult, pathOf: (name: string) => string): InspectO
   const images: ImageSummary[] = s.images.map((i) => ({ id: i.id, role: i.role, width: i.width, height: i.height, compression: i.compression }));
   return {
     paths: s.files.map(pathOf),
-    slide: { name: s.name, format: s.format, width: s.width, height: s.height, ...(s.mpp ? { mpp: s.mpp } : {}), fields, images },
+    slide: { name: s.name, format: s.format, width: s.width, height: s.height, ...(s.mpp ? { mpp: s.mpp } : {}), fields, images, ...(s.incomplete ? { incomplete: s.incomplete } : {}) },
   };
 }

@@ -6,4 +6,6 @@ export const fileListStyles = css`
   .toolbar { display: flex; gap: 1rem; align-items: center; margin-bottom: 0.6rem; }
   td.num { font-variant-numeric: tabular-nums; }
   tr.bad td { color: var(--wsi-danger, #b42318); }
+  tr.warn td { background: var(--wsi-warn-bg, #fffaeb); color: var(--wsi-warn, #7a2e0e); }
+  tr.warn p { margin: 0 0 0.25rem; }
 `;

@@ -66,6 +66,20 @@ export class WsiFileList extends ImportStepElement {
       <td class="num">${formatBytes(s.size)}</td>
       <td>${formatMpp(s.mpp)}</td>
       <td><button @click=${() => void this.preview(s)} aria-label=${`Deep-zoom preview of ${s.name}`}>Preview</button></td>
+    </tr>${s.incomplete ? this.incompleteRow(s) : nothing}`;
+  }
+
+  /** Parts of the slide are missing: say what cannot be read, and let the user agree to the rest. */
+  private incompleteRow(s: SlideEntry) {
+    const ctl = this.ctl!;
+    return html`<tr class="warn">
+      ${this.showThumbs ? html`<td></td>` : nothing}
+      <td colspan="6">
+        <p role="note">${s.incomplete}.</p>
+        <label><input type="checkbox" .checked=${!!s.allowIncomplete} ?disabled=${ctl.batch?.uploadStarted}
+          @change=${(e: Event) => ctl.setAllowIncomplete(s, (e.target as HTMLInputElement).checked)} />
+          De-identify and upload the levels that are there</label>
+      </td>
     </tr>`;
   }
 
