@@ -3,7 +3,7 @@
 // with content hashes, so a changed file is re-fetched and an unchanged one is not.
 import * as esbuild from 'esbuild';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 const root = new URL('.', import.meta.url).pathname;
@@ -11,23 +11,25 @@ const out = join(root, 'dist/public');
 const watch = process.argv.includes('--watch');
 const common = { bundle: true, sourcemap: true, target: 'es2022', logLevel: 'warning', legalComments: 'none' };
 
-// The WebAssembly codecs (JPEG 2000, JPEG-LS) stay out of the worker bundle: the engine imports
-// their Emscripten glue lazily (src/engine/codecs/wasm-loader.ts), and here that import becomes
-// ./codecs/<name>-decode.js beside the worker, built separately, with its .wasm next to it
-// (fetched only when a slide has such tiles; listed in the precache like every built file).
+// The WebAssembly codecs (JPEG 2000, JPEG-LS) stay out of every bundle: the engine imports their
+// Emscripten glue lazily from codecs/<package>-decode.js beside the worker (see
+// src/engine/codecs/wasm-loader.ts), so here each glue gets an ES default export and its .wasm
+// goes next to it; they are fetched only for slides with such tiles, and precached like every
+// built file so the installed app decodes them offline.
 const wasmCodecs = [
-  { spec: '@cornerstonejs/codec-openjpeg/decodewasmjs', name: 'openjpeg', wasm: 'node_modules/@cornerstonejs/codec-openjpeg/dist/openjpegwasm_decode.wasm' },
-  { spec: '@cornerstonejs/codec-charls/decodewasmjs', name: 'charls', wasm: 'node_modules/@cornerstonejs/codec-charls/dist/charlswasm_decode.wasm' },
+  { pkg: 'codec-openjpeg', glue: 'openjpegwasm_decode.js', wasm: 'openjpegwasm_decode.wasm', global: 'OpenJPEGWASM' },
+  { pkg: 'codec-charls', glue: 'charlswasm_decode.js', wasm: 'charlswasm_decode.wasm', global: 'CharLSWASM' },
 ];
-const externalWasmCodecs = {
-  name: 'external-wasm-codecs',
-  setup(build) {
-    for (const c of wasmCodecs) {
-      const filter = new RegExp(`^${c.spec.replace(/[/.-]/g, '\\$&')}$`);
-      build.onResolve({ filter }, () => ({ path: `./codecs/${c.name}-decode.js`, external: true }));
-    }
-  },
-};
+
+async function writeWasmCodecs() {
+  await mkdir(join(out, 'codecs'), { recursive: true });
+  for (const c of wasmCodecs) {
+    const dist = join(root, 'node_modules/@cornerstonejs', c.pkg, 'dist');
+    const glue = await readFile(join(dist, c.glue), 'utf8');
+    await writeFile(join(out, 'codecs', `${c.pkg}-decode.js`), `${glue}\nexport default ${c.global};\n`);
+    await cp(join(dist, c.wasm), join(out, 'codecs', c.wasm));
+  }
+}
 
 async function buildAll() {
   await rm(join(root, 'dist'), { recursive: true, force: true });
@@ -44,19 +46,8 @@ async function buildAll() {
     platform: 'browser',
     minify: true,
     define: { 'process.env.NODE_ENV': '"production"' },
-    plugins: [externalWasmCodecs],
   });
-  await esbuild.build({
-    ...common,
-    entryPoints: Object.fromEntries(wasmCodecs.map((c) => [`codecs/${c.name}-decode`, c.spec])),
-    outdir: out,
-    format: 'esm',
-    platform: 'browser',
-    minify: true,
-    // The glue's Node branch (require of fs/path) never runs in a browser.
-    external: ['fs', 'path'],
-  });
-  for (const c of wasmCodecs) await cp(join(root, c.wasm), join(out, 'codecs', c.wasm.split('/').pop()));
+  await writeWasmCodecs();
 
   await esbuild.build({
     ...common,

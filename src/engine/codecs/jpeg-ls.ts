@@ -1,7 +1,7 @@
-/// <reference path="./cornerstone-codecs.d.ts" />
 import { SlideError } from '../../shared/errors.ts';
 import type { EncodedTile } from '../formats/slide-format.ts';
 import { componentsToRgba } from './to-rgba.ts';
+import type { CharlsModule } from './codec-types.ts';
 import { lazyCodec } from './wasm-loader.ts';
 
 /**
@@ -9,7 +9,7 @@ import { lazyCodec } from './wasm-loader.ts';
  * (@cornerstonejs/codec-charls, decode-only build), loaded on the first frame.
  */
 
-const charls = lazyCodec(() => import('@cornerstonejs/codec-charls/decodewasmjs'), 'codec-charls', 'charlswasm_decode.wasm');
+const charls = lazyCodec<CharlsModule>('codec-charls');
 
 const INTERLEAVE_NONE = 0;
 

@@ -1,7 +1,7 @@
-/// <reference path="./cornerstone-codecs.d.ts" />
 import { SlideError } from '../../shared/errors.ts';
 import type { EncodedTile } from '../formats/slide-format.ts';
 import { componentsToRgba } from './to-rgba.ts';
+import type { OpenJpegModule } from './codec-types.ts';
 import { lazyCodec } from './wasm-loader.ts';
 
 /**
@@ -16,7 +16,7 @@ import { lazyCodec } from './wasm-loader.ts';
  * colour space; its API hands out no subsampled planes, so that result is used as it is.
  */
 
-const openjpeg = lazyCodec(() => import('@cornerstonejs/codec-openjpeg/decodewasmjs'), 'codec-openjpeg', 'openjpegwasm_decode.wasm');
+const openjpeg = lazyCodec<OpenJpegModule>('codec-openjpeg');
 
 const OPJ_CLRSPC_SRGB = 1;
 

@@ -1,9 +1,14 @@
 /**
- * Lazy loading of the WebAssembly codecs (OpenJPEG, CharLS): nothing is fetched or compiled until
- * the first JPEG 2000 / JPEG-LS tile. In Node the Emscripten glue finds its .wasm beside itself in
- * node_modules; in a browser the .wasm is located explicitly:
- *  - built app (esbuild.config.mjs): glue and .wasm are in `codecs/` beside the worker bundle;
- *  - TypeScript served as-is (browser tests bundle each .ts on request): straight from node_modules.
+ * Lazy loading of the WebAssembly codecs (OpenJPEG, CharLS; decode-only Emscripten builds from
+ * @cornerstonejs/codec-*): nothing is fetched or compiled until the first JPEG 2000 / JPEG-LS tile.
+ *
+ * The glue is never bundled (its Node branch requires fs, which browser bundles cannot resolve,
+ * and it would weigh on every slide): the specifier is not a literal, so bundlers leave it alone.
+ *  - Node: the package itself, which reads its .wasm from node_modules;
+ *  - built app: codecs/<pkg>-decode.js beside the worker bundle, the glue with an ES export
+ *    (esbuild.config.mjs), its .wasm beside it;
+ *  - TypeScript served as-is (the browser tests bundle each .ts on request): the glue from
+ *    node_modules, given the same export through a blob: module, the .wasm from node_modules.
  */
 
 /** The options of an Emscripten module factory that we set. */
@@ -13,17 +18,45 @@ export interface EmscriptenCodecOptions {
   printErr?: (text: string) => void;
 }
 
+export type CodecPackage = 'codec-openjpeg' | 'codec-charls';
+
+/** Per package: the glue and .wasm file names in its dist/, and the global the glue defines. */
+export const CODEC_FILES: Record<CodecPackage, { glue: string; wasm: string; global: string }> = {
+  'codec-openjpeg': { glue: 'openjpegwasm_decode.js', wasm: 'openjpegwasm_decode.wasm', global: 'OpenJPEGWASM' },
+  'codec-charls': { glue: 'charlswasm_decode.js', wasm: 'charlswasm_decode.wasm', global: 'CharLSWASM' },
+};
+
 /** What a codec printed while decoding (OpenJPEG reports failures only by printing "[ERROR] …"). */
 export interface CodecConsole {
   errors: string[];
 }
 
+type Factory<M> = (options?: EmscriptenCodecOptions) => Promise<M>;
+
 const isNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
 const servedAsTypeScript = import.meta.url.split(/[?#]/)[0]!.endsWith('.ts');
 
+async function importFactory<M>(pkg: CodecPackage): Promise<Factory<M>> {
+  const files = CODEC_FILES[pkg];
+  let spec: string;
+  if (isNode) spec = `@cornerstonejs/${pkg}/decodewasmjs`;
+  else if (!servedAsTypeScript) spec = new URL(`./codecs/${pkg}-decode.js`, import.meta.url).href;
+  else {
+    const res = await fetch(new URL(`/node_modules/@cornerstonejs/${pkg}/dist/${files.glue}`, import.meta.url));
+    if (!res.ok) throw new Error(`${files.glue}: HTTP ${res.status}`);
+    spec = URL.createObjectURL(new Blob([await res.text(), `\nexport default ${files.global};\n`], { type: 'text/javascript' }));
+  }
+  try {
+    return ((await import(/* not bundled, see above */ spec)) as { default: Factory<M> }).default;
+  } finally {
+    if (spec.startsWith('blob:')) URL.revokeObjectURL(spec);
+  }
+}
+
 /** Where the browser fetches a codec's .wasm (undefined in Node: the glue reads it from disk). */
-export function wasmUrl(pkg: 'codec-openjpeg' | 'codec-charls', file: string): string | undefined {
+function wasmUrl(pkg: CodecPackage): string | undefined {
   if (isNode) return undefined;
+  const file = CODEC_FILES[pkg].wasm;
   return servedAsTypeScript
     ? new URL(`/node_modules/@cornerstonejs/${pkg}/dist/${file}`, import.meta.url).href
     : new URL(`./codecs/${file}`, import.meta.url).href;
@@ -33,16 +66,12 @@ export function wasmUrl(pkg: 'codec-openjpeg' | 'codec-charls', file: string): s
  * Instantiate an Emscripten codec once. A codec that throws may have aborted its runtime (then
  * every later call fails too), so `reset` drops the instance and the next tile gets a fresh one.
  */
-export function lazyCodec<M>(
-  load: () => Promise<{ default: (options?: EmscriptenCodecOptions) => Promise<M> }>,
-  pkg: 'codec-openjpeg' | 'codec-charls',
-  wasmFile: string,
-): { get: () => Promise<{ module: M; console: CodecConsole }>; reset: () => void } {
+export function lazyCodec<M>(pkg: CodecPackage): { get: () => Promise<{ module: M; console: CodecConsole }>; reset: () => void } {
   let instance: Promise<{ module: M; console: CodecConsole }> | undefined;
   const create = async () => {
-    const { default: factory } = await load();
+    const factory = await importFactory<M>(pkg);
     const console: CodecConsole = { errors: [] };
-    const url = wasmUrl(pkg, wasmFile);
+    const url = wasmUrl(pkg);
     const module = await factory({
       // Codec chatter ([INFO]/[WARNING]) is not ours to print; errors are kept for the caller.
       print: (text) => void (text.includes('[ERROR]') && console.errors.push(text)),
