@@ -5,12 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { openBrowser, screenshot, type BrowserSession } from './support/browser.ts';
+import { openslideMeanColour, viewerShows } from './support/viewer.ts';
 import { repoRoot, startServer, type RunningServer } from './support/server.ts';
 import { sharedFixtures } from '../fixtures/node-fixtures.ts';
 import { MIRAX_NAME, MIRAX_PLANTED, miraxFixture } from '../fixtures/vendors/mirax.ts';
 import { doneScanIds, openImport, pickDirectory, recordRequests, serverEnv, withoutDirectoryPicker } from './support/wizard.ts';
-
-declare const document: { querySelector(s: string): { shadowRoot: { querySelector(s: string): unknown } } | null };
 
 /**
  * Issue 12: a MIRAX slide (X.mrxs + folder X/) picked as the folder that holds it goes through the
@@ -117,7 +116,7 @@ describe('import wizard: a MIRAX slide folder, Auto redact, upload, viewer', () 
     assert.equal(openslideVendor(layout, storedMrxs), 'mirax');
     assert.deepEqual(openslideAssociated(layout, storedMrxs).filter((a) => a === 'label' || a === 'macro'), [], 'no label or macro on the server');
     assert.deepEqual(await plantedIn(layout), [], 'no planted value in the stored parts');
-    const expectedColour = openslideMeanColour(layout, storedMrxs);
+    const expectedColour = openslideMeanColour(join(layout, storedMrxs));
     await rm(layout, { recursive: true, force: true });
     await rm(join(zipPath, '..'), { recursive: true, force: true });
 
@@ -181,46 +180,13 @@ describe('import wizard: the real MIRAX sample with two Data files missing, impo
     const storedMrxs = (detail.files as { name: string }[]).find((f) => f.name.endsWith('.mrxs'))!.name;
     assert.equal(openslideVendor(layout, storedMrxs), 'mirax');
     assert.deepEqual(openslideAssociated(layout, storedMrxs), [], 'no associated image on the server');
-    const expected = openslideMeanColour(layout, storedMrxs);
+    const expected = openslideMeanColour(join(layout, storedMrxs));
     await rm(layout, { recursive: true, force: true });
     await page.goto(`${server.url}/scans/${scanId}`);
     await page.locator('wsi-scan-details').waitFor();
     await viewerShows(page, expected, 'mirax-real-viewer');
   });
 });
-
-/**
- * Wait until the scan page's viewer has drawn tiles, then compare the canvas's mean colour with
- * OpenSlide's rendering of the stored slide (`expected`): tiles decoded with the right colours.
- */
-async function viewerShows(page: BrowserSession['page'], expected: number[], shot: string): Promise<void> {
-  await page.waitForFunction(() => {
-    const details = document.querySelector('wsi-app')?.shadowRoot.querySelector('wsi-scan-details') as { shadowRoot: { querySelector(s: string): { shadowRoot: { querySelector(s: string): unknown } } | null } } | null;
-    const viewer = details?.shadowRoot.querySelector('wsi-viewer');
-    const canvas = viewer?.shadowRoot.querySelector('canvas') as { width: number; height: number; getContext(t: string): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } } | null;
-    if (!canvas || canvas.width === 0) return false;
-    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    // Mean colour of what is drawn (the viewer's dark surround, #222, and unpainted pixels left out).
-    const sum = [0, 0, 0];
-    let drawn = 0;
-    for (let i = 0; i < data.length; i += 16) {
-      if (data[i + 3] === 0 || data[i] + data[i + 1] + data[i + 2] < 120) continue;
-      for (let c = 0; c < 3; c++) sum[c] += data[i + c];
-      drawn++;
-    }
-    return drawn > 100 ? sum.map((v) => v / drawn) : false;
-  }, undefined, { timeout: 60_000, polling: 500 }).then(async (h) => {
-    // The tiles decoded with the right colours: the canvas's mean colour is OpenSlide's (a
-    // YCbCr/RGB mix-up turns H&E magenta and green; tile placement moves it far less).
-    const seen = (await h.jsonValue()) as number[];
-    for (let c = 0; c < 3; c++) assert.ok(Math.abs(seen[c]! - expected[c]!) < 30, `viewer colour ${seen.map(Math.round)} vs OpenSlide ${expected.map(Math.round)}`);
-  }, async (e) => {
-    // Evidence: what the scan page showed instead (the viewer's error is in its text).
-    await screenshot(page, `${shot}-failed`);
-    throw new Error(`${String(e)}\nscan page: ${await page.locator('wsi-scan-details').innerText()}`);
-  });
-  await screenshot(page, shot);
-}
 
 /** Planted values (and the accession number) found in any file below `dir`, as latin1 or UTF-16LE. */
 async function plantedIn(dir: string): Promise<string[]> {
@@ -252,18 +218,6 @@ function unzipped(path: string): string {
 
 function openslideVendor(dir: string, mrxs: string): string {
   return execFileSync('/usr/bin/python3', ['-c', 'import sys, openslide\nprint(openslide.OpenSlide(sys.argv[1]).properties.get("openslide.vendor"))', join(dir, mrxs)], { encoding: 'utf8' }).trim();
-}
-
-/** Mean RGB of OpenSlide's thumbnail of the slide (512 px), bright pixels only. */
-function openslideMeanColour(dir: string, mrxs: string): number[] {
-  const py = [
-    'import sys, json, openslide',
-    's = openslide.OpenSlide(sys.argv[1])',
-    'img = s.get_thumbnail((512, 512)).convert("RGB")',
-    'px = [p for p in img.getdata() if sum(p) >= 120]',
-    'print(json.dumps([sum(p[c] for p in px) / len(px) for c in range(3)]))',
-  ].join('\n');
-  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', py, join(dir, mrxs)], { encoding: 'utf8' })) as number[];
 }
 
 function openslideAssociated(dir: string, mrxs: string): string[] {
