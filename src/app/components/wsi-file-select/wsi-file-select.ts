@@ -23,10 +23,12 @@ export class WsiFileSelect extends ImportStepElement {
       <h3 tabindex="-1">Select the slides to import</h3>
       <div class="pickers">
         <button class="primary" @click=${() => void this.selectFiles()}>Select files</button>
-        <button @click=${() => void this.selectDirectory()} title="A DICOM directory, or a MIRAX slide: the folder that holds the .mrxs file and its folder">Select folder</button>
+        <button @click=${() => void this.selectDirectory()}>Select DICOM directory</button>
+        <!-- Same folder picker: a MIRAX slide is an .mrxs file plus a folder, picked as the folder holding both. -->
+        <button @click=${() => void this.selectDirectory()} title="The folder that holds the .mrxs file and its folder (or several slides)">Select MIRAX folder</button>
         <input id="files" type="file" multiple accept=".svs,.tif,.tiff,.dcm,.ndpi,.scn,.bif,.mrxs,application/dicom,image/tiff"
           aria-label="Select files" @change=${(e: Event) => void this.picked(e, 'files')} />
-        <input id="dir" type="file" webkitdirectory aria-label="Select folder" @change=${(e: Event) => void this.picked(e, 'dir')} />
+        <input id="dir" type="file" webkitdirectory aria-label="Select a folder (DICOM directory or MIRAX slides)" @change=${(e: Event) => void this.picked(e, 'dir')} />
       </div>
       <div class="direct">
         <label><input type="checkbox" role="switch" .checked=${b.directUpload} ?disabled=${b.uploadStarted}
