@@ -1,7 +1,7 @@
 import { SlideError, throwIfAborted } from '../../shared/errors.ts';
 import type { ImageRole, Mpp, Slide, SlideFormat, DetectContext, DetectResult } from './slide-format.ts';
 import { aperioSubtype, isAperioDescription, parseAperioDescription } from '../tiff/aperio-description.ts';
-import { hasTiffMagic, tiffFromContext } from '../tiff/context.ts';
+import { detectTiffVendor, tiffFromContext } from '../tiff/context.ts';
 import { aperioProfile } from '../tiff/aperio-profile.ts';
 import { collectTiffFields } from '../tiff/fields.ts';
 import { readImageInfo } from '../tiff/image-info.ts';
@@ -19,16 +19,8 @@ import type { TiffFile } from '../tiff/tifflike.ts';
 export const aperioSvs: SlideFormat = {
   name: 'aperio-svs',
 
-  async detect(ctx: DetectContext): Promise<DetectResult> {
-    if (!(await hasTiffMagic(ctx))) return { ok: false, reason: 'not a TIFF' };
-    try {
-      const tiff = await tiffFromContext(ctx);
-      const desc = tiff.ascii(tiff.ifds[0]!, Tag.ImageDescription);
-      return isAperioDescription(desc) ? { ok: true } : { ok: false, reason: 'no Aperio description' };
-    } catch (e) {
-      // A damaged TIFF is reported by the generic TIFF driver, which claims every TIFF.
-      return { ok: false, reason: e instanceof Error ? e.message : String(e) };
-    }
+  detect(ctx: DetectContext): Promise<DetectResult> {
+    return detectTiffVendor(ctx, (tiff) => isAperioDescription(tiff.ascii(tiff.ifds[0]!, Tag.ImageDescription)), 'no Aperio description');
   },
 
   async open(ctx: DetectContext, signal?: AbortSignal): Promise<Slide> {

@@ -1,6 +1,6 @@
 import { SlideError, throwIfAborted } from '../../shared/errors.ts';
 import type { DetectContext, DetectResult, EncodedTile, ImageRole, Mpp, Slide, SlideFormat } from './slide-format.ts';
-import { hasTiffMagic, tiffFromContext } from '../tiff/context.ts';
+import { detectTiffVendor, tiffFromContext } from '../tiff/context.ts';
 import { collectTiffFields } from '../tiff/fields.ts';
 import { readImageInfo } from '../tiff/image-info.ts';
 import { openNdpiLevel, readNdpiTile, type NdpiLevel } from '../tiff/ndpi/ndpi-level.ts';
@@ -22,15 +22,8 @@ import { optionalMpp } from './aperio-svs.ts';
 export const hamamatsuNdpi: SlideFormat = {
   name: 'hamamatsu-ndpi',
 
-  async detect(ctx: DetectContext): Promise<DetectResult> {
-    if (!(await hasTiffMagic(ctx))) return { ok: false, reason: 'not a TIFF' };
-    try {
-      const tiff = await tiffFromContext(ctx);
-      return tiff.ndpi ? { ok: true } : { ok: false, reason: 'no NDPI format tag' };
-    } catch (e) {
-      // A damaged TIFF is reported by the generic TIFF driver, which claims every TIFF.
-      return { ok: false, reason: e instanceof Error ? e.message : String(e) };
-    }
+  detect(ctx: DetectContext): Promise<DetectResult> {
+    return detectTiffVendor(ctx, (tiff) => tiff.ndpi, 'no NDPI format tag');
   },
 
   async open(ctx: DetectContext, signal?: AbortSignal): Promise<Slide> {

@@ -1,6 +1,6 @@
 import { SlideError, throwIfAborted } from '../../shared/errors.ts';
 import type { RedactionPlan, RedactionRequest } from '../redact/plan-types.ts';
-import { hasTiffMagic, tiffFromContext } from '../tiff/context.ts';
+import { detectTiffVendor, tiffFromContext } from '../tiff/context.ts';
 import { collectTiffFields } from '../tiff/fields.ts';
 import { readImageInfo } from '../tiff/image-info.ts';
 import type { TiffPlanImage } from '../tiff/plan.ts';
@@ -26,15 +26,8 @@ const LEICA_MARK = 'leica-microsystems.com/scn';
 export const leicaScn: SlideFormat = {
   name: 'leica-scn',
 
-  async detect(ctx: DetectContext): Promise<DetectResult> {
-    if (!(await hasTiffMagic(ctx))) return { ok: false, reason: 'not a TIFF' };
-    try {
-      const tiff = await tiffFromContext(ctx);
-      const desc = tiff.ascii(tiff.ifds[0]!, Tag.ImageDescription);
-      return desc?.includes(LEICA_MARK) ? { ok: true } : { ok: false, reason: 'no Leica XML' };
-    } catch (e) {
-      return { ok: false, reason: e instanceof Error ? e.message : String(e) };
-    }
+  detect(ctx: DetectContext): Promise<DetectResult> {
+    return detectTiffVendor(ctx, (tiff) => !!tiff.ascii(tiff.ifds[0]!, Tag.ImageDescription)?.includes(LEICA_MARK), 'no Leica XML');
   },
 
   async open(ctx: DetectContext, signal?: AbortSignal): Promise<Slide> {

@@ -1,6 +1,6 @@
 import { SlideError, throwIfAborted } from '../../shared/errors.ts';
 import type { DetectContext, DetectResult, ImageRole, Mpp, Slide, SlideFormat } from './slide-format.ts';
-import { hasTiffMagic, tiffFromContext } from '../tiff/context.ts';
+import { detectTiffVendor, tiffFromContext } from '../tiff/context.ts';
 import { collectTiffFields } from '../tiff/fields.ts';
 import { readImageInfo, type TiffImageInfo } from '../tiff/image-info.ts';
 import type { TiffPlanImage } from '../tiff/plan.ts';
@@ -23,15 +23,8 @@ import { omeProfile } from './ome/ome-profile.ts';
 export const omeTiff: SlideFormat = {
   name: 'ome-tiff',
 
-  async detect(ctx: DetectContext): Promise<DetectResult> {
-    if (!(await hasTiffMagic(ctx))) return { ok: false, reason: 'not a TIFF' };
-    try {
-      const tiff = await tiffFromContext(ctx);
-      return looksLikeOmeXml(tiff.ascii(tiff.ifds[0]!, Tag.ImageDescription)) ? { ok: true } : { ok: false, reason: 'no OME-XML description' };
-    } catch (e) {
-      // A damaged TIFF is reported by the generic TIFF driver, which claims every TIFF.
-      return { ok: false, reason: e instanceof Error ? e.message : String(e) };
-    }
+  detect(ctx: DetectContext): Promise<DetectResult> {
+    return detectTiffVendor(ctx, (tiff) => looksLikeOmeXml(tiff.ascii(tiff.ifds[0]!, Tag.ImageDescription)), 'no OME-XML description');
   },
 
   async open(ctx: DetectContext, signal?: AbortSignal): Promise<Slide> {

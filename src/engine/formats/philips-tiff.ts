@@ -1,7 +1,7 @@
 import { SlideError, throwIfAborted } from '../../shared/errors.ts';
 import type { ByteSource } from '../io/byte-source.ts';
 import type { RedactionPlan, RedactionRequest } from '../redact/plan-types.ts';
-import { hasTiffMagic, tiffFromContext } from '../tiff/context.ts';
+import { detectTiffVendor, tiffFromContext } from '../tiff/context.ts';
 import { collectTiffFields } from '../tiff/fields.ts';
 import { readImageInfo } from '../tiff/image-info.ts';
 import type { TiffPlanImage } from '../tiff/plan.ts';
@@ -23,20 +23,15 @@ import type { DetectContext, DetectResult, EncodedTile, ImageRole, MetadataField
 export const philipsTiff: SlideFormat = {
   name: 'philips-tiff',
 
-  async detect(ctx: DetectContext): Promise<DetectResult> {
-    if (!(await hasTiffMagic(ctx))) return { ok: false, reason: 'not a TIFF' };
-    try {
-      const tiff = await tiffFromContext(ctx);
+  detect(ctx: DetectContext): Promise<DetectResult> {
+    return detectTiffVendor(ctx, async (tiff) => {
       const first = tiff.ifds[0]!;
       const software = tiff.ascii(first, Tag.Software);
       const desc = tiff.ascii(first, Tag.ImageDescription);
       // A description too large to have been read eagerly is looked at by its first bytes.
       const head = desc ?? (await describeHead(tiff));
-      if (software?.startsWith(PHILIPS_SOFTWARE) || looksLikePhilipsXml(head)) return { ok: true };
-      return { ok: false, reason: 'no Philips software tag or XML' };
-    } catch (e) {
-      return { ok: false, reason: e instanceof Error ? e.message : String(e) };
-    }
+      return !!software?.startsWith(PHILIPS_SOFTWARE) || looksLikePhilipsXml(head);
+    }, 'no Philips software tag or XML');
   },
 
   async open(ctx: DetectContext, signal?: AbortSignal): Promise<Slide> {

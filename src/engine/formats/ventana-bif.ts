@@ -1,7 +1,7 @@
 import { SlideError, throwIfAborted } from '../../shared/errors.ts';
 import type { RedactionPlan, RedactionRequest } from '../redact/plan-types.ts';
 import type { DetectContext, DetectResult, ImageRole, Mpp, Slide, SlideFormat } from './slide-format.ts';
-import { hasTiffMagic, tiffFromContext } from '../tiff/context.ts';
+import { detectTiffVendor, tiffFromContext } from '../tiff/context.ts';
 import { collectTiffFields } from '../tiff/fields.ts';
 import { readImageInfo } from '../tiff/image-info.ts';
 import type { TiffPlanImage } from '../tiff/plan.ts';
@@ -31,20 +31,13 @@ const MAX_XMP_BYTES = 64 * 1024 * 1024;
 export const ventanaBif: SlideFormat = {
   name: 'ventana-bif',
 
-  async detect(ctx: DetectContext): Promise<DetectResult> {
-    if (!(await hasTiffMagic(ctx))) return { ok: false, reason: 'not a TIFF' };
-    try {
-      const tiff = await tiffFromContext(ctx);
-      // Claim broadly (any directory with Ventana XMP): open() refuses what it does not understand,
-      // so a Ventana file is never read by the generic driver with its XMP intact.
-      for (const ifd of tiff.ifds) {
-        const e = tiff.entry(ifd, Tag.XMP);
-        if (e?.value && looksLikeVentanaXmp(latin1(trimNul(e.value)))) return { ok: true };
-      }
-      return { ok: false, reason: 'no Ventana XMP' };
-    } catch (e) {
-      return { ok: false, reason: e instanceof Error ? e.message : String(e) };
-    }
+  detect(ctx: DetectContext): Promise<DetectResult> {
+    // Claim broadly (any directory with Ventana XMP): open() refuses what it does not understand,
+    // so a Ventana file is never read by the generic driver with its XMP intact.
+    return detectTiffVendor(ctx, (tiff) => tiff.ifds.some((ifd) => {
+      const e = tiff.entry(ifd, Tag.XMP);
+      return !!e?.value && looksLikeVentanaXmp(latin1(trimNul(e.value)));
+    }), 'no Ventana XMP');
   },
 
   async open(ctx: DetectContext, signal?: AbortSignal): Promise<Slide> {

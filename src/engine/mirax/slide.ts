@@ -7,7 +7,7 @@ import { type IniFile, parseIni } from './ini.ts';
 import { type HierItem, type HierRecord, type IndexReader, type MiraxIndex, type NonHierRecord, readHierRecord, readIndexHeader, readNonHierRecord } from './index-file.ts';
 import { type AssociatedName, type MiraxLayout, readLayout } from './layout.ts';
 import { baseName, findPart, isMrxs, isSlidedat } from './parts.ts';
-import { jpegSize } from './jpeg-size.ts';
+import { jpegSize } from '../codecs/jpeg-size.ts';
 import { buildMiraxPlan } from './plan.ts';
 import { verifyMiraxOutput } from './verify.ts';
 

@@ -1,14 +1,12 @@
 import { toSlideError } from '../../shared/errors.ts';
 import { SegmentScrubber } from '../codecs/segment-scrubber.ts';
-import type { ByteSource } from '../io/byte-source.ts';
 import type { OutputCheckOptions } from '../formats/slide-format.ts';
-import { complement, RangeSet, type Range } from '../redact/ranges.ts';
+import { complement, RangeSet } from '../redact/ranges.ts';
+import { scanOutside } from '../redact/scan-outside.ts';
 import { serializeIni } from './ini.ts';
 import { indexStructure } from './index-file.ts';
 import { codestreams, dataHeader, keptDataRanges } from './data-files.ts';
 import type { MiraxSlide } from './slide.ts';
-
-const CHUNK = 4 * 1024 * 1024;
 
 /**
  * The output-alone check of a MIRAX slide opened from a de-identified output: Slidedat.ini in the
@@ -58,7 +56,7 @@ export async function verifyMiraxOutput(slide: MiraxSlide, opts: OutputCheckOpti
       const set = new RangeSet();
       if (header) set.add(0, header.length);
       for (const r of [...k.images, ...k.other]) set.add(r.start, r.end);
-      const { nonZero: nz, textSegments } = await scan(part, complement(set.merged(), part.size), new SegmentScrubber(codestreams(k.images), 'check'), signal);
+      const { nonZero: nz, textSegments } = await scanOutside(part, complement(set.merged(), part.size), new SegmentScrubber(codestreams(k.images), 'check'), signal);
       if (nz > 0) problems.push(`${nz} byte(s) of ${layout.dataFiles[fileno]} outside its images are not blank`);
       if (textSegments > 0) problems.push(`${textSegments} text segment(s) inside JPEG data of ${layout.dataFiles[fileno]} are not blank`);
     }
@@ -67,24 +65,4 @@ export async function verifyMiraxOutput(slide: MiraxSlide, opts: OutputCheckOpti
     problems.push(`the output's structure cannot be mapped (${toSlideError(e).code})`);
   }
   return problems;
-}
-
-/** One sequential read: non-zero bytes inside `outside`, and unblanked codestream text. */
-async function scan(part: ByteSource, outside: Range[], checker: SegmentScrubber, signal?: AbortSignal): Promise<{ nonZero: number; textSegments: number }> {
-  let nonZero = 0;
-  let r = 0;
-  for (let offset = 0; offset < part.size; offset += CHUNK) {
-    const length = Math.min(CHUNK, part.size - offset);
-    const bytes = await part.read(offset, length, signal);
-    if (bytes.length !== length) return { nonZero: nonZero + (part.size - offset), textSegments: checker.found };
-    const end = offset + length;
-    while (r < outside.length && outside[r]!.end <= offset) r++;
-    for (let k = r; k < outside.length && outside[k]!.start < end; k++) {
-      const from = Math.max(outside[k]!.start, offset) - offset;
-      const to = Math.min(outside[k]!.end, end) - offset;
-      for (let i = from; i < to; i++) if (bytes[i] !== 0) nonZero++;
-    }
-    checker.process(bytes, offset);
-  }
-  return { nonZero, textSegments: checker.found };
 }

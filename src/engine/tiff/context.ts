@@ -1,4 +1,4 @@
-import type { DetectContext } from '../formats/slide-format.ts';
+import type { DetectContext, DetectResult } from '../formats/slide-format.ts';
 import { TiffFile } from './tifflike.ts';
 
 const KEY = 'tiff';
@@ -20,4 +20,19 @@ export function tiffFromContext(ctx: DetectContext, signal?: AbortSignal): Promi
     ctx.cache.set(KEY, p);
   }
   return p;
+}
+
+/**
+ * detect() of a TIFF vendor driver: cheap and never throws. `claims` looks at the parsed TIFF
+ * (shared by every driver of the context); a TIFF that cannot be parsed is left to the generic
+ * driver, which claims every TIFF and reports the real problem. `missing` says why not, for the
+ * "not recognised" detail.
+ */
+export async function detectTiffVendor(ctx: DetectContext, claims: (tiff: TiffFile) => boolean | Promise<boolean>, missing: string): Promise<DetectResult> {
+  if (!(await hasTiffMagic(ctx))) return { ok: false, reason: 'not a TIFF' };
+  try {
+    return (await claims(await tiffFromContext(ctx))) ? { ok: true } : { ok: false, reason: missing };
+  } catch (e) {
+    return { ok: false, reason: e instanceof Error ? e.message : String(e) };
+  }
 }

@@ -1,7 +1,8 @@
 import { toSlideError } from '../../shared/errors.ts';
 import { SegmentScrubber } from '../codecs/segment-scrubber.ts';
 import type { ByteSource } from '../io/byte-source.ts';
-import { complement, type Range } from '../redact/ranges.ts';
+import { complement } from '../redact/ranges.ts';
+import { scanOutside } from '../redact/scan-outside.ts';
 import type { OutputCheckOptions } from '../formats/slide-format.ts';
 import type { TiffField } from './fields.ts';
 import { StructureMap } from './structure-map.ts';
@@ -9,8 +10,6 @@ import { tagPolicy } from './tag-policy.ts';
 import { tagName } from './tags.ts';
 import type { TiffFile } from './tifflike.ts';
 import type { TiffVendorProfile } from './vendor-profile.ts';
-
-const CHUNK = 8 * 1024 * 1024;
 
 /**
  * TIFF half of the output-alone check (TiffSlide.verifyAsOutput): the output was re-opened by its
@@ -42,29 +41,8 @@ export async function verifyTiffOutput(part: ByteSource, tiff: TiffFile, fields:
     return [...problems, `the output's structure cannot be mapped (${toSlideError(e).code})`];
   }
   const outside = complement(map.ranges.merged(), tiff.size);
-  const { nonZero, textSegments } = await scan(part, outside, new SegmentScrubber(map.codestreams(), 'check'), signal);
+  const { nonZero, textSegments } = await scanOutside(part, outside, new SegmentScrubber(map.codestreams(), 'check'), signal);
   if (nonZero > 0) problems.push(`${nonZero} byte(s) outside the image structure are not blank`);
   if (textSegments > 0) problems.push(`${textSegments} text segment(s) inside JPEG/JPEG 2000 data are not blank`);
   return problems;
-}
-
-/** One sequential read: count non-zero bytes inside `outside` and unblanked codestream text. */
-async function scan(part: ByteSource, outside: Range[], checker: SegmentScrubber, signal?: AbortSignal): Promise<{ nonZero: number; textSegments: number }> {
-  let nonZero = 0;
-  let r = 0;
-  const buffer = part.readInto ? new ArrayBuffer(CHUNK) : undefined;
-  for (let offset = 0; offset < part.size; offset += CHUNK) {
-    const length = Math.min(CHUNK, part.size - offset);
-    const bytes = buffer && part.readInto ? await part.readInto(offset, length, buffer, signal) : await part.read(offset, length, signal);
-    if (bytes.length !== length) return { nonZero: nonZero + (part.size - offset), textSegments: checker.found };
-    const end = offset + length;
-    while (r < outside.length && outside[r]!.end <= offset) r++;
-    for (let k = r; k < outside.length && outside[k]!.start < end; k++) {
-      const from = Math.max(outside[k]!.start, offset) - offset;
-      const to = Math.min(outside[k]!.end, end) - offset;
-      for (let i = from; i < to; i++) if (bytes[i] !== 0) nonZero++;
-    }
-    checker.process(bytes, offset);
-  }
-  return { nonZero, textSegments: checker.found };
 }

@@ -1,7 +1,8 @@
 import { SlideError } from '../../../shared/errors.ts';
 import type { FieldClass } from '../slide-format.ts';
 import { attr, elements, localName, parseXml, textOf, type XmlAttribute, type XmlDocument, type XmlElement, type XmlNode, type XmlSpan } from '../../xml/xml-tree.ts';
-import { displayText, latin1Bytes } from '../../tiff/tifflike.ts';
+import { displayText, latin1, latin1Bytes } from '../../tiff/tifflike.ts';
+import { decodeBase64 } from '../../codecs/base64.ts';
 import type { StructuredText, TextPart } from '../../tiff/vendor-profile.ts';
 
 /**
@@ -193,13 +194,8 @@ function classifyChild(parent: XmlElement, c: XmlNode, rule: ElemRule, add: Add,
 
 /** The barcode as OpenSlide reports it (2010/10/01 stores it base64-encoded): swept too. */
 function decodedBarcode(text: string): string[] {
-  const t = text.trim();
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(t) || t.length % 4 !== 0) return [];
-  try {
-    return [atob(t)];
-  } catch {
-    return [];
-  }
+  const bytes = decodeBase64(text.trim());
+  return bytes && bytes.length > 0 ? [latin1(bytes)] : [];
 }
 
 function textSpans(e: XmlElement): XmlSpan[] {

@@ -3,7 +3,8 @@ import { displayText, latin1Bytes } from '../../tiff/tifflike.ts';
 import type { StructuredText, TextPart } from '../../tiff/vendor-profile.ts';
 import { attr, cutSpans, elements, parseXml, textOf, type XmlElement, type XmlNode, type XmlSpan } from '../../xml/xml-tree.ts';
 import { attributeRule, listedRule, phiReason, type AttributeContext } from './attributes.ts';
-import { decodeBase64, jpegSize } from './embedded-jpeg.ts';
+import { jpegSize } from '../../codecs/jpeg-size.ts';
+import { decodeBase64 } from '../../codecs/base64.ts';
 
 /**
  * The Philips TIFF XML (first ImageDescription) as OpenSlide 3.4.1 reads it, split into
