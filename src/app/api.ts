@@ -23,6 +23,16 @@ export interface LabMember {
   username: string;
   displayName: string;
   role: Role;
+  /** When an admin deactivated the account (null or absent: active). */
+  deactivatedAt?: string | null;
+}
+
+/** A lab as platform admins see it (GET /api/labs). */
+export interface LabSummary {
+  id: number;
+  name: string;
+  members: number;
+  features: string[];
 }
 
 export interface Invitation {
@@ -38,6 +48,12 @@ export interface Invitation {
 /** A scan as the server's scan routes return it. */
 export interface ScanSummary {
   id: number;
+  /** What the lab calls the scan (editable); absent from older servers: use originalFilename. */
+  name?: string;
+  /** The upload batch it came in and its place there (1-based, by arrival). */
+  batch?: { id: string; position: number; size: number; createdAt: string };
+  /** The worklist thumbnail (made at ingest from the stored file), null when there is none. */
+  thumbnailUrl?: string | null;
   slideId: string;
   status: 'uploading' | 'corrupt' | 'processing' | 'ready' | 'needs-mpp' | 'failed' | 'quarantined';
   mode: 'deidentified' | 'direct';

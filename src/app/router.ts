@@ -17,6 +17,9 @@ const patterns: { name: string; re: RegExp; keys: string[] }[] = [
   { name: 'cases', re: /^\/cases\/?$/, keys: [] },
   { name: 'account', re: /^\/account\/?$/, keys: [] },
   { name: 'members', re: /^\/members\/?$/, keys: [] },
+  { name: 'lab-admin', re: /^\/lab-admin\/?$/, keys: [] },
+  { name: 'labs', re: /^\/labs\/?$/, keys: [] },
+  { name: 'lab', re: /^\/labs\/(\d+)\/?$/, keys: ['id'] },
 ];
 
 export function matchRoute(pathname: string): Route {

@@ -78,7 +78,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     (e) => app.log.error({ err: { name: (e as Error).name, stack: (e as Error).stack } }, 'ingest crashed'),
     // Ids and status only: an outcome's message names the client's file (and a quarantine's problems
     // are for the lab, on the scan, not for the server's log).
-    (labId, scanId, o) => (o.status === 'quarantined' ? app.log.warn({ labId, scanId, status: o.status }, 'scan quarantined: failed verification') : app.log.info({ labId, scanId, status: o.status }, 'scan ingested')),
+    (labId, scanId, o) => (o.status === 'quarantined' ? app.log.warn({ labId, scanId, status: o.status }, 'scan quarantined: failed verification') : app.log.info({ labId, scanId, status: o.status, thumbnail: o.thumbnail }, 'scan ingested')),
   );
   // Not global: only routes that ask for it (sign-in) are rate limited.
   await app.register(fastifyRateLimit, { global: false });

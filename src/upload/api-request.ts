@@ -1,4 +1,5 @@
 import { SlideError, type ErrorCode } from '../shared/errors.ts';
+import { sentence } from '../shared/sentence.ts';
 
 /** The server's JSON error shape: { error: { code, message } }. */
 interface ApiErrorBody {
@@ -26,7 +27,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
       signal: init.signal,
     });
   } catch (e) {
-    throw new SlideError('NETWORK', 'cannot reach the server — check the connection', { cause: e });
+    throw new SlideError('NETWORK', 'Cannot reach the server. Check the network connection.', { cause: e });
   }
   const text = await res.text();
   let json: unknown;
@@ -40,7 +41,8 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     // A wrong password at sign-in is a 401 too, but not the end of a session.
     if (res.status === 401 && path !== '/api/login') dispatchEvent(new Event(UNAUTHENTICATED_EVENT));
     const code = statusCodes[res.status] ?? (res.status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
-    throw new SlideError(code, body?.error?.message ?? `request failed (${res.status})`, { detail: body?.error?.code });
+    // Shown to the user as is (pages print e.message): a sentence, whatever the server's casing.
+    throw new SlideError(code, sentence(body?.error?.message ?? `the request failed (HTTP ${res.status})`), { detail: body?.error?.code });
   }
   return json as T;
 }

@@ -104,6 +104,11 @@ export interface SlideEntry {
   incomplete?: string;
   /** The user agreed to de-identify and upload what is there of an incomplete slide. */
   allowIncomplete?: boolean;
+  /**
+   * A zipped DICOM folder, sent as it is with Direct Upload (the server unpacks it). Without
+   * Direct Upload it carries an error, since the browser cannot de-identify inside a zip.
+   */
+  zipped?: boolean;
   removeFields: string[];
   removeImages: string[];
   /** Removed from the batch by the user in the review. */
@@ -134,6 +139,8 @@ export interface BatchRecord {
   uploadStarted: boolean;
   /** The user paused; a reload must not resume on its own. */
   uploadPaused: boolean;
+  /** The user cancelled the upload: it stays cancelled (also after a reload) until "Start again". */
+  uploadCancelled?: boolean;
   [k: string]: unknown;
 }
 

@@ -83,10 +83,12 @@ export class BatchUploader {
   }
 
   get active(): boolean {
-    return !this.stopped && this.slides().some((s) => !this.slideDone(s) && !s.stageError && !this.quarantined(s));
+    return !this.stopped && !this.batch.uploadCancelled && this.slides().some((s) => !this.slideDone(s) && !s.stageError && !this.quarantined(s));
   }
 
   start(): void {
+    // A cancelled batch stays cancelled across reloads until the user presses "Start again".
+    if (this.batch.uploadCancelled) return;
     this.stopped = false;
     this.staging ??= this.stageLoop().finally(() => (this.staging = undefined));
     // After a reload: slides sent before it whose verdict had not come yet.
@@ -134,6 +136,9 @@ export class BatchUploader {
 
   /** Stop everything, delete what the server holds of unfinished parts and the staged copies. */
   async cancel(): Promise<void> {
+    // Recorded first: a reload while the parts are being ended must not resume them.
+    this.batch.uploadCancelled = true;
+    this.changed();
     this.stopped = true;
     this.abort.abort();
     this.wakeStaging?.();
@@ -144,9 +149,18 @@ export class BatchUploader {
         await this.queue.cancel(jobId(s, p.part));
         p.state = 'cancelled';
       }
-      if (s.staged && !this.partsDone(s)) await deleteStagedDir(stagingDir(this.batch, s.id));
+      if (!this.partsDone(s)) {
+        // A copy half written by a de-identification that was running goes too.
+        await deleteStagedDir(stagingDir(this.batch, s.id)).catch(() => undefined);
+        s.staged = undefined;
+      }
     }
     this.changed();
+  }
+
+  /** A part of this slide cannot reach the server and waits to retry. */
+  reconnecting(s: SlideEntry): boolean {
+    return (s.uploads ?? []).some((p) => this.live.get(jobId(s, p.part))?.reconnecting === true);
   }
 
   /** Every part is on the server (its hash confirmed). */
@@ -174,7 +188,8 @@ export class BatchUploader {
         s.uploads?.length
           ? s.uploads.map((p) => {
               const l = this.live.get(jobId(s, p.part));
-              return { sent: p.state === 'done' ? p.size : p.bytesSent, total: p.size, speed: l?.state === 'uploading' ? l.speed : 0 };
+              const running = l?.state === 'uploading';
+              return { sent: p.state === 'done' ? p.size : p.bytesSent, total: p.size, speed: running ? l.speed : 0, reconnecting: running && l.reconnecting === true };
             })
           : [{ sent: 0, total: s.size, speed: 0 }],
       ),
@@ -347,12 +362,13 @@ export class BatchUploader {
   }
 
   private onJob(p: JobProgress): void {
+    const wasReconnecting = this.live.get(p.id)?.reconnecting === true;
     this.live.set(p.id, p);
     const [slideId, part] = splitJobId(p.id);
     const s = this.batch.slides.find((x) => x.id === slideId);
     const u = s?.uploads?.find((x) => x.part === part);
     if (!s || !u) return;
-    const onlyBytes = u.state === p.state && u.error === p.error && (p.scanId === undefined || s.scanId === p.scanId);
+    const onlyBytes = u.state === p.state && u.error === p.error && (p.scanId === undefined || s.scanId === p.scanId) && wasReconnecting === (p.reconnecting === true);
     u.state = p.state;
     u.bytesSent = p.bytesSent;
     u.error = p.error;
@@ -424,6 +440,24 @@ export class BatchUploader {
 
   private changed(): void {
     this.o.onChange();
+  }
+}
+
+/**
+ * "Start again" after Cancel: every slide not yet on the server goes back to the start — its
+ * cancelled parts and any staged copy are forgotten, so it is de-identified (or, in Direct
+ * Upload, hashed) again and sent as new uploads. Slides already uploaded stay as they are.
+ * The caller makes a new BatchUploader afterwards (a cancelled one stays stopped).
+ */
+export function resetCancelled(batch: BatchRecord): void {
+  batch.uploadCancelled = false;
+  batch.uploadPaused = false;
+  for (const s of batch.slides) {
+    if (s.uploads?.length && s.uploads.every((p) => p.state === 'done')) continue;
+    s.uploads = undefined;
+    s.staged = undefined;
+    s.stageError = undefined;
+    s.serverCheck = undefined;
   }
 }
 

@@ -8,6 +8,8 @@ export interface PartBytes {
   total: number;
   /** Bytes per second now (0 when not sending). */
   speed: number;
+  /** The server cannot be reached: the part waits to retry (no bytes move). */
+  reconnecting?: boolean;
 }
 
 export interface OverallProgress {
@@ -17,17 +19,25 @@ export interface OverallProgress {
   /** Seconds left at the current speed; undefined while nothing moves. */
   eta: number | undefined;
   fraction: number;
+  /**
+   * Some part cannot reach the server and waits to retry. Its last speed means nothing then, so
+   * speed is 0 and there is no ETA: the page says "Reconnecting…" instead of a stale estimate.
+   */
+  reconnecting: boolean;
 }
 
 export function overallProgress(parts: PartBytes[]): OverallProgress {
   let sent = 0;
   let total = 0;
   let speed = 0;
+  let reconnecting = false;
   for (const p of parts) {
     sent += Math.min(p.sent, p.total);
     total += p.total;
     speed += p.speed;
+    if (p.reconnecting) reconnecting = true;
   }
+  if (reconnecting) speed = 0;
   const left = total - sent;
   return {
     sent,
@@ -35,6 +45,7 @@ export function overallProgress(parts: PartBytes[]): OverallProgress {
     speed,
     eta: left <= 0 ? 0 : speed > 0 ? left / speed : undefined,
     fraction: total > 0 ? sent / total : 0,
+    reconnecting,
   };
 }
 
@@ -66,5 +77,25 @@ export class SpeedMeter {
 
   reset(): void {
     this.samples = [];
+  }
+}
+
+/** What the upload as a whole is doing, as the progress step words it. */
+export type UploadActivity = 'running' | 'paused' | 'reconnecting' | 'cancelled' | 'stopped';
+
+/**
+ * The overall line's status after "x of y": speed and time left only while bytes can move; a
+ * paused, cancelled or reconnecting upload says so instead of showing "— · estimating…".
+ */
+export function activityText(activity: UploadActivity, o: Pick<OverallProgress, 'speed' | 'eta'>, fmt: { bytes: (n: number) => string; duration: (s: number) => string }): string {
+  switch (activity) {
+    case 'paused': return 'Paused';
+    case 'cancelled': return 'Cancelled';
+    case 'reconnecting': return 'Reconnecting…';
+    case 'stopped': return 'Stopped';
+    case 'running':
+      if (o.eta === 0) return 'Finishing…';
+      if (o.speed > 0 && o.eta !== undefined) return `${fmt.bytes(o.speed)}/s · ${fmt.duration(o.eta)} left`;
+      return 'Estimating time left…';
   }
 }

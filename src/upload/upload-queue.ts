@@ -1,6 +1,7 @@
 import { Upload, type UploadOptions } from 'tus-js-client';
 import { IdbUrlStorage } from './idb-url-storage.ts';
 import { api } from './api-request.ts';
+import { sentence } from '../shared/sentence.ts';
 import { SlideError } from '../shared/errors.ts';
 
 /** Upload-Metadata of one part, as the server's upload contract defines it. */
@@ -39,6 +40,8 @@ export interface JobProgress {
   speed: number;
   error?: string;
   scanId?: number;
+  /** The last request could not reach the server; tus tries again after a delay (no bytes move). */
+  reconnecting?: boolean;
 }
 
 export interface QueueOptions {
@@ -216,9 +219,9 @@ export class UploadQueue {
         return;
       }
       if (after?.status === 'complete' && after.sha256 !== undefined && after.sha256 !== j.job.metadata.sha256) {
-        throw new SlideError('CONFLICT', `${j.job.metadata.filename}: the server already holds different content for this part`);
+        throw new SlideError('CONFLICT', 'The server already holds different content for this part.');
       }
-      if (after?.status !== 'complete') throw new SlideError('NETWORK', `${j.job.metadata.filename}: the server did not confirm the upload (${after?.status ?? 'no status'})`);
+      if (after?.status !== 'complete') throw new SlideError('NETWORK', `The server did not confirm the upload (${after?.status ?? 'no status'}).`);
       await this.confirm(j, after.scanId);
     } catch (e) {
       if (j.progress.state === 'paused' || j.progress.state === 'cancelled') return;
@@ -262,13 +265,15 @@ export class UploadQueue {
         fingerprint: async () => fingerprintOf(j.job),
         onProgress: (sent, total) => {
           j.lastMove = Date.now();
+          if (j.progress.reconnecting) this.update(j, { reconnecting: false });
           this.sample(j, sent);
           this.update(j, { bytesSent: sent, bytesTotal: total });
         },
         onSuccess: () => resolve(),
         onError: (err) => {
           const status = statusOf(err);
-          const message = `${j.job.metadata.filename}: upload failed — ${serverMessage(err) ?? err.message.split('\n')[0]}`;
+          // Shown in the file's row, after its name: no name again, and a sentence.
+          const message = sentence(serverMessage(err) ?? err.message.split('\n')[0]);
           if (status === 507) reject(new SlideError('QUOTA', message, { cause: err, detail: SERVER_STORAGE_FULL }));
           // 413: the lab's storage quota (or the server's size limit) has no room for this file.
           else if (status === 413) reject(new SlideError('QUOTA', message, { cause: err }));
@@ -278,7 +283,14 @@ export class UploadQueue {
           // Refusals (bad metadata, auth, permission, conflicting content, gone, size, quota) will not
           // heal by retrying the same upload; a checksum mismatch (460) is re-sent from scratch and a
           // full server disk (507) waited out by run(), with delays of its own.
-          return ![400, 401, 403, 404, 409, 410, 413, 460, 507].includes(statusOf(err));
+          const retry = ![400, 401, 403, 404, 409, 410, 413, 460, 507].includes(statusOf(err));
+          // No answer at all (server down, network gone): say "Reconnecting…" rather than keep
+          // showing the last speed while tus waits to try again.
+          if (retry && statusOf(err) === 0 && j.progress.state === 'uploading') {
+            j.samples = [];
+            this.update(j, { reconnecting: true, speed: 0 });
+          }
+          return retry;
         },
       };
       const upload = new Upload(file, options);
@@ -338,6 +350,8 @@ export class UploadQueue {
 
   private update(j: { progress: JobProgress }, patch: Partial<JobProgress>): void {
     Object.assign(j.progress, patch);
+    // Only a running upload can be reconnecting; any other state ends it.
+    if (j.progress.state !== 'uploading') j.progress.reconnecting = false;
     this.opts.onProgress?.({ ...j.progress });
   }
 }

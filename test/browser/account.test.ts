@@ -196,9 +196,9 @@ describe('members page (lab admin)', () => {
 
       (deepQueryAll<HTMLButtonElement>(el, 'tr[data-user="sam"] button').find((b) => b.textContent?.includes('Reset password')))!.click();
       (await until(() => byText(el, 'button', 'Yes, reset'), 'the reset confirmation')).click();
-      await until(() => byText<HTMLElement>(el, 'p', 'Tmp7kQ2xW9pLm4Rz8Vb3'), 'the temporary password');
+      await until(() => byText<HTMLElement>(el, 'code', 'Tmp7kQ2xW9pLm4Rz8Vb3'), 'the temporary password');
       (await until(() => byText(el, 'button', 'Done'), 'Done')).click();
-      await until(() => (byText<HTMLElement>(el, 'p', 'Tmp7kQ2xW9pLm4Rz8Vb3') ? undefined : true), 'the temporary password gone after Done');
+      await until(() => (byText<HTMLElement>(el, 'code', 'Tmp7kQ2xW9pLm4Rz8Vb3') ? undefined : true), 'the temporary password gone after Done');
 
       (deepQueryAll<HTMLButtonElement>(el, 'tr[data-user="sam"] button').find((b) => b.textContent?.trim() === 'Remove'))!.click();
       ok(!server.calls.some((c) => c.startsWith('DELETE')), 'nothing removed before confirming');
@@ -211,6 +211,53 @@ describe('members page (lab admin)', () => {
       form.requestSubmit();
       await until(() => byText<HTMLElement>(el, 'p', /Invitation for dr\.lee recorded/), 'the invitation notice');
       ok(server.calls.includes('POST /api/labs/1/invitations {"username":"dr.lee","role":"viewer"}'), 'invite request');
+    } finally {
+      server.restore();
+    }
+  });
+
+  it('a new account gets a one-time password, shown once with a copy button; deactivate asks first, reactivate does not', async () => {
+    let list: LabMember[] = [...members(), { id: 9, username: 'ex', displayName: 'Ex', role: 'viewer', deactivatedAt: '2026-01-02T00:00:00Z' }];
+    const server = stubServer((method, url, body) => {
+      if (url === '/api/me') return { body: me() };
+      if (url === '/api/labs/1/users' && method === 'GET') return { body: { users: list } };
+      if (url === '/api/labs/1/invitations' && method === 'GET') return { body: { invitations: [] } };
+      if (url === '/api/labs/1/users' && method === 'POST') {
+        const b = body as { username: string; role: LabMember['role'] };
+        list = [...list, { id: 10, username: b.username, displayName: b.username, role: b.role, deactivatedAt: null }];
+        return { status: 201, body: { user: list.at(-1), temporaryPassword: 'Otp4Kq9xW2pLm7Rz3Vb8', expiresAt: '2026-01-04T00:00:00Z' } };
+      }
+      const status = /^\/api\/labs\/1\/users\/(\d+)\/status$/.exec(url);
+      if (status && method === 'PUT') {
+        const active = (body as { active: boolean }).active;
+        list = list.map((m) => (m.id === Number(status[1]) ? { ...m, deactivatedAt: active ? null : '2026-01-03T00:00:00Z' } : m));
+        return { body: { user: list.find((m) => m.id === Number(status[1])) } };
+      }
+      return undefined;
+    });
+    try {
+      await loadMe();
+      const el = mount('wsi-lab-members', { 'lab-id': '1' });
+      await until(() => byText<HTMLElement>(el, 'td', 'Deactivated'), 'ex shown as deactivated');
+      ok(!deepQueryAll<HTMLElement>(el, 'tr[data-user="pat"] button').some((b) => b.textContent?.includes('Deactivate')), 'no deactivating oneself');
+
+      const form = deepQueryAll<HTMLFormElement>(el, 'form')[1];
+      ok(!form.querySelector('[name=password]'), 'no password to type by default: the server makes a one-time password');
+      (form.querySelector('[name=username]') as HTMLInputElement).value = 'kim';
+      form.requestSubmit();
+      await until(() => byText<HTMLElement>(el, 'code', 'Otp4Kq9xW2pLm7Rz3Vb8'), 'the one-time password');
+      ok(server.calls.includes('POST /api/labs/1/users {"username":"kim","role":"lab-user","oneTimePassword":true}'), 'one-time password asked for');
+      ok(byText(el, 'button', 'Copy'), 'a copy button');
+      (await until(() => byText(el, 'button', 'Done'), 'Done')).click();
+
+      (deepQueryAll<HTMLButtonElement>(el, 'tr[data-user="sam"] button').find((b) => b.textContent?.trim() === 'Deactivate'))!.click();
+      ok(!server.calls.some((c) => c.includes('/status')), 'nothing sent before confirming');
+      (await until(() => byText(el, 'button', 'Yes, deactivate'), 'the confirmation')).click();
+      await until(() => byText<HTMLElement>(el, 'p', /sam is deactivated and signed out/), 'the notice');
+      ok(server.calls.includes('PUT /api/labs/1/users/8/status {"active":false}'), 'deactivate request');
+      (await until(() => deepQueryAll<HTMLButtonElement>(el, 'tr[data-user="ex"] button').find((b) => b.textContent?.trim() === 'Reactivate'), 'Reactivate')).click();
+      await until(() => byText<HTMLElement>(el, 'p', /ex can sign in again/), 'the reactivation notice');
+      ok(server.calls.includes('PUT /api/labs/1/users/9/status {"active":true}'), 'reactivate request');
     } finally {
       server.restore();
     }

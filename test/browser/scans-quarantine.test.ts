@@ -26,7 +26,9 @@ function stubServer(role: 'lab-admin' | 'lab-user'): { calls: string[]; restore:
     const method = init?.method ?? 'GET';
     calls.push(`${method} ${url}`);
     if (url === '/api/me') return json({ user: { id: 2, username: 'u' }, labs: [{ id: 1, name: 'L', role, features: [] }], currentLabId: 1, canImport: false });
-    if (url === '/api/scans') return json({ scans: [quarantined], total: 1 });
+    // The worklist asks for one page (sort, filters, paging in the query) and its filter choices.
+    if (url.startsWith('/api/scans?')) return json({ scans: [quarantined], total: 1, totalExact: true });
+    if (url === '/api/scans/filters') return json({ batches: [], uploaders: [], formats: [] });
     if (url === `/api/scans/${quarantined.id}` && method === 'GET') return json({ scan: { ...quarantined, files: [] } });
     if (url === `/api/scans/${quarantined.id}/files` && method === 'DELETE') {
       return json({ scan: { ...quarantined, totalBytes: 0, quarantine: { ...quarantined.quarantine!, filesRemoved: { at: '2025-01-02T00:00:00.000Z', by: { id: 1, username: 'boss' } } } } });
@@ -43,8 +45,8 @@ describe('quarantined scans in the worklist and on the scan page', () => {
       await loadMe();
       document.body.replaceChildren(document.createElement('wsi-scans'));
       const el = document.body.firstElementChild as HTMLElement;
-      const chip = await until(() => byText<HTMLElement>(el, '.status', 'Quarantined'), 'the Quarantined status');
-      ok(chip, 'status shown as Quarantined');
+      const chip = await until(() => byText<HTMLElement>(el, '.status', 'Quarantined — failed verification'), 'the Quarantined status');
+      ok(chip, 'status shown as Quarantined — failed verification');
       await until(() => byText<HTMLElement>(el, 'div', /outside the image structure are not blank/), 'the reason');
       (await until(() => byText(el, 'button', 'Remove files'), 'Remove files for a lab admin')).click();
       (await until(() => byText(el, 'button', 'Yes, remove'), 'a confirmation')).click();

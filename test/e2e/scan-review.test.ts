@@ -63,18 +63,106 @@ describe('scan review, MPP fix and case assignment in Chromium', () => {
     await screenshot(page, 'scan-viewer');
   });
 
-  it('fixes a missing MPP on the Regions tab: Reprocess, Save', async () => {
+  it('viewer: named region, focusable canvas, navigator, and a scale bar from the MPP that follows the zoom', async () => {
+    const page = browser.page;
+    const scan = (await api.json<{ scan: Scan }>(`/api/scans/${svsScan}`)).scan;
+    await page.goto(`${server.url}/scans/${svsScan}`);
+    const viewer = page.getByRole('region', { name: 'Slide viewer: cmu-1-small-region.svs' });
+    await viewer.waitFor();
+    await page.locator('wsi-viewer[data-loaded]').waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('wsi-viewer .navigator').count(), 1, 'the overview (navigator) is shown');
+    const bar = page.getByTestId('scale-bar');
+    const read = async () => {
+      const label = (await bar.innerText()).trim();
+      const px = await bar.locator('.bar').evaluate((el) => (el as unknown as { getBoundingClientRect(): { width: number } }).getBoundingClientRect().width);
+      const zoom = await page.locator('wsi-viewer').evaluate((el) => {
+        const v = (el as unknown as { viewer: { world: { getItemAt(i: number): { viewportToImageZoom(z: number): number } }; viewport: { getZoom(c: boolean): number } } }).viewer;
+        return v.world.getItemAt(0).viewportToImageZoom(v.viewport.getZoom(true));
+      });
+      const m = /^([\d.]+) (µm|mm)$/.exec(label);
+      assert.ok(m, `scale bar label ${label}`);
+      const um = Number(m[1]) * (m[2] === 'mm' ? 1000 : 1);
+      // The bar's length in screen pixels is its distance in µm at the slide's MPP and this zoom.
+      assert.ok(Math.abs(px - (um / scan.mpp!.x) * zoom) < 2, `bar ${px}px for ${label} at zoom ${zoom}`);
+      return `${label} (zoom ${zoom.toFixed(3)})`;
+    };
+    const before = await read();
+    // Keyboard: the canvas takes focus; holding "=" / "+" zooms in (OpenSeadragon's keyboard navigation).
+    const canvas = page.getByRole('application', { name: 'Slide: cmu-1-small-region.svs' });
+    await canvas.focus();
+    assert.equal(await canvas.evaluate((el) => el === (el.getRootNode() as unknown as { activeElement: unknown }).activeElement), true, 'the canvas has focus');
+    // Each press of "=" zooms one small step (OpenSeadragon's keyboard navigation).
+    for (let i = 0; i < 14; i++) {
+      await page.keyboard.press('Equal');
+      await page.waitForTimeout(120);
+    }
+    await page.waitForTimeout(1000);
+    const zoomOf = (l: string) => Number(/zoom ([\d.]+)/.exec(l)![1]);
+    const keyed = await read();
+    assert.ok(zoomOf(keyed) > zoomOf(before), `the keyboard zoomed in: ${before} → ${keyed}`);
+    // Further in (4×), as the zoom buttons or the mouse wheel would.
+    await page.locator('wsi-viewer').evaluate((el) => {
+      const v = (el as unknown as { viewer: { viewport: { zoomBy(f: number): void } } }).viewer;
+      v.viewport.zoomBy(4);
+    });
+    await page.waitForTimeout(1500);
+    const after = await read();
+    assert.notEqual(after.replace(/ \(.*/, ''), before.replace(/ \(.*/, ''), `the scale bar changed with the zoom: ${before} → ${after}`);
+    await screenshot(page, 'scan-viewer-scale-bar');
+  });
+
+  it('scan page tabs follow the arrow keys (WAI-ARIA tabs)', async () => {
+    const page = browser.page;
+    await page.goto(`${server.url}/scans/${svsScan}`);
+    const details = page.getByRole('tab', { name: 'Details' });
+    await details.focus();
+    await page.keyboard.press('ArrowRight');
+    const regions = page.getByRole('tab', { name: 'Regions' });
+    assert.equal(await regions.getAttribute('aria-selected'), 'true');
+    assert.equal(await regions.evaluate((el) => el === (el.getRootNode() as unknown as { activeElement: unknown }).activeElement), true, 'focus moved to Regions');
+    await page.getByRole('tabpanel', { name: 'Regions' }).waitFor();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await details.getAttribute('aria-selected'), 'true', 'wraps around');
+    await page.keyboard.press('End');
+    assert.equal(await regions.getAttribute('aria-selected'), 'true');
+    await page.keyboard.press('Home');
+    assert.equal(await details.getAttribute('aria-selected'), 'true');
+    assert.equal(await regions.getAttribute('tabindex'), '-1', 'one tab in the Tab order');
+  });
+
+  it('fixes a missing MPP on the Regions tab in the seed\'s order: enter, Reprocess (nothing saved), Cancel, again, Save', async () => {
     assert.equal((await api.json<{ scan: Scan }>(`/api/scans/${noMppScan}`)).scan.status, 'needs-mpp');
     const page = browser.page;
     await page.goto(`${server.url}/scans/${noMppScan}`);
     await page.getByRole('tab', { name: 'Regions' }).click();
-    await page.getByLabel('MPP (µm per pixel)').fill('0.252');
+    const input = page.getByLabel('MPP (µm per pixel)');
+    await input.fill('0.5');
+    assert.equal(await page.getByRole('button', { name: 'Save' }).isDisabled(), true, 'nothing to save before Reprocess');
+    await page.getByRole('button', { name: 'Reprocess' }).click();
+    await page.getByText('Reprocessed with the entered MPP').waitFor({ timeout: 30_000 });
+    const result = page.getByTestId('reprocess-result');
+    assert.match(await result.innerText(), /With 0\.5 µm\/px this scan would be: Ready/);
+    assert.match(await result.innerText(), /4,443 × 3,567 px/);
+    assert.match(await result.innerText(), /2\.22 × 1\.78 mm/);
+    // A dry run: the server still has the scan as it was.
+    let scan = (await api.json<{ scan: Scan }>(`/api/scans/${noMppScan}`)).scan;
+    assert.deepEqual([scan.status, scan.mpp], ['needs-mpp', null]);
+    // Cancel restores: no result, the field empty again, still nothing saved.
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByText('Cancelled: the MPP is unchanged.').waitFor();
+    assert.equal(await result.count(), 0);
+    assert.equal(await input.inputValue(), '');
+    scan = (await api.json<{ scan: Scan }>(`/api/scans/${noMppScan}`)).scan;
+    assert.deepEqual([scan.status, scan.mpp], ['needs-mpp', null]);
+
+    await input.fill('0.252');
     await page.getByRole('button', { name: 'Reprocess' }).click();
     await page.getByText('Reprocessed with the entered MPP').waitFor({ timeout: 30_000 });
     await screenshot(page, 'scan-regions-mpp');
+    assert.equal((await api.json<{ scan: Scan }>(`/api/scans/${noMppScan}`)).scan.status, 'needs-mpp', 'still nothing saved');
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByText('MPP saved.').waitFor();
-    const scan = (await api.json<{ scan: Scan }>(`/api/scans/${noMppScan}`)).scan;
+    await page.getByText('MPP saved.').waitFor({ timeout: 30_000 });
+    scan = (await api.json<{ scan: Scan }>(`/api/scans/${noMppScan}`)).scan;
     assert.equal(scan.status, 'ready');
     assert.deepEqual([scan.mpp?.x, scan.mpp?.y], [0.252, 0.252]);
   });
@@ -83,8 +171,12 @@ describe('scan review, MPP fix and case assignment in Chromium', () => {
     const page = browser.page;
     await page.goto(`${server.url}/scans/${svsScan}`);
     await page.getByLabel('Search for case').fill('S26-0042');
-    await page.getByRole('button', { name: /Create case “S26-0042”/ }).click();
+    await page.getByRole('button', { name: /Create case “S26-0042”/ }).dblclick();
     await page.getByText('Scan assigned to the case.').waitFor();
+    // The linked case replaces the picker: no second "Create case" to click.
+    await page.getByText('Linked to case S26-0042.').waitFor();
+    assert.equal(await page.getByRole('button', { name: /Create case/ }).count(), 0);
+    assert.equal((await api.json<{ cases: unknown[] }>('/api/cases?q=S26-0042')).cases.length, 1, 'a double click made one case');
     const scan = (await api.json<{ scan: Scan }>(`/api/scans/${svsScan}`)).scan;
     assert.deepEqual(scan.cases.map((c) => c.caseNumber), ['S26-0042']);
   });
@@ -97,7 +189,7 @@ describe('scan review, MPP fix and case assignment in Chromium', () => {
     await page.getByRole('button', { name: /Link to case \(2\)/ }).click();
     await page.getByRole('dialog').getByLabel('Search for case').fill('S26-01');
     await page.getByRole('dialog').getByRole('button', { name: /S26-0100/ }).click();
-    await page.getByText('Linked 2 scan(s).').waitFor();
+    await page.getByText('Linked 2 scans.').waitFor();
     await screenshot(page, 'scans-linked');
     const c = await api.json<{ cases: { id: number; caseNumber: string; scanCount: number }[] }>('/api/cases?q=S26-0100');
     assert.equal(c.cases[0].scanCount, 2);

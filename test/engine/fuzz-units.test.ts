@@ -1,7 +1,8 @@
 /** The fuzzer's own parts: deterministic cases, exact replay, the leak search and the classifier. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateCase } from '../fuzz/generate-case.ts';
+import { generateCase, mutatorsOf } from '../fuzz/generate-case.ts';
+import { diffSpan, mutateKeyValues, mutateXml } from '../fuzz/mutate-text.ts';
 import { applyOps } from '../fuzz/ops.ts';
 import { caseSeed, Prng } from '../fuzz/prng.ts';
 import { findLeaks } from '../fuzz/leak.ts';
@@ -84,4 +85,38 @@ test('fuzz units: refusals, crashes, unnamed refusals and values in messages are
   assert.equal(leak.kind, 'leak');
   const crash = classifyError(new Error('Test^Patient broke it'), names, needles);
   assert.ok(crash.kind === 'crash' && !crash.what.includes('Test^Patient') && crash.what.includes('«#0»'), 'reports never carry the value');
+});
+
+test('fuzz units: XML and key=value edits keep the text a document, plant values, and diff to small ops', async () => {
+  const xml = '<root xmlns="urn:a"><a id="1">PATIENT-NAME-1</a><b k="v"/><c>text</c></root>';
+  const whys = new Set<string>();
+  let changed = 0;
+  for (let i = 0; i < 200; i++) {
+    const e = mutateXml(new Prng(i), xml, ['PATIENT-NAME-1']);
+    if (!e) continue;
+    whys.add(e.why.split(' ')[0]!);
+    // A value moved onto itself leaves the text as it was; most edits change it.
+    if (e.text !== xml) changed++;
+  }
+  assert.ok(changed >= 150, `only ${changed} of 200 edits changed the text`);
+  assert.ok(whys.size >= 8, `only ${[...whys].join(', ')}`);
+  const ini = '[GENERAL]\r\nSLIDE_NAME = PATIENT-NAME-1\r\nIMAGENUMBER_X = 4\r\n[DATAFILE]\r\nFILE_0 = Data0000.dat\r\n';
+  for (let i = 0; i < 50; i++) assert.ok(mutateKeyValues(new Prng(i), ini, ['PATIENT-NAME-1']), `ini edit ${i}`);
+  const d = diffSpan(Buffer.from('abcXYZdef'), Buffer.from('abc12def'));
+  assert.deepEqual([d.at, d.deleteLen, Buffer.from(d.insert).toString()], [3, 3, '12']);
+});
+
+test('fuzz units: vendor seeds (NDPI, SCN, BIF, Philips, OME, MIRAX) make replayable cases with their own mutators', async () => {
+  const vendor = await loadSeeds((n) => /gen:(ndpi|leica-scn|philips-tiff|mirax)$/.test(n));
+  assert.equal(vendor.length, 4);
+  const used = new Set<string>();
+  for (const seed of vendor) {
+    for (let i = 0; i < 60; i++) {
+      const a = generateCase(new Prng(caseSeed(11, i)), seed);
+      assert.deepEqual(a, generateCase(new Prng(caseSeed(11, i)), seed));
+      applyOps(seed.parts.map((p) => p.bytes), JSON.parse(JSON.stringify(a.flat())));
+      for (const m of mutatorsOf(a)) used.add(m);
+    }
+  }
+  for (const m of ['tiff-text', 'ndpi-high', 'mirax-ini', 'mirax-index', 'mirax-data']) assert.ok(used.has(m), `${m} never chosen: ${[...used].join(', ')}`);
 });

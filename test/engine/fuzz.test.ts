@@ -13,7 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CasePool } from '../fuzz/case-pool.ts';
-import { describe, formatFigures, fuzz, type Finding } from '../fuzz/fuzzer.ts';
+import { describe, formatBySeed, formatFigures, fuzz, type Finding } from '../fuzz/fuzzer.ts';
 import { loadRecipes } from '../fuzz/recipe.ts';
 import { replayRecipes } from '../fuzz/replay.ts';
 import { openSession, type Session } from '../fuzz/session.ts';
@@ -44,6 +44,7 @@ test(`fuzz: ${seconds} s of fixed-seed mutations find no crash, hang, memory blo
   const figures = await fuzz({ session, seconds, baseSeed: CI_BASE_SEED, baseline: true, onFinding: (f) => void findings.push(f) });
   t.diagnostic(`fuzz figures: ${formatFigures(figures)}`);
   t.diagnostic(`refused by code: ${JSON.stringify(figures.refusedCodes)}`);
+  for (const l of formatBySeed(figures)) t.diagnostic(l);
   for (const [k, n] of Object.entries(figures.classes).sort((a, b) => b[1] - a[1])) t.diagnostic(`  ${n} × ${k}`);
   assert.ok(figures.cases > session.seeds.length, `only ${figures.cases} cases ran (${session.seeds.length} seeds): the fuzzer did not get past the baseline`);
   const lines = findings.slice(0, MAX_LISTED).map(describe);

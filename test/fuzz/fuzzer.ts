@@ -39,6 +39,8 @@ export interface Figures {
   leakedStrings: Record<string, number>;
   peakRssGrowthMiB: number;
   childStarts: number;
+  /** Cases per seed: [cases, ok, refused, failed] (is every seed reached, and does it get past open?). */
+  bySeed: Record<string, [number, number, number, number]>;
 }
 
 export interface FuzzOptions {
@@ -53,7 +55,7 @@ export interface FuzzOptions {
 }
 
 export function emptyFigures(): Figures {
-  return { cases: 0, ok: 0, refused: 0, crash: 0, hang: 0, memory: 0, leak: 0, unnamed: 0, seconds: 0, refusedCodes: {}, classes: {}, leakedStrings: {}, peakRssGrowthMiB: 0, childStarts: 0 };
+  return { cases: 0, ok: 0, refused: 0, crash: 0, hang: 0, memory: 0, leak: 0, unnamed: 0, seconds: 0, refusedCodes: {}, classes: {}, leakedStrings: {}, peakRssGrowthMiB: 0, childStarts: 0, bySeed: {} };
 }
 
 export function isFailure(o: Outcome): o is Finding['outcome'] {
@@ -65,6 +67,9 @@ export function count(fig: Figures, seed: Seed, mutations: MutationOp[][], o: Ou
   fig[o.kind as OutcomeKind]++;
   fig.peakRssGrowthMiB = Math.max(fig.peakRssGrowthMiB, Math.round(peakRss / 2 ** 20));
   if (o.kind === 'refused') fig.refusedCodes[o.code] = (fig.refusedCodes[o.code] ?? 0) + 1;
+  const per = (fig.bySeed[seed.name] ??= [0, 0, 0, 0]);
+  per[0]++;
+  per[o.kind === 'ok' ? 1 : o.kind === 'refused' ? 2 : 3]++;
   if (!isFailure(o)) return;
   const key = `${o.kind} ${seed.name} ${mutatorsOf(mutations).join('+') || 'unmutated'}`;
   fig.classes[key] = (fig.classes[key] ?? 0) + 1;
@@ -130,6 +135,11 @@ export function describe(f: Pick<Finding, 'index' | 'prngSeed' | 'seed' | 'mutat
     : o.kind === 'hang' ? `no result after ${o.ms} ms` : o.what;
   const muts = f.mutations.map((g) => g[0]?.why ?? g[0]?.op).join(' | ') || 'unmutated';
   return `${o.kind.toUpperCase()} case ${f.index}${f.prngSeed !== undefined ? ` (prng ${f.prngSeed})` : ''} seed ${f.seed.name} [${muts}]: ${what}`;
+}
+
+/** One line per seed: cases, ok, refused, failed. */
+export function formatBySeed(f: Figures): string[] {
+  return Object.entries(f.bySeed).sort((a, b) => b[1][0] - a[1][0]).map(([k, [n, ok, ref, bad]]) => `${String(n).padStart(6)} cases ${k}: ok ${ok}, refused ${ref}, failed ${bad}`);
 }
 
 export function formatFigures(f: Figures): string {

@@ -1,10 +1,11 @@
 /** Messages between the fuzz parent (case-pool.ts) and its child process (child.ts). */
 import type { MutationOp } from './ops.ts';
 import type { Outcome } from './run-case.ts';
+import type { SeedKind } from './seeds.ts';
 
 /** Where the child finds the seeds: the parent writes every part to disk once. */
 export interface SeedManifest {
-  seeds: { name: string; kind: 'tiff' | 'dicom'; identifying: string[]; sha256: string; weight: number; parts: { name: string; path: string }[] }[];
+  seeds: { name: string; kind: SeedKind; identifying: string[]; sha256: string; weight: number; parts: { name: string; path: string }[] }[];
 }
 
 export type ToChild = { type: 'case'; id: number; seed: string; ops: MutationOp[] };

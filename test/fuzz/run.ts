@@ -6,7 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { describe, formatFigures, fuzz, minimize, type Finding } from './fuzzer.ts';
+import { describe, formatBySeed, formatFigures, fuzz, minimize, type Finding } from './fuzzer.ts';
 import { loadRecipes, regressionsDir, saveRecipe } from './recipe.ts';
 import { replayRecipes } from './replay.ts';
 import { openSession } from './session.ts';
@@ -77,6 +77,8 @@ try {
   failed += findings.length;
   log(`\nfigures: ${formatFigures(figures)}`);
   log(`refused by code: ${JSON.stringify(figures.refusedCodes)}`);
+  log('cases by seed:');
+  for (const l of formatBySeed(figures)) log(`  ${l}`);
   const classes = Object.entries(figures.classes).sort((a, b) => b[1] - a[1]);
   if (classes.length > 0) {
     log('findings by class, seed and mutators:');

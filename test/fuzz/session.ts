@@ -4,7 +4,7 @@
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cleanupGenerated } from '../fixtures/dicom/generate.ts';
 import { CasePool, type CaseResult } from './case-pool.ts';
 import type { MutationOp } from './ops.ts';
@@ -42,6 +42,7 @@ export async function openSession(o: SessionOptions = {}): Promise<Session> {
     const parts = [];
     for (const p of s.parts) {
       const path = join(sub, p.name);
+      await mkdir(dirname(path), { recursive: true }); // MIRAX parts sit in their folder
       await writeFile(path, p.bytes);
       parts.push({ name: p.name, path });
     }

@@ -5,7 +5,7 @@
  */
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openSlide } from '../../src/engine/open.ts';
 import { NodeFileSource } from '../../src/engine/io/node/file-source.ts';
@@ -31,13 +31,14 @@ const parts = applyOps(seed.parts.map((p) => p.bytes), recipe.mutations.flat());
 const sources: NodeFileSource[] = [];
 for (const [i, b] of parts.entries()) {
   const path = join(inDir, seed.parts[i]!.name);
+  await mkdir(dirname(path), { recursive: true }); // MIRAX parts sit in their folder
   await writeFile(path, b);
   sources.push(await NodeFileSource.open(path));
 }
 const list = needles(seed);
 try {
   const slide = await openSlide(sources);
-  const request = defaultRequest(slide);
+  const request = { ...defaultRequest(slide), options: { allowIncomplete: true } }; // as run-case.ts
   process.stdout.write(`opened ${slide.format}; removing ${request.removeFields.length} fields, ${request.removeImages.length} images\n`);
   await redactSlide(slide, request, new NodeDirTarget(outDir), { hasher: nodeSha256 });
   const inputs = parts.map((b) => Buffer.from(b));

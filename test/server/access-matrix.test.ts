@@ -147,6 +147,16 @@ function scan(labKey: LabKey, status: 'ready' | 'failed' | 'quarantined'): numbe
   return row.id;
 }
 
+/** A ready scan with a thumbnail file (what ingest leaves), for the thumbnail route. */
+async function scanWithThumbnail(labKey: LabKey): Promise<number> {
+  const id = scan(labKey, 'ready');
+  const rel = join(s.built.storage.scanDir(fx.labs[labKey].id, id), 'thumbnail.jpg');
+  await mkdir(s.built.storage.abs(join(rel, '..')), { recursive: true });
+  await writeFile(s.built.storage.abs(rel), Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
+  s.built.repos.scans.setThumbnail(fx.labs[labKey].id, id, rel);
+  return id;
+}
+
 /** A member made for one cell (to change, remove or reset). */
 function freshMember(labKey: LabKey): number {
   const { repos } = s.built;
@@ -195,6 +205,8 @@ const expectations: Record<string, Row> = {
   'POST /api/me/invitations/:id/decline': { own: signedIn(204), other: signedIn(404), req: (c) => invitationReq(c, 'decline') },
 
   'GET /api/scans': { own: signedIn(200), other: signedIn(200), req: () => ({ path: '/api/scans' }) },
+  'GET /api/scans/filters': { own: signedIn(200), other: signedIn(200), req: () => ({ path: '/api/scans/filters' }) },
+  'GET /api/scans/:id/thumbnail': { own: signedIn(200), other: signedIn(404), req: async (c) => ({ path: `/api/scans/${await scanWithThumbnail(c.lab)}/thumbnail` }) },
   'GET /api/scans/:id': { own: signedIn(200), other: signedIn(404), req: (c) => ({ path: `/api/scans/${lab(c).scanId}` }) },
   'PATCH /api/scans/:id': {
     own: '401 403 200 200 200 200 200',
@@ -221,6 +233,15 @@ const expectations: Record<string, Row> = {
     req: () => bodyReq('/api/cases', { caseNumber: `NEW-${next()}` }),
   },
   'GET /api/cases/:id': { own: signedIn(200), other: signedIn(404), req: (c) => ({ path: `/api/cases/${lab(c).caseId}` }) },
+  'PATCH /api/cases/:id': {
+    own: '401 403 200 200 200 200 200',
+    other: '401 403 404 404 404 404 404',
+    req: (c) => {
+      const l = lab(c);
+      const cs = s.built.repos.cases.create(l.id, `RENAME-${next()}`, '', l.uploader);
+      return { ...bodyReq(`/api/cases/${cs.id}`, { description: 'changed' }) };
+    },
+  },
   'POST /api/cases/:id/scans': {
     own: '401 403 200 200 200 200 200',
     other: '401 403 404 404 404 404 404',
@@ -269,6 +290,11 @@ const expectations: Record<string, Row> = {
     own: '401 403 403 200 200 403 200',
     other: '401 404 404 404 404 404 200',
     req: (c) => bodyReq(`/api/labs/${lab(c).id}/users/${freshMember(c.lab)}/password-reset`, {}),
+  },
+  'PUT /api/labs/:id/users/:userId/status': {
+    own: '401 403 403 200 200 403 200',
+    other: '401 404 404 404 404 404 200',
+    req: (c) => bodyReq(`/api/labs/${lab(c).id}/users/${freshMember(c.lab)}/status`, { active: false }),
   },
   'GET /api/labs/:id/invitations': { own: '401 403 403 200 200 403 200', other: '401 404 404 404 404 404 200', req: (c) => ({ path: `/api/labs/${lab(c).id}/invitations` }) },
   'POST /api/labs/:id/invitations': {

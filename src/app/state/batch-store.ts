@@ -64,6 +64,8 @@ export interface SourceRecord {
   folder?: boolean;
   handles?: FileSystemFileHandle[];
   dir?: FileSystemDirectoryHandle;
+  /** Files of a folder pick left out because they are not slides (paths), for step 1's summary. */
+  skipped?: string[];
   addedAt: number;
 }
 
@@ -190,6 +192,13 @@ export async function addSource(source: SourceRecord): Promise<void> {
 export async function getSources(batch: BatchOwner): Promise<SourceRecord[]> {
   const all = (await (await db()).getAllFromIndex('batch-sources', 'batchId', batch.id)) as unknown as SourceRecord[];
   return all.filter((s) => s.userId === batch.userId);
+}
+
+/** Forget one selection (the user removed it); its slides are the caller's to drop from the batch. */
+export async function deleteSource(source: SourceRecord): Promise<void> {
+  const store = (await db()).transaction('batch-sources', 'readwrite').objectStore('batch-sources');
+  const old = await store.get(source.id);
+  if (old?.userId === source.userId) await store.delete(source.id);
 }
 
 /** Ids of every batch the user has on this PC (the staging sweep keeps their folders). */

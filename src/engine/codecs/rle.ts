@@ -1,3 +1,4 @@
+import { plural } from '../../shared/plural.ts';
 import { SlideError } from '../../shared/errors.ts';
 
 /**
@@ -10,7 +11,7 @@ export function decodeDicomRle(frame: Uint8Array, width: number, height: number,
   if (frame.length < 64) throw corrupt('the RLE header is cut short');
   const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const count = dv.getUint32(0, true);
-  if (count !== samplesPerPixel) throw new SlideError('UNSUPPORTED', `RLE frames with ${count} segments for ${samplesPerPixel} sample(s) cannot be shown`);
+  if (count !== samplesPerPixel) throw new SlideError('UNSUPPORTED', `RLE frames with ${plural(count, 'segment')} for ${plural(samplesPerPixel, 'sample')} cannot be shown`);
   const pixels = width * height;
   const out = new Uint8Array(pixels * samplesPerPixel);
   for (let s = 0; s < count; s++) {

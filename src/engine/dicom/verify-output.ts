@@ -1,3 +1,4 @@
+import { plural } from '../../shared/plural.ts';
 import type { ByteSource } from '../io/byte-source.ts';
 import type { OutputCheckOptions } from '../redact/verify-output.ts';
 import { sameBytes } from '../../shared/bytes.ts';
@@ -73,7 +74,7 @@ async function checkLayout(part: ByteSource, header: Part10Header, end: number):
   const actual = length === header.pixel.valueOffset ? await part.read(0, length) : undefined;
   const what = ['the preamble or file meta', 'the data set', 'the Pixel Data element header'];
   if (!actual) {
-    problems.push(`${name}: the header holds ${header.pixel.valueOffset - length} byte(s) that no element accounts for`);
+    problems.push(`${name}: the header holds ${plural(header.pixel.valueOffset - length, 'byte')} that no element accounts for`);
   } else {
     let at = 0;
     expected.forEach((bytes, i) => {
@@ -81,7 +82,7 @@ async function checkLayout(part: ByteSource, header: Part10Header, end: number):
       at += bytes.length;
     });
   }
-  if (end !== part.size) problems.push(`${name}: ${part.size - end} byte(s) follow the end of Pixel Data`);
+  if (end !== part.size) problems.push(`${name}: ${plural(part.size - end, 'byte')} ${part.size - end === 1 ? 'follows' : 'follow'} the end of Pixel Data`);
   return problems;
 }
 

@@ -126,13 +126,15 @@ function layers(ini: IniFile, prefix: 'HIER' | 'NONHIER'): Layer[] {
 
 export function readLayout(ini: IniFile): MiraxLayout {
   for (const g of ['GENERAL', 'HIERARCHICAL', 'DATAFILE']) if (!ini.groups.has(g)) throw bad(`the [${g}] section is missing`);
-  need(ini, 'GENERAL', 'SLIDE_VERSION');
+  // Kept as written (critical): so it must be what it says, a version number, not any text.
+  if (!/^\d{1,4}(\.\d{1,4}){0,3}$/.test(need(ini, 'GENERAL', 'SLIDE_VERSION'))) throw bad('SLIDE_VERSION is not a version number');
   const slideId = need(ini, 'GENERAL', 'SLIDE_ID');
   const imagesX = int(ini, 'GENERAL', 'IMAGENUMBER_X');
   const imagesY = int(ini, 'GENERAL', 'IMAGENUMBER_Y');
   int(ini, 'GENERAL', 'OBJECTIVE_MAGNIFICATION');
   const div = iniValue(ini, 'GENERAL', 'CameraImageDivisionsPerSide');
-  const divisions = div !== undefined && isInteger(div) ? Number(div) : 1;
+  if (div !== undefined && !isInteger(div)) throw bad('CameraImageDivisionsPerSide is not a whole number');
+  const divisions = div !== undefined ? Number(div) : 1;
   if (imagesX <= 0 || imagesY <= 0 || divisions <= 0) throw bad('the image grid is empty');
   if (imagesX > 1e6 || imagesY > 1e6) throw bad('the image grid is implausibly large');
 
@@ -140,11 +142,18 @@ export function readLayout(ini: IniFile): MiraxLayout {
   const nonhier = layers(ini, 'NONHIER');
   if (hier[0]!.name !== SLIDE_ZOOM_LEVEL) throw new SlideError('UNSUPPORTED', 'MIRAX slide whose first layer is not the zoom level is not supported yet');
   const indexFile = need(ini, 'HIERARCHICAL', 'INDEXFILE');
+  // File names from Slidedat.ini end up in messages ("Data0005.dat is missing"), so only the names
+  // scanners write are accepted: any other text there may be a value someone typed (fuzzer finding).
+  if (!/^Index\.dat$/i.test(indexFile)) throw new SlideError('UNSUPPORTED', 'MIRAX slide whose index file is not named Index.dat is not supported yet');
 
   const fileCount = int(ini, 'DATAFILE', 'FILE_COUNT');
   if (fileCount <= 0 || fileCount > 100000) throw bad('FILE_COUNT is out of range');
   const dataFiles: string[] = [];
-  for (let i = 0; i < fileCount; i++) dataFiles.push(need(ini, 'DATAFILE', `FILE_${i}`));
+  for (let i = 0; i < fileCount; i++) {
+    const f = need(ini, 'DATAFILE', `FILE_${i}`);
+    if (!/^Data\d{4,}\.dat$/i.test(f)) throw new SlideError('UNSUPPORTED', `MIRAX slide whose Data file FILE_${i} is not named DataNNNN.dat is not supported yet`);
+    dataFiles.push(f);
+  }
 
   const zoom: ZoomSection[] = hier[0]!.values.map((v, i) => {
     const g = v.section;

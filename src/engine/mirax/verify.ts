@@ -1,3 +1,4 @@
+import { plural } from '../../shared/plural.ts';
 import { toSlideError } from '../../shared/errors.ts';
 import { SegmentScrubber } from '../codecs/segment-scrubber.ts';
 import type { OutputCheckOptions } from '../formats/slide-format.ts';
@@ -28,13 +29,13 @@ export async function verifyMiraxOutput(slide: MiraxSlide, opts: OutputCheckOpti
   const canonical = serializeIni([...m.ini.groups].map(([name, keys]) => ({ name, entries: [...keys] })));
   if (ini.length !== canonical.length || ini.some((b, i) => b !== canonical[i])) problems.push('Slidedat.ini holds text outside its keys (comments, blank lines or another layout)');
   if (layout.associated.length > 0) problems.push(`the output still names ${layout.associated.map((a) => `a ${a.name}`).join(', ')} image`);
-  if (m.otherHier > 0) problems.push(`Index.dat holds ${m.otherHier} record(s) beyond the zoom levels`);
+  if (m.otherHier > 0) problems.push(`Index.dat holds ${plural(m.otherHier, 'record')} beyond the zoom levels`);
   const extraNonhier = m.index.nonhierEntries.filter((e, i) => e !== 0 && layout.position?.record !== i).length;
-  if (extraNonhier > 0) problems.push(`Index.dat holds ${extraNonhier} record(s) besides the tile positions`);
+  if (extraNonhier > 0) problems.push(`Index.dat holds ${plural(extraNonhier, 'record')} besides the tile positions`);
   if (slide.parts[m.mrxs]!.size !== 0) problems.push('the .mrxs file is not empty');
   const named = new Set([m.mrxs, m.slidedat, m.indexPart, ...m.data.filter((d): d is number => d !== undefined)]);
   const extra = slide.parts.length - named.size;
-  if (extra > 0) problems.push(`${extra} file(s) in the output are not part of the slide`);
+  if (extra > 0) problems.push(`${plural(extra, 'file')} in the output ${extra === 1 ? 'is' : 'are'} not part of the slide`);
 
   const hier = m.index.hierEntries.map((_, i) => (i < layout.levels.length ? m.zoom[i]! : null));
   const nonhier = m.index.nonhierEntries.map((_, i) => (layout.position?.record === i ? m.nonhier[i]! : null));
@@ -44,7 +45,7 @@ export async function verifyMiraxOutput(slide: MiraxSlide, opts: OutputCheckOpti
     const idxOutside = complement(idx.merged(), m.indexBytes.length);
     let nonZero = 0;
     for (const r of idxOutside) for (let i = r.start; i < r.end; i++) if (m.indexBytes[i] !== 0) nonZero++;
-    if (nonZero > 0) problems.push(`${nonZero} byte(s) of Index.dat outside its records are not blank`);
+    if (nonZero > 0) problems.push(`${plural(nonZero, 'byte')} of Index.dat outside its records ${nonZero === 1 ? 'is' : 'are'} not blank`);
 
     const keptRanges = keptDataRanges(layout, hier, nonhier);
     for (let fileno = 0; fileno < layout.dataFiles.length; fileno++) {
@@ -57,8 +58,8 @@ export async function verifyMiraxOutput(slide: MiraxSlide, opts: OutputCheckOpti
       if (header) set.add(0, header.length);
       for (const r of [...k.images, ...k.other]) set.add(r.start, r.end);
       const { nonZero: nz, textSegments } = await scanOutside(part, complement(set.merged(), part.size), new SegmentScrubber(codestreams(k.images), 'check'), signal);
-      if (nz > 0) problems.push(`${nz} byte(s) of ${layout.dataFiles[fileno]} outside its images are not blank`);
-      if (textSegments > 0) problems.push(`${textSegments} text segment(s) inside JPEG data of ${layout.dataFiles[fileno]} are not blank`);
+      if (nz > 0) problems.push(`${plural(nz, 'byte')} of ${layout.dataFiles[fileno]} outside its images ${nz === 1 ? 'is' : 'are'} not blank`);
+      if (textSegments > 0) problems.push(`${plural(textSegments, 'text segment')} inside JPEG data of ${layout.dataFiles[fileno]} ${textSegments === 1 ? 'is' : 'are'} not blank`);
     }
   } catch (e) {
     if (signal?.aborted) throw e;

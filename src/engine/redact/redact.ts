@@ -1,3 +1,4 @@
+import { plural } from '../../shared/plural.ts';
 import { SlideError, throwIfAborted, toSlideError } from '../../shared/errors.ts';
 import type { ByteSink, ByteSource } from '../io/byte-source.ts';
 import type { Slide } from '../formats/slide-format.ts';
@@ -112,7 +113,7 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
       sweep: { valuesSearched: searched, hits, ok: hits === 0 },
     };
     if (!report.verify.ok || !report.sweep.ok) {
-      const why = [...problems, ...(hits > 0 ? [`${hits} removed value(s) still found in the output bytes`] : [])];
+      const why = [...problems, ...(hits > 0 ? [`${plural(hits, 'removed value')} still found in the output bytes`] : [])];
       throw new SlideError('VERIFY_FAILED', `${slide.name}: the de-identified copy failed verification and was discarded (${why.join('; ')})`, { detail: why.join('\n') });
     }
     return report;

@@ -31,9 +31,17 @@ function displayTagValue(tiff: TiffFile, e: TiffEntry, childEntries?: number): s
 /** Sweepable bytes of a tag value: each NUL-separated ASCII string, or the raw blob. */
 export function tagSweepValues(e: TiffEntry, bytes: Uint8Array | undefined): Uint8Array[] {
   if (!bytes) return [];
-  if (e.type === TYPE_ASCII) return splitNul(bytes);
+  if (e.type === TYPE_ASCII) return splitNul(bytes).flatMap(withDatePart);
   if (e.type === 1 || e.type === 7 || e.type === 6) return bytes.length > 0 ? [trimNul(bytes)] : [];
   return [];
+}
+
+/**
+ * A TIFF date-time ('YYYY:MM:DD HH:MM:SS') is also swept for its date alone: the day identifies as
+ * much as the whole, and a copy of just it inside kept data went unnoticed (fuzzer finding).
+ */
+function withDatePart(v: Uint8Array): Uint8Array[] {
+  return v.length === 19 && /^\d{4}:\d\d:\d\d \d\d:\d\d:\d\d$/.test(String.fromCharCode(...v)) ? [v, v.subarray(0, 10)] : [v];
 }
 
 function splitNul(b: Uint8Array): Uint8Array[] {

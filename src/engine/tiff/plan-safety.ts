@@ -1,4 +1,3 @@
-import { uniqueBytes } from '../../shared/bytes.ts';
 import { SlideError } from '../../shared/errors.ts';
 import { printableRuns, valuePieces } from '../redact/encodings.ts';
 import { overlapsAny, RangeSet, type Range } from '../redact/ranges.ts';
@@ -11,6 +10,8 @@ import { latin1, type TiffFile } from './tifflike.ts';
 
 /** Orphaned bytes read for text, at most: beyond it they are still zeroed, just not searched for. */
 const MAX_ORPHAN_READ = 16 * 1024 * 1024;
+/** Orphaned text pieces swept for, at most (the longest): the sweep's cost grows with their number. */
+const MAX_ORPHAN_PIECES = 512;
 
 /**
  * Text in bytes no structure references (neither kept nor removed by the plan): descriptions an
@@ -20,7 +21,10 @@ const MAX_ORPHAN_READ = 16 * 1024 * 1024;
  * part of an old Aperio description) are not searched: finding them proves nothing.
  */
 export async function orphanedText(tiff: TiffFile, orphans: Range[], keptText: string[], signal?: AbortSignal): Promise<Uint8Array[]> {
-  const out: Uint8Array[] = [];
+  // Keyed by text: unlinked compressed image data (an NDPI's macro after its directory was cut
+  // off) yields ~4000 short printable runs per MiB, and comparing each with every other (and
+  // sweeping for all of them) took minutes (fuzzer finding: a hang).
+  const out = new Map<string, Uint8Array>();
   let budget = MAX_ORPHAN_READ;
   for (const r of orphans) {
     if (budget <= 0) break;
@@ -30,11 +34,13 @@ export async function orphanedText(tiff: TiffFile, orphans: Range[], keptText: s
     for (const run of printableRuns(bytes)) {
       for (const piece of [run, ...valuePieces(run)]) {
         const text = latin1(piece);
-        if (text.trim().length >= 5 && !keptText.some((k) => k.includes(text))) out.push(piece);
+        if (text.trim().length >= 5 && !out.has(text) && !keptText.some((k) => k.includes(text))) out.set(text, piece);
       }
     }
   }
-  return uniqueBytes(out);
+  // Text left behind is long (descriptions, vendor blocks); chance runs in pixel data are short.
+  // Past the cap only the longest pieces are swept for; the orphaned bytes are zeroed regardless.
+  return [...out.values()].sort((a, b) => b.length - a.length).slice(0, MAX_ORPHAN_PIECES);
 }
 
 export function unionOf(a: Range[], b: Range[]): Range[] {

@@ -1,3 +1,4 @@
+import { plural } from '../../shared/plural.ts';
 import { toSlideError } from '../../shared/errors.ts';
 import { SegmentScrubber } from '../codecs/segment-scrubber.ts';
 import type { ByteSource } from '../io/byte-source.ts';
@@ -42,7 +43,7 @@ export async function verifyTiffOutput(part: ByteSource, tiff: TiffFile, fields:
   }
   const outside = complement(map.ranges.merged(), tiff.size);
   const { nonZero, textSegments } = await scanOutside(part, outside, new SegmentScrubber(map.codestreams(), 'check'), signal);
-  if (nonZero > 0) problems.push(`${nonZero} byte(s) outside the image structure are not blank`);
+  if (nonZero > 0) problems.push(`${plural(nonZero, 'byte')} outside the image structure ${nonZero === 1 ? 'is' : 'are'} not blank`);
   if (textSegments > 0) problems.push(`${textSegments} text segment(s) inside JPEG/JPEG 2000 data are not blank`);
   return problems;
 }

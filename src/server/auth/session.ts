@@ -90,7 +90,8 @@ export class Sessions {
     const row = this.repos.sessions.live(tokenHash, now);
     if (!row) return null;
     const user = this.repos.users.byId(row.userId);
-    if (!user) return null;
+    // Deactivating ends the sessions too; this also covers one opened in the same instant.
+    if (!user || user.deactivatedAt) return null;
     // Sliding expiry, written at most once per half lifetime to keep reads cheap.
     // Best effort: with the disk full the session is still valid, and reads (and resuming an
     // upload once space is freed) must keep working; the next request extends it.

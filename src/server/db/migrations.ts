@@ -235,6 +235,46 @@ export const migrations: readonly Migration[] = [
   ALTER TABLE uploads ADD COLUMN part_path TEXT;
   ALTER TABLE scan_files ADD COLUMN name TEXT;
   `,
+  // issue 13, administration: an account a lab admin or platform admin deactivated (when; NULL:
+  // active). It cannot sign in and its sessions end; reactivating gives it back as it was.
+  `
+  ALTER TABLE users ADD COLUMN deactivated_at TEXT;
+  `,
+  // issue 13, a Scans worklist that scales: the scan's display name (the lab may edit it; filled
+  // with the name the upload gave it, or a neutral 'slide-<id>' for DICOM's generated instance
+  // names, which every DICOM slide shares), its thumbnail (made at ingest from the stored file),
+  // and indexes so that every sort, filter and batch count of the list is an index walk even with
+  // 100,000 scans (test/bench/scans-query.bench.ts).
+  `
+  ALTER TABLE scans ADD COLUMN name TEXT NOT NULL DEFAULT '';
+  ALTER TABLE scans ADD COLUMN thumbnail_path TEXT;
+  UPDATE scans SET name = CASE
+    WHEN lower(original_filename) GLOB 'level-[0-9]*.dcm' OR lower(original_filename) IN ('thumbnail.dcm', 'label.dcm', 'overview.dcm')
+      OR lower(original_filename) GLOB 'thumbnail-part[0-9]*.dcm' OR lower(original_filename) GLOB 'label-part[0-9]*.dcm' OR lower(original_filename) GLOB 'overview-part[0-9]*.dcm'
+      THEN 'slide-' || substr(slide_id, 1, 8)
+    ELSE original_filename END;
+  CREATE INDEX scans_lab_created ON scans(lab_id, created_at, id);
+  CREATE INDEX scans_lab_name ON scans(lab_id, name COLLATE NOCASE, id);
+  CREATE INDEX scans_lab_status_created ON scans(lab_id, status, created_at, id);
+  CREATE INDEX scans_lab_batch ON scans(lab_id, batch_id, id);
+  CREATE INDEX scans_lab_uploader ON scans(lab_id, uploaded_by, created_at, id);
+  CREATE INDEX scans_lab_format ON scans(lab_id, coalesce(format, claimed_format), created_at, id);
+  CREATE INDEX case_scans_lab_scan ON case_scans(lab_id, scan_id);
+  -- Search by any part of a name: a trigram index (LIKE '%x%' would read all 100,000 rows), kept
+  -- in step by triggers. A later migration that rebuilds the scans table must recreate these.
+  CREATE VIRTUAL TABLE scans_search USING fts5(name, original_filename, slide_id, content='scans', content_rowid='id', tokenize='trigram');
+  INSERT INTO scans_search(scans_search) VALUES ('rebuild');
+  CREATE TRIGGER scans_search_insert AFTER INSERT ON scans BEGIN
+    INSERT INTO scans_search(rowid, name, original_filename, slide_id) VALUES (new.id, new.name, new.original_filename, new.slide_id);
+  END;
+  CREATE TRIGGER scans_search_delete AFTER DELETE ON scans BEGIN
+    INSERT INTO scans_search(scans_search, rowid, name, original_filename, slide_id) VALUES ('delete', old.id, old.name, old.original_filename, old.slide_id);
+  END;
+  CREATE TRIGGER scans_search_update AFTER UPDATE OF name, original_filename, slide_id ON scans BEGIN
+    INSERT INTO scans_search(scans_search, rowid, name, original_filename, slide_id) VALUES ('delete', old.id, old.name, old.original_filename, old.slide_id);
+    INSERT INTO scans_search(rowid, name, original_filename, slide_id) VALUES (new.id, new.name, new.original_filename, new.slide_id);
+  END;
+  `,
 ];
 
 export function schemaVersion(db: Database): number {

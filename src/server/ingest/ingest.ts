@@ -10,10 +10,13 @@ import type { IngestResult, ScanInstance, ScanRow, ScanStatus } from '../db/repo
 import type { Storage } from '../storage.ts';
 import { extractDicomZip, isZip, type ExtractedFile } from './dicom-zip.ts';
 import { verifyStoredParts } from './verify.ts';
+import { storeThumbnail } from './thumbnail.ts';
 
 export interface IngestOutcome {
   status: ScanStatus;
   error?: string;
+  /** The worklist thumbnail: made, none (no image small enough) or failed with an error code. */
+  thumbnail?: string;
 }
 
 export interface IngestLimits {
@@ -120,6 +123,16 @@ function describe(slide: Slide, scan: ScanRow): { result: IngestResult; status: 
   return { result: { format: slide.format, width: slide.width, height: slide.height, levels, mpp: mpp && { x: mpp.x, y: mpp.y, source: mpp.source } }, status };
 }
 
+/**
+ * The worklist's thumbnail, from the slide as stored (after verification, for a de-identified
+ * upload), recorded before the scan's status changes so a ready scan shows it. Never fails ingest.
+ */
+async function thumbnail(repos: Repos, storage: Storage, scan: ScanRow, slide: Slide, signal?: AbortSignal): Promise<string> {
+  const t = await storeThumbnail(storage, scan.labId, scan.id, slide, signal);
+  repos.scans.setThumbnail(scan.labId, scan.id, t.made ? t.path : null);
+  return t.made ? 'made' : t.reason === 'no-image' ? 'none' : `failed (${t.code ?? 'unknown'})`;
+}
+
 /** The outcome of a failed ingest, recorded on the scan (never thrown). */
 function failed(repos: Repos, scan: ScanRow, e: unknown, signal?: AbortSignal): IngestOutcome {
   // Shutting down is not the file's fault: leave it 'processing' so the next start retries it.
@@ -142,9 +155,10 @@ async function ingestInstances(repos: Repos, storage: Storage, scan: ScanRow, fi
     const slide = await openSlide(sources, signal);
     const { result, status } = describe(slide, scan);
     const instances = instanceOrder(storage, files, slide.images.map((i) => i.part));
+    const thumb = await thumbnail(repos, storage, scan, slide, signal);
     repos.scans.setIngestResult(scan.labId, scan.id, result, status, { instances, ...(note ? { note } : {}) });
     await removeStaleInstanceDirs(storage, scan, instances);
-    return { status };
+    return { status, thumbnail: thumb };
   } catch (e) {
     return failed(repos, scan, e, signal);
   } finally {
@@ -207,9 +221,11 @@ export async function ingestScan(repos: Repos, storage: Storage, labId: number, 
     if (files.length === 1 && (await isZip(storage.abs(files[0].path)))) return await ingestZip(repos, storage, scan, storage.abs(files[0].path), limits, signal);
     // Parts with a path inside the slide (MIRAX) are opened under it: the driver finds them by name.
     for (const f of files) sources.push(await NodeFileSource.open(storage.abs(f.path), f.name ?? (scan.parts === 1 ? scan.originalFilename : `${scan.originalFilename} (part ${f.part})`)));
-    const { result, status } = describe(await openSlide(sources, signal), scan);
+    const slide = await openSlide(sources, signal);
+    const { result, status } = describe(slide, scan);
+    const thumb = await thumbnail(repos, storage, scan, slide, signal);
     repos.scans.setIngestResult(labId, scanId, result, status);
-    return { status };
+    return { status, thumbnail: thumb };
   } catch (e) {
     return failed(repos, scan, e, signal);
   } finally {

@@ -42,6 +42,8 @@ export function authRoutes(app: FastifyInstance, d: RouteDeps): void {
       throw e;
     }
     // A reset's temporary password signs in once, before it expires; consumed here, atomically.
+    // Said only to someone who knows the password (anyone else gets the usual answer below).
+    if (row && ok && row.deactivatedAt) throw new ApiError(403, 'ACCOUNT_DEACTIVATED', 'This account has been deactivated. Ask your lab admin to reactivate it.');
     if (!row || !ok || (row.mustChangePassword && !d.repos.users.consumeTemporaryPassword(row.id, Date.now()))) {
       await d.throttle.failed(req, username);
       throw new ApiError(401, 'BAD_CREDENTIALS', 'wrong username or password');

@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { currentLab, editableLab } from '../auth/session.ts';
 import type { CaseRow } from '../db/repos/cases.ts';
-import { badRequest, conflict, notFound } from '../http/api-error.ts';
+import { ApiError, badRequest, notFound } from '../http/api-error.ts';
 import { idParam, objectBody, queryInt, queryString, stringField, type RouteDeps } from './deps.ts';
 import { scanJson } from './scans.ts';
+
+/** The client shows its own sentence for this code; the message is for API users. */
+const caseExists = (caseNumber: string) => new ApiError(409, 'CASE_EXISTS', `A case with the number ${caseNumber} already exists.`);
 
 const caseJson = (c: CaseRow) => ({ id: c.id, caseNumber: c.caseNumber, description: c.description, scanCount: c.scanCount, createdAt: c.createdAt });
 
@@ -24,7 +27,7 @@ export function caseRoutes(app: FastifyInstance, d: RouteDeps): void {
     const body = objectBody(req.body);
     const caseNumber = stringField(body, 'caseNumber', { max: 64 })!;
     const description = stringField(body, 'description', { min: 0, max: 2000, optional: true }) ?? '';
-    if (d.repos.cases.byNumber(lab.id, caseNumber)) throw conflict('a case with this number already exists');
+    if (d.repos.cases.byNumber(lab.id, caseNumber)) throw caseExists(caseNumber);
     const c = d.repos.cases.create(lab.id, caseNumber, description, d.sessions.require(req).user.id);
     return reply.code(201).send({ case: caseJson(c) });
   });
@@ -35,6 +38,19 @@ export function caseRoutes(app: FastifyInstance, d: RouteDeps): void {
     const scans = d.repos.cases.scanIds(lab.id, c.id).map((id) => d.repos.scans.byId(lab.id, id)!).filter(Boolean);
     const links = d.repos.scans.casesOf(lab.id, scans.map((s) => s.id));
     return { case: caseJson(c), scans: scans.map((s) => scanJson(s, links.get(s.id))) };
+  });
+
+  // Rename (a mistyped number) or change the description.
+  app.patch<{ Params: { id: string } }>('/api/cases/:id', async (req) => {
+    const lab = editableLab(d.sessions.require(req));
+    const c = load(lab.id, req.params.id);
+    const body = objectBody(req.body);
+    const caseNumber = stringField(body, 'caseNumber', { max: 64, optional: true });
+    const description = stringField(body, 'description', { min: 0, max: 2000, optional: true });
+    if (caseNumber === undefined && description === undefined) throw badRequest('nothing to change: give caseNumber or description');
+    if (caseNumber !== undefined && caseNumber !== c.caseNumber && d.repos.cases.byNumber(lab.id, caseNumber)) throw caseExists(caseNumber);
+    const updated = d.repos.cases.update(lab.id, c.id, { ...(caseNumber !== undefined ? { caseNumber } : {}), ...(description !== undefined ? { description } : {}) });
+    return { case: caseJson(updated!) };
   });
 
   app.post<{ Params: { id: string } }>('/api/cases/:id/scans', async (req) => {

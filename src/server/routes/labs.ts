@@ -1,20 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import { administeredLab, type AuthContext } from '../auth/session.ts';
-import { generatePassword, hashPassword } from '../auth/password.ts';
 import { knownFeatures, roles, type Feature, type Lab, type Role } from '../db/repos/labs.ts';
+import type { Account } from '../db/repos/users.ts';
 import { ApiError, badRequest, forbidden, notFound } from '../http/api-error.ts';
+import { checkUsername, createAccount, createLab, resetToOneTimePassword, setAccountActive } from '../admin-actions.ts';
 import { idParam, objectBody, stringField, type RouteDeps } from './deps.ts';
 import { checkNewPassword, invitationJson } from './account.ts';
 
-/** How long a reset's temporary password may wait for its one sign-in (a weekend fits). */
-const temporaryPasswordHours = 72;
+function usernameField(body: Record<string, unknown>, key = 'username'): string {
+  return checkUsername(stringField(body, key, { max: 64 })!);
+}
 
-const usernamePattern = /^[A-Za-z0-9._@-]+$/;
-
-function usernameField(body: Record<string, unknown>): string {
-  const username = stringField(body, 'username', { max: 64 })!;
-  if (!usernamePattern.test(username)) throw badRequest('username may contain only letters, digits and . _ @ -');
-  return username;
+function featuresField(value: unknown): Feature[] {
+  if (!Array.isArray(value) || !value.every((f) => typeof f === 'string' && (knownFeatures as readonly string[]).includes(f))) {
+    throw badRequest(`features must be a list drawn from: ${knownFeatures.join(', ')}`);
+  }
+  return value as Feature[];
 }
 
 function roleField(body: Record<string, unknown>): Role {
@@ -33,6 +34,25 @@ function requirePlatformAdmin(ctx: AuthContext): void {
   if (!ctx.user.platformAdmin) throw forbidden('only a platform admin may do this');
 }
 
+/**
+ * A member of `lab` whose account (one login across labs) the caller may reset or deactivate: not
+ * their own, and for a lab admin only when it belongs to no lab they do not administer, or they
+ * could take over or shut out someone else's lab.
+ */
+function manageableAccount(d: RouteDeps, ctx: AuthContext, lab: Lab, userId: number, ownAccountHint: string): Account {
+  const target = d.repos.users.byId(userId);
+  if (!target || !d.repos.labs.roleOf(lab.id, userId)) throw notFound('member not found');
+  if (userId === ctx.user.id) throw badRequest(ownAccountHint, 'OWN_ACCOUNT');
+  if (!ctx.user.platformAdmin) {
+    if (target.platformAdmin) throw forbidden('Only a platform admin may change the account of a platform admin.');
+    const administered = new Set(ctx.labs.filter((l) => l.role === 'lab-admin').map((l) => l.id));
+    if (d.repos.labs.membershipsOf(userId).some((l) => !administered.has(l.id))) {
+      throw forbidden('This user also belongs to a lab you do not administer. Ask a platform admin.');
+    }
+  }
+  return target;
+}
+
 /** Labs (platform admins), and per lab its members, invitations, resets and feature flags (that lab's lab admins, and platform admins). */
 export function labRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.get('/api/labs', async (req) => {
@@ -40,14 +60,29 @@ export function labRoutes(app: FastifyInstance, d: RouteDeps): void {
     return { labs: d.repos.labs.all() };
   });
 
+  // A lab, optionally with its first lab admin (a new account with a one-time password, shown
+  // once in this answer) and its feature flags, all or nothing.
   app.post('/api/labs', async (req, reply) => {
     const ctx = d.sessions.require(req);
     requirePlatformAdmin(ctx);
-    const name = stringField(objectBody(req.body), 'name', { max: 100 })!;
-    if (d.repos.labs.byName(name)) throw new ApiError(409, 'LAB_EXISTS', 'a lab with this name already exists');
-    const lab = d.repos.labs.create(name);
-    d.log.info({ labId: lab.id, by: ctx.user.id }, 'lab created');
-    return reply.code(201).send({ lab: { ...lab, members: 0, features: [] } });
+    const body = objectBody(req.body);
+    const name = stringField(body, 'name', { max: 100 })!;
+    const features = body.features === undefined ? [] : featuresField(body.features);
+    let admin: { username: string; displayName: string } | undefined;
+    if (body.admin !== undefined) {
+      const a = objectBody(body.admin);
+      const username = usernameField(a);
+      admin = { username, displayName: stringField(a, 'displayName', { max: 100, optional: true }) ?? username };
+    }
+    const made = await createLab(d.repos, { name, features, ...(admin ? { admin } : {}) });
+    d.log.info({ labId: made.lab.id, by: ctx.user.id, adminId: made.admin?.userId }, 'lab created');
+    reply.header('cache-control', 'no-store');
+    return reply.code(201).send({
+      lab: { ...made.lab, members: made.admin ? 1 : 0, features: d.repos.labs.features(made.lab.id) },
+      ...(made.admin
+        ? { admin: { user: d.repos.labs.member(made.lab.id, made.admin.userId), temporaryPassword: made.admin.temporaryPassword, expiresAt: made.admin.expiresAt } }
+        : {}),
+    });
   });
 
   app.get<{ Params: { id: string } }>('/api/labs/:id/users', async (req) => {
@@ -65,6 +100,14 @@ export function labRoutes(app: FastifyInstance, d: RouteDeps): void {
     const body = objectBody(req.body);
     const username = usernameField(body);
     const role = roleField(body);
+    const displayName = stringField(body, 'displayName', { max: 100, optional: true }) ?? username;
+    // A one-time password made by the server, shown once here; the user chooses their own at sign-in.
+    if (body.oneTimePassword === true) {
+      const made = await createAccount(d.repos, { labId: lab.id, username, displayName, role });
+      d.log.info({ labId: lab.id, userId: made.userId, by: ctx.user.id }, 'account created (one-time password)');
+      reply.header('cache-control', 'no-store');
+      return reply.code(201).send({ user: d.repos.labs.member(lab.id, made.userId), ...made.oneTime });
+    }
     if (body.password === undefined) {
       if (!ctx.user.platformAdmin) throw badRequest('a password is required to create an account; to add someone who already has an account, invite them', 'PASSWORD_REQUIRED');
       const existing = d.repos.users.credentialsByUsername(username);
@@ -78,16 +121,7 @@ export function labRoutes(app: FastifyInstance, d: RouteDeps): void {
       return reply.code(200).send({ user: d.repos.labs.member(lab.id, existing.id) });
     }
     const password = checkNewPassword(body.password, username);
-    const displayName = stringField(body, 'displayName', { max: 100, optional: true }) ?? username;
-    // Hashed before looking the name up, so a taken name answers in the same time as a free one.
-    const hash = await hashPassword(password);
-    const userId = d.repos.db.transaction(() => {
-      if (d.repos.users.exists(username)) return undefined;
-      const user = d.repos.users.create(username, displayName, hash, { currentLabId: lab.id });
-      d.repos.labs.setRole(lab.id, user.id, role);
-      return user.id;
-    })();
-    if (userId === undefined) throw new ApiError(409, 'USERNAME_UNAVAILABLE', 'this username cannot be used for a new account; choose another, or invite the person if they already have an account');
+    const { userId } = await createAccount(d.repos, { labId: lab.id, username, displayName, role, password });
     d.log.info({ labId: lab.id, userId, by: ctx.user.id }, 'account created');
     return reply.code(201).send({ user: d.repos.labs.member(lab.id, userId) });
   });
@@ -123,29 +157,27 @@ export function labRoutes(app: FastifyInstance, d: RouteDeps): void {
     const ctx = d.sessions.require(req);
     const lab = administered(d, ctx, idParam(req.params.id));
     const userId = idParam(req.params.userId);
-    const target = d.repos.users.byId(userId);
-    if (!target || !d.repos.labs.roleOf(lab.id, userId)) throw notFound('member not found');
-    if (userId === ctx.user.id) throw badRequest('use Change password for your own account', 'OWN_ACCOUNT');
-    if (!ctx.user.platformAdmin) {
-      // The account is one login across labs: a lab admin may reset it only when it belongs to no
-      // lab they do not administer, or they could take over access to someone else's lab.
-      if (target.platformAdmin) throw forbidden("only a platform admin may reset a platform admin's password");
-      const administered = new Set(ctx.labs.filter((l) => l.role === 'lab-admin').map((l) => l.id));
-      if (d.repos.labs.membershipsOf(userId).some((l) => !administered.has(l.id))) {
-        throw forbidden('this user also belongs to a lab you do not administer: ask a platform admin to reset the password');
-      }
-    }
-    const temporaryPassword = generatePassword();
-    const hash = await hashPassword(temporaryPassword);
-    const expiresAt = Date.now() + temporaryPasswordHours * 3600 * 1000;
-    d.repos.db.transaction(() => {
-      d.repos.users.setTemporaryPassword(userId, hash, expiresAt);
-      d.sessions.endOtherSessions(userId);
-    })();
+    manageableAccount(d, ctx, lab, userId, 'use Change password for your own account');
+    const otp = await resetToOneTimePassword(d.repos, userId);
     d.log.info({ labId: lab.id, userId, by: ctx.user.id }, 'password reset issued');
     // Shown once; no cache may keep it.
     reply.header('cache-control', 'no-store');
-    return { temporaryPassword, expiresAt: new Date(expiresAt).toISOString() };
+    return otp;
+  });
+
+  // Deactivate ({active: false}) or reactivate an account: deactivated, it cannot sign in and its
+  // sessions end at once; its memberships, scans and cases stay. The account is one login across
+  // labs, so the same rules as for a reset decide who may (manageableAccount).
+  app.put<{ Params: { id: string; userId: string } }>('/api/labs/:id/users/:userId/status', async (req) => {
+    const ctx = d.sessions.require(req);
+    const lab = administered(d, ctx, idParam(req.params.id));
+    const userId = idParam(req.params.userId);
+    const { active } = objectBody(req.body);
+    if (typeof active !== 'boolean') throw badRequest('active must be true or false');
+    manageableAccount(d, ctx, lab, userId, 'You cannot deactivate your own account.');
+    setAccountActive(d.repos, userId, active);
+    d.log.info({ labId: lab.id, userId, active, by: ctx.user.id }, active ? 'account reactivated' : 'account deactivated');
+    return { user: d.repos.labs.member(lab.id, userId) };
   });
 
   app.get<{ Params: { id: string } }>('/api/labs/:id/invitations', async (req) => {
@@ -181,11 +213,7 @@ export function labRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   app.put<{ Params: { id: string } }>('/api/labs/:id/features', async (req) => {
     const lab = administered(d, d.sessions.require(req), idParam(req.params.id));
-    const { features } = objectBody(req.body);
-    if (!Array.isArray(features) || !features.every((f) => typeof f === 'string' && (knownFeatures as readonly string[]).includes(f))) {
-      throw badRequest(`features must be a list drawn from: ${knownFeatures.join(', ')}`);
-    }
-    d.repos.labs.setFeatures(lab.id, features as Feature[]);
+    d.repos.labs.setFeatures(lab.id, featuresField(objectBody(req.body).features));
     return { labId: lab.id, features: d.repos.labs.features(lab.id) };
   });
 }

@@ -1,11 +1,15 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { rm } from 'node:fs/promises';
 import { currentLab, editableLab } from '../auth/session.ts';
-import { scanStatuses, type ScanRow, type ScanStatus } from '../db/repos/scans.ts';
+import { scanStatuses, type ScanRow } from '../db/repos/scans.ts';
+import { listQuery } from './scans-query.ts';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../http/api-error.ts';
-import { idParam, objectBody, queryInt, queryString, type RouteDeps } from './deps.ts';
+import { idParam, objectBody, queryInt, stringField, type RouteDeps } from './deps.ts';
+import { previewReprocess } from '../ingest/preview.ts';
+
+const validMpp = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 1000;
 
 /** Why a scan is quarantined and whether its bytes are still held; null for any other scan. */
 function quarantineJson(s: ScanRow) {
@@ -24,8 +28,12 @@ function refuseQuarantined(s: ScanRow): void {
 export function scanJson(s: ScanRow, cases: { id: number; caseNumber: string }[] = []) {
   return {
     id: s.id,
+    // What the lab calls it (editable), and where it came from: its batch and place in it.
+    name: s.name,
     slideId: s.slideId,
     batchId: s.batchId,
+    batch: { id: s.batchId, position: s.batchPosition, size: s.batchSize, createdAt: s.batchCreatedAt },
+    thumbnailUrl: s.thumbnailPath && s.status !== 'quarantined' ? `/api/scans/${s.id}/thumbnail` : null,
     status: s.status,
     mode: s.mode,
     // The files a viewer opens: the instances extracted from a zip, else the uploaded parts.
@@ -79,21 +87,37 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
     return scan;
   };
 
+  // The worklist: one page, sorted and filtered on the server (see scans-query.ts for the parameters).
   app.get('/api/scans', async (req) => {
     const lab = currentLab(d.sessions.require(req));
-    const status = queryString(req.query, 'status', 20);
-    if (status !== undefined && !scanStatuses.includes(status as ScanStatus)) throw badRequest(`status must be one of ${scanStatuses.join(', ')}`);
-    const unassigned = queryString(req.query, 'unassigned', 5);
-    if (unassigned !== undefined && unassigned !== 'true' && unassigned !== 'false') throw badRequest('unassigned must be true or false');
-    const { scans, total } = d.repos.scans.list(lab.id, {
-      ...(status ? { status: status as ScanStatus } : {}),
-      unassigned: unassigned === 'true',
-      ...(queryString(req.query, 'q') ? { q: queryString(req.query, 'q')! } : {}),
-      limit: queryInt(req.query, 'limit', 100, 1, 1000),
-      offset: queryInt(req.query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
-    });
+    const f = listQuery(req.query);
+    const { scans, total, exact } = d.repos.scans.list(lab.id, f);
     const cases = d.repos.scans.casesOf(lab.id, scans.map((s) => s.id));
-    return { scans: scans.map((s) => scanJson(s, cases.get(s.id))), total };
+    // totalExact false: at least `total` scans match (counting stops a fixed distance past the page).
+    return { scans: scans.map((s) => scanJson(s, cases.get(s.id))), total, totalExact: exact, limit: f.limit, offset: f.offset, sort: f.sort, dir: f.dir };
+  });
+
+  // The worklist's filter choices: recent batches, uploaders, formats.
+  app.get('/api/scans/filters', async (req) => {
+    const lab = currentLab(d.sessions.require(req));
+    return { batches: d.repos.scans.batches(lab.id, queryInt(req.query, 'batches', 50, 1, 500)), ...d.repos.scans.facets(lab.id) };
+  });
+
+  // The JPEG made at ingest from the stored (de-identified) file; never the label. Lab members only.
+  app.get<{ Params: { id: string } }>('/api/scans/:id/thumbnail', async (req, reply) => {
+    const lab = currentLab(d.sessions.require(req));
+    const scan = load(lab.id, req.params.id);
+    if (!scan.thumbnailPath || scan.status === 'quarantined') throw notFound('this scan has no thumbnail');
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(d.storage.abs(scan.thumbnailPath));
+    } catch {
+      throw notFound('this scan has no thumbnail');
+    }
+    const etag = `"t${scan.id}-${bytes.length}-${Date.parse(scan.updatedAt) || 0}"`;
+    reply.header('content-type', 'image/jpeg').header('cache-control', 'private, no-cache').header('etag', etag);
+    if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+    return reply.send(bytes);
   });
 
   app.get<{ Params: { id: string } }>('/api/scans/:id', async (req) => {
@@ -118,11 +142,18 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.patch<{ Params: { id: string } }>('/api/scans/:id', async (req) => {
     const lab = editableLab(d.sessions.require(req));
     const scan = load(lab.id, req.params.id);
-    const { mpp } = objectBody(req.body);
-    const m = mpp as { x?: unknown; y?: unknown } | undefined;
-    const valid = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 1000;
-    if (typeof m !== 'object' || m === null || !valid(m.x) || !valid(m.y)) throw badRequest('mpp must be {x, y} in micrometres per pixel (0 < value <= 1000)');
-    d.repos.scans.setUserMpp(lab.id, scan.id, m.x, m.y);
+    const body = objectBody(req.body);
+    // { name } renames the scan, { mpp } corrects its scale; either or both.
+    if (body.name === undefined && body.mpp === undefined) throw badRequest('send a name or an mpp');
+    const name = body.name === undefined ? undefined : stringField(body, 'name', { max: 200 });
+    if (name !== undefined && /[\u0000-\u001f\u007f]/.test(name)) throw badRequest('name must not hold control characters');
+    if (body.mpp !== undefined) {
+      const m = body.mpp as { x?: unknown; y?: unknown } | null;
+      const valid = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 1000;
+      if (typeof m !== 'object' || m === null || !valid(m.x) || !valid(m.y)) throw badRequest('mpp must be {x, y} in micrometres per pixel (0 < value <= 1000)');
+      d.repos.scans.setUserMpp(lab.id, scan.id, m.x, m.y);
+    }
+    if (name !== undefined) d.repos.scans.rename(lab.id, scan.id, name);
     return { scan: scanJson(d.repos.scans.byId(lab.id, scan.id)!, d.repos.scans.casesOf(lab.id, [scan.id]).get(scan.id)) };
   });
 
@@ -133,10 +164,21 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
     // else, so a reprocess can only make it ready by passing verification), unless its bytes are gone.
     if (scan.status !== 'ready' && scan.status !== 'needs-mpp' && scan.status !== 'failed' && scan.status !== 'quarantined') throw conflict(`a scan that is ${scan.status} cannot be reprocessed`);
     if (scan.filesRemovedAt) throw conflict('the files of this scan were removed; upload the slide again');
+    // { dryRun: true, mpp? }: what the scan would be with that MPP, nothing stored (Regions tab:
+    // Reprocess shows it, Save commits). See ingest/preview.ts.
+    const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
+    if (body.dryRun === true) return reply.send({ preview: await dryRunReprocess(scan, body.mpp) });
     d.repos.scans.setStatus(lab.id, scan.id, 'processing');
     d.ingest.enqueue(lab.id, scan.id);
     return reply.code(202).send({ scan: scanJson(d.repos.scans.byId(lab.id, scan.id)!) });
   });
+
+  async function dryRunReprocess(scan: ScanRow, mpp: unknown) {
+    if (scan.status !== 'ready' && scan.status !== 'needs-mpp') throw conflict(`a scan that is ${scan.status} can only be reprocessed for real, without a preview`);
+    const m = mpp as { x?: unknown; y?: unknown } | undefined;
+    if (m !== undefined && (typeof m !== 'object' || m === null || !validMpp(m.x) || !validMpp(m.y))) throw badRequest('mpp must be {x, y} in micrometres per pixel (0 < value <= 1000)');
+    return previewReprocess(d.repos, d.storage, scan, m as { x: number; y: number } | undefined);
+  }
 
   /** One stored file, whole or as one byte range (RFC 9110), with an ETag from its hash. */
   async function sendFile(req: FastifyRequest, reply: FastifyReply, file: { path: string; sha256: string }): Promise<FastifyReply> {

@@ -85,7 +85,7 @@ describe('original files: handles, reconnect, re-select', () => {
     await until(() => ctl.slides.length === 2, 'two slides from the picker');
     ok(asked?.multiple, 'several files at once');
     const exts = Object.values(asked?.types?.[0]?.accept ?? {}).flat().sort();
-    eq(exts, ['.dcm', '.svs', '.tif', '.tiff'], 'picker offers the slide types');
+    eq(exts, ['.bif', '.dcm', '.mrxs', '.ndpi', '.scn', '.svs', '.tif', '.tiff', '.zip'], 'picker offers the slide types and zipped DICOM');
     const [rec] = await storedSources(ctl.batch!.id);
     eq(rec.origin, 'handles', 'stored as handles');
     ok((rec.handles as unknown[]).every((h) => h instanceof FileSystemFileHandle), 'FileSystemFileHandles');

@@ -25,7 +25,7 @@ describe('import wizard steps (fake engine)', () => {
     ok(next().disabled, 'Next is disabled with no files');
     pickInto(input(el, 'files'), [fileOf('CMU-1.svs'), fileOf('bad.svs')]);
     await until(() => ctl.slides.length === 2, 'two entries');
-    await until(() => byText(el, 'li', /bad\.svs.*not a slide/), 'error listed');
+    await until(() => byText(el, 'li', /bad\.svs.*not a slide/i), 'error listed');
     ok(!next().disabled, 'Next is enabled: the readable file can go on');
     // A second pick goes into the same batch.
     pickInto(input(el, 'files'), [fileOf('other.tiff')]);

@@ -89,8 +89,8 @@ export class WsiAccount extends LitElement {
     if (this.forced) {
       return html`<div class="card" style="max-width: 420px; margin: 8vh auto">
         <h2>Choose a new password</h2>
-        <p>Your password was reset by an administrator. Choose your own password to continue.</p>
-        ${this.passwordForm('Temporary password')}
+        <p>You signed in with a one-time password from an administrator (a new account, or a reset). Choose your own password to continue.</p>
+        ${this.passwordForm('One-time password')}
       </div>`;
     }
     const me = this.me;

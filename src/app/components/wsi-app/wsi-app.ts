@@ -11,7 +11,8 @@ import '../wsi-scan-details/wsi-scan-details.ts';
 import '../wsi-cases/wsi-cases.ts';
 import '../wsi-sign-out/wsi-sign-out.ts';
 import '../wsi-account/wsi-account.ts';
-import '../wsi-lab-members/wsi-lab-members.ts';
+import '../wsi-lab-admin/wsi-lab-admin.ts';
+import '../wsi-platform-labs/wsi-platform-labs.ts';
 
 /** The shell: the worklist menu (Scans, Cases, Bulk Import when allowed) and the current page. */
 export class WsiApp extends LitElement {
@@ -70,7 +71,8 @@ export class WsiApp extends LitElement {
     if (!this.me || this.route.name === 'login') {
       // Signed in again after the session ended: back to the page they were on (e.g. their batch).
       const back = sessionEnded() && this.route.name !== 'login';
-      return html`<wsi-login @signed-in=${() => back || navigate(this.me?.canImport ? '/import' : '/scans', true)}></wsi-login>`;
+      // In <main>: the sign-in page has its main landmark like every other page.
+      return html`<main><wsi-login @signed-in=${() => back || navigate(this.me?.canImport ? '/import' : '/scans', true)}></wsi-login></main>`;
     }
     // Signed in with a reset's temporary password: nothing but choosing a new one (the server agrees).
     if (this.me.mustChangePassword) return html`<main><wsi-account forced></wsi-account></main>`;
@@ -88,7 +90,8 @@ export class WsiApp extends LitElement {
           <a href="/scans" aria-current=${r === 'scans' || r === 'scan' ? 'page' : 'false'}>Scans</a>
           <a href="/cases" aria-current=${r === 'cases' || r === 'case' ? 'page' : 'false'}>Cases</a>
           ${this.me.canImport ? html`<a href="/import" aria-current=${r === 'import' ? 'page' : 'false'}>Bulk Import</a>` : nothing}
-          ${lab?.role === 'lab-admin' ? html`<a href="/members" aria-current=${r === 'members' ? 'page' : 'false'}>Members</a>` : nothing}
+          ${lab?.role === 'lab-admin' ? html`<a href="/lab-admin" aria-current=${r === 'lab-admin' || r === 'members' ? 'page' : 'false'}>Lab admin</a>` : nothing}
+          ${this.me.platformAdmin ? html`<a href="/labs" aria-current=${r === 'labs' || r === 'lab' ? 'page' : 'false'}>Labs</a>` : nothing}
         </nav>
         <div class="user">
           <a class="account" href="/account" aria-current=${r === 'account' ? 'page' : 'false'}
@@ -109,10 +112,15 @@ export class WsiApp extends LitElement {
     switch (this.route.name) {
       case 'account':
         return html`<wsi-account></wsi-account>`;
+      case 'lab-admin':
       case 'members': {
         const lab = this.me?.labs.find((l) => l.id === this.me?.currentLabId);
-        return lab?.role === 'lab-admin' ? html`<wsi-lab-members lab-id=${lab.id}></wsi-lab-members>` : html`<p role="alert">Only a lab admin manages the members of a lab.</p>`;
+        return lab?.role === 'lab-admin' ? html`<wsi-lab-admin lab-id=${lab.id}></wsi-lab-admin>` : html`<p role="alert">Only a lab admin manages the members of a lab.</p>`;
       }
+      case 'labs':
+        return this.me?.platformAdmin ? html`<wsi-platform-labs></wsi-platform-labs>` : html`<p role="alert">Only a platform admin manages labs.</p>`;
+      case 'lab':
+        return this.me?.platformAdmin ? html`<wsi-lab-admin lab-id=${this.route.params.id}></wsi-lab-admin>` : html`<p role="alert">Only a platform admin manages labs.</p>`;
       case 'import':
         return this.me?.canImport
           ? html`<wsi-bulk-import></wsi-bulk-import>`

@@ -1,17 +1,19 @@
 import {
-  addSource, BatchSaver, batchIdsOf, createBatch, deleteBatch, getSources, loadCurrentBatch, makeCurrent, newBatch,
+  addSource, BatchSaver, batchIdsOf, createBatch, deleteBatch, deleteSource, getSources, loadCurrentBatch, makeCurrent, newBatch,
   type BatchRecord, type SlideEntry, type SourceRecord, type StepNo,
 } from '../../state/batch-store.ts';
 import { setBusy } from '../../state/activity.ts';
 import { redactionRequest } from '../../../upload/batch-types.ts';
 import { currentUser } from '../../state/session.ts';
-import { BatchUploader, type BatchUploaderOptions } from '../../../upload/batch-uploader.ts';
+import { BatchUploader, resetCancelled, type BatchUploaderOptions } from '../../../upload/batch-uploader.ts';
 import { batchStagingDir, deleteStagedDir, stagingDir, sweepStaging } from '../../../upload/staging.ts';
 import { terminateStoredUploads } from '../../../upload/terminate-uploads.ts';
 import { SlideError } from '../../../shared/errors.ts';
 import { entriesOf, inputsOfFiles, walkDirectory } from '../wsi-file-select/pick-files.ts';
+import { duplicatesOf, type KnownFile } from '../wsi-file-select/duplicates.ts';
+import { baseName } from '../wsi-file-select/selection-rules.ts';
+import { slidesOfSelection, zipNeedsDirect } from '../wsi-file-select/selection-slides.ts';
 import type { EngineInput, WizardEngine } from './wizard-engine.ts';
-import { defaultRemovedFields, defaultRemovedImages, fileNameField } from './decisions.ts';
 import { Originals, type ReselectResult } from './originals.ts';
 
 /** Progress bars move 4 times a second; that is as often as anyone reads them. */
@@ -42,6 +44,12 @@ export class ImportController {
   readonly originals = new Originals();
   uploader: BatchUploader | undefined;
   message = '';
+  /** A note on the last change to the selections (duplicates left out, a selection removed): not an error. */
+  notice = '';
+  /** A new pick holds files the batch already has: it waits for the user's choice (step 1). */
+  duplicates: { label: string; paths: string[]; choose(add: boolean): void } | undefined;
+  /** Picks are taken one after another, so a file picked twice in a row is still caught. */
+  private selecting: Promise<void> = Promise.resolve();
   private readonly listeners = new Set<() => void>();
   private readonly saver = new BatchSaver(() => this.batch!);
   /** Progress-only saves: a reload resumes from the server's offset, so bytesSent may lag. */
@@ -219,6 +227,12 @@ export class ImportController {
   setDirectUpload(on: boolean): void {
     if (!this.batch || this.batch.uploadStarted) return;
     this.batch.directUpload = on;
+    // Zipped DICOM can go only as it is: usable with Direct Upload, an error without.
+    for (const s of this.batch.slides) {
+      if (!s.zipped) continue;
+      if (on) delete s.error;
+      else s.error = zipNeedsDirect();
+    }
     this.changed();
   }
 
@@ -227,8 +241,12 @@ export class ImportController {
    * are stored — after a reload the user selects the same files again.
    */
   async addFiles(files: File[], label: string, folder = false): Promise<void> {
-    if (!this.batch || files.length === 0) return;
-    const inputs = inputsOfFiles(files);
+    await this.addInputs(inputsOfFiles(files), label, folder);
+  }
+
+  /** Files with their paths (a dropped folder's files, read through webkitGetAsEntry): as addFiles. */
+  async addInputs(inputs: EngineInput[], label: string, folder = false): Promise<void> {
+    if (!this.batch || inputs.length === 0) return;
     const source: SourceRecord = { id: crypto.randomUUID(), batchId: this.batch.id, userId: this.batch.userId, origin: 'input', label, entries: entriesOf(inputs), ...(folder ? { folder } : {}), addedAt: Date.now() };
     await this.addSelection(source, inputs);
   }
@@ -239,7 +257,7 @@ export class ImportController {
     const inputs = await Promise.all(handles.map(async (h) => ({ path: h.name, file: await h.getFile() })));
     const label = handles.length === 1 ? handles[0].name : `${handles.length} files`;
     const source: SourceRecord = { id: crypto.randomUUID(), batchId: this.batch.id, userId: this.batch.userId, origin: 'handles', label, entries: entriesOf(inputs), handles, addedAt: Date.now() };
-    await this.addSelection(source, inputs);
+    await this.addSelection(source, inputs, handles);
   }
 
   /** A pick from showDirectoryPicker: the handle is stored, its files are read now. */
@@ -250,39 +268,32 @@ export class ImportController {
     await this.addSelection(source, inputs);
   }
 
-  private async addSelection(source: SourceRecord, inputs: EngineInput[]): Promise<void> {
-    const batch = this.batch!;
+  private addSelection(source: SourceRecord, inputs: EngineInput[], handles?: FileSystemFileHandle[]): Promise<void> {
+    const run = this.selecting.then(() => this.addSelectionNow(source, inputs, handles));
+    this.selecting = run.catch(() => undefined);
+    return run;
+  }
+
+  private async addSelectionNow(source: SourceRecord, picked: EngineInput[], handles?: FileSystemFileHandle[]): Promise<void> {
+    const batch = this.batch;
+    if (!batch || this.closed) return;
     this.reading = [...this.reading, source.label];
+    this.notice = '';
     this.changed();
     try {
+      const inputs = await this.withoutDuplicates(source, picked, handles);
+      if (inputs.length === 0 || this.batch !== batch) return;
+      source.entries = entriesOf(inputs);
+      if (handles) source.handles = handles.filter((_, k) => inputs.includes(picked[k]!));
       this.originals.remember(source.id, inputs);
       await addSource(source);
       this.sources.push(source);
-      const sizes = new Map(inputs.map((i) => [i.path, i.file.size]));
-      const outcomes = await this.engine.inspect(inputs);
-      for (const o of outcomes) {
-        const parts = o.paths.map((path) => ({ sourceId: source.id, path, size: sizes.get(path) ?? 0 }));
-        const size = parts.reduce((n, p) => n + p.size, 0);
-        const base = { id: crypto.randomUUID(), sourceId: source.id, parts, size };
-        if (!o.slide) {
-          batch.slides.push({ ...base, name: o.paths.join(', ') || source.label, fields: [], images: [], removeFields: [], removeImages: [], error: o.error ?? { code: 'INTERNAL', message: 'could not be read' } });
-          continue;
-        }
-        const { images } = o.slide;
-        const fields = o.paths.length === 1 && o.slide.format !== 'dicom-wsi' ? [fileNameField(o.slide.name), ...o.slide.fields] : o.slide.fields;
-        batch.slides.push({
-          ...base,
-          name: o.slide.name,
-          format: o.slide.format,
-          width: o.slide.width,
-          height: o.slide.height,
-          mpp: o.slide.mpp,
-          fields,
-          images,
-          removeFields: defaultRemovedFields(fields),
-          removeImages: defaultRemovedImages(images),
-          ...(o.slide.incomplete ? { incomplete: o.slide.incomplete } : {}),
-        });
+      const { slides, skipped } = await slidesOfSelection(this.engine, source, inputs, batch.directUpload);
+      if (this.batch !== batch || !this.sources.includes(source)) return;
+      batch.slides.push(...slides);
+      if (skipped.length) {
+        source.skipped = skipped;
+        await addSource(source);
       }
     } catch (e) {
       this.message = `${source.label}: ${e instanceof Error ? e.message : String(e)}`;
@@ -291,6 +302,65 @@ export class ImportController {
       this.changed();
       await this.saver.now();
     }
+  }
+
+  /** Files of the batch's selections, to compare a new pick with (skipped non-slides do not count). */
+  private knownFiles(): KnownFile[] {
+    const out: KnownFile[] = [];
+    for (const s of this.sources) {
+      const live = this.originals.known(s.id);
+      const skipped = new Set(s.skipped ?? []);
+      s.entries.forEach((e, k) => {
+        if (skipped.has(e.path)) return;
+        const file = live?.get(e.path);
+        const handle = s.handles?.[k];
+        out.push({ name: baseName(e.path), size: e.size, lastModified: e.lastModified, ...(file ? { file } : {}), ...(handle ? { handle } : {}) });
+      });
+    }
+    return out;
+  }
+
+  /** The pick without the files the batch already has, unless the user adds them anyway. */
+  private async withoutDuplicates(source: SourceRecord, inputs: EngineInput[], handles?: FileSystemFileHandle[]): Promise<EngineInput[]> {
+    const known = this.knownFiles();
+    if (known.length === 0) return inputs;
+    const dups = await duplicatesOf(inputs.map((i, k) => ({ ...i, ...(handles?.[k] ? { handle: handles[k] } : {}) })), known);
+    if (dups.length === 0) return inputs;
+    const add = await new Promise<boolean>((resolve) => {
+      this.duplicates = { label: source.label, paths: dups, choose: (a) => { this.duplicates = undefined; resolve(a); } };
+      this.changed();
+    });
+    if (add) return inputs;
+    const gone = new Set(dups);
+    this.notice = dups.length === 1
+      ? `${baseName(dups[0]!)} is already in this batch: it was not added again.`
+      : `${dups.length} files are already in this batch: they were not added again.`;
+    return inputs.filter((i) => !gone.has(i.path));
+  }
+
+  /**
+   * Take one selection (one pick) out of the batch, with its slides and any copy staged for them.
+   * Until the upload starts; the files on disk are not touched.
+   */
+  async removeSource(source: SourceRecord): Promise<void> {
+    const b = this.batch;
+    if (!b || b.uploadStarted) return;
+    for (const s of b.slides) if (s.sourceId === source.id && s.staged) void deleteStagedDir(stagingDir(b, s.id)).catch(() => undefined);
+    b.slides = b.slides.filter((s) => s.sourceId !== source.id);
+    this.sources = this.sources.filter((s) => s.id !== source.id);
+    this.unavailable = this.unavailable.filter((s) => s.id !== source.id);
+    this.originals.forget(source.id);
+    this.notice = `"${source.label}" was removed from the batch.`;
+    await deleteSource(source);
+    this.changed();
+    await this.saver.now();
+  }
+
+  /** "Discard batch": the batch, its selections, decisions and staged copies go; an empty one begins. */
+  async discardBatch(): Promise<void> {
+    await this.startOver();
+    this.notice = 'The batch was discarded. The files on this computer were not touched.';
+    this.changed();
   }
 
   /**
@@ -419,6 +489,18 @@ export class ImportController {
   }
 
   /**
+   * "Start again" after Cancel: the slides not yet uploaded are de-identified and sent anew, by a
+   * new uploader (the cancelled one has stopped for good).
+   */
+  restartCancelled(): void {
+    if (!this.batch) return;
+    this.uploader?.stop();
+    this.uploader = undefined;
+    resetCancelled(this.batch);
+    this.startUpload();
+  }
+
+  /**
    * Every slide is on the server and, when de-identified, passed the server's verification. A
    * quarantined slide keeps the wizard on the upload step, where it shows as failed.
    */
@@ -429,6 +511,7 @@ export class ImportController {
 
   /** Forget this batch (and its staged copies) and begin an empty one. */
   async startOver(): Promise<void> {
+    this.duplicates?.choose(false);
     if (this.uploader?.active) await this.uploader.cancel();
     const old = this.batch;
     this.uploader = undefined;
@@ -436,6 +519,7 @@ export class ImportController {
     this.batch = newBatch(this.owner);
     this.sources = [];
     this.unavailable = [];
+    this.notice = '';
     this.originals.forget();
     await createBatch(this.batch);
     await makeCurrent(this.batch);
@@ -497,6 +581,7 @@ export class ImportController {
 
   private release(): void {
     this.closed = true;
+    this.duplicates?.choose(false);
     clearTimeout(this.progressTimer);
     if (this.wasBusy) setBusy(false);
     this.wasBusy = false;

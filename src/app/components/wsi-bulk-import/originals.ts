@@ -36,6 +36,11 @@ export class Originals {
     this.live.set(sourceId, m);
   }
 
+  /** The selection's Files in memory (path → File), if any: the duplicate check compares with them. */
+  known(sourceId: string): ReadonlyMap<string, File> | undefined {
+    return this.live.get(sourceId);
+  }
+
   forget(sourceId?: string): void {
     if (sourceId === undefined) this.live.clear();
     else this.live.delete(sourceId);

@@ -12,6 +12,7 @@ import '../wsi-image-review/wsi-image-review.ts';
 import '../wsi-upload-review/wsi-upload-review.ts';
 import '../wsi-upload-progress/wsi-upload-progress.ts';
 import '../wsi-import-done/wsi-import-done.ts';
+import '../wsi-offline-banner/wsi-offline-banner.ts';
 
 const STEPS: StepNo[] = [1, 2, 3, 4, 5, 6, 7];
 
@@ -57,6 +58,7 @@ export class WsiBulkImport extends LitElement {
       <nav aria-label="Import steps">
         <ol class="steps">${STEPS.map((n) => this.stepItem(n))}</ol>
       </nav>
+      <wsi-offline-banner></wsi-offline-banner>
       ${this.reconnectBanner()}
       ${ctl.message ? html`<p class="error" role="alert">${ctl.message}</p>` : nothing}
       <section aria-label=${`Step ${step}: ${STEP_TITLES[step]}`}>${this.stepBody(step)}</section>

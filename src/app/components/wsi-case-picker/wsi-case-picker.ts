@@ -1,6 +1,7 @@
 import { LitElement, html, css } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import { api } from '../../api.ts';
+import { SlideError } from '../../../shared/errors.ts';
 
 export interface CaseSummary {
   id: number;
@@ -11,7 +12,7 @@ export interface CaseSummary {
 
 /** "Search for case": type part of a case number, pick one, or create it. Fires `case-picked`. */
 export class WsiCasePicker extends LitElement {
-  static override properties = { results: { state: true }, query: { state: true }, error: { state: true } };
+  static override properties = { results: { state: true }, query: { state: true }, error: { state: true }, busy: { state: true }, disabled: { type: Boolean } };
   static override styles = [
     sharedStyles,
     css`
@@ -23,6 +24,10 @@ export class WsiCasePicker extends LitElement {
   declare results: CaseSummary[];
   declare query: string;
   declare error: string;
+  /** Creating a case: its button waits, so a double click cannot create it twice. */
+  declare busy: boolean;
+  /** Set by the page while it links the picked case. */
+  declare disabled: boolean;
   private seq = 0;
 
   constructor() {
@@ -30,6 +35,8 @@ export class WsiCasePicker extends LitElement {
     this.results = [];
     this.query = '';
     this.error = '';
+    this.busy = false;
+    this.disabled = false;
   }
 
   override render() {
@@ -37,18 +44,23 @@ export class WsiCasePicker extends LitElement {
     return html`
       <label>Search for case <input type="search" placeholder="Case number" .value=${this.query} @input=${this.search} /></label>
       <ul aria-label="Matching cases">
-        ${this.results.map((c) => html`<li><button @click=${() => this.pick(c)}>${c.caseNumber} <span class="muted">${c.description ?? ''}</span></button></li>`)}
+        ${this.results.map((c) => html`<li><button ?disabled=${this.busy || this.disabled} @click=${() => this.pick(c)}>${c.caseNumber} <span class="muted">${c.description ?? ''}</span></button></li>`)}
       </ul>
-      ${this.query.trim() && !exact ? html`<button @click=${this.create}>Create case “${this.query.trim()}”</button>` : ''}
+      ${this.query.trim() && !exact ? html`<button ?disabled=${this.busy || this.disabled} @click=${this.create}>Create case “${this.query.trim()}”</button>` : ''}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}
     `;
   }
 
   private async search(e: InputEvent) {
     this.query = (e.target as HTMLInputElement).value;
+    this.error = '';
     const seq = ++this.seq;
-    const r = await api<{ cases: CaseSummary[] }>(`/api/cases?q=${encodeURIComponent(this.query.trim())}`);
-    if (seq === this.seq) this.results = r.cases; // ignore answers that arrive out of order
+    try {
+      const r = await api<{ cases: CaseSummary[] }>(`/api/cases?q=${encodeURIComponent(this.query.trim())}`);
+      if (seq === this.seq) this.results = r.cases; // ignore answers that arrive out of order
+    } catch (err) {
+      if (seq === this.seq) this.error = `Could not search cases: ${err instanceof Error ? err.message : String(err)}`;
+    }
   }
 
   private pick(c: CaseSummary) {
@@ -56,11 +68,19 @@ export class WsiCasePicker extends LitElement {
   }
 
   private async create() {
+    if (this.busy) return;
+    this.busy = true;
+    this.error = '';
+    const caseNumber = this.query.trim();
     try {
-      const r = await api<{ case: CaseSummary }>('/api/cases', { body: { caseNumber: this.query.trim() } });
+      const r = await api<{ case: CaseSummary }>('/api/cases', { body: { caseNumber } });
       this.pick(r.case);
     } catch (e) {
-      this.error = e instanceof Error ? e.message : String(e);
+      this.error = e instanceof SlideError && e.code === 'CONFLICT'
+        ? `Case ${caseNumber} already exists: pick it from the list.`
+        : `Could not create the case: ${e instanceof Error ? e.message : String(e)}`;
+    } finally {
+      this.busy = false;
     }
   }
 }

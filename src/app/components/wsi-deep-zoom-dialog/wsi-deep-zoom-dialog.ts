@@ -11,7 +11,7 @@ import '../wsi-viewer/wsi-viewer.ts';
  * the worker when the dialog closes.
  */
 export class WsiDeepZoomDialog extends LitElement {
-  static override properties = { provider: { state: true }, error: { state: true }, title: {} };
+  static override properties = { provider: { state: true }, error: { state: true }, title: {}, mpp: { state: true } };
   static override styles = [
     sharedStyles,
     css`
@@ -25,12 +25,15 @@ export class WsiDeepZoomDialog extends LitElement {
   declare provider: TileProvider | undefined;
   declare error: string;
   declare title: string;
+  /** µm per pixel of the slide's full resolution, for the scale bar; null when unknown. */
+  declare mpp: number | null;
   private key: string | undefined;
 
   constructor() {
     super();
     this.error = '';
     this.title = '';
+    this.mpp = null;
   }
 
   /** Open the dialog on the given files of one slide. */
@@ -50,7 +53,8 @@ export class WsiDeepZoomDialog extends LitElement {
         .sort((a, b) => (a.level ?? 0) - (b.level ?? 0))
         .map((i) => ({ imageId: i.id, width: i.width, height: i.height, tileWidth: i.tileWidth!, tileHeight: i.tileHeight! }));
       if (levels.length === 0) throw new Error('this slide has no tiled levels to preview');
-      this.provider = providerFor(r.slide.key, levels);
+      this.mpp = r.slide.mpp?.x ?? null;
+      this.provider = providerFor(r.slide.key, levels, r.slide.images);
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
     }
@@ -65,7 +69,7 @@ export class WsiDeepZoomDialog extends LitElement {
       ${this.error
         ? html`<p class="error" role="alert">${this.error}</p>`
         : this.provider
-          ? html`<wsi-viewer .provider=${this.provider}></wsi-viewer>`
+          ? html`<wsi-viewer .provider=${this.provider} .mpp=${this.mpp} name=${this.title}></wsi-viewer>`
           : html`<p class="muted">Opening…</p>`}
     </dialog>`;
   }

@@ -9,6 +9,8 @@ import '../wsi-slide-preview/wsi-slide-preview.ts';
 import '../wsi-deep-zoom-dialog/wsi-deep-zoom-dialog.ts';
 import type { WsiDeepZoomDialog } from '../wsi-deep-zoom-dialog/wsi-deep-zoom-dialog.ts';
 import { formatLabel } from '../../../shared/format-names.ts';
+import { plural } from '../../../shared/plural.ts';
+import '../wsi-batch-selections/wsi-batch-selections.ts';
 
 
 /** Step 2: one row per slide (a DICOM directory is grouped into slides), thumbnails on request. */
@@ -36,8 +38,9 @@ export class WsiFileList extends ImportStepElement {
       <div class="toolbar">
         <label><input type="checkbox" role="switch" .checked=${this.showThumbs}
           @change=${(e: Event) => this.toggleThumbs((e.target as HTMLInputElement).checked)} /> Show thumbnails</label>
-        <span class="muted">${ctl.usable.length} slide(s)</span>
+        <span class="muted">${plural(ctl.usable.length, 'slide')}</span>
       </div>
+      <wsi-batch-selections .ctl=${ctl}></wsi-batch-selections>
       <table>
         <thead><tr>
           ${this.showThumbs ? html`<th scope="col">Thumbnail</th>` : nothing}
@@ -59,13 +62,14 @@ export class WsiFileList extends ImportStepElement {
       </tr>`;
     }
     return html`<tr>
-      ${this.showThumbs ? html`<td><wsi-slide-preview .ctl=${ctl} .slide=${s} size="96" alt=${`Thumbnail of ${s.name}`}></wsi-slide-preview></td>` : nothing}
+      <!-- A zip is opened on the server only: no thumbnail or preview here. -->
+      ${this.showThumbs ? html`<td>${s.zipped ? nothing : html`<wsi-slide-preview .ctl=${ctl} .slide=${s} size="96" alt=${`Thumbnail of ${s.name}`}></wsi-slide-preview>`}</td>` : nothing}
       <th scope="row">${s.name}${s.parts.length > 1 ? html` <span class="muted">(${s.parts.length} files)</span>` : nothing}</th>
-      <td>${formatLabel(s.format)}</td>
+      <td>${s.zipped ? 'Zipped DICOM (unpacked on the server)' : formatLabel(s.format)}</td>
       <td class="num">${formatDims(s.width, s.height)}</td>
       <td class="num">${formatBytes(s.size)}</td>
       <td>${formatMpp(s.mpp)}</td>
-      <td><button @click=${() => void this.preview(s)} aria-label=${`Deep-zoom preview of ${s.name}`}>Preview</button></td>
+      <td>${s.zipped ? nothing : html`<button @click=${() => void this.preview(s)} aria-label=${`Deep-zoom preview of ${s.name}`}>Preview</button>`}</td>
     </tr>${s.incomplete ? this.incompleteRow(s) : nothing}`;
   }
 

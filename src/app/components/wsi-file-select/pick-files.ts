@@ -49,7 +49,8 @@ export function pickFileHandles(): Promise<FileSystemFileHandle[] | undefined> {
       multiple: true,
       id: 'wsi-files',
       excludeAcceptAllOption: false,
-      types: [{ description: 'Slides (SVS, NDPI, SCN, BIF, TIFF, MIRAX, DICOM)', accept: { 'image/tiff': ['.svs', '.tif', '.tiff', '.ndpi', '.scn', '.bif'], 'application/octet-stream': ['.mrxs'], 'application/dicom': ['.dcm'] } }],
+      // Zipped DICOM folders too: they go as they are with Direct Upload (the server unpacks them).
+      types: [{ description: 'Slides (SVS, NDPI, SCN, BIF, TIFF, MIRAX, DICOM, zipped DICOM)', accept: { 'image/tiff': ['.svs', '.tif', '.tiff', '.ndpi', '.scn', '.bif'], 'application/octet-stream': ['.mrxs'], 'application/dicom': ['.dcm'], 'application/zip': ['.zip'] } }],
     }),
   );
 }

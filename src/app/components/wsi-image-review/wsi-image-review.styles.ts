@@ -9,4 +9,5 @@ export const imageReviewStyles = css`
   figure { margin: 0; display: flex; flex-direction: column; gap: 0.4rem; }
   figure.removed wsi-slide-preview { opacity: 0.35; }
   figcaption { display: flex; gap: 0.6rem; align-items: center; }
+  .warn { margin: 0; max-width: 240px; font-size: 0.9rem; color: #7a4d00; background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; padding: 0.4rem 0.6rem; }
 `;

@@ -5,8 +5,7 @@ import { ImportStepElement } from '../wsi-bulk-import/import-step.ts';
 import { associatedImages } from '../wsi-bulk-import/decisions.ts';
 import { imageReviewStyles } from './wsi-image-review.styles.ts';
 import '../wsi-slide-preview/wsi-slide-preview.ts';
-
-const ROLE: Record<string, string> = { label: 'Label', overview: 'Overview (macro)' };
+import { keptPhotoWarning, ROLE_LABEL as ROLE } from './photo-warning.ts';
 
 /** Step 4: label and overview images, shown, with keep/remove (removed by default). */
 export class WsiImageReview extends ImportStepElement {
@@ -44,6 +43,7 @@ export class WsiImageReview extends ImportStepElement {
           @change=${(e: Event) => this.ctl!.setImageRemoved(s, i.id, (e.target as HTMLInputElement).checked)} /> Remove</label>
         ${removed ? html`<span class="muted">will be removed</span>` : html`<strong>kept</strong>`}
       </figcaption>
+      ${removed ? nothing : html`<p class="warn" role="note">${keptPhotoWarning(i.role)}</p>`}
     </figure>`;
   }
 }

@@ -18,7 +18,7 @@ export class WsiImportDone extends ImportStepElement {
     const slides = ctl.usable;
     return html`
       <h3 tabindex="-1">Upload complete</h3>
-      <p role="status">${slides.filter((s) => s.scanId !== undefined).length} of ${slides.length} slide(s) uploaded.</p>
+      <p role="status">${slides.filter((s) => s.scanId !== undefined).length} of ${slides.length} ${slides.length === 1 ? 'slide' : 'slides'} uploaded.</p>
       <table>
         <thead><tr><th scope="col">Slide</th><th scope="col">Size</th><th scope="col">Scan</th></tr></thead>
         <tbody>${slides.map((s) => html`<tr>

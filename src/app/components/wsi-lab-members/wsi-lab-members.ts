@@ -3,21 +3,23 @@ import { live } from 'lit/directives/live.js';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import { api, type Invitation, type LabMember, type Role } from '../../api.ts';
 import { currentUser } from '../../state/session.ts';
-import '../wsi-lab-storage/wsi-lab-storage.ts';
+import '../wsi-one-time-password/wsi-one-time-password.ts';
 
 const roleNames: Record<Role, string> = { 'lab-admin': 'Lab admin', 'lab-user': 'Lab user', viewer: 'Viewer' };
 const roleOptions = (selected: Role) => (Object.keys(roleNames) as Role[]).map((r) => html`<option value=${r} ?selected=${r === selected}>${roleNames[r]}</option>`);
 
-/** A temporary password just issued: shown once, to be handed to the user in person. */
+/** A one-time password just issued (reset or new account): shown once, to be handed to the user in person. */
 interface IssuedReset {
   username: string;
   temporaryPassword: string;
   expiresAt: string;
+  heading: string;
 }
 
 /**
- * Members of one lab, for its lab admins (and platform admins): change roles, remove members, issue
- * a one-time password reset, invite people who already have an account, create new accounts. The
+ * Members of one lab, for its lab admins (and platform admins): change roles, deactivate and
+ * reactivate accounts, remove members, issue a one-time password reset, invite people who already
+ * have an account, create new accounts (with a one-time password, or one the admin sets). The
  * server enforces every rule (e.g. the last lab admin stays); this page shows its answers.
  */
 export class WsiLabMembers extends LitElement {
@@ -30,6 +32,7 @@ export class WsiLabMembers extends LitElement {
     confirming: { state: true },
     issued: { state: true },
     busy: { state: true },
+    setPassword: { state: true },
   };
   static override styles = [
     sharedStyles,
@@ -40,7 +43,9 @@ export class WsiLabMembers extends LitElement {
       label { display: grid; gap: 0.2rem; }
       select { font: inherit; padding: 0.35rem; border-radius: 6px; border: 1px solid var(--wsi-border, #d0d7de); }
       .row-actions { display: flex; gap: 0.4rem; flex-wrap: wrap; }
-      .secret { font-family: ui-monospace, monospace; font-size: 1.1rem; user-select: all; }
+      fieldset { border: 1px solid var(--wsi-border, #d0d7de); border-radius: 6px; display: flex; gap: 0.8rem; flex-wrap: wrap; }
+      fieldset label { display: flex; gap: 0.3rem; align-items: center; }
+      tr.deactivated td:first-child, tr.deactivated td:nth-child(2) { color: var(--wsi-muted, #57606a); }
     `,
   ];
   declare labId: number;
@@ -52,6 +57,8 @@ export class WsiLabMembers extends LitElement {
   declare confirming: string;
   declare issued: IssuedReset | null;
   declare busy: boolean;
+  /** New account: the admin types a password (else the server makes a one-time password). */
+  declare setPassword: boolean;
 
   constructor() {
     super();
@@ -62,6 +69,7 @@ export class WsiLabMembers extends LitElement {
     this.confirming = '';
     this.issued = null;
     this.busy = false;
+    this.setPassword = false;
   }
 
   override updated(changed: Map<string, unknown>): void {
@@ -103,23 +111,18 @@ export class WsiLabMembers extends LitElement {
   override render() {
     const me = currentUser();
     return html`
-      <wsi-lab-storage lab-id=${this.labId}></wsi-lab-storage>
       <h2>Members</h2>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       ${this.notice ? html`<p class="ok" role="status">${this.notice}</p>` : nothing}
       ${this.issued
-        ? html`<div class="card" role="status">
-            <p>Temporary password for <strong>${this.issued.username}</strong> (shown only now; valid for one sign-in until ${new Date(this.issued.expiresAt).toLocaleString()}):</p>
-            <p class="secret">${this.issued.temporaryPassword}</p>
-            <p class="muted">Give it to the user in person. They must choose their own password when they sign in.</p>
-            <button @click=${() => (this.issued = null)}>Done</button>
-          </div>`
+        ? html`<wsi-one-time-password .heading=${this.issued.heading} .username=${this.issued.username} .password=${this.issued.temporaryPassword}
+            .expiresAt=${this.issued.expiresAt} @done=${() => (this.issued = null)}></wsi-one-time-password>`
         : nothing}
       <section>
         ${this.members === null
           ? html`<p class="muted">Loading…</p>`
           : html`<table>
-              <thead><tr><th>User</th><th>Name</th><th>Role</th><th></th></tr></thead>
+              <thead><tr><th>User</th><th>Name</th><th>Role</th><th>Status</th><th><span class="sr-only">Actions</span></th></tr></thead>
               <tbody>${this.members.map((m) => this.memberRow(m, m.id === me?.user.id))}</tbody>
             </table>`}
       </section>
@@ -149,17 +152,25 @@ export class WsiLabMembers extends LitElement {
           <label>Username <input name="username" type="text" required autocomplete="off" /></label>
           <label>Name <input name="displayName" type="text" autocomplete="off" /></label>
           <label>Role <select name="role">${roleOptions('lab-user')}</select></label>
-          <label>Password <input name="password" type="password" required autocomplete="new-password" /></label>
+          <fieldset>
+            <legend>Password</legend>
+            <label><input type="radio" name="passwordKind" value="one-time" .checked=${live(!this.setPassword)} @change=${() => (this.setPassword = false)} /> One-time password</label>
+            <label><input type="radio" name="passwordKind" value="set" .checked=${live(this.setPassword)} @change=${() => (this.setPassword = true)} /> Set a password</label>
+          </fieldset>
+          ${this.setPassword ? html`<label>New password <input name="password" type="password" required autocomplete="new-password" /></label>` : nothing}
           <button type="submit" ?disabled=${this.busy}>Create account</button>
         </form>
-        <p class="muted">Passwords: at least 12 characters, or a passphrase of 4 or more words; common passwords are refused.</p>
+        <p class="muted">${this.setPassword
+          ? 'Passwords: at least 12 characters, or a passphrase of 4 or more words; common passwords are refused.'
+          : 'The one-time password is shown once, here. The user signs in with it and then chooses their own password.'}</p>
       </section>
     `;
   }
 
   private memberRow(m: LabMember, self: boolean) {
     const confirm = this.confirming;
-    return html`<tr data-user=${m.username}>
+    const deactivated = !!m.deactivatedAt;
+    return html`<tr data-user=${m.username} class=${deactivated ? 'deactivated' : ''}>
       <td>${m.username}${self ? html` <span class="muted">(you)</span>` : nothing}</td>
       <td>${m.displayName}</td>
       <td>
@@ -168,8 +179,13 @@ export class WsiLabMembers extends LitElement {
           ${roleOptions(m.role)}
         </select>
       </td>
+      <td>${deactivated ? html`<span class="muted">Deactivated</span>` : 'Active'}</td>
       <td class="row-actions">
-        ${confirm === `remove:${m.id}`
+        ${confirm === `deactivate:${m.id}`
+          ? html`<span>Deactivate ${m.username}? They are signed out now and cannot sign in until reactivated.</span>
+              <button class="danger" @click=${() => this.setActive(m, false)}>Yes, deactivate</button>
+              <button @click=${() => (this.confirming = '')}>Cancel</button>`
+          : confirm === `remove:${m.id}`
           ? html`<span>Remove ${m.username} from the lab?</span>
               <button class="danger" @click=${() => this.act(() => api(`/api/labs/${this.labId}/users/${m.id}`, { method: 'DELETE' }), `${m.username} removed.`)}>Yes, remove</button>
               <button @click=${() => (this.confirming = '')}>Cancel</button>`
@@ -178,7 +194,12 @@ export class WsiLabMembers extends LitElement {
                 <button class="danger" @click=${() => this.reset(m)}>Yes, reset</button>
                 <button @click=${() => (this.confirming = '')}>Cancel</button>`
             : html`<button class="danger" ?disabled=${this.busy} @click=${() => (this.confirming = `remove:${m.id}`)}>Remove</button>
-                ${self ? nothing : html`<button ?disabled=${this.busy} @click=${() => (this.confirming = `reset:${m.id}`)}>Reset password</button>`}`}
+                ${self ? nothing : html`<button ?disabled=${this.busy} @click=${() => (this.confirming = `reset:${m.id}`)}>Reset password</button>`}
+                ${self
+                  ? nothing
+                  : deactivated
+                    ? html`<button ?disabled=${this.busy} @click=${() => this.setActive(m, true)}>Reactivate</button>`
+                    : html`<button class="danger" ?disabled=${this.busy} @click=${() => (this.confirming = `deactivate:${m.id}`)}>Deactivate</button>`}`}
       </td>
     </tr>`;
   }
@@ -186,8 +207,15 @@ export class WsiLabMembers extends LitElement {
   private async reset(m: LabMember) {
     await this.act(async () => {
       const r = await api<{ temporaryPassword: string; expiresAt: string }>(`/api/labs/${this.labId}/users/${m.id}/password-reset`, { body: {} });
-      this.issued = { username: m.username, ...r };
+      this.issued = { username: m.username, heading: 'Password reset', ...r };
     });
+  }
+
+  private async setActive(m: LabMember, active: boolean) {
+    await this.act(
+      () => api(`/api/labs/${this.labId}/users/${m.id}/status`, { method: 'PUT', body: { active } }),
+      active ? `${m.username} can sign in again.` : `${m.username} is deactivated and signed out.`,
+    );
   }
 
   private async invite(e: SubmitEvent) {
@@ -207,8 +235,12 @@ export class WsiLabMembers extends LitElement {
     const data = new FormData(form);
     const username = String(data.get('username')).trim();
     const displayName = String(data.get('displayName') ?? '').trim();
+    const secret = this.setPassword ? { password: String(data.get('password')) } : { oneTimePassword: true };
     await this.act(async () => {
-      await api(`/api/labs/${this.labId}/users`, { body: { username, role: data.get('role'), password: String(data.get('password')), ...(displayName ? { displayName } : {}) } });
+      const r = await api<{ temporaryPassword?: string; expiresAt?: string }>(`/api/labs/${this.labId}/users`, {
+        body: { username, role: data.get('role'), ...secret, ...(displayName ? { displayName } : {}) },
+      });
+      if (r.temporaryPassword && r.expiresAt) this.issued = { username, heading: 'New account', temporaryPassword: r.temporaryPassword, expiresAt: r.expiresAt };
       form.reset();
     }, `Account ${username} created.`);
   }

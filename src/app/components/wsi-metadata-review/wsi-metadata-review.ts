@@ -5,6 +5,7 @@ import type { FieldClass } from '../../../engine/formats/slide-format.ts';
 import { ImportStepElement } from '../wsi-bulk-import/import-step.ts';
 import { formatLabel } from '../../../shared/format-names.ts';
 import { metadataReviewStyles } from './wsi-metadata-review.styles.ts';
+import { groupDicomFields, isDicomField, isReplaced, type DicomEntry, type DicomModuleGroup, type DicomRow } from './dicom-groups.ts';
 
 const GROUPS: { cls: FieldClass; title: string; hint: string }[] = [
   { cls: 'phi', title: 'Identifying', hint: 'May identify the patient, the case or the operator. Removed by default.' },
@@ -12,18 +13,25 @@ const GROUPS: { cls: FieldClass; title: string; hint: string }[] = [
   { cls: 'neutral', title: 'Neutral', hint: 'Scanner settings. Kept unless you redact them (Auto redact does).' },
 ];
 
-/** Step 3: every field of each file with its value and a redact toggle. */
+/**
+ * Step 3: every field of each file with its value and a redact toggle. DICOM slides (over a
+ * hundred attributes, many nested) are grouped by module with plain names (dicom-groups.ts);
+ * other formats by what a field is (identifying, critical, neutral).
+ */
 export class WsiMetadataReview extends ImportStepElement {
-  static override properties = { selected: { state: true }, pending: { state: true }, note: { state: true } };
+  static override properties = { selected: { state: true }, pending: { state: true }, note: { state: true }, expanded: { state: true } };
   static override styles = [sharedStyles, metadataReviewStyles];
   declare selected: string | undefined;
   /** A critical field waiting for the user's confirmation. */
   declare pending: FieldSummary | undefined;
   declare note: string;
+  /** Opened sequences ("slide id/(gggg,eeee)"), whose nested fields are shown. */
+  declare expanded: Set<string>;
 
   constructor() {
     super();
     this.note = '';
+    this.expanded = new Set();
   }
 
   private get slide(): SlideEntry | undefined {
@@ -40,7 +48,7 @@ export class WsiMetadataReview extends ImportStepElement {
       <h3 tabindex="-1">Metadata review</h3>
       <div class="toolbar">
         <button class="primary" @click=${() => this.auto()} aria-describedby="auto-hint">Auto redact</button>
-        <span id="auto-hint" class="muted">Removes every field that is not needed, in all ${ctl.usable.length} file(s).</span>
+        <span id="auto-hint" class="muted">Removes every field that is not needed, in ${ctl.usable.length === 1 ? 'the file' : `all ${ctl.usable.length} files`}.</span>
         ${this.note ? html`<span class="ok" role="status">${this.note}</span>` : nothing}
       </div>
       <div class="layout">
@@ -54,7 +62,8 @@ export class WsiMetadataReview extends ImportStepElement {
             <button ?disabled=${sameFormat < 2} @click=${() => this.applyAll(s)}>Apply to all ${formatLabel(s.format)} files (${sameFormat})</button>
           </div>
           ${s.fields.length === 0 ? html`<p class="muted">This file has no metadata fields.</p>` : nothing}
-          ${GROUPS.map((g) => this.group(s, g))}
+          ${this.otherFields(s).length ? GROUPS.map((g) => this.group(s, g, this.otherFields(s))) : nothing}
+          ${s.fields.some(isDicomField) ? this.dicom(s) : nothing}
         </div>
       </div>
       <dialog aria-labelledby="confirm-title" @close=${() => (this.pending = undefined)}>
@@ -68,8 +77,13 @@ export class WsiMetadataReview extends ImportStepElement {
     `;
   }
 
-  private group(s: SlideEntry, g: (typeof GROUPS)[number]) {
-    const fields = s.fields.filter((f) => f.class === g.cls);
+  /** Fields that are not DICOM attributes (a DICOM slide's are grouped by module instead). */
+  private otherFields(s: SlideEntry): FieldSummary[] {
+    return s.fields.filter((f) => !isDicomField(f));
+  }
+
+  private group(s: SlideEntry, g: (typeof GROUPS)[number], all: FieldSummary[]) {
+    const fields = all.filter((f) => f.class === g.cls);
     if (fields.length === 0) return nothing;
     const removed = new Set(s.removeFields);
     const id = `group-${g.cls}`;
@@ -81,10 +95,78 @@ export class WsiMetadataReview extends ImportStepElement {
         <tbody>${fields.map((f) => html`<tr class=${removed.has(f.id) ? 'removed' : ''}>
           <th scope="row" title=${f.reason ?? ''}>${f.label}</th>
           <td class="value">${f.value}</td>
-          <td><input type="checkbox" .checked=${removed.has(f.id)} aria-label=${`Redact ${f.label}`}
-            @change=${(e: Event) => this.toggle(s, f, e.target as HTMLInputElement)} /></td>
+          <td>${this.box(s, f, f.label, removed)}</td>
         </tr>`)}</tbody>
       </table>`;
+  }
+
+  /** The toggle of a field: "Redact", or "Replace" for values that get a new one (UIDs). */
+  private box(s: SlideEntry, f: FieldSummary, name: string, removed: Set<string>) {
+    const replaced = isReplaced(f);
+    const on = removed.has(f.id);
+    return html`<label class="toggle"><input type="checkbox" .checked=${on} aria-label=${`${replaced ? 'Replace' : 'Redact'} ${name}`}
+        @change=${(e: Event) => this.toggle(s, f, e.target as HTMLInputElement)} />
+      <span class=${on ? 'state on' : 'state'}>${on ? (replaced ? 'replaced' : 'removed') : 'kept'}</span></label>`;
+  }
+
+  private dicom(s: SlideEntry) {
+    const groups = groupDicomFields(s.fields.filter(isDicomField));
+    const removed = new Set(s.removeFields);
+    return html`
+      <p class="muted">Grouped by DICOM module. Identifying fields are removed by default; UIDs are replaced by new ones
+        (the same in every file of this batch), so the slide's files still belong together.</p>
+      ${groups.map((g) => this.module(s, g, removed))}`;
+  }
+
+  private module(s: SlideEntry, g: DicomModuleGroup, removed: Set<string>) {
+    const id = `module-${g.module.replace(/\W/g, '-').toLowerCase()}`;
+    const gone = g.fields.filter((f) => removed.has(f.id)).length;
+    return html`
+      <h4 id=${id}>${g.module} <span class="muted">(${g.fields.length} ${g.fields.length === 1 ? 'field' : 'fields'}, ${gone} removed or replaced)</span></h4>
+      <table aria-labelledby=${id} class="dicom">
+        <thead><tr><th scope="col">Field</th><th scope="col">Value</th><th scope="col">Redact</th></tr></thead>
+        <tbody>${g.entries.map((e) => this.entry(s, e, removed))}</tbody>
+      </table>`;
+  }
+
+  /** A top-level attribute; a sequence's nested elements follow it, hidden until opened. */
+  private entry(s: SlideEntry, e: DicomEntry, removed: Set<string>) {
+    const key = `${s.id}/${e.top.tag}`;
+    const open = this.expanded.has(key);
+    const f = e.top.field;
+    const n = e.nested.length;
+    const toggleNested = () => {
+      const next = new Set(this.expanded);
+      if (open) next.delete(key);
+      else next.add(key);
+      this.expanded = next;
+    };
+    return html`
+      <tr class=${f && removed.has(f.id) ? 'removed' : ''}>
+        <th scope="row" title=${f?.reason ?? ''}>
+          ${n ? html`<button class="disclose" aria-expanded=${open ? 'true' : 'false'} @click=${toggleNested}
+            aria-label=${`${open ? 'Hide' : 'Show'} ${n} ${n === 1 ? 'field' : 'fields'} in ${e.top.name}`}>${open ? '▾' : '▸'}</button>` : nothing}
+          <span class="name">${e.top.name}</span> <span class="tag">${e.top.tag}</span>
+          ${f?.class === 'phi' ? html`<span class="kind">identifying</span>` : nothing}
+          ${n ? html`<span class="muted nested-count">${n} nested ${n === 1 ? 'field' : 'fields'}</span>` : nothing}
+        </th>
+        <td class="value">${f?.value ?? ''}</td>
+        <td>${f ? this.box(s, f, e.top.name, removed) : nothing}</td>
+      </tr>
+      ${e.nested.map((r) => this.nestedRow(s, r, e, open, removed))}`;
+  }
+
+  private nestedRow(s: SlideEntry, r: DicomRow, e: DicomEntry, open: boolean, removed: Set<string>) {
+    const name = [r.name, ...r.within.slice().reverse()].join(' in ');
+    return html`<tr class="nested ${removed.has(r.field.id) ? 'removed' : ''}" ?hidden=${!open}>
+      <th scope="row" title=${r.field.reason ?? ''}>
+        <span class="name">${r.name}</span> <span class="tag">${r.tag}</span>
+        ${r.field.class === 'phi' ? html`<span class="kind">identifying</span>` : nothing}
+        ${r.within.length ? html`<span class="muted within">in ${r.within.join(' › ')}</span>` : nothing}
+      </th>
+      <td class="value">${r.field.value}</td>
+      <td>${this.box(s, r.field, `${name} in ${e.top.name}`, removed)}</td>
+    </tr>`;
   }
 
   private toggle(s: SlideEntry, f: FieldSummary, box: HTMLInputElement): void {
@@ -112,7 +194,7 @@ export class WsiMetadataReview extends ImportStepElement {
 
   private applyAll(s: SlideEntry): void {
     const n = this.ctl!.applyToSameFormat(s);
-    this.note = `Applied to ${n} other file(s).`;
+    this.note = `Applied to ${n} other ${n === 1 ? 'file' : 'files'}.`;
   }
 }
 

@@ -2,6 +2,7 @@ import { LitElement, html, css, nothing } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import { api, type ScanSummary } from '../../api.ts';
 import { isLabAdmin } from '../../state/session.ts';
+import { sentence } from '../../../shared/sentence.ts';
 
 /**
  * A quarantined scan's reason and, for a lab admin, "Remove files" (asked twice: it cannot be
@@ -47,9 +48,9 @@ export class WsiQuarantine extends LitElement {
     const removed = q.filesRemoved;
     return html`
       ${this.compact
-        ? html`<div class="error">${q.problems[0] ?? s.error ?? 'failed verification on the server'}${q.problems.length > 1 ? ` (+${q.problems.length - 1} more)` : ''}</div>`
+        ? html`<div class="error">${sentence(q.problems[0] ?? s.error ?? 'failed verification on the server')}${q.problems.length > 1 ? ` (${q.problems.length - 1} more on the scan page)` : ''}</div>`
         : html`<p>This scan failed verification on the server and is quarantined: its files are not viewable.</p>
-            <ul class="error">${q.problems.map((p) => html`<li>${p}</li>`)}</ul>`}
+            <ul class="error">${q.problems.map((p) => html`<li>${sentence(p)}</li>`)}</ul>`}
       ${removed
         ? html`<div class="muted">Files removed ${new Date(removed.at).toLocaleString()}${removed.by?.username ? ` by ${removed.by.username}` : ''}.</div>`
         : isLabAdmin()

@@ -1,150 +1,325 @@
-import { LitElement, html, css, nothing } from 'lit';
+import { LitElement, html, nothing } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import { api, type ScanSummary } from '../../api.ts';
-import { formatMpp, formatDims } from '../../format.ts';
+import { formatMpp } from '../../format.ts';
+import { currentUser } from '../../state/session.ts';
+import { statusLabel } from '../../../shared/status-names.ts';
+import { formatLabel } from '../../../shared/format-names.ts';
+import { plural } from '../../../shared/plural.ts';
+import { scansStyles } from './wsi-scans.styles.ts';
+import { batchChoice, batchName, emptyQuery, isFiltered, queryString, rangeText, statusChoices, when, type WorklistQuery } from './worklist-query.ts';
 import '../wsi-quarantine/wsi-quarantine.ts';
 
-/** Status words as the worklist shows them. */
-const STATUS_TEXT: Partial<Record<ScanSummary['status'], string>> = { quarantined: 'Quarantined', 'needs-mpp': 'needs MPP' };
+interface ScanPage {
+  scans: ScanSummary[];
+  total: number;
+  /** false: at least `total` match (the server counts a fixed distance past the page). */
+  totalExact?: boolean;
+}
 
-/** The worklist's scans view: every scan of the lab, multi-select and "Link to case". */
+interface FilterChoices {
+  batches: { batchId: string; createdAt: string; scans: number; uploadedBy: { id: number; username: string | null } | null }[];
+  uploaders: { id: number; username: string | null }[];
+  formats: string[];
+}
+
+type CaseChoice = { id: number; caseNumber: string; description?: string };
+
+const nameOf = (s: ScanSummary) => s.name || s.originalFilename;
+
+/**
+ * The Scans worklist: one page at a time from the server, sorted, filtered and searched there.
+ * The selection for "Link to case" is kept across pages and filters (by id, with the names to say
+ * what is selected), so scans found with different filters can be linked together.
+ */
 export class WsiScans extends LitElement {
   static override properties = {
-    scans: { state: true },
+    page: { state: true },
+    query: { state: true },
+    choices: { state: true },
     error: { state: true },
     selected: { state: true },
-    linking: { state: true },
     cases: { state: true },
     message: { state: true },
+    renaming: { state: true },
   };
-  static override styles = [
-    sharedStyles,
-    css`
-      .toolbar { display: flex; gap: 0.6rem; align-items: center; margin-bottom: 0.8rem; flex-wrap: wrap; }
-      .toolbar h2 { margin: 0 auto 0 0; font-size: 1.3rem; }
-      .status { font-size: 0.85rem; padding: 0.1rem 0.45rem; border-radius: 999px; background: #eaeef2; }
-      .status[data-s='ready'] { background: #dafbe1; }
-      .status[data-s='needs-mpp'], .status[data-s='corrupt'], .status[data-s='failed'], .status[data-s='quarantined'] { background: #ffebe9; }
-      wsi-quarantine { margin-top: 0.25rem; max-width: 28rem; font-size: 0.9rem; }
-      dialog { border: 1px solid var(--wsi-border); border-radius: 8px; min-width: 360px; }
-      dialog ul { list-style: none; padding: 0; max-height: 40vh; overflow: auto; }
-      dialog li button { width: 100%; justify-content: space-between; margin: 0.15rem 0; }
-    `,
-  ];
-  declare scans: ScanSummary[] | null;
+  static override styles = [sharedStyles, scansStyles];
+  declare page: ScanPage | null;
+  declare query: WorklistQuery;
+  declare choices: FilterChoices;
   declare error: string;
-  declare selected: Set<number>;
-  declare linking: boolean;
-  declare cases: { id: number; caseNumber: string; description?: string }[];
+  declare selected: Map<number, string>;
+  declare cases: CaseChoice[];
   declare message: string;
+  declare renaming: ScanSummary | null;
+  /** Answers to older requests are dropped: typing a search fires several. */
+  private requestNo = 0;
+  private searchTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
     super();
-    this.scans = null;
+    this.page = null;
+    this.query = { ...emptyQuery };
+    this.choices = { batches: [], uploaders: [], formats: [] };
     this.error = '';
-    this.selected = new Set();
-    this.linking = false;
+    this.selected = new Map();
     this.cases = [];
     this.message = '';
+    this.renaming = null;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
     void this.load();
+    void this.loadChoices();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearTimeout(this.searchTimer);
   }
 
   async load(): Promise<void> {
+    const no = ++this.requestNo;
     try {
-      const r = await api<{ scans: ScanSummary[] }>('/api/scans');
-      this.scans = r.scans;
+      const r = await api<ScanPage>(`/api/scans?${queryString(this.query)}`);
+      if (no !== this.requestNo) return;
+      this.page = r;
       this.error = '';
     } catch (e) {
-      this.error = e instanceof Error ? e.message : String(e);
+      if (no === this.requestNo) this.error = e instanceof Error ? e.message : String(e);
     }
   }
 
+  private async loadChoices(): Promise<void> {
+    try {
+      this.choices = await api<FilterChoices>('/api/scans/filters');
+    } catch {
+      // The list works without its filter choices; the list's own error says what is wrong.
+    }
+  }
+
+  /** A new filter, search or sort: back to the first page. */
+  private setQuery(change: Partial<WorklistQuery>, debounce = false) {
+    this.query = { ...this.query, page: 0, ...change };
+    clearTimeout(this.searchTimer);
+    if (debounce) this.searchTimer = setTimeout(() => void this.load(), 300);
+    else void this.load();
+  }
+
+  private canEdit(): boolean {
+    const me = currentUser();
+    const role = me?.labs.find((l) => l.id === me.currentLabId)?.role;
+    return role !== undefined && role !== 'viewer';
+  }
+
   override render() {
+    const scans = this.page?.scans ?? [];
     return html`
       <div class="toolbar">
         <h2>Scans</h2>
         ${this.message ? html`<span class="ok" role="status">${this.message}</span>` : nothing}
         <button ?disabled=${this.selected.size === 0} @click=${this.openLink}>Link to case${this.selected.size ? ` (${this.selected.size})` : ''}</button>
-        <button @click=${() => void this.load()}>Refresh</button>
+        <button @click=${() => { void this.load(); void this.loadChoices(); }}>Refresh</button>
       </div>
+      ${this.filters()}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
-      ${this.scans === null ? html`<p class="muted">Loading…</p>` : this.scans.length === 0 ? html`<p class="muted">No scans yet.</p>` : this.table(this.scans)}
-      <dialog id="link" aria-labelledby="link-title">
-        <h3 id="link-title">Link ${this.selected.size} scan(s) to a case</h3>
-        <label>Search for case <input type="search" @input=${(e: InputEvent) => void this.searchCases((e.target as HTMLInputElement).value)} /></label>
-        <ul>
-          ${this.cases.map((c) => html`<li><button @click=${() => void this.link(c.id)}>${c.caseNumber}<span class="muted">${c.description ?? ''}</span></button></li>`)}
-        </ul>
-        <button @click=${() => this.dialog()?.close()}>Cancel</button>
-      </dialog>
+      <div class="selection" aria-live="polite">
+        ${this.selected.size
+          ? html`<span>${plural(this.selected.size, 'scan')} selected${this.selectedElsewhere() ? html` <span class="muted">(${this.selectedElsewhere()} not on this page)</span>` : nothing}</span>
+              <button class="small" @click=${() => (this.selected = new Map())}>Clear selection</button>`
+          : nothing}
+      </div>
+      ${this.page === null
+        ? html`<p class="muted">Loading…</p>`
+        : scans.length === 0
+          ? html`<p class="muted">${isFiltered(this.query) ? 'No scans match these filters.' : 'No scans yet.'}</p>`
+          : html`${this.table(scans)}${this.pager(scans.length)}`}
+      ${this.linkDialog()} ${this.renameDialog()}
     `;
   }
 
+  private selectedElsewhere(): number {
+    const here = new Set(this.page?.scans.map((s) => s.id));
+    return [...this.selected.keys()].filter((id) => !here.has(id)).length;
+  }
+
+  private filters() {
+    const q = this.query;
+    const select = (e: Event) => (e.target as HTMLSelectElement).value;
+    // Labels by for/id (not wrapping): a wrapped <select> would add its chosen option to its name.
+    const field = (id: string, label: string, control: unknown) => html`<div class="field"><label for=${id}>${label}</label>${control}</div>`;
+    return html`<form class="filters" role="search" aria-label="Find scans" @submit=${(e: Event) => e.preventDefault()}>
+      ${field('f-q', 'Search', html`<input id="f-q" type="search" .value=${q.q} placeholder="Name or case number" @input=${(e: Event) => this.setQuery({ q: (e.target as HTMLInputElement).value }, true)} />`)}
+      ${field('f-status', 'Status', html`<select id="f-status" @change=${(e: Event) => this.setQuery({ status: select(e) })}>
+          ${statusChoices.map((c) => html`<option value=${c.value} ?selected=${q.status === c.value}>${c.label}</option>`)}
+        </select>`)}
+      ${field('f-batch', 'Batch', html`<select id="f-batch" @change=${(e: Event) => this.setQuery({ batch: select(e) })}>
+          <option value="" ?selected=${!q.batch}>All batches</option>
+          ${this.choices.batches.map((b) => html`<option value=${b.batchId} ?selected=${q.batch === b.batchId}>${batchChoice(b)}</option>`)}
+          ${q.batch && !this.choices.batches.some((b) => b.batchId === q.batch) ? html`<option value=${q.batch} selected>The chosen batch</option>` : nothing}
+        </select>`)}
+      ${field('f-uploader', 'Uploaded by', html`<select id="f-uploader" @change=${(e: Event) => this.setQuery({ uploadedBy: select(e) })}>
+          <option value="" ?selected=${!q.uploadedBy}>Anyone</option>
+          ${this.choices.uploaders.map((u) => html`<option value=${String(u.id)} ?selected=${q.uploadedBy === String(u.id)}>${u.username ?? `User ${u.id}`}</option>`)}
+        </select>`)}
+      ${field('f-format', 'Format', html`<select id="f-format" @change=${(e: Event) => this.setQuery({ format: select(e) })}>
+          <option value="" ?selected=${!q.format}>All formats</option>
+          ${this.choices.formats.map((f) => html`<option value=${f} ?selected=${q.format === f}>${formatLabel(f)}</option>`)}
+        </select>`)}
+      ${field('f-from', 'Uploaded from', html`<input id="f-from" type="date" .value=${q.from} @change=${(e: Event) => this.setQuery({ from: (e.target as HTMLInputElement).value })} />`)}
+      ${field('f-to', 'Uploaded to', html`<input id="f-to" type="date" .value=${q.to} @change=${(e: Event) => this.setQuery({ to: (e.target as HTMLInputElement).value })} />`)}
+      <label class="inline"><input type="checkbox" .checked=${q.unassigned} @change=${(e: Event) => this.setQuery({ unassigned: (e.target as HTMLInputElement).checked })} /> Not in a case</label>
+      ${isFiltered(q) ? html`<button type="button" class="small" @click=${() => this.setQuery({ ...emptyQuery, sort: q.sort, dir: q.dir, size: q.size })}>Clear filters</button>` : nothing}
+    </form>`;
+  }
+
+  /** A sortable column header (WAI-ARIA: aria-sort on the header, a button inside). */
+  private sortHeader(label: string, key: WorklistQuery['sort']) {
+    const on = this.query.sort === key;
+    const sort = on ? (this.query.dir === 'asc' ? 'ascending' : 'descending') : 'none';
+    const next = on ? (this.query.dir === 'asc' ? 'desc' : 'asc') : key === 'date' ? 'desc' : 'asc';
+    return html`<th aria-sort=${sort}><button class="sort" @click=${() => this.setQuery({ sort: key, dir: next })}>${label}${on ? (this.query.dir === 'asc' ? ' ▲' : ' ▼') : ''}</button></th>`;
+  }
+
   private table(scans: ScanSummary[]) {
-    const all = scans.length > 0 && scans.every((s) => this.selected.has(s.id));
+    const all = scans.every((s) => this.selected.has(s.id));
+    const edit = this.canEdit();
     return html`<table>
       <thead><tr>
-        <th><input type="checkbox" aria-label="Select all scans" .checked=${all} @change=${(e: Event) => this.selectAll((e.target as HTMLInputElement).checked)} /></th>
-        <th>Name</th><th>Status</th><th>Format</th><th>Dimensions</th><th>MPP</th><th>Case</th><th>Uploaded</th>
+        <th><input type="checkbox" aria-label="Select all scans on this page" .checked=${all} @change=${(e: Event) => this.selectPage(scans, (e.target as HTMLInputElement).checked)} /></th>
+        <th><span class="sr-only">Thumbnail</span></th>
+        ${this.sortHeader('Name', 'name')}<th>Batch</th><th>Uploaded by</th>${this.sortHeader('Date', 'date')}${this.sortHeader('Status', 'status')}<th>Case</th><th>MPP</th><th>Format</th>
       </tr></thead>
       <tbody>
-        ${scans.map(
-          (s) => html`<tr data-scan-id=${s.id}>
-            <td><input type="checkbox" aria-label="Select ${s.originalFilename}" .checked=${this.selected.has(s.id)} @change=${(e: Event) => this.toggle(s.id, (e.target as HTMLInputElement).checked)} /></td>
-            <td><a href="/scans/${s.id}">${s.originalFilename}</a></td>
-            <td><span class="status" data-s=${s.status}>${STATUS_TEXT[s.status] ?? s.status}</span>
-              ${s.status === 'quarantined' ? html`<wsi-quarantine compact .scan=${s} @files-removed=${(e: CustomEvent<ScanSummary>) => this.replace(e.detail)}></wsi-quarantine>` : nothing}</td>
-            <td>${s.format ?? '—'}</td>
-            <td>${formatDims(s.width, s.height)}</td>
-            <td>${formatMpp(s.mpp)}</td>
-            <td>${s.cases.length ? s.cases.map((c) => html`<a href="/cases/${c.id}">${c.caseNumber}</a> `) : html`<span class="muted">—</span>`}</td>
-            <td>${s.createdAt ? new Date(s.createdAt).toLocaleString() : ''}</td>
-          </tr>`,
-        )}
+        ${scans.map((s) => html`<tr data-scan-id=${s.id}>
+          <td><input type="checkbox" aria-label="Select ${nameOf(s)}" .checked=${this.selected.has(s.id)} @change=${(e: Event) => this.toggle(s, (e.target as HTMLInputElement).checked)} /></td>
+          <td class="thumb">${s.thumbnailUrl ? html`<img src=${s.thumbnailUrl} alt="" loading="lazy" width="64" height="64" />` : html`<span class="none" title="No thumbnail"></span>`}</td>
+          <td><span class="name"><a href="/scans/${s.id}">${nameOf(s)}</a>
+              ${edit ? html`<button class="small" aria-label="Rename ${nameOf(s)}" @click=${() => this.openRename(s)}>Rename</button>` : nothing}</span>
+            ${s.name && s.name !== s.originalFilename ? html`<span class="original muted">Uploaded as ${s.originalFilename}</span>` : nothing}</td>
+          <td>${s.batch
+            ? html`<button class="link" title="Show only this batch" aria-label="Show only the ${batchName(s.batch.createdAt)}" @click=${() => this.setQuery({ batch: s.batch!.id })}>${batchName(s.batch.createdAt)}</button>
+                <span class="muted">${s.batch.position} of ${s.batch.size}</span>`
+            : html`<span class="muted">—</span>`}</td>
+          <td>${s.uploadedBy?.username ?? html`<span class="muted">—</span>`}</td>
+          <td>${s.createdAt ? when(s.createdAt) : ''}</td>
+          <td><span class="status" data-s=${s.status}>${statusLabel(s.status)}</span>
+            ${s.status === 'quarantined' ? html`<wsi-quarantine compact .scan=${s} @files-removed=${(e: CustomEvent<ScanSummary>) => this.replace(e.detail)}></wsi-quarantine>` : nothing}</td>
+          <td>${s.cases.length ? s.cases.map((c) => html`<a href="/cases/${c.id}">${c.caseNumber}</a> `) : html`<span class="muted">—</span>`}</td>
+          <td>${formatMpp(s.mpp)}</td>
+          <td>${s.format ? formatLabel(s.format) : html`<span class="muted">—</span>`}</td>
+        </tr>`)}
       </tbody>
     </table>`;
   }
 
+  private pager(shown: number) {
+    const p = this.page!;
+    const q = this.query;
+    const exact = p.totalExact !== false;
+    const pages = Math.max(1, Math.ceil(p.total / q.size));
+    const hasNext = exact ? q.page + 1 < pages : shown === q.size;
+    const go = (page: number) => {
+      this.query = { ...q, page };
+      void this.load();
+    };
+    return html`<nav class="pager" aria-label="Pages of scans">
+      <span class="range">${rangeText(q, shown, p.total, exact)}</span>
+      <button ?disabled=${q.page === 0} @click=${() => go(q.page - 1)}>Previous page</button>
+      <span>Page ${(q.page + 1).toLocaleString('en-US')}${exact ? ` of ${pages.toLocaleString('en-US')}` : ''}</span>
+      <button ?disabled=${!hasNext} @click=${() => go(q.page + 1)}>Next page</button>
+      <label for="f-size">Per page</label>
+      <select id="f-size" @change=${(e: Event) => this.setQuery({ size: Number((e.target as HTMLSelectElement).value) })}>
+        ${[25, 50, 100, 200].map((n) => html`<option value=${n} ?selected=${q.size === n}>${n}</option>`)}
+      </select>
+    </nav>`;
+  }
+
   /** One row changed on the server (e.g. its files were removed): show it without reloading the list. */
   private replace(scan: ScanSummary) {
-    this.scans = this.scans?.map((s) => (s.id === scan.id ? { ...s, ...scan } : s)) ?? null;
+    if (this.page) this.page = { ...this.page, scans: this.page.scans.map((s) => (s.id === scan.id ? { ...s, ...scan } : s)) };
   }
 
-  private toggle(id: number, on: boolean) {
-    const s = new Set(this.selected);
-    if (on) s.add(id);
-    else s.delete(id);
-    this.selected = s;
+  private toggle(s: ScanSummary, on: boolean) {
+    const m = new Map(this.selected);
+    if (on) m.set(s.id, nameOf(s));
+    else m.delete(s.id);
+    this.selected = m;
   }
 
-  private selectAll(on: boolean) {
-    this.selected = on ? new Set(this.scans?.map((s) => s.id)) : new Set();
+  /** The header checkbox: this page's scans in or out; selections on other pages stay. */
+  private selectPage(scans: ScanSummary[], on: boolean) {
+    const m = new Map(this.selected);
+    for (const s of scans) {
+      if (on) m.set(s.id, nameOf(s));
+      else m.delete(s.id);
+    }
+    this.selected = m;
   }
 
-  private dialog() {
-    return this.renderRoot.querySelector<HTMLDialogElement>('#link');
+  private linkDialog() {
+    return html`<dialog id="link" aria-labelledby="link-title">
+      <h3 id="link-title">Link ${plural(this.selected.size, 'scan')} to a case</h3>
+      <label>Search for case <input type="search" @input=${(e: InputEvent) => void this.searchCases((e.target as HTMLInputElement).value)} /></label>
+      <ul>
+        ${this.cases.map((c) => html`<li><button @click=${() => void this.link(c.id)}>${c.caseNumber}<span class="muted">${c.description ?? ''}</span></button></li>`)}
+      </ul>
+      <button @click=${() => this.dialog('link')?.close()}>Cancel</button>
+    </dialog>`;
+  }
+
+  private renameDialog() {
+    const s = this.renaming;
+    return html`<dialog id="rename" aria-labelledby="rename-title" @close=${() => (this.renaming = null)}>
+      <h3 id="rename-title">Rename scan</h3>
+      ${s ? html`<form @submit=${(e: Event) => { e.preventDefault(); void this.rename(s, new FormData(e.target as HTMLFormElement).get('name') as string); }}>
+        <label>Name <input type="text" name="name" required maxlength="200" .value=${nameOf(s)} /></label>
+        <p class="muted">Uploaded as ${s.originalFilename}. The name is what the lab sees; the files keep theirs.</p>
+        <div class="actions"><button type="button" @click=${() => this.dialog('rename')?.close()}>Cancel</button><button class="primary">Save name</button></div>
+      </form>` : nothing}
+    </dialog>`;
+  }
+
+  private dialog(id: 'link' | 'rename') {
+    return this.renderRoot.querySelector<HTMLDialogElement>(`#${id}`);
+  }
+
+  private async openRename(s: ScanSummary) {
+    this.renaming = s;
+    await this.updateComplete;
+    this.dialog('rename')?.showModal();
+  }
+
+  private async rename(s: ScanSummary, name: string) {
+    try {
+      const r = await api<{ scan: ScanSummary }>(`/api/scans/${s.id}`, { method: 'PATCH', body: { name } });
+      this.replace(r.scan);
+      if (this.selected.has(s.id)) this.selected = new Map(this.selected).set(s.id, nameOf(r.scan));
+      this.message = `Renamed to ${nameOf(r.scan)}.`;
+      this.dialog('rename')?.close();
+    } catch (e) {
+      this.error = e instanceof Error ? e.message : String(e);
+      this.dialog('rename')?.close();
+    }
   }
 
   private openLink() {
     void this.searchCases('');
-    this.dialog()?.showModal();
+    this.dialog('link')?.showModal();
   }
 
   private async searchCases(q: string) {
-    const r = await api<{ cases: { id: number; caseNumber: string; description?: string }[] }>(`/api/cases?q=${encodeURIComponent(q)}`);
+    const r = await api<{ cases: CaseChoice[] }>(`/api/cases?q=${encodeURIComponent(q)}`);
     this.cases = r.cases;
   }
 
   private async link(caseId: number) {
     try {
-      await api(`/api/cases/${caseId}/scans`, { body: { scanIds: [...this.selected] } });
-      this.message = `Linked ${this.selected.size} scan(s).`;
-      this.selected = new Set();
-      this.dialog()?.close();
+      await api(`/api/cases/${caseId}/scans`, { body: { scanIds: [...this.selected.keys()] } });
+      this.message = `Linked ${plural(this.selected.size, 'scan')}.`;
+      this.selected = new Map();
+      this.dialog('link')?.close();
       await this.load();
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);

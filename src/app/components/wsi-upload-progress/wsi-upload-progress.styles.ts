@@ -10,5 +10,7 @@ export const uploadProgressStyles = css`
   td.bar { width: 35%; }
   td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
   .confirm { display: inline-flex; gap: 0.5rem; align-items: center; }
-  td.warning { color: #7a4d00; }
+  td.warning, p.warning { color: #7a4d00; }
+  .warn-box { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; padding: 0.6rem 0.8rem; margin: 0 0 0.8rem; color: #1b1f24; }
+  .warn-box p, .warn-box ul { margin: 0.3rem 0; }
 `;

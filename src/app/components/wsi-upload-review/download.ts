@@ -1,6 +1,7 @@
 import type { SlideEntry } from '../../state/batch-store.ts';
 import { stagedFile } from '../../../upload/staging.ts';
 import type { WizardEngine } from '../wsi-bulk-import/wizard-engine.ts';
+import { downloadName } from './review-names.ts';
 
 /** A zip without Zip64 holds at most 4 GiB and 65,535 entries (fflate writes no Zip64). */
 const ZIP_LIMIT = 0xffffffff - 64 * 1024 * 1024;
@@ -22,12 +23,12 @@ export function needsFolder(slide: SlideEntry): boolean {
 export async function downloadStaged(slide: SlideEntry, engine: WizardEngine, zipPath: string): Promise<void> {
   const outs = slide.staged!.outputs;
   if (outs.length === 1) {
-    saveBlob(await stagedFile(outs[0].opfsPath), outs[0].name.split('/').pop()!);
+    saveBlob(await stagedFile(outs[0].opfsPath), downloadName(slide, outs));
     return;
   }
   if (!needsFolder(slide)) {
     await engine.zipStaged(outs.map((o) => o.opfsPath), outs.map((o) => o.name), zipPath);
-    saveBlob(await stagedFile(zipPath), `${slide.name.replace(/[\\/:*?"<>|]/g, '_')}.zip`);
+    saveBlob(await stagedFile(zipPath), downloadName(slide, outs));
     return;
   }
   const pick = (globalThis as unknown as { showDirectoryPicker?: DirPicker }).showDirectoryPicker;

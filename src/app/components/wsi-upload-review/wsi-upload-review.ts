@@ -1,13 +1,22 @@
 import { html, nothing } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
-import type { SlideEntry } from '../../state/batch-store.ts';
+import type { ImageSummary, SlideEntry } from '../../state/batch-store.ts';
 import { stagingDir } from '../../../upload/staging.ts';
 import { ImportStepElement } from '../wsi-bulk-import/import-step.ts';
 import { associatedImages } from '../wsi-bulk-import/decisions.ts';
 import { downloadStaged } from './download.ts';
 import { uploadReviewStyles } from './wsi-upload-review.styles.ts';
+import { serverName } from './review-names.ts';
+import { keptPhotoWarning, ROLE_LABEL } from '../wsi-image-review/photo-warning.ts';
+import '../wsi-slide-preview/wsi-slide-preview.ts';
 
-/** Step 5: per file what goes and what stays; Download of the de-identified copy; Finalize. */
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * Step 5: a card per file — its thumbnail, the label and overview photos as small pictures
+ * (kept or removed), how many fields go and stay, and the name the server will get; Download of
+ * the de-identified copy; Finalize.
+ */
 export class WsiUploadReview extends ImportStepElement {
   static override properties = { working: { state: true }, errors: { state: true } };
   static override styles = [sharedStyles, uploadReviewStyles];
@@ -29,7 +38,7 @@ export class WsiUploadReview extends ImportStepElement {
       <h3 tabindex="-1">Review before upload</h3>
       <div class="slides">${shown.map((s) => this.card(s))}</div>
       <div class="finalize">
-        <span class="muted">${ctl.usable.length} file(s) will be de-identified and uploaded.</span>
+        <span class="muted">${count(ctl.usable.length, 'file', 'files')} will be de-identified and uploaded.</span>
         <button class="primary" ?disabled=${ctl.usable.length === 0} @click=${() => ctl.goto(6)}>Finalize</button>
       </div>
     `;
@@ -46,7 +55,12 @@ export class WsiUploadReview extends ImportStepElement {
     const err = this.errors.get(s.id);
     return html`<div class="card ${s.excluded ? 'excluded' : ''}">
       <div class="head">
-        <h4>${s.name}${s.excluded ? html` <span class="muted">(removed from the batch)</span>` : nothing}</h4>
+        <wsi-slide-preview .ctl=${this.ctl} .slide=${s} size="96" alt=${`Thumbnail of ${s.name}`}></wsi-slide-preview>
+        <div class="title">
+          <h4>${s.name}${s.excluded ? html` <span class="muted">(removed from the batch)</span>` : nothing}</h4>
+          ${s.excluded ? nothing : html`<p class="server-name">Uploaded as <code>${serverName(s)}</code></p>`}
+          <p class="counts">Fields: <strong>${go.length} removed</strong>, ${stay.length} kept</p>
+        </div>
         ${progress !== undefined ? html`<progress max="1" .value=${progress} aria-label=${`De-identifying ${s.name}`}></progress>` : nothing}
         ${s.excluded
           ? html`<button @click=${() => this.ctl!.exclude(s, false)}>Put back</button>`
@@ -54,22 +68,36 @@ export class WsiUploadReview extends ImportStepElement {
               <button class="danger" @click=${() => this.ctl!.exclude(s, true)} aria-label=${`Remove ${s.name} from the batch`}>Remove</button>`}
       </div>
       ${err ? html`<p class="error" role="alert">${err}</p>` : nothing}
+      ${imgs.length ? html`<div class="photos">${imgs.map((i) => this.photo(s, i, !s.removeImages.includes(i.id)))}</div>` : nothing}
+      ${s.excluded ? nothing : imgStay.map((i) => html`<p class="warn" role="note">${keptPhotoWarning(i.role)}</p>`)}
       ${s.staged ? this.sweep(s) : nothing}
-      <div class="cols">
-        <div><strong>Removed (${go.length + imgGo.length})</strong>
-          <ul>${go.map((f) => html`<li>${f.label}</li>`)}${imgGo.map((i) => html`<li>${i.role} image</li>`)}</ul></div>
-        <div><strong>Kept (${stay.length + imgStay.length})</strong>
-          <ul>${stay.map((f) => html`<li>${f.label}</li>`)}${imgStay.map((i) => html`<li>${i.role} image</li>`)}</ul></div>
-      </div>
+      <details>
+        <summary>Show the fields (${go.length} removed, ${stay.length} kept)</summary>
+        <div class="cols">
+          <div><strong>Removed (${go.length + imgGo.length})</strong>
+            <ul>${go.map((f) => html`<li>${f.label}</li>`)}${imgGo.map((i) => html`<li>${ROLE_LABEL[i.role] ?? i.role} image</li>`)}</ul></div>
+          <div><strong>Kept (${stay.length + imgStay.length})</strong>
+            <ul>${stay.map((f) => html`<li>${f.label}</li>`)}${imgStay.map((i) => html`<li>${ROLE_LABEL[i.role] ?? i.role} image</li>`)}</ul></div>
+        </div>
+      </details>
     </div>`;
+  }
+
+  /** A label or overview photo as a small picture, with what happens to it. */
+  private photo(s: SlideEntry, i: ImageSummary, kept: boolean) {
+    const role = ROLE_LABEL[i.role] ?? i.role;
+    return html`<figure class=${kept ? 'kept' : 'removed'}>
+      <wsi-slide-preview .ctl=${this.ctl} .slide=${s} image-id=${i.id} size="72" alt=${`${role} of ${s.name}, ${kept ? 'kept' : 'removed'}`}></wsi-slide-preview>
+      <figcaption>${role}: ${kept ? html`<strong>kept</strong>` : 'removed'}</figcaption>
+    </figure>`;
   }
 
   private sweep(s: SlideEntry) {
     const st = s.staged!;
     const ok = st.verifyOk && st.sweep.ok;
     return html`<p class=${ok ? 'ok' : 'error'} role="status">
-      ${ok ? '✓' : '✗'} PHI sweep: ${st.sweep.valuesSearched} removed value(s) searched, ${st.sweep.hits} found;
-      ${st.blankedSegments ? `${st.blankedSegments} text segment(s) inside image data blanked;` : ''}
+      ${ok ? '✓' : '✗'} PHI sweep: ${count(st.sweep.valuesSearched, 'removed value', 'removed values')} searched, ${st.sweep.hits} found;
+      ${st.blankedSegments ? `${count(st.blankedSegments, 'text segment', 'text segments')} inside image data blanked;` : ''}
       verification ${st.verifyOk ? 'passed' : `failed: ${st.problems.join('; ')}`}.
     </p>`;
   }

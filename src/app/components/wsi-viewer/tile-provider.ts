@@ -14,4 +14,9 @@ export interface TileProvider {
   levels: ViewerLevel[];
   /** A decoded tile of one level; rejects when the tile cannot be decoded (e.g. JPEG 2000). */
   tile(level: number, col: number, row: number, signal?: AbortSignal): Promise<ImageBitmap>;
+  /**
+   * A small picture of the whole slide that is cheap to get (a stored thumbnail, the slide's own
+   * thumbnail image), drawn first while the real tiles load; null when there is none. Optional.
+   */
+  placeholder?(): Promise<ImageBitmap | null>;
 }

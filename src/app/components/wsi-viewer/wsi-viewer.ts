@@ -1,36 +1,77 @@
-import { LitElement, html, css } from 'lit';
+import { LitElement, html } from 'lit';
 import OpenSeadragon from 'openseadragon';
 import type { TileProvider } from './tile-provider.ts';
+import { scaleBar } from './scale-bar.ts';
+import { viewerStyles } from './wsi-viewer.styles.ts';
+
+/** One OpenSeadragon level (smallest first) and how to get its tiles. */
+interface OsdLevel {
+  width: number;
+  height: number;
+  tileWidth: number;
+  tileHeight: number;
+  tile(col: number, row: number, signal: AbortSignal): Promise<ImageBitmap>;
+  /** The placeholder level: its failure is not a tile the browser cannot show. */
+  placeholder?: boolean;
+}
+
+/** Longest side of the placeholder level; small, so it is drawn magnified (fully opaque in OpenSeadragon). */
+const PLACEHOLDER_PX = 384;
 
 /**
  * Deep-zoom viewer over a TileProvider. OpenSeadragon levels are the slide's own levels (smallest
  * first), with their real scales: slide pyramids are often 4× apart, not 2×, so the default
  * power-of-two level scales would misplace tiles.
+ *
+ * First paint: OpenSeadragon loads the lowest level first. When the slide's smallest level is
+ * large (a single-level slide: every tile of the full image), the provider's placeholder (a
+ * thumbnail) becomes an extra lowest level of one tile, so the whole view is drawn at once and
+ * sharpens as tiles arrive, instead of a staircase of tiles.
  */
 export class WsiViewer extends LitElement {
-  static override properties = { provider: { attribute: false }, failed: { state: true } };
-  static override styles = css`
-    :host { display: block; position: relative; min-height: 360px; background: #222; border-radius: 8px; overflow: hidden; }
-    #osd { position: absolute; inset: 0; }
-    .msg { position: absolute; inset: auto 0 0 0; color: #fff; background: rgba(0, 0, 0, 0.6); padding: 0.3rem 0.6rem; font-size: 0.85rem; }
-    /* OpenSeadragon's own "mobile" rule, here because its injected copy is refused (see claimOsdMobileCss). */
-    @media (hover: none) { .openseadragon-canvas:focus { outline: none !important; } }
-  `;
+  static override properties = {
+    provider: { attribute: false },
+    name: {},
+    mpp: { attribute: false },
+    fastFirstPaint: { attribute: false },
+    failed: { state: true },
+    scale: { state: true },
+  };
+  static override styles = viewerStyles;
   declare provider: TileProvider | undefined;
+  /** The slide's name, for the viewer's accessible name. */
+  declare name: string;
+  /** Micrometres per pixel of the full-resolution level; no scale bar without it. */
+  declare mpp: number | null | undefined;
+  /** Use the placeholder level (on by default; off only to measure the difference). */
+  declare fastFirstPaint: boolean;
   declare failed: number;
+  declare scale: { label: string; px: number } | null;
   private viewer: OpenSeadragon.Viewer | undefined;
 
   constructor() {
     super();
+    this.name = '';
+    this.fastFirstPaint = true;
     this.failed = 0;
+    this.scale = null;
   }
 
   override render() {
-    return html`<div id="osd" role="img" aria-label="Slide viewer"></div>${this.failed ? html`<div class="msg" role="status">Some tiles cannot be previewed in the browser (e.g. JPEG 2000 compression). The stored file is not affected.</div>` : ''}`;
+    const label = this.name ? `Slide viewer: ${this.name}` : 'Slide viewer';
+    return html`<div id="osd" role="region" aria-label=${label}></div>
+      <p id="osd-keys" hidden>Arrow keys move, plus and minus zoom, 0 shows the whole slide.</p>
+      ${this.failed ? html`<div class="msg" role="status">Some tiles cannot be previewed in the browser (e.g. JPEG 2000 compression). The stored file is not affected.</div>` : ''}
+      ${this.scale ? html`<div class="scale" data-testid="scale-bar">${this.scale.label}<div class="bar"></div></div>` : ''}`;
   }
 
   override updated(changed: Map<string, unknown>): void {
+    // Through the CSSOM: the app's CSP refuses style attributes (a styleMap's first render is one).
+    const bar = this.renderRoot.querySelector<HTMLElement>('.scale .bar');
+    if (bar && this.scale) bar.style.width = `${Math.round(this.scale.px)}px`;
     if (changed.has('provider')) this.open();
+    else if (changed.has('mpp')) this.updateScale();
+    if (changed.has('name')) this.labelCanvas();
   }
 
   override disconnectedCallback(): void {
@@ -39,13 +80,65 @@ export class WsiViewer extends LitElement {
     this.viewer = undefined;
   }
 
+  /** The scale bar for the current zoom (immediate values, so it follows animations). */
+  private updateScale(): void {
+    const v = this.viewer;
+    const item = v?.world.getItemAt(0);
+    if (!v || !item || !this.mpp || !(this.mpp > 0)) {
+      this.scale = null;
+      return;
+    }
+    // Screen pixels per full-resolution pixel.
+    const zoom = item.viewportToImageZoom(v.viewport.getZoom(true));
+    const next = scaleBar(this.mpp / zoom);
+    if (next?.label !== this.scale?.label || Math.abs((next?.px ?? 0) - (this.scale?.px ?? 0)) >= 0.5) this.scale = next;
+  }
+
+  /** OpenSeadragon's focusable canvas takes the keyboard: name it and say which keys work. */
+  private labelCanvas(): void {
+    const canvas = this.viewer?.canvas;
+    if (!canvas) return;
+    canvas.setAttribute('role', 'application');
+    canvas.setAttribute('aria-roledescription', 'slide');
+    canvas.setAttribute('aria-label', this.name ? `Slide: ${this.name}` : 'Slide');
+    canvas.setAttribute('aria-describedby', 'osd-keys');
+  }
+
+  /** OpenSeadragon's levels, smallest first, with the placeholder level when it helps. */
+  private osdLevels(p: TileProvider, el: HTMLElement): OsdLevel[] {
+    const real: OsdLevel[] = p.levels.map((l, i) => ({ ...l, tile: (col: number, row: number, signal?: AbortSignal) => p.tile(i, col, row, signal) })).reverse();
+    const base = p.levels[0];
+    const smallest = real[0];
+    const long = Math.max(base.width, base.height);
+    // As large as the slide appears at home zoom, at most PLACEHOLDER_PX: drawn magnified, never shrunk.
+    const fit = Math.min((el.clientWidth || PLACEHOLDER_PX) / base.width, (el.clientHeight || PLACEHOLDER_PX) / base.height) * long;
+    const size = Math.max(64, Math.floor(Math.min(PLACEHOLDER_PX, fit)));
+    if (!this.fastFirstPaint || !p.placeholder || Math.max(smallest.width, smallest.height) <= 2 * size) return real;
+    const width = Math.max(1, Math.round((base.width / long) * size));
+    const height = Math.max(1, Math.round((base.height / long) * size));
+    let picture: Promise<ImageBitmap> | undefined;
+    const get = (): Promise<ImageBitmap> =>
+      (picture ??= p.placeholder!().then(async (bmp) => {
+        if (!bmp) throw new Error('no placeholder');
+        // Drawn to the level's exact size: a thumbnail's aspect may differ from the slide's by a pixel.
+        const c = new OffscreenCanvas(width, height);
+        c.getContext('2d')!.drawImage(bmp, 0, 0, width, height);
+        bmp.close();
+        return c.transferToImageBitmap();
+      }));
+    // OpenSeadragon may close a bitmap it evicts: every request gets a copy.
+    const placeholder: OsdLevel = { width, height, tileWidth: width, tileHeight: height, placeholder: true, tile: async () => createImageBitmap(await get()) };
+    return [placeholder, ...real];
+  }
+
   private open(): void {
     this.viewer?.destroy();
     this.viewer = undefined;
+    this.scale = null;
     const p = this.provider;
     const el = this.renderRoot.querySelector<HTMLElement>('#osd');
     if (!p || !el || p.levels.length === 0) return;
-    const levels = [...p.levels].reverse(); // OpenSeadragon: level 0 = smallest
+    const levels = this.osdLevels(p, el);
     const base = p.levels[0];
     const maxLevel = levels.length - 1;
     const onFail = () => (this.failed += 1);
@@ -71,10 +164,10 @@ export class WsiViewer extends LitElement {
       const abort = new AbortController();
       job.userData.abort = abort;
       const { level, x, y } = job.postData;
-      p.tile(maxLevel - level, x, y, abort.signal).then(
+      levels[level].tile(x, y, abort.signal).then(
         (bitmap) => job.finish(bitmap, null, 'imageBitmap'),
         (e) => {
-          onFail();
+          if (!levels[level].placeholder) onFail();
           job.fail(e instanceof Error ? e.message : String(e));
         },
       );
@@ -97,6 +190,9 @@ export class WsiViewer extends LitElement {
     this.viewer.world.addHandler('add-item', (e) => {
       e.item.addHandler('fully-loaded-change', (ev) => this.toggleAttribute('data-loaded', (ev as { fullyLoaded: boolean }).fullyLoaded));
     });
+    // The scale bar follows every frame of a zoom or resize (update-viewport: each redraw that moved).
+    for (const ev of ['open', 'update-viewport', 'animation-finish'] as const) this.viewer.addHandler(ev, () => this.updateScale());
+    this.labelCanvas();
   }
 }
 

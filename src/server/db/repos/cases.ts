@@ -42,6 +42,14 @@ export class CaseRepo {
       .all({ labId, q: likePattern(q), exact: q, prefix: `${likePattern(q).slice(1)}`, limit }) as CaseRow[];
   }
 
+  /** Rename a case or change its description; the caller has checked the new number is free. */
+  update(labId: number, id: number, change: { caseNumber?: string; description?: string }): CaseRow | undefined {
+    const c = this.byId(labId, id);
+    if (!c) return undefined;
+    this.db.prepare('UPDATE cases SET case_number = ?, description = ? WHERE lab_id = ? AND id = ?').run(change.caseNumber ?? c.caseNumber, change.description ?? c.description, labId, id);
+    return this.byId(labId, id);
+  }
+
   /** Link scans (all of which the caller has verified to be in `labId`); already linked ones are kept. */
   link(labId: number, caseId: number, scanIds: number[]): void {
     const ins = this.db.prepare('INSERT OR IGNORE INTO case_scans (case_id, scan_id, lab_id) VALUES (?, ?, ?)');

@@ -21,6 +21,8 @@ export interface LabMember {
   username: string;
   displayName: string;
   role: Role;
+  /** When the account was deactivated (null: active). */
+  deactivatedAt: string | null;
 }
 
 /** Labs, their feature flags and who belongs to them with which role. */
@@ -75,13 +77,13 @@ export class LabRepo {
 
   members(labId: number): LabMember[] {
     return this.db
-      .prepare('SELECT u.id, u.username, u.display_name AS displayName, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.lab_id = ? ORDER BY u.username')
+      .prepare('SELECT u.id, u.username, u.display_name AS displayName, m.role, u.deactivated_at AS deactivatedAt FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.lab_id = ? ORDER BY u.username')
       .all(labId) as LabMember[];
   }
 
   member(labId: number, userId: number): LabMember | undefined {
     return this.db
-      .prepare('SELECT u.id, u.username, u.display_name AS displayName, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.lab_id = ? AND m.user_id = ?')
+      .prepare('SELECT u.id, u.username, u.display_name AS displayName, m.role, u.deactivated_at AS deactivatedAt FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.lab_id = ? AND m.user_id = ?')
       .get(labId, userId) as LabMember | undefined;
   }
 
@@ -91,6 +93,15 @@ export class LabRepo {
       .prepare('SELECT l.id, l.name, (SELECT count(*) FROM memberships m WHERE m.lab_id = l.id) AS members FROM labs l ORDER BY l.name, l.id')
       .all() as (Lab & { members: number })[];
     return rows.map((r) => ({ ...r, features: this.features(r.id) }));
+  }
+
+  /** Lab admins of the lab other than `userId` whose accounts are active (a deactivated one cannot sign in to administer it). */
+  activeAdminsBesides(labId: number, userId: number): number {
+    return (
+      this.db
+        .prepare("SELECT count(*) AS n FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.lab_id = ? AND m.role = 'lab-admin' AND m.user_id != ? AND u.deactivated_at IS NULL")
+        .get(labId, userId) as { n: number }
+    ).n;
   }
 
   /**
@@ -103,8 +114,7 @@ export class LabRepo {
       const current = this.roleOf(labId, userId);
       if (!current) return 'not-member';
       if (current === 'lab-admin' && role !== 'lab-admin') {
-        const admins = (this.db.prepare("SELECT count(*) AS n FROM memberships WHERE lab_id = ? AND role = 'lab-admin'").get(labId) as { n: number }).n;
-        if (admins <= 1) return 'last-admin';
+        if (this.activeAdminsBesides(labId, userId) === 0) return 'last-admin';
       }
       if (role === null) this.db.prepare('DELETE FROM memberships WHERE lab_id = ? AND user_id = ?').run(labId, userId);
       else this.db.prepare('UPDATE memberships SET role = ? WHERE lab_id = ? AND user_id = ?').run(role, labId, userId);

@@ -39,6 +39,14 @@ export interface ScanRow {
   filesRemovedAt: string | null;
   filesRemovedBy: number | null;
   filesRemovedByName: string | null;
+  /** What the lab calls the scan: the upload's name (see defaultScanName) until someone renames it. */
+  name: string;
+  /** The thumbnail made at ingest, relative to the data dir; null = none (yet, or it could not be made). */
+  thumbnailPath: string | null;
+  /** 1-based place of the scan in its upload batch (by arrival), and the batch's size and start. */
+  batchPosition: number;
+  batchSize: number;
+  batchCreatedAt: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -81,12 +89,43 @@ export interface IngestResult {
   mpp: { x: number; y: number; source: string } | null;
 }
 
+export type ScanSort = 'date' | 'name' | 'status';
+export const scanSorts: readonly ScanSort[] = ['date', 'name', 'status'];
+
 export interface ScanFilter {
-  status?: ScanStatus;
+  /** Any of these statuses (empty or absent: all). */
+  statuses?: ScanStatus[];
+  /** Only scans linked to no case. */
   unassigned?: boolean;
+  batchId?: string;
+  uploadedBy?: number;
+  /** created_at >= from and < to (ISO timestamps; the route turns dates into these). */
+  from?: string;
+  to?: string;
+  /** The engine's format once ingested, else the one the upload claimed. */
+  format?: string;
+  /** Part of the name, the uploaded file name or a linked case's number. */
   q?: string;
+  sort?: ScanSort;
+  dir?: 'asc' | 'desc';
   limit: number;
   offset: number;
+}
+
+/** An upload batch as the worklist's filter lists it. */
+export interface BatchSummary {
+  batchId: string;
+  createdAt: string;
+  scans: number;
+  uploadedBy: { id: number; username: string | null } | null;
+}
+
+/** The names every de-identified DICOM slide is uploaded under (engine/dicom/plan.ts): no use to tell slides apart. */
+const generatedDicomName = /^(level-\d+|thumbnail|label|overview)(-part\d+)?\.dcm$/i;
+
+/** The display name a new scan gets: the name its upload gave it, or a neutral one for DICOM's generated names. */
+export function defaultScanName(originalFilename: string, slideId: string): string {
+  return generatedDicomName.test(originalFilename) ? `slide-${slideId.slice(0, 8)}` : originalFilename;
 }
 
 const cols = `s.id, s.lab_id AS labId, s.slide_id AS slideId, s.batch_id AS batchId, s.status, s.mode, s.parts,
@@ -96,9 +135,16 @@ const cols = `s.id, s.lab_id AS labId, s.slide_id AS slideId, s.batch_id AS batc
   s.source_scan_id AS sourceScanId, s.source_slide AS sourceSlide,
   s.uploaded_by AS uploadedBy, u.username AS uploadedByName, s.verify_problems AS verifyProblemsJson,
   s.files_removed_at AS filesRemovedAt, s.files_removed_by AS filesRemovedBy, r.username AS filesRemovedByName,
+  s.name, s.thumbnail_path AS thumbnailPath,
+  (SELECT count(*) FROM scans b WHERE b.lab_id = s.lab_id AND b.batch_id = s.batch_id AND b.id <= s.id) AS batchPosition,
+  (SELECT count(*) FROM scans b WHERE b.lab_id = s.lab_id AND b.batch_id = s.batch_id) AS batchSize,
+  (SELECT b.created_at FROM scans b WHERE b.lab_id = s.lab_id AND b.batch_id = s.batch_id ORDER BY b.id LIMIT 1) AS batchCreatedAt,
   s.created_at AS createdAt, s.updated_at AS updatedAt`;
 const from = 'FROM scans s LEFT JOIN users u ON u.id = s.uploaded_by LEFT JOIN users r ON r.id = s.files_removed_by';
 const now = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
+
+/** How far past the requested page the worklist counts matching scans (see list()). */
+export const COUNT_AHEAD = 10000;
 
 /** LIKE with the user's text taken literally. */
 export function likePattern(q: string): string {
@@ -115,10 +161,10 @@ export class ScanRepo {
     if (existing) return { scan: existing, created: false };
     const r = this.db
       .prepare(
-        `INSERT INTO scans (lab_id, slide_id, batch_id, status, mode, parts, claimed_format, original_filename, uploaded_by)
-         VALUES (@labId, @slideId, @batchId, @status, @mode, @parts, @claimedFormat, @originalFilename, @uploadedBy)`,
+        `INSERT INTO scans (lab_id, slide_id, batch_id, status, mode, parts, claimed_format, original_filename, uploaded_by, name)
+         VALUES (@labId, @slideId, @batchId, @status, @mode, @parts, @claimedFormat, @originalFilename, @uploadedBy, @name)`,
       )
-      .run(s);
+      .run({ ...s, name: defaultScanName(s.originalFilename, s.slideId) });
     return { scan: this.byId(s.labId, Number(r.lastInsertRowid))!, created: true };
   }
 
@@ -132,10 +178,10 @@ export class ScanRepo {
     if (existing) return existing;
     const r = this.db
       .prepare(
-        `INSERT INTO scans (lab_id, slide_id, batch_id, status, mode, parts, claimed_format, original_filename, uploaded_by, source_scan_id, source_slide)
-         VALUES (?, ?, ?, 'processing', ?, 0, 'dicom-wsi', ?, ?, ?, ?)`,
+        `INSERT INTO scans (lab_id, slide_id, batch_id, status, mode, parts, claimed_format, original_filename, uploaded_by, source_scan_id, source_slide, name)
+         VALUES (?, ?, ?, 'processing', ?, 0, 'dicom-wsi', ?, ?, ?, ?, ?)`,
       )
-      .run(source.labId, `${source.slideId}/${slide}`, source.batchId, source.mode, originalFilename, source.uploadedBy, source.id, slide);
+      .run(source.labId, `${source.slideId}/${slide}`, source.batchId, source.mode, originalFilename, source.uploadedBy, source.id, slide, `${source.name} (slide ${slide + 1})`);
     return this.byId(source.labId, Number(r.lastInsertRowid))!;
   }
 
@@ -152,26 +198,108 @@ export class ScanRepo {
     return this.db.prepare(`SELECT ${cols} ${from} WHERE s.lab_id = ? AND s.slide_id = ?`).get(labId, slideId) as ScanRow | undefined;
   }
 
-  list(labId: number, f: ScanFilter): { scans: ScanRow[]; total: number } {
+  /**
+   * One page of the worklist and how many scans match. Paging is by offset over an index: the
+   * page's ids come from the index alone (every sort and filter has one: the issue 13 migration), then
+   * only those rows are read whole, so a deep page costs an index walk, not row reads.
+   */
+  list(labId: number, f: ScanFilter): { scans: ScanRow[]; total: number; exact: boolean } {
     const where = ['s.lab_id = @labId'];
     const params: Record<string, unknown> = { labId, limit: f.limit, offset: f.offset };
-    if (f.status) {
-      where.push('s.status = @status');
-      params.status = f.status;
+    if (f.statuses && f.statuses.length > 0) {
+      where.push(`s.status IN (${f.statuses.map((_, i) => `@status${i}`).join(', ')})`);
+      f.statuses.forEach((st, i) => (params[`status${i}`] = st));
     }
-    if (f.unassigned) where.push('NOT EXISTS (SELECT 1 FROM case_scans cs WHERE cs.scan_id = s.id AND cs.lab_id = s.lab_id)');
+    // The lab's linked scans are gathered once (an in-memory set), not looked up row by row.
+    if (f.unassigned) where.push('s.id NOT IN (SELECT cs.scan_id FROM case_scans cs WHERE cs.lab_id = @labId)');
+    if (f.batchId) {
+      where.push('s.batch_id = @batchId');
+      params.batchId = f.batchId;
+    }
+    if (f.uploadedBy !== undefined) {
+      where.push('s.uploaded_by = @uploadedBy');
+      params.uploadedBy = f.uploadedBy;
+    }
+    if (f.from) {
+      where.push('s.created_at >= @from');
+      params.from = f.from;
+    }
+    if (f.to) {
+      where.push('s.created_at < @to');
+      params.to = f.to;
+    }
+    if (f.format) {
+      // Spelled as the index is, so SQLite uses it.
+      where.push('coalesce(s.format, s.claimed_format) = @format');
+      params.format = f.format;
+    }
     if (f.q) {
+      // Names through their trigram index (migration of issue 13); a text shorter than a trigram
+      // falls back to reading every row. Case numbers: cases are few next to scans, so their
+      // matching numbers are found once, not per scan.
+      const names = f.q.length >= 3
+        ? 's.id IN (SELECT rowid FROM scans_search WHERE scans_search MATCH @phrase)'
+        : `(s.name LIKE @q ESCAPE '\\' OR s.original_filename LIKE @q ESCAPE '\\' OR s.slide_id LIKE @q ESCAPE '\\')`;
       where.push(
-        `(s.original_filename LIKE @q ESCAPE '\\' OR s.slide_id LIKE @q ESCAPE '\\' OR EXISTS (
-           SELECT 1 FROM case_scans cs JOIN cases c ON c.id = cs.case_id
-           WHERE cs.scan_id = s.id AND c.lab_id = s.lab_id AND c.case_number LIKE @q ESCAPE '\\'))`,
+        `(${names} OR s.id IN (
+           SELECT cs.scan_id FROM cases c JOIN case_scans cs ON cs.case_id = c.id
+           WHERE c.lab_id = @labId AND c.case_number LIKE @q ESCAPE '\\'))`,
       );
       params.q = likePattern(f.q);
+      // One FTS5 phrase: the text taken literally (its quotes doubled), matched as a substring.
+      if (f.q.length >= 3) params.phrase = `"${f.q.replace(/"/g, '""')}"`;
     }
+    const dir = f.dir === 'asc' ? 'ASC' : 'DESC';
+    const order = f.sort === 'name' ? `s.name COLLATE NOCASE ${dir}, s.id ${dir}`
+      : f.sort === 'status' ? `s.status ${dir}, s.created_at ${dir}, s.id ${dir}`
+      : `s.created_at ${dir}, s.id ${dir}`;
     const w = where.join(' AND ');
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM scans s WHERE ${w}`).get(params) as { n: number }).n;
-    const scans = this.db.prepare(`SELECT ${cols} ${from} WHERE ${w} ORDER BY s.created_at DESC, s.id DESC LIMIT @limit OFFSET @offset`).all(params) as ScanRow[];
-    return { scans, total };
+    // Counted up to COUNT_AHEAD scans past the page, not to the end: with 100,000 scans an exact
+    // count of a filter the index cannot answer alone (not in a case, several filters at once)
+    // reads every matching row, the page only its own. Past the cap the total is a lower bound,
+    // flagged as such (`exact: false`), and the app says "more than".
+    const cap = f.offset + f.limit + COUNT_AHEAD;
+    const counted = (this.db.prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM scans s WHERE ${w} LIMIT @cap)`).get({ ...params, cap }) as { n: number }).n;
+    const ids = (this.db.prepare(`SELECT s.id FROM scans s WHERE ${w} ORDER BY ${order} LIMIT @limit OFFSET @offset`).all(params) as { id: number }[]).map((r) => r.id);
+    const total = { total: counted, exact: counted < cap };
+    if (ids.length === 0) return { scans: [], ...total };
+    const rows = this.db.prepare(`SELECT ${cols} ${from} WHERE s.lab_id = ? AND s.id IN (SELECT value FROM json_each(?))`).all(labId, JSON.stringify(ids)) as ScanRow[];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return { scans: ids.map((id) => byId.get(id)).filter((r): r is ScanRow => r !== undefined), ...total };
+  }
+
+  /** The lab's upload batches, newest first, for the worklist's batch filter. */
+  batches(labId: number, limit: number): BatchSummary[] {
+    // A batch's first scan (lowest id) says when it started and who sent it; the walk is over the
+    // (lab_id, batch_id, id) index.
+    const rows = this.db
+      .prepare(
+        `SELECT g.batchId, g.scans, f.created_at AS createdAt, f.uploaded_by AS uploaderId, u.username AS uploaderName
+         FROM (SELECT batch_id AS batchId, min(id) AS firstId, count(*) AS scans FROM scans WHERE lab_id = ? GROUP BY batch_id) g
+         JOIN scans f ON f.id = g.firstId LEFT JOIN users u ON u.id = f.uploaded_by
+         ORDER BY g.firstId DESC LIMIT ?`,
+      )
+      .all(labId, limit) as { batchId: string; scans: number; createdAt: string; uploaderId: number | null; uploaderName: string | null }[];
+    return rows.map((r) => ({ batchId: r.batchId, createdAt: r.createdAt, scans: r.scans, uploadedBy: r.uploaderId !== null ? { id: r.uploaderId, username: r.uploaderName } : null }));
+  }
+
+  /** Who uploaded scans of this lab and which formats occur: the worklist's other filter choices. */
+  facets(labId: number): { uploaders: { id: number; username: string | null }[]; formats: string[] } {
+    const uploaders = this.db
+      .prepare(`SELECT u.id, u.username FROM users u WHERE u.id IN (SELECT DISTINCT uploaded_by FROM scans WHERE lab_id = ? AND uploaded_by IS NOT NULL) ORDER BY u.username`)
+      .all(labId) as { id: number; username: string | null }[];
+    const formats = (this.db.prepare(`SELECT DISTINCT coalesce(format, claimed_format) AS f FROM scans WHERE lab_id = ? ORDER BY 1`).all(labId) as { f: string }[]).map((r) => r.f);
+    return { uploaders, formats };
+  }
+
+  /** The lab renamed a scan. */
+  rename(labId: number, id: number, name: string): void {
+    this.db.prepare(`UPDATE scans SET name = ?, updated_at = ${now} WHERE lab_id = ? AND id = ?`).run(name, labId, id);
+  }
+
+  /** Record (or, with null, forget) the scan's thumbnail file. */
+  setThumbnail(labId: number, id: number, path: string | null): void {
+    this.db.prepare('UPDATE scans SET thumbnail_path = ? WHERE lab_id = ? AND id = ?').run(path, labId, id);
   }
 
   /** Scans stuck in 'processing' (e.g. after a crash), for the ingest queue to pick up again. */
@@ -189,7 +317,7 @@ export class ScanRepo {
    */
   quarantine(labId: number, id: number, problems: string[], summary: string): void {
     this.db
-      .prepare(`UPDATE scans SET status = 'quarantined', error = ?, verify_problems = ?, updated_at = ${now} WHERE lab_id = ? AND id = ?`)
+      .prepare(`UPDATE scans SET status = 'quarantined', error = ?, verify_problems = ?, thumbnail_path = NULL, updated_at = ${now} WHERE lab_id = ? AND id = ?`)
       .run(summary, JSON.stringify(problems), labId, id);
   }
 

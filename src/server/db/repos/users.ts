@@ -14,6 +14,8 @@ export interface Account extends User {
   currentLabId: number | null;
   /** Signed in with a reset's temporary password: only changing the password is allowed. */
   mustChangePassword: boolean;
+  /** Deactivated by an admin: cannot sign in, has no sessions (ISO time; null: active). */
+  deactivatedAt: string | null;
 }
 
 export interface Credentials extends Account {
@@ -31,10 +33,12 @@ interface Row {
   currentLabId: number | null;
   mustChangePassword: number;
   temporaryPasswordExpiresAt: number | null;
+  deactivatedAt: string | null;
 }
 
 const cols = `id, username, display_name AS displayName, password_hash AS passwordHash, platform_admin AS platformAdmin,
-  current_lab_id AS currentLabId, must_change_password AS mustChangePassword, temporary_password_expires_at AS temporaryPasswordExpiresAt`;
+  current_lab_id AS currentLabId, must_change_password AS mustChangePassword, temporary_password_expires_at AS temporaryPasswordExpiresAt,
+  deactivated_at AS deactivatedAt`;
 
 function credentials(r: Row): Credentials {
   return {
@@ -44,6 +48,7 @@ function credentials(r: Row): Credentials {
     platformAdmin: r.platformAdmin === 1,
     currentLabId: r.currentLabId,
     mustChangePassword: r.mustChangePassword === 1,
+    deactivatedAt: r.deactivatedAt,
     passwordHash: r.passwordHash,
     temporaryPasswordExpiresAt: r.temporaryPasswordExpiresAt,
   };
@@ -110,6 +115,28 @@ export class UserRepo {
     this.db
       .prepare('UPDATE users SET password_hash = ?, must_change_password = 1, temporary_password_expires_at = ? WHERE id = ?')
       .run(passwordHash, expiresAt, userId);
+  }
+
+  /**
+   * A new account that signs in with a one-time password (shown once to whoever created it) and
+   * must then choose its own, as after a reset.
+   */
+  createWithTemporaryPassword(username: string, displayName: string, passwordHash: string, expiresAt: number, opts: { platformAdmin?: boolean; currentLabId?: number } = {}): User {
+    const user = this.create(username, displayName, passwordHash, opts);
+    this.db.prepare('UPDATE users SET must_change_password = 1, temporary_password_expires_at = ? WHERE id = ?').run(expiresAt, user.id);
+    return user;
+  }
+
+  /** Deactivate (true) or reactivate (false). Ending the sessions is the caller's part (same transaction). */
+  setDeactivated(userId: number, deactivated: boolean): void {
+    this.db.prepare(`UPDATE users SET deactivated_at = ${deactivated ? "coalesce(deactivated_at, strftime('%Y-%m-%dT%H:%M:%fZ','now'))" : 'NULL'} WHERE id = ?`).run(userId);
+  }
+
+  /** Every account with its labs and roles, by username (the operator command's list). */
+  listWithLabs(): (Account & { labs: { name: string; role: string }[] })[] {
+    const rows = this.db.prepare(`SELECT ${cols} FROM users ORDER BY username`).all() as Row[];
+    const labsOf = this.db.prepare('SELECT l.name, m.role FROM memberships m JOIN labs l ON l.id = m.lab_id WHERE m.user_id = ? ORDER BY l.name');
+    return rows.map((r) => ({ ...account(r), labs: labsOf.all(r.id) as { name: string; role: string }[] }));
   }
 
   /**
