@@ -113,7 +113,7 @@ export function collectTiffFields(tiff: TiffFile, profile?: TiffVendorProfile): 
       if (policy.kind === 'malformed') throw new SlideError('CORRUPT', `${location(ifd)}: ${tagName(e.tag)} ${policy.reason}`);
       if (policy.kind !== 'field') continue;
       const values = childCount.has(e) ? childSweepValues(ifd, e.tag) : tagSweepValues(e, e.value);
-      b.add(`tiff:${e.tag}`, `${tagName(e.tag)} (${e.tag})`, policy, displayTagValue(tiff, e, childCount.get(e)), { kind: 'tag', ifd, entry: e }, values);
+      b.add(`tiff:${e.tag}`, tagLabel(e.tag, profile), policy, displayTagValue(tiff, e, childCount.get(e)), { kind: 'tag', ifd, entry: e }, values);
     }
   }
   return b.list();
@@ -144,4 +144,10 @@ function reviewedIfds(tiff: TiffFile, profile?: TiffVendorProfile): Ifd[] {
   };
   for (const ifd of tiff.ifds) walk(ifd);
   return out;
+}
+
+/** "DateTime (306)", "NDPI slide reference (65427)", "Private tag 65000" (its number once). */
+function tagLabel(tag: number, profile?: TiffVendorProfile): string {
+  const name = profile?.tagLabel?.(tag) ?? tagName(tag);
+  return name.endsWith(String(tag)) ? name : `${name} (${tag})`;
 }

@@ -17,6 +17,8 @@ export interface TiffVendorProfile {
    * only for numbers a reader needs, never for text.
    */
   tag?(e: TiffEntry, ifd: Ifd): TagPolicy | undefined;
+  /** A name for a vendor tag in the review ("Slide reference"), instead of "Private tag 65427". */
+  tagLabel?(tag: number): string | undefined;
   /**
    * Split a text entry (ImageDescription, XMP) into reviewable parts; undefined = a plain tag,
    * judged by tag()/the generic rule. Called for every entry of every main-chain IFD; return

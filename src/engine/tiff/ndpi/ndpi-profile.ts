@@ -91,7 +91,21 @@ export function ndpiTagPolicy(e: TiffEntry): TagPolicy | undefined {
   return undefined;
 }
 
+/** Review labels of the NDPI tags (the reason says what each holds). */
+const LABELS: Record<number, string> = {
+  [NdpiTag.XOffsetFromSlideCentre]: 'NDPI X offset from slide centre',
+  [NdpiTag.YOffsetFromSlideCentre]: 'NDPI Y offset from slide centre',
+  [NdpiTag.Reference]: 'NDPI slide reference',
+  [NdpiTag.ScannerSerialNumber]: 'NDPI scanner serial number',
+  [NdpiTag.PropertyMap]: 'NDPI scanner properties',
+  65428: 'NDPI authentication code',
+  65434: 'NDPI channel name',
+  65448: 'NDPI firmware version',
+};
+
 export const ndpiProfile: TiffVendorProfile = {
   name: 'ndpi',
   tag: (e) => ndpiTagPolicy(e),
+  // Known tags by name (their reason without its explanation); other NDPI-range tags say whose they are.
+  tagLabel: (tag) => LABELS[tag] ?? IDENTIFYING[tag]?.replace(/ \(.*\)$/, '') ?? (tag >= 65420 && tag < 65536 ? 'NDPI private tag' : undefined),
 };
