@@ -21,6 +21,15 @@ export function formatMpp(mpp: { x: number; y: number } | null | undefined): str
   return mpp.x === mpp.y ? `${r(mpp.x)} µm/px` : `${r(mpp.x)} × ${r(mpp.y)} µm/px`;
 }
 
+/**
+ * What the lab calls a scan: its display name (the neutral name a de-identified upload got, or
+ * what the lab renamed it to), else the uploaded file's name — the same on every page, so the scan
+ * picked in the Scans view is the one the case and scan pages show.
+ */
+export function scanName(s: { name?: string; originalFilename: string }): string {
+  return s.name || s.originalFilename;
+}
+
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '—';
   if (seconds < 60) return `${Math.ceil(seconds)} s`;

@@ -55,7 +55,15 @@ export async function run(): Promise<BenchRow[]> {
       ['uploader', `uploadedBy=${second.userId}&limit=50`],
       ['date range (1 week)', 'from=2024-03-01&to=2024-03-07&limit=50'],
       ['format', 'format=hamamatsu-ndpi&limit=50'],
+      ['not in a case, sort name', 'unassigned=true&sort=name&limit=50'],
+      ['not in a case, needs MPP', 'unassigned=true&status=needs-mpp&limit=50'],
+      ['not in a case, deep page', 'unassigned=true&limit=50&offset=40000'],
       ['combined filters', `status=ready&unassigned=true&format=aperio-svs&uploadedBy=${user.userId}&limit=50`],
+      ['combined filters, no case filter', `status=ready&format=aperio-svs&uploadedBy=${user.userId}&limit=50`],
+      // Filters that few scans (or none) match, sorted by name: walking the name index would read
+      // the whole lab to fill a page.
+      ['few matches, sort name', 'status=needs-mpp&format=hamamatsu-ndpi&from=2024-03-01&to=2024-03-07&sort=name&limit=50'],
+      ['no match, sort name', `status=needs-mpp&format=dicom-wsi&sort=name&limit=50`],
       ['search name (1 hit)', 'q=slide-1000a0f0&limit=50'],
       ['search case number', 'q=BENCH-CASE-5600&limit=50'],
       ['search, no hit', 'q=nothing-like-this&limit=50'],

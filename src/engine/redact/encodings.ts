@@ -14,7 +14,13 @@ export function encodedForms(value: Uint8Array): Uint8Array[] {
   if (value.some((b) => b >= 0x80)) forms.push(new TextEncoder().encode(text));
   forms.push(utf16(text, true), utf16(text, false));
   for (let shift = 0; shift < 3; shift++) forms.push(base64Core(value, shift));
+  // A value read out of XML (decoded) sits in the file escaped: "Smith&amp;Sons".
+  if (/[&<>"']/.test(text)) forms.push(Uint8Array.from(xmlEscaped(text), (c) => c.charCodeAt(0) & 0xff));
   return forms.filter((f) => f.length > 0);
+}
+
+function xmlEscaped(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
 /**
@@ -37,6 +43,8 @@ export function valuePieces(value: Uint8Array): Uint8Array[] {
   pieces.delete(text);
   return [...pieces].filter((p) => p.length >= 5).map((p) => Uint8Array.from(p, (c) => c.charCodeAt(0)));
 }
+
+
 
 /** Every encoded form of every value and of its pieces (and of the exact values), without duplicates. */
 export function sweepPatterns(values: Uint8Array[], exact: Uint8Array[] = []): Uint8Array[] {
@@ -120,4 +128,36 @@ export function looksLikeText(run: Uint8Array): boolean {
   }
   // Text rises about half the time from one character to the next; a sorted table nearly always.
   return rises < 0.8 * (run.length - 1) && letters >= 3 && words >= 0.6 * run.length;
+}
+
+/** Word runs searched inside free text: a name is often a few words of a longer comment. */
+const WINDOW_WORDS = [2, 6];
+const WINDOW_MIN_CHARS = 12;
+const MAX_WINDOWS = 128;
+
+/**
+ * The sweep values of removed FREE TEXT (a comment, stray text in vendor XML): the text, and its
+ * runs of 2–6 consecutive words of at least 12 characters — "scanned by Dr A Person" is also
+ * searched as "Dr A Person", so a name copied out of a removed comment into kept data is found.
+ * Only for free text: applied to every removed value (coded vocabulary such as "DICOM Controlled
+ * Terminology" recurs in kept attributes) it would fail good files. At most 128 runs per text.
+ */
+export function freeTextRuns(text: string): string[] {
+  const t = text.trim();
+  return t === '' ? [] : [t, ...wordWindows(t)];
+}
+
+function wordWindows(piece: string): string[] {
+  const words = [...piece.matchAll(/\S+/g)];
+  if (words.length < 3) return [];
+  const out: string[] = [];
+  for (let i = 0; i < words.length && out.length < MAX_WINDOWS; i++) {
+    for (let n = WINDOW_WORDS[0]!; n <= WINDOW_WORDS[1]! && i + n <= words.length; n++) {
+      const first = words[i]!;
+      const last = words[i + n - 1]!;
+      const run = piece.slice(first.index, last.index + last[0].length);
+      if (run.length >= WINDOW_MIN_CHARS && run !== piece) out.push(run);
+    }
+  }
+  return out.slice(0, MAX_WINDOWS);
 }

@@ -275,6 +275,30 @@ export const migrations: readonly Migration[] = [
     INSERT INTO scans_search(rowid, name, original_filename, slide_id) VALUES (new.id, new.name, new.original_filename, new.slide_id);
   END;
   `,
+  // issue 13, the worklist with 100,000 scans: "not in a case" as a column of the scan (1: linked
+  // to at least one case), kept by triggers on case_scans — so also by the cascades when a case or
+  // a scan is deleted — and recounted, not incremented, so a link made twice cannot skew it.
+  // Filters then read one index instead of gathering the lab's linked scans per request:
+  // partial indexes for the scans in no case, by each sort, and one index that holds every
+  // filter column, so counting a page's matches under several filters at once (status, not in a
+  // case, format, uploader) never reads the table. Checked by test/server/scans-query-plan.test.ts.
+  `
+  ALTER TABLE scans ADD COLUMN in_case INTEGER NOT NULL DEFAULT 0 CHECK (in_case IN (0, 1));
+  UPDATE scans SET in_case = 1 WHERE id IN (SELECT scan_id FROM case_scans);
+  CREATE TRIGGER scans_in_case_link AFTER INSERT ON case_scans BEGIN
+    UPDATE scans SET in_case = 1 WHERE id = new.scan_id AND in_case = 0;
+  END;
+  CREATE TRIGGER scans_in_case_unlink AFTER DELETE ON case_scans BEGIN
+    UPDATE scans SET in_case = EXISTS (SELECT 1 FROM case_scans WHERE scan_id = old.scan_id) WHERE id = old.scan_id;
+  END;
+  CREATE TRIGGER scans_in_case_move AFTER UPDATE OF scan_id ON case_scans BEGIN
+    UPDATE scans SET in_case = EXISTS (SELECT 1 FROM case_scans WHERE scan_id = scans.id) WHERE id IN (old.scan_id, new.scan_id);
+  END;
+  CREATE INDEX scans_lab_unlinked_created ON scans(lab_id, created_at, id) WHERE in_case = 0;
+  CREATE INDEX scans_lab_unlinked_name ON scans(lab_id, name COLLATE NOCASE, id) WHERE in_case = 0;
+  CREATE INDEX scans_lab_unlinked_status ON scans(lab_id, status, created_at, id) WHERE in_case = 0;
+  CREATE INDEX scans_lab_filters ON scans(lab_id, status, in_case, coalesce(format, claimed_format), uploaded_by, created_at, id);
+  `,
 ];
 
 export function schemaVersion(db: Database): number {

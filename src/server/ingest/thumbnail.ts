@@ -34,11 +34,35 @@ export function thumbnailSource(images: SlideImage[], budget = MAX_THUMBNAIL_PIX
   return [...thumbs, ...levels].find((i) => decodedPixels(i) <= budget && i.width > 0 && i.height > 0);
 }
 
+/**
+ * Whether a JPEG carries an Adobe APP14 marker saying "transform 0": RGB data, no colour conversion
+ * (the engine marks Aperio's RGB tiles so). jpeg-js converts three components from YCbCr unless
+ * told not to, whatever the marker says: without this, CMU-1's thumbnail came out magenta.
+ */
+export function isAdobeRgb(b: Uint8Array): boolean {
+  let p = 2;
+  while (p + 4 <= b.length && b[p] === 0xff) {
+    const marker = b[p + 1]!;
+    if (marker === 0xda) return false; // start of scan: no more header segments
+    const len = (b[p + 2]! << 8) | b[p + 3]!;
+    // Segment data: "Adobe" (5), version (2), flags0 (2), flags1 (2), transform (1).
+    if (marker === 0xee && len >= 14 && b[p + 4] === 0x41 && b[p + 5] === 0x64) return b[p + 15] === 0;
+    p += 2 + len;
+  }
+  return false;
+}
+
 /** RGBA pixels of one tile, whatever its codec: JPEG here (jpeg-js), everything else the engine's way. */
 async function tileRgba(t: EncodedTile): Promise<Uint8Array | Uint8ClampedArray> {
   if (t.codec !== 'image/jpeg') return (await decodeTile(t)).rgba;
   // Bounded like the whole thumbnail: a tile claiming more pixels is not decoded.
-  const d = jpeg.decode(t.bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_THUMBNAIL_PIXELS / 1e6 + 1, maxMemoryUsageInMB: 512 });
+  const d = jpeg.decode(t.bytes, {
+    useTArray: true,
+    formatAsRGBA: true,
+    maxResolutionInMP: MAX_THUMBNAIL_PIXELS / 1e6 + 1,
+    maxMemoryUsageInMB: 512,
+    ...(isAdobeRgb(t.bytes) ? { colorTransform: false } : {}),
+  });
   if (d.width !== t.width || d.height !== t.height) {
     // Edge tiles may be stored whole (padded): take what the tile says it holds, in the decoded grid.
     const out = new Uint8Array(t.width * t.height * 4);

@@ -4,7 +4,7 @@ import { api, type ScanSummary } from '../../api.ts';
 import { SlideError } from '../../../shared/errors.ts';
 import type { CaseSummary } from '../wsi-case-picker/wsi-case-picker.ts';
 import { statusLabel } from '../wsi-scan-details/status-label.ts';
-import { formatMpp } from '../../format.ts';
+import { formatMpp, scanName } from '../../format.ts';
 import { casesStyles } from './wsi-cases.styles.ts';
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -135,10 +135,10 @@ export class WsiCases extends LitElement {
             <thead><tr><th>Picture</th><th>Scan</th><th>Status</th><th>MPP</th><th><span class="sr-only">Actions</span></th></tr></thead>
             <tbody>${cur.scans.map((s) => html`<tr>
               <td>${this.thumb(s)}</td>
-              <td><a href="/scans/${s.id}">${s.originalFilename}</a></td>
+              <td><a href="/scans/${s.id}">${scanName(s)}</a></td>
               <td>${statusLabel(s.status)}</td>
               <td>${formatMpp(s.mpp)}</td>
-              <td><button class="danger" ?disabled=${this.busy} aria-label="Unlink ${s.originalFilename}" @click=${() => void this.unlink(s)}>Unlink</button></td>
+              <td><button class="danger" ?disabled=${this.busy} aria-label="Unlink ${scanName(s)}" @click=${() => void this.unlink(s)}>Unlink</button></td>
             </tr>`)}</tbody>
           </table>`}
     `;
@@ -147,7 +147,7 @@ export class WsiCases extends LitElement {
   /** The stored thumbnail when the server has one (200), a placeholder otherwise. */
   private thumb(s: ScanSummary) {
     if (this.noThumb.has(s.id) || s.status === 'quarantined') return html`<span class="thumb placeholder" role="img" aria-label="No picture">—</span>`;
-    return html`<img class="thumb" src="/api/scans/${s.id}/thumbnail" alt="Thumbnail of ${s.originalFilename}" loading="lazy"
+    return html`<img class="thumb" src="/api/scans/${s.id}/thumbnail" alt="Thumbnail of ${scanName(s)}" loading="lazy"
       @error=${() => (this.noThumb = new Set([...this.noThumb, s.id]))} />`;
   }
 
@@ -212,10 +212,10 @@ export class WsiCases extends LitElement {
     this.notice = '';
     try {
       await api(`/api/cases/${this.current.case.id}/scans/${s.id}`, { method: 'DELETE' });
-      this.notice = `${s.originalFilename} unlinked from this case.`;
+      this.notice = `${scanName(s)} unlinked from this case.`;
       await this.load();
     } catch (err) {
-      this.rowError = `Could not unlink ${s.originalFilename}: ${errorText(err)}`;
+      this.rowError = `Could not unlink ${scanName(s)}: ${errorText(err)}`;
     } finally {
       this.busy = false;
     }

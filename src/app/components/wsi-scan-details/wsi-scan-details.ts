@@ -1,7 +1,7 @@
 import { LitElement, html, nothing } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import { api, type ScanSummary } from '../../api.ts';
-import { formatBytes, formatDims, formatMpp } from '../../format.ts';
+import { formatBytes, formatDims, formatMpp, scanName } from '../../format.ts';
 import { formatLabel } from '../../../shared/format-names.ts';
 import { sentence } from '../../../shared/sentence.ts';
 import { scanDetailsStyles } from './wsi-scan-details.styles.ts';
@@ -116,7 +116,7 @@ export class WsiScanDetails extends LitElement {
     if (!s) return html`<p class="muted">Loading…</p>`;
     return html`
       <div class="head">
-        <h2>${s.originalFilename}</h2>
+        <h2>${scanName(s)}</h2>
         <span class="status" data-status=${s.status}>${statusLabel(s.status)}</span>
         <a href="/scans">Back to scans</a>
       </div>
@@ -125,7 +125,7 @@ export class WsiScanDetails extends LitElement {
           ${s.status === 'quarantined'
             ? html`<div class="card"><wsi-quarantine .scan=${s} @files-removed=${(e: CustomEvent<ScanSummary>) => (this.scan = { ...s, ...e.detail })}></wsi-quarantine></div>`
             : this.provider
-            ? html`<wsi-viewer .provider=${this.provider} .mpp=${s.mpp?.x ?? null} name=${s.originalFilename}></wsi-viewer>`
+            ? html`<wsi-viewer .provider=${this.provider} .mpp=${s.mpp?.x ?? null} name=${scanName(s)}></wsi-viewer>`
             : html`<div class="card muted">${this.viewerError ? html`<span class="error">Preview unavailable: ${this.viewerError}</span>` : 'Opening viewer…'}</div>`}
         </div>
         <section class="card">
@@ -165,6 +165,7 @@ export class WsiScanDetails extends LitElement {
         <dt>Uploaded</dt><dd>${new Date(s.createdAt).toLocaleString()}${s.uploadedBy?.username ? ` by ${s.uploadedBy.username}` : ''}</dd>
         <dt>Mode</dt><dd>${s.mode === 'direct' ? 'Direct Upload (original file)' : 'De-identified on the lab PC'}</dd>
         <dt>Case</dt><dd>${s.cases.length ? s.cases.map((c) => html`<a href="/cases/${c.id}">${c.caseNumber}</a> `) : html`<span class="muted">not assigned</span>`}</dd>
+        ${s.name && s.name !== s.originalFilename && !s.sourceScanId ? html`<dt>File name</dt><dd>${s.originalFilename}</dd>` : nothing}
         ${s.sourceScanId ? html`<dt>Uploaded as</dt><dd>a slide of the zip in <a href="/scans/${s.sourceScanId}">scan ${s.sourceScanId}</a></dd>` : nothing}
         ${s.derived?.length
           ? html`<dt>Same zip</dt><dd>${s.derived.map((x) => html`<a href="/scans/${x.id}">${x.originalFilename}</a> (${statusLabel(x.status)}) `)}</dd>`

@@ -1,7 +1,7 @@
 import { LitElement, html, nothing } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import { api, type ScanSummary } from '../../api.ts';
-import { formatMpp } from '../../format.ts';
+import { formatMpp, scanName } from '../../format.ts';
 import { currentUser } from '../../state/session.ts';
 import { statusLabel } from '../../../shared/status-names.ts';
 import { formatLabel } from '../../../shared/format-names.ts';
@@ -25,7 +25,7 @@ interface FilterChoices {
 
 type CaseChoice = { id: number; caseNumber: string; description?: string };
 
-const nameOf = (s: ScanSummary) => s.name || s.originalFilename;
+const nameOf = scanName;
 
 /**
  * The Scans worklist: one page at a time from the server, sorted, filtered and searched there.

@@ -4,6 +4,7 @@ import { attr, elements, localName, parseXml, textOf, type XmlAttribute, type Xm
 import { displayText, latin1, latin1Bytes } from '../../tiff/tifflike.ts';
 import { decodeBase64 } from '../../codecs/base64.ts';
 import type { StructuredText, TextPart } from '../../tiff/vendor-profile.ts';
+import { freeTextRuns } from '../../redact/encodings.ts';
 
 /**
  * The Leica SCN XML (first IFD's ImageDescription) as OpenSlide reads it: one collection (size in
@@ -132,7 +133,7 @@ export function parseScnXml(source: string): ScnModel {
     if (n.kind === 'text') continue;
     const raw = source.slice(n.start, n.end);
     if (n.kind === 'pi' && n === doc.prolog[0] && XML_DECLARATION.test(raw)) continue;
-    add(phi('comment', 'Comment or processing instruction', 'free text outside the slide description'), raw, [n]);
+    add(phi('comment', 'Comment or processing instruction', 'free text outside the slide description'), raw, [n], freeTextRuns(raw));
   }
   classifyElement(root, SCHEMA.scn!, add, source, true);
 
@@ -165,11 +166,11 @@ function classifyElement(el: XmlElement, rule: ElemRule, add: Add, source: strin
 function classifyChild(parent: XmlElement, c: XmlNode, rule: ElemRule, add: Add, source: string): void {
   if (c.kind === 'text') {
     if (c.text.trim() === '' || rule.text) return;
-    add(phi('unknown-text', `Text in ${localName(parent.name)}`, 'not on the reviewed list of Leica values: treated as identifying'), c.text, [c]);
+    add(phi('unknown-text', `Text in ${localName(parent.name)}`, 'not on the reviewed list of Leica values: treated as identifying'), c.text, [c], freeTextRuns(c.text));
     return;
   }
   if (c.kind !== 'element') {
-    add(phi('comment', 'Comment or processing instruction', 'free text inside the slide description'), source.slice(c.start, c.end), [c]);
+    add(phi('comment', 'Comment or processing instruction', 'free text inside the slide description'), source.slice(c.start, c.end), [c], freeTextRuns(source.slice(c.start, c.end)));
     return;
   }
   const name = localName(c.name);

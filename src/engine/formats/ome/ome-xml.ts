@@ -3,6 +3,7 @@ import type { FieldClass } from '../../formats/slide-format.ts';
 import { displayText, latin1Bytes } from '../../tiff/tifflike.ts';
 import type { StructuredText, TextPart } from '../../tiff/vendor-profile.ts';
 import { cutSpans, localName, parseXml, type XmlAttribute, type XmlElement, type XmlNode, type XmlSpan } from '../../xml/xml-tree.ts';
+import { freeTextRuns } from '../../redact/encodings.ts';
 
 /**
  * OME-XML (the first ImageDescription of an OME-TIFF), reduced by ALLOWLIST to what describes the
@@ -165,9 +166,9 @@ class PartsBuilder {
   other(n: XmlNode): void {
     const raw = this.source.slice(n.start, n.end);
     if (n.kind === 'text') {
-      this.add('text', 'Text in the OME-XML', 'phi', 'free text where the OME schema has none: treated as identifying', n, show(n.text.trim()), sweepOf(raw.trim(), n.text.trim()));
+      this.add('text', 'Text in the OME-XML', 'phi', 'free text where the OME schema has none: treated as identifying', n, show(n.text.trim()), [...sweepOf(raw.trim(), n.text.trim()), ...freeTextRuns(n.text).slice(1).map(latin1Bytes)]);
     } else {
-      this.add('comment', 'Comment in the OME-XML', 'phi', 'comments and processing instructions are always removed', n, show(raw), sweepOf(raw));
+      this.add('comment', 'Comment in the OME-XML', 'phi', 'comments and processing instructions are always removed', n, show(raw), freeTextRuns(raw).map(latin1Bytes));
     }
   }
 

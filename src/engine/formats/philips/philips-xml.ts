@@ -5,6 +5,7 @@ import { attr, cutSpans, elements, parseXml, textOf, type XmlElement, type XmlNo
 import { attributeRule, listedRule, phiReason, type AttributeContext } from './attributes.ts';
 import { jpegSize } from '../../codecs/jpeg-size.ts';
 import { decodeBase64 } from '../../codecs/base64.ts';
+import { freeTextRuns } from '../../redact/encodings.ts';
 
 /**
  * The Philips TIFF XML (first ImageDescription) as OpenSlide 3.4.1 reads it, split into
@@ -231,11 +232,11 @@ class PartBuilder {
     const raw = this.source.slice(n.start, n.end);
     if (n.kind === 'text') {
       if (raw.trim() === '') return;
-      this.add(textPart('philips:xml-text', 'Unexpected text in the XML', 'free text outside any attribute: treated as identifying', n.text.trim()), [n]);
+      this.add(freeTextPart('philips:xml-text', 'Unexpected text in the XML', 'free text outside any attribute: treated as identifying', n.text.trim()), [n]);
       return;
     }
     if (outside && n.kind === 'pi' && XML_DECLARATION.test(raw)) return;
-    this.add(textPart('philips:xml-comment', 'XML comment or processing instruction', 'free text: treated as identifying', raw), [n]);
+    this.add(freeTextPart('philips:xml-comment', 'XML comment or processing instruction', 'free text: treated as identifying', raw), [n]);
   }
 
   /** XML attributes of a kept element: the known ones in their expected shape stay, others are parts. */
@@ -307,6 +308,11 @@ function labelOf(name: string, group: string | undefined, element: string | unde
 function textPart(id: string, label: string, reason: string, value: string, cls: TextPart['class'] = 'phi'): TextPart {
   const v = value.trim();
   return { id, label, value: displayText(latin1Bytes(value)), class: cls, reason, sweep: cls === 'phi' && v ? [sweepForm(v)] : [] };
+}
+
+/** A removed comment or stray text: searched whole and by its runs of words (a name inside it). */
+function freeTextPart(id: string, label: string, reason: string, value: string): TextPart {
+  return { ...textPart(id, label, reason, value), sweep: freeTextRuns(value).map((t) => sweepForm(t)) };
 }
 
 /** The bytes to search for a removed text: itself, or for long (base64) data a slice from its middle. */

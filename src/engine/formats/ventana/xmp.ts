@@ -3,6 +3,7 @@ import { displayText, latin1Bytes } from '../../tiff/tifflike.ts';
 import type { StructuredText, TextPart } from '../../tiff/vendor-profile.ts';
 import { cutSpans, localName, parseXml, type XmlAttribute, type XmlDocument, type XmlElement, type XmlNode, type XmlSpan } from '../../xml/xml-tree.ts';
 import type { FieldClass } from '../slide-format.ts';
+import { freeTextRuns } from '../../redact/encodings.ts';
 
 /**
  * Ventana's XMP (TIFF tag 700), as OpenSlide reads it and as BIF scanners write it:
@@ -147,13 +148,13 @@ class PartBuilder {
   /** Comments and processing instructions go; the XML declaration and blank text are structure. */
   misc(n: XmlNode, prolog: boolean): void {
     if (n.kind === 'text') {
-      if (n.text.trim() !== '') this.add({ id: 'ventana:text', label: 'Text in Ventana metadata', value: displayText(latin1Bytes(n.text)), class: 'phi', reason: 'free text inside the Ventana XML' }, [n], [n.text]);
+      if (n.text.trim() !== '') this.add({ id: 'ventana:text', label: 'Text in Ventana metadata', value: displayText(latin1Bytes(n.text)), class: 'phi', reason: 'free text inside the Ventana XML' }, [n], freeTextRuns(n.text));
       return;
     }
     if (n.kind === 'element') return;
     const raw = this.source.slice(n.start, n.end);
     if (prolog && n.kind === 'pi' && XML_DECLARATION.test(raw)) return;
-    this.add({ id: 'ventana:comment', label: 'Comment in Ventana metadata', value: displayText(latin1Bytes(raw)), class: 'phi', reason: 'comments and processing instructions are free text' }, [n], [raw]);
+    this.add({ id: 'ventana:comment', label: 'Comment in Ventana metadata', value: displayText(latin1Bytes(raw)), class: 'phi', reason: 'comments and processing instructions are free text' }, [n], freeTextRuns(raw));
   }
 
   /** Every attribute of `e` its own identifying part (elements whose attributes we do not know). */

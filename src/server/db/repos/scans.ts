@@ -146,9 +146,88 @@ const now = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
 /** How far past the requested page the worklist counts matching scans (see list()). */
 export const COUNT_AHEAD = 10000;
 
+/** Up to this many matching scans, a page is found by sorting the matches (worklistSql's idsOfFew). */
+export const FEW_MATCHES = 2000;
+
 /** LIKE with the user's text taken literally. */
 export function likePattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * The worklist's two queries for one request: how many scans match (up to `cap`) and the page's
+ * ids. Apart from list(), used by test/server/scans-query-plan.test.ts to check with EXPLAIN
+ * QUERY PLAN that every filter shape stays an index walk.
+ */
+export function worklistSql(labId: number, f: ScanFilter): { count: string; ids: string; idsOfFew: string; params: Record<string, unknown>; cap: number } {
+  const where = ['s.lab_id = @labId'];
+  const params: Record<string, unknown> = { labId, limit: f.limit, offset: f.offset };
+  if (f.statuses && f.statuses.length > 0) {
+    where.push(`s.status IN (${f.statuses.map((_, i) => `@status${i}`).join(', ')})`);
+    f.statuses.forEach((st, i) => (params[`status${i}`] = st));
+  }
+  // The flag the case_scans triggers keep (migration "not in a case"); spelled as the partial
+  // indexes' WHERE is, so SQLite may use them.
+  if (f.unassigned) where.push('s.in_case = 0');
+  if (f.batchId) {
+    where.push('s.batch_id = @batchId');
+    params.batchId = f.batchId;
+  }
+  if (f.uploadedBy !== undefined) {
+    where.push('s.uploaded_by = @uploadedBy');
+    params.uploadedBy = f.uploadedBy;
+  }
+  if (f.from) {
+    where.push('s.created_at >= @from');
+    params.from = f.from;
+  }
+  if (f.to) {
+    where.push('s.created_at < @to');
+    params.to = f.to;
+  }
+  if (f.format) {
+    // Spelled as the index is, so SQLite uses it.
+    where.push('coalesce(s.format, s.claimed_format) = @format');
+    params.format = f.format;
+  }
+  if (f.q) {
+    // Names through their trigram index (migration of issue 13); a text shorter than a trigram
+    // falls back to reading every row. Case numbers: cases are few next to scans, so their
+    // matching numbers are found once, not per scan.
+    const names = f.q.length >= 3
+      ? 's.id IN (SELECT rowid FROM scans_search WHERE scans_search MATCH @phrase)'
+      : `(s.name LIKE @q ESCAPE '\\' OR s.original_filename LIKE @q ESCAPE '\\' OR s.slide_id LIKE @q ESCAPE '\\')`;
+    where.push(
+      `(${names} OR s.id IN (
+         SELECT cs.scan_id FROM cases c JOIN case_scans cs ON cs.case_id = c.id
+         WHERE c.lab_id = @labId AND c.case_number LIKE @q ESCAPE '\\'))`,
+    );
+    params.q = likePattern(f.q);
+    // One FTS5 phrase: the text taken literally (its quotes doubled), matched as a substring.
+    if (f.q.length >= 3) params.phrase = `"${f.q.replace(/"/g, '""')}"`;
+  }
+  const dir = f.dir === 'asc' ? 'ASC' : 'DESC';
+  // `+` makes a term an expression no index is sorted by: see idsOfFew.
+  const order = (p: '' | '+') => f.sort === 'name' ? `${p}s.name COLLATE NOCASE ${dir}, ${p}s.id ${dir}`
+    : f.sort === 'status' ? `${p}s.status ${dir}, ${p}s.created_at ${dir}, ${p}s.id ${dir}`
+    : `${p}s.created_at ${dir}, ${p}s.id ${dir}`;
+  const w = where.join(' AND ');
+  // Counted up to COUNT_AHEAD scans past the page, not to the end: with 100,000 scans an exact
+  // count of a filter the index cannot answer alone reads every matching entry, the page only its
+  // own. Past the cap the total is a lower bound, flagged as such (`exact: false`), and the app
+  // says "more than".
+  const cap = f.offset + f.limit + COUNT_AHEAD;
+  params.cap = cap;
+  return {
+    count: `SELECT count(*) AS n FROM (SELECT 1 FROM scans s WHERE ${w} LIMIT @cap)`,
+    ids: `SELECT s.id FROM scans s WHERE ${w} ORDER BY ${order('')} LIMIT @limit OFFSET @offset`,
+    // When few scans match, walking the sort's index until a page is found can read every scan
+    // of the lab (a rare combination of filters sorted by name: 100,000 rows for 0 hits);
+    // finding the matches through the filters' index and sorting them is then the cheap way.
+    idsOfFew: `SELECT s.id FROM scans s WHERE ${w} ORDER BY ${order('+')} LIMIT @limit OFFSET @offset`,
+    params,
+    cap,
+  };
 }
 
 /** Scans; every query takes the lab. */
@@ -200,68 +279,15 @@ export class ScanRepo {
 
   /**
    * One page of the worklist and how many scans match. Paging is by offset over an index: the
-   * page's ids come from the index alone (every sort and filter has one: the issue 13 migration), then
-   * only those rows are read whole, so a deep page costs an index walk, not row reads.
+   * page's ids come from an index alone (every sort and filter has one: the issue 13 migrations),
+   * then only those rows are read whole, so a deep page costs an index walk, not row reads.
    */
   list(labId: number, f: ScanFilter): { scans: ScanRow[]; total: number; exact: boolean } {
-    const where = ['s.lab_id = @labId'];
-    const params: Record<string, unknown> = { labId, limit: f.limit, offset: f.offset };
-    if (f.statuses && f.statuses.length > 0) {
-      where.push(`s.status IN (${f.statuses.map((_, i) => `@status${i}`).join(', ')})`);
-      f.statuses.forEach((st, i) => (params[`status${i}`] = st));
-    }
-    // The lab's linked scans are gathered once (an in-memory set), not looked up row by row.
-    if (f.unassigned) where.push('s.id NOT IN (SELECT cs.scan_id FROM case_scans cs WHERE cs.lab_id = @labId)');
-    if (f.batchId) {
-      where.push('s.batch_id = @batchId');
-      params.batchId = f.batchId;
-    }
-    if (f.uploadedBy !== undefined) {
-      where.push('s.uploaded_by = @uploadedBy');
-      params.uploadedBy = f.uploadedBy;
-    }
-    if (f.from) {
-      where.push('s.created_at >= @from');
-      params.from = f.from;
-    }
-    if (f.to) {
-      where.push('s.created_at < @to');
-      params.to = f.to;
-    }
-    if (f.format) {
-      // Spelled as the index is, so SQLite uses it.
-      where.push('coalesce(s.format, s.claimed_format) = @format');
-      params.format = f.format;
-    }
-    if (f.q) {
-      // Names through their trigram index (migration of issue 13); a text shorter than a trigram
-      // falls back to reading every row. Case numbers: cases are few next to scans, so their
-      // matching numbers are found once, not per scan.
-      const names = f.q.length >= 3
-        ? 's.id IN (SELECT rowid FROM scans_search WHERE scans_search MATCH @phrase)'
-        : `(s.name LIKE @q ESCAPE '\\' OR s.original_filename LIKE @q ESCAPE '\\' OR s.slide_id LIKE @q ESCAPE '\\')`;
-      where.push(
-        `(${names} OR s.id IN (
-           SELECT cs.scan_id FROM cases c JOIN case_scans cs ON cs.case_id = c.id
-           WHERE c.lab_id = @labId AND c.case_number LIKE @q ESCAPE '\\'))`,
-      );
-      params.q = likePattern(f.q);
-      // One FTS5 phrase: the text taken literally (its quotes doubled), matched as a substring.
-      if (f.q.length >= 3) params.phrase = `"${f.q.replace(/"/g, '""')}"`;
-    }
-    const dir = f.dir === 'asc' ? 'ASC' : 'DESC';
-    const order = f.sort === 'name' ? `s.name COLLATE NOCASE ${dir}, s.id ${dir}`
-      : f.sort === 'status' ? `s.status ${dir}, s.created_at ${dir}, s.id ${dir}`
-      : `s.created_at ${dir}, s.id ${dir}`;
-    const w = where.join(' AND ');
-    // Counted up to COUNT_AHEAD scans past the page, not to the end: with 100,000 scans an exact
-    // count of a filter the index cannot answer alone (not in a case, several filters at once)
-    // reads every matching row, the page only its own. Past the cap the total is a lower bound,
-    // flagged as such (`exact: false`), and the app says "more than".
-    const cap = f.offset + f.limit + COUNT_AHEAD;
-    const counted = (this.db.prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM scans s WHERE ${w} LIMIT @cap)`).get({ ...params, cap }) as { n: number }).n;
-    const ids = (this.db.prepare(`SELECT s.id FROM scans s WHERE ${w} ORDER BY ${order} LIMIT @limit OFFSET @offset`).all(params) as { id: number }[]).map((r) => r.id);
-    const total = { total: counted, exact: counted < cap };
+    const q = worklistSql(labId, f);
+    const counted = (this.db.prepare(q.count).get(q.params) as { n: number }).n;
+    const total = { total: counted, exact: counted < q.cap };
+    if (counted <= f.offset) return { scans: [], ...total };
+    const ids = (this.db.prepare(counted <= FEW_MATCHES ? q.idsOfFew : q.ids).all(q.params) as { id: number }[]).map((r) => r.id);
     if (ids.length === 0) return { scans: [], ...total };
     const rows = this.db.prepare(`SELECT ${cols} ${from} WHERE s.lab_id = ? AND s.id IN (SELECT value FROM json_each(?))`).all(labId, JSON.stringify(ids)) as ScanRow[];
     const byId = new Map(rows.map((r) => [r.id, r]));

@@ -1,0 +1,130 @@
+/**
+ * The viewer's first paint on a single-level slide (`npm run bench -- viewer`), issue 13: the
+ * product's <wsi-viewer> and local-slide provider in Chromium (test/bench/browser/viewer-bench-
+ * page.ts), on a generated Aperio SVS with one large level (no pyramid: the home view needs every
+ * tile of the full image) and a thumbnail, opened with `fastFirstPaint` off and on, alternately,
+ * in the same run. Reported: time to the first drawn pixels, to the whole home view covered, and
+ * to every tile drawn (sharp), each with the ratio on/off (< 1: the placeholder helps).
+ * WSI_VIEWER_ROUNDS (default 3) pairs; the median of each is reported. Debian Chromium through
+ * playwright-core.
+ */
+import * as esbuild from 'esbuild';
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { chromium } from 'playwright-core';
+import { generateSlide } from '../fixtures/generate-tiff.ts';
+import type { BenchRow } from './run.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const ROUNDS = Number(process.env.WSI_VIEWER_ROUNDS ?? 3);
+/** Level 0 in 256-pixel tiles: 24×18 tiles = 6137×4603 pixels, 432 tiles for the home view. */
+const ACROSS = 24;
+const DOWN = 18;
+
+async function build(outdir: string): Promise<void> {
+  await esbuild.build({
+    // Same worker entry names as esbuild.config.mjs: the engine client finds /engine.worker.js.
+    entryPoints: { page: 'test/bench/browser/viewer-bench-page.ts', 'engine.worker': 'src/workers/engine.worker.ts', 'hash.worker': 'src/workers/hash.worker.ts' },
+    absWorkingDir: root,
+    outdir,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    define: { 'process.env.NODE_ENV': '"production"' },
+    logLevel: 'warning',
+  });
+  await writeFile(
+    join(outdir, 'index.html'),
+    '<!doctype html><meta charset="utf-8"><title>viewer bench</title><style>body{margin:0}wsi-viewer{width:1024px;height:700px}</style><script type="module" src="./page.js"></script>',
+  );
+}
+
+/** The single-level slide, written piece by piece (its pixel data is generated, not stored). */
+async function writeSlide(file: string): Promise<void> {
+  const g = generateSlide({ kind: 'svs', compression: 'deflate', levels: 1, thumbnail: true, tilesAcross: ACROSS, tilesDown: DOWN });
+  const h = await open(file, 'w');
+  try {
+    await h.truncate(g.layout.size);
+    for (const p of g.layout.pieces) await h.write(p.bytes, 0, p.bytes.length, p.offset);
+  } finally {
+    await h.close();
+  }
+}
+
+function serve(dir: string): Promise<Server> {
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.svs': 'image/tiff' };
+  const server = createServer(async (req, res) => {
+    const name = (req.url ?? '/').split('?')[0]!.replace(/^\/+/, '') || 'index.html';
+    if (name.includes('..')) return void res.writeHead(400).end();
+    try {
+      const body = await readFile(join(dir, name));
+      res.writeHead(200, { 'content-type': types[extname(name)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+interface Run {
+  firstPixels: number;
+  covered: number;
+  loaded: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+export async function run(): Promise<BenchRow[]> {
+  const work = await mkdtemp(join(tmpdir(), 'wsi-viewer-bench-'));
+  const server = await serve(work);
+  try {
+    const t0 = performance.now();
+    await Promise.all([build(work), writeSlide(join(work, 'one-level.svs'))]);
+    process.stderr.write(`  built the page and a ${ACROSS}×${DOWN}-tile single-level slide in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    const runs: Record<'on' | 'off', Run[]> = { on: [], off: [] };
+    try {
+      for (let i = 0; i < ROUNDS; i++) {
+        // Alternating, so a change in the machine's load hits both modes alike.
+        for (const mode of i % 2 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+          const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+          try {
+            await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+            await page.waitForFunction(() => document.title === 'ready');
+            const r = await page.evaluate(
+              ([on]) => (globalThis as unknown as { viewerBench: { open(url: string, on: boolean): Promise<Run> } }).viewerBench.open('./one-level.svs', on),
+              [mode === 'on'] as const,
+            );
+            process.stderr.write(`  fastFirstPaint ${mode}: first pixels ${r.firstPixels.toFixed(0)} ms, home view covered ${r.covered.toFixed(0)} ms, all tiles drawn ${r.loaded.toFixed(0)} ms\n`);
+            runs[mode].push(r);
+          } finally {
+            await page.close();
+          }
+        }
+      }
+    } finally {
+      await browser.close();
+    }
+    const rows: BenchRow[] = [];
+    for (const [key, label] of [['firstPixels', 'first drawn pixels'], ['covered', 'home view fully covered'], ['loaded', 'every tile of the home view drawn']] as const) {
+      const off = median(runs.off.map((r) => r[key]));
+      const on = median(runs.on.map((r) => r[key]));
+      rows.push({ bench: 'viewer', metric: `${label}, fastFirstPaint off`, value: off, unit: 'ms' });
+      rows.push({ bench: 'viewer', metric: `${label}, fastFirstPaint on`, value: on, unit: 'ms' });
+      rows.push({ bench: 'viewer', metric: `${label}, ratio on / off`, value: on / off, unit: '×' });
+    }
+    return rows;
+  } finally {
+    server.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
