@@ -185,6 +185,7 @@ export class WsiViewer extends LitElement {
       maxZoomPixelRatio: 2,
       visibilityRatio: 0.5,
       prefixUrl: '/osd-images/',
+      minPixelRatio: minPixelRatioFor(levels, el),
     } as OpenSeadragon.Options);
     // Tests and screenshots wait for this; also lets assistive tech users know loading finished.
     this.viewer.world.addHandler('add-item', (e) => {
@@ -194,6 +195,26 @@ export class WsiViewer extends LitElement {
     for (const ev of ['open', 'update-viewport', 'animation-finish'] as const) this.viewer.addHandler(ev, () => this.updateScale());
     this.labelCanvas();
   }
+}
+
+/** OpenSeadragon's default: a level is loaded while its pixels are at least half a screen pixel. */
+const OSD_MIN_PIXEL_RATIO = 0.5;
+/** Below this a level is too fine to load for the whole view (a huge single-level slide). */
+const MIN_PIXEL_RATIO_FLOOR = 0.1;
+
+/**
+ * With a placeholder below the real levels, the smallest real level may be too fine for
+ * OpenSeadragon's default at the home view (a single-level slide: its only level is 0.14 screen
+ * pixels per pixel there), so the placeholder would never give way to real tiles until the user
+ * zooms in (measured: 0 of 432 tiles requested). Lower the bar just enough for that level to load
+ * at home, but never below a tenth of a screen pixel (thousands of tiles for one view).
+ */
+function minPixelRatioFor(levels: OsdLevel[], el: HTMLElement): number {
+  const firstReal = levels.find((l) => !l.placeholder);
+  if (!levels[0]?.placeholder || !firstReal) return OSD_MIN_PIXEL_RATIO;
+  const homeWidth = Math.min(el.clientWidth || 1, (el.clientHeight || 1) * (firstReal.width / firstReal.height));
+  const ratio = homeWidth / firstReal.width;
+  return Math.max(MIN_PIXEL_RATIO_FLOOR, Math.min(OSD_MIN_PIXEL_RATIO, 0.9 * ratio));
 }
 
 /**
