@@ -112,6 +112,8 @@ test('removed free text is searched by its runs of words too (a name inside a co
   assert.ok(runs.includes('Dr Comment Phi-Person'));
   assert.ok(runs.every((r) => r.length >= 12));
   assert.deepEqual(freeTextRuns('two words'), ['two words']);
+  // A long token (an identifier) is a run on its own: "exported for DR-COMMENT-PHI-3312".
+  assert.ok(freeTextRuns('<!-- exported for DR-COMMENT-PHI-3312 -->').includes('DR-COMMENT-PHI-3312'));
   assert.deepEqual(freeTextRuns('   '), []);
   assert.ok(freeTextRuns(Array.from({ length: 500 }, (_, i) => `word${i}`).join(' ')).length <= 129);
 });

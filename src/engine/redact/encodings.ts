@@ -131,14 +131,15 @@ export function looksLikeText(run: Uint8Array): boolean {
 }
 
 /** Word runs searched inside free text: a name is often a few words of a longer comment. */
-const WINDOW_WORDS = [2, 6];
+const WINDOW_WORDS = [1, 6];
 const WINDOW_MIN_CHARS = 12;
 const MAX_WINDOWS = 128;
 
 /**
  * The sweep values of removed FREE TEXT (a comment, stray text in vendor XML): the text, and its
- * runs of 2–6 consecutive words of at least 12 characters — "scanned by Dr A Person" is also
- * searched as "Dr A Person", so a name copied out of a removed comment into kept data is found.
+ * runs of 1–6 consecutive words of at least 12 characters — "scanned by Dr A Person" is also
+ * searched as "Dr A Person", "exported for ACC-2024-0042-XY" as "ACC-2024-0042-XY" — so a name or
+ * identifier copied out of a removed comment into kept data is found.
  * Only for free text: applied to every removed value (coded vocabulary such as "DICOM Controlled
  * Terminology" recurs in kept attributes) it would fail good files. At most 128 runs per text.
  */
@@ -149,7 +150,7 @@ export function freeTextRuns(text: string): string[] {
 
 function wordWindows(piece: string): string[] {
   const words = [...piece.matchAll(/\S+/g)];
-  if (words.length < 3) return [];
+  if (words.length < 2) return [];
   const out: string[] = [];
   for (let i = 0; i < words.length && out.length < MAX_WINDOWS; i++) {
     for (let n = WINDOW_WORDS[0]!; n <= WINDOW_WORDS[1]! && i + n <= words.length; n++) {
