@@ -68,11 +68,13 @@ const FIXTURES: FixtureSpec[] = [
   { name: 'histolab/tcga-cr-7395-01a-01-ts1.svs', files: ['histolab/tcga-cr-7395-01a-01-ts1.svs'], identifying: [], weight: 1 },
   { name: 'openslide-python/boxes.tiff', files: ['openslide-python/boxes.tiff'], identifying: [], weight: 3 },
   // The real NDPI: serials, dates, device and channel (the list test/engine/ndpi.test.ts checks); the
-  // first four are the older, longer forms (kept so string indexes stay stable).
+  // first four are the older, longer forms (kept so string indexes stay stable). Software is listed
+  // as its whole value, "NDP.scan 2.5.89": the sweep proves whole removed values and their separated
+  // pieces absent, not every substring of one (an 8-byte "NDP.scan" copied alone is not caught).
   {
     name: 'hamamatsu/test3-DAPI-2-387.ndpi',
     files: ['hamamatsu/test3-DAPI-2-387.ndpi'],
-    identifying: ['2017:02:07 13:06:43', 'NDP.S/N=950291', 'Macro.S/N=950410', 'Created=2011/05/23', '950291', '950410', '2017:02:07', '2011/05/23', 'C9600-12', 'NDP.scan', 'DAPI 2 (387)', 'Hamamatsu'],
+    identifying: ['2017:02:07 13:06:43', 'NDP.S/N=950291', 'Macro.S/N=950410', 'Created=2011/05/23', '950291', '950410', '2017:02:07', '2011/05/23', 'C9600-12', 'NDP.scan 2.5.89', 'DAPI 2 (387)', 'Hamamatsu'],
     weight: 2,
   },
   // Multi-file MIRAX (incomplete: Data0005/0006 missing; the fuzzer's request agrees to that).

@@ -23,7 +23,6 @@ function displayTagValue(tiff: TiffFile, e: TiffEntry, childEntries?: number): s
   if (!e.value) return `<${e.byteLength} bytes>`;
   if (e.type === TYPE_ASCII) return displayText(trimNul(e.value)).replace(/\0/g, ' / ');
   if ((e.type === 1 || e.type === 7) && e.count > 8) return `<${e.byteLength} bytes>`;
-  if (typeSize(e.type) === 0) return `<unknown type ${e.type}>`;
   if (e.count > 8) return `<${e.count} values>`;
   return decodeNumbers(e.value, e.type, tiff.littleEndian, tagName(e.tag)).map((n) => String(Math.round(n * 1e6) / 1e6)).join(', ');
 }

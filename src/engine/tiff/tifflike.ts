@@ -187,6 +187,9 @@ export class TiffFile {
       const n = this.bigTiff ? u64(dv, p + 4, this.littleEndian, `${tagName(tag)} count`) : dv.getUint32(p + 4, this.littleEndian);
       const valueFieldPos = p + (this.bigTiff ? 12 : 8);
       const size = typeSize(type);
+      // An unknown field type has no known length: its value field may point at bytes (text) that
+      // nothing else accounts for, which kept data could then overlap unseen. Refused, not ignored.
+      if (size === 0) throw new SlideError('CORRUPT', `${what}: ${tagName(tag)} has an unknown field type (${type})`);
       const byteLen = size * n;
       const inline = byteLen <= this.offsetSize && !(this.ndpi && type === TYPE_ASCII);
       const high = this.ndpi ? dv.getUint32(extensionAt + 4 * i, this.littleEndian) : 0;

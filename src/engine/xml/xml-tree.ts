@@ -59,6 +59,7 @@ class Parser {
   pos = 0;
   constructor(readonly s: string, readonly what: string) {}
 
+  /** `problem` never quotes the document: a malformed name or value may be identifying text. */
   fail(problem: string): never {
     throw new SlideError('CORRUPT', `${this.what} is not well-formed XML (${problem} at character ${this.pos})`);
   }
@@ -149,11 +150,11 @@ class Parser {
       const raw = this.s.slice(this.pos, close);
       if (raw.includes('<')) this.fail('"<" inside an attribute value');
       this.pos = close + 1;
-      if (el.attributes.some((a) => a.name === attrName)) this.fail(`attribute ${attrName} repeated`);
+      if (el.attributes.some((a) => a.name === attrName)) this.fail('an attribute is repeated');
       el.attributes.push({ name: attrName, value: decodeEntities(raw, this), start: attrStart, end: this.pos });
     }
     for (;;) {
-      if (this.pos >= this.s.length) this.fail(`element ${name} is not closed`);
+      if (this.pos >= this.s.length) this.fail('an element is not closed');
       const node = this.misc(true);
       if (node) {
         el.children.push(node);
@@ -162,7 +163,7 @@ class Parser {
       if (this.startsWith('</')) {
         this.pos += 2;
         const closing = this.name();
-        if (closing !== name) this.fail(`</${closing}> closes <${name}>`);
+        if (closing !== name) this.fail('an end tag does not match its start tag');
         this.skipSpace();
         if (!this.startsWith('>')) this.fail('">" was expected');
         this.pos++;
@@ -178,7 +179,7 @@ const ENTITY = /&(#x[0-9A-Fa-f]+|#[0-9]+|amp|lt|gt|quot|apos);|&/g;
 
 function decodeEntities(raw: string, p: Parser): string {
   if (!raw.includes('&')) return raw;
-  return raw.replace(ENTITY, (m, name: string | undefined) => {
+  return raw.replace(ENTITY, (_m, name: string | undefined) => {
     if (!name) p.fail('an unescaped "&"');
     switch (name) {
       case 'amp': return '&';
@@ -188,7 +189,7 @@ function decodeEntities(raw: string, p: Parser): string {
       case 'apos': return "'";
     }
     const code = name.startsWith('#x') ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-    if (!(code > 0 && code <= 0x10ffff)) p.fail(`an invalid character reference ${m}`);
+    if (!(code > 0 && code <= 0x10ffff)) p.fail('an invalid character reference');
     return String.fromCodePoint(code);
   });
 }
