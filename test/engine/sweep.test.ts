@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PhiSweeper } from '../../src/engine/redact/sweep.ts';
-import { encodedForms, freeTextRuns } from '../../src/engine/redact/encodings.ts';
+import { encodedForms, freeTextRuns, valuePieces } from '../../src/engine/redact/encodings.ts';
 
 function rnd(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -116,4 +116,9 @@ test('removed free text is searched by its runs of words too (a name inside a co
   assert.ok(freeTextRuns('<!-- exported for DR-COMMENT-PHI-3312 -->').includes('DR-COMMENT-PHI-3312'));
   assert.deepEqual(freeTextRuns('   '), []);
   assert.ok(freeTextRuns(Array.from({ length: 500 }, (_, i) => `word${i}`).join(' ')).length <= 129);
+});
+
+test('a URN value is also searched without its prefix (urn:uuid:…)', () => {
+  const pieces = valuePieces(Uint8Array.from('<UUID>urn:uuid:5d1e0a4c-PHI-UUID-000000000001</UUID>', (c) => c.charCodeAt(0))).map((p) => Buffer.from(p).toString('latin1'));
+  assert.ok(pieces.includes('5d1e0a4c-PHI-UUID-000000000001'));
 });

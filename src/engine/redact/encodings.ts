@@ -34,6 +34,8 @@ export function valuePieces(value: Uint8Array): Uint8Array[] {
   const text = latin1(value);
   const pieces = new Set<string>();
   for (const m of text.matchAll(/"([^"<>]*)"|'([^'<>]*)'/g)) pieces.add((m[1] ?? m[2] ?? '').trim());
+  // "urn:uuid:5d1e…" (OME, XMP): the identifier is also written without its URN prefix.
+  for (const m of text.matchAll(/\burn:[A-Za-z0-9][A-Za-z0-9-]*:([^\s"'<>]+)/g)) pieces.add(m[1]!);
   for (const part of text.replace(/<[^>]*>/g, '\n').split(/[|;\t\r\n\0]+/)) {
     const p = part.trim();
     pieces.add(p);
