@@ -69,6 +69,16 @@ let dir = '';
 let skip: string | undefined;
 let server: Awaited<ReturnType<typeof startMain>> | undefined;
 
+/**
+ * The server is a child process: its log lines reach this process through a pipe, after the
+ * response that caused them may already be here. Wait (bounded) for the line instead of racing it.
+ */
+async function logShows(re: RegExp, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!re.test(server!.log()) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  assert.match(server!.log(), re);
+}
+
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wsi-tmpfs-'));
   skip = mountTmpfs(dir, '20m');
@@ -113,13 +123,13 @@ test('a full disk: PATCH answers 507 and is logged; sign-in and case creation an
   const patch = await tusPatch(c, path!, 0, file);
   await expectStorageError(patch, 'PATCH');
   assert.equal(patch.status, 507);
-  assert.match(server!.log(), /upload failed: server storage full/);
+  await logShows(/upload failed: server storage full/);
   assert.ok(server!.log().includes(id), 'the log names the upload by id');
 
   // Before: 500 (SQLITE_FULL). A new session and a new case are database writes.
   await expectStorageError(await new Client(server!.url).login('admin', adminPassword), 'sign-in');
   await expectStorageError(await c.json('/api/cases', 'POST', { caseNumber: 'C-1' }), 'case creation');
-  assert.match(server!.log(), /request failed: server storage full/);
+  await logShows(/request failed: server storage full/);
   // Reading still works with the disk full.
   assert.equal((await c.fetch('/api/scans')).status, 200);
   // The upload's state is still readable: HEAD tells how far the bytes got.
