@@ -23,20 +23,21 @@ export type TagPolicy =
 const NUMERIC = new Set([1, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 16, 17, 18]);
 const BLOB = new Set([1, 7]);
 
-interface Rule {
+/** What type and how many values a tag may have (shared with vendor profiles). */
+export interface TypeRule {
   types: ReadonlySet<number>;
   /** Largest number of values a genuine file has (per-sample tags: up to 16 samples). */
   maxCount: number;
 }
 
-const ONE: Rule = { types: NUMERIC, maxCount: 1 };
-const PER_SAMPLE: Rule = { types: NUMERIC, maxCount: 16 };
-const FEW: Rule = { types: NUMERIC, maxCount: 8 };
-const TABLE: Rule = { types: NUMERIC, maxCount: 3 * 65536 };
+const ONE: TypeRule = { types: NUMERIC, maxCount: 1 };
+const PER_SAMPLE: TypeRule = { types: NUMERIC, maxCount: 16 };
+const FEW: TypeRule = { types: NUMERIC, maxCount: 8 };
+const TABLE: TypeRule = { types: NUMERIC, maxCount: 3 * 65536 };
 /** Strip/tile offset and byte count arrays: their length is checked against the image geometry. */
-const ARRAY: Rule = { types: NUMERIC, maxCount: Number.MAX_SAFE_INTEGER };
+const ARRAY: TypeRule = { types: NUMERIC, maxCount: Number.MAX_SAFE_INTEGER };
 
-const STRUCTURAL: ReadonlyMap<number, Rule> = new Map<number, Rule>([
+const STRUCTURAL: ReadonlyMap<number, TypeRule> = new Map<number, TypeRule>([
   [254, ONE], [255, ONE], [256, ONE], [257, ONE], [258, PER_SAMPLE], [259, ONE], [262, ONE], [263, ONE],
   [264, ONE], [265, ONE], [266, ONE], [273, ARRAY], [274, ONE], [277, ONE], [278, ONE], [279, ARRAY],
   [280, PER_SAMPLE], [281, PER_SAMPLE], [284, ONE], [290, ONE], [291, TABLE], [292, ONE], [293, ONE],
@@ -51,7 +52,7 @@ const STRUCTURAL: ReadonlyMap<number, Rule> = new Map<number, Rule>([
 /** Old-style JPEG (compression 6) table pointers: each value points to a table of its own. */
 const UNACCOUNTABLE = new Set([519, 520, 521]);
 
-const ALLOWED: ReadonlyMap<number, Rule & { class: FieldClass; reason: string }> = new Map([
+const ALLOWED: ReadonlyMap<number, TypeRule & { class: FieldClass; reason: string }> = new Map([
   [Tag.XResolution, { ...ONE, class: 'critical' as const, reason: 'pixel size (MPP)' }],
   [Tag.YResolution, { ...ONE, class: 'critical' as const, reason: 'pixel size (MPP)' }],
   [Tag.ResolutionUnit, { ...ONE, class: 'critical' as const, reason: 'pixel size (MPP)' }],
@@ -88,7 +89,8 @@ const IDENTIFYING: Record<number, string> = {
   289: 'pointers to unused space',
 };
 
-function fits(e: TiffEntry, rule: Rule): boolean {
+/** Whether an entry has a type and count the rule allows. */
+export function fits(e: TiffEntry, rule: TypeRule): boolean {
   return rule.types.has(e.type) && e.count >= 1 && e.count <= rule.maxCount;
 }
 

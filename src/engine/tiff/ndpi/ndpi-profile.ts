@@ -1,4 +1,4 @@
-import type { TagPolicy } from '../tag-policy.ts';
+import { fits, type TagPolicy } from '../tag-policy.ts';
 import { TYPE_ASCII } from '../tags.ts';
 import { NDPI_FORMAT_FLAG, type TiffEntry } from '../tifflike.ts';
 import type { TiffVendorProfile } from '../vendor-profile.ts';
@@ -71,10 +71,6 @@ const IDENTIFYING: Record<number, string> = {
   65457: 'NDPI write time',
   65458: 'NDPI fully-automatic focus flag',
 };
-
-function fits(e: TiffEntry, rule: Omit<Rule, 'keep'>): boolean {
-  return rule.types.has(e.type) && e.count >= 1 && e.count <= rule.maxCount;
-}
 
 /** The NDPI decision for one entry; undefined = the generic allowlist rule. */
 export function ndpiTagPolicy(e: TiffEntry): TagPolicy | undefined {
