@@ -29,6 +29,9 @@ async function writeWasmCodecs() {
     await writeFile(join(out, 'codecs', `${c.pkg}-decode.js`), `${glue}\nexport default ${c.global};\n`);
     await cp(join(dist, c.wasm), join(out, 'codecs', c.wasm));
   }
+  // The barcode reader (zxing-wasm, src/engine/barcode/zxing-reader.ts): its JS is bundled into the
+  // worker, its .wasm goes here — never from the package's default CDN.
+  await cp(join(root, 'node_modules/zxing-wasm/dist/reader/zxing_reader.wasm'), join(out, 'codecs', 'zxing_reader.wasm'));
 }
 
 async function buildAll() {

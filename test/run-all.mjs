@@ -71,7 +71,7 @@ if (want('typecheck')) {
     add(`typecheck ${p}`, { passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1, skipped: 0 }, r);
   }
 }
-if (want('node')) await nodeTests('node', [...findTests('test/engine'), ...findTests('test/server'), ...findTests('test/cli')]);
+if (want('node')) await nodeTests('node', [...findTests('test/engine'), ...findTests('test/server'), ...findTests('test/cli'), ...findTests('test/shared')]);
 if (want('browser') && findTests('test/browser').length > 0) {
   const countsFile = join(out, 'browser-counts.json');
   rmSync(countsFile, { force: true });

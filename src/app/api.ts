@@ -1,6 +1,8 @@
 // The request helper lives in the upload layer (the upload queue asks the server too); the app
 // imports it from here with the server's response types.
-export { api } from '../upload/api-request.ts';
+import { api } from '../upload/api-request.ts';
+
+export { api };
 
 export type Role = 'lab-admin' | 'lab-user' | 'viewer';
 
@@ -74,6 +76,8 @@ export interface ScanSummary {
   quarantine?: { problems: string[]; filesRemoved: { at: string; by: { id: number; username: string | null } | null } | null } | null;
   createdAt: string;
   cases: { id: number; caseNumber: string }[];
+  /** The case the upload asked for and what became of it (issue 14); null: none asked, or not settled yet. */
+  caseLink?: { caseNumber: string; state: 'linked' | 'created' | 'not-found' | 'not-linked' } | null;
   /** `name`: the part's path inside a slide opened by its parts' names (MIRAX `X/Slidedat.ini`). */
   files?: { part: number; name?: string; size: number; sha256: string; url: string }[];
   /** Slide k (>= 1) of a zip uploaded as that scan. */
@@ -81,3 +85,22 @@ export interface ScanSummary {
   /** Scan details only: the other slides of this scan's zip. */
   derived?: { id: number; originalFilename: string; status: ScanSummary['status'] }[];
 }
+
+/** A per-user API token for automated uploads (`wsi-import upload --token-file`), as listed. */
+export interface ApiToken {
+  id: number;
+  name: string;
+  labId: number;
+  labName: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+/** A token just made: the only time the server shows the token itself (it keeps a hash). */
+export interface NewApiToken extends Omit<ApiToken, 'lastUsedAt'> {
+  token: string;
+}
+
+export const listApiTokens = async (): Promise<ApiToken[]> => (await api<{ tokens: ApiToken[] }>('/api/me/tokens')).tokens;
+export const createApiToken = (name: string): Promise<NewApiToken> => api<NewApiToken>('/api/me/tokens', { body: { name } });
+export const revokeApiToken = (id: number): Promise<void> => api<void>(`/api/me/tokens/${id}`, { method: 'DELETE' });

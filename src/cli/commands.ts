@@ -9,7 +9,7 @@ import type { RedactionReport, RedactionRequest } from '../engine/redact/plan-ty
 import type { Slide } from '../engine/formats/slide-format.ts';
 import { DicomSlide } from '../engine/dicom/dicom-slide.ts';
 import { SlideError, toSlideError, type SerializedSlideError } from '../shared/errors.ts';
-import { collectSlides, type SlideInput } from './collect.ts';
+import { collectSlides, type Collected, type SlideInput } from './collect.ts';
 import { loadOrCreateBatchKey } from './batch-key.ts';
 import { clearSlideFolder, OutputNames, RenamingTarget } from './output-names.ts';
 import { judgeDicomSlide } from './verify-dicom.ts';
@@ -60,29 +60,41 @@ export interface VerifyResult {
 }
 
 /** What a result is called: the file, or for a multi-file (DICOM) slide its directory. */
-function inputLabel(s: SlideInput): string {
+export function inputLabel(s: SlideInput): string {
   if (s.files[0]!.toLowerCase().endsWith('.mrxs')) return s.files[0]!; // MIRAX: the .mrxs names the slide
   return s.files.length === 1 ? s.files[0]! : dirname(s.files[0]!);
+}
+
+/** The collected paths that are not slides, as failed results ('at': where they rank in the order). */
+export function collectedFailures(c: Collected): { at: string; r: Result<never> }[] {
+  const failures: { at: string; r: Result<never> }[] = [];
+  for (const m of c.missing) failures.push({ at: '', r: { input: m, ok: false, error: new SlideError('NOT_FOUND', `${m}: no such file or directory`).toJSON() } });
+  for (const u of c.unclaimed) failures.push({ at: u, r: { input: u, ok: false, error: new SlideError('NOT_RECOGNIZED', `${u}: not a supported whole-slide image`).toJSON() } });
+  for (const f of c.failed) failures.push({ at: f.file, r: { input: f.file, ok: false, error: new SlideError(f.code, f.message).toJSON() } });
+  return failures;
+}
+
+/** Open one collected slide for `use`; its files are closed again afterwards, whatever happens. */
+export async function withSlide<T>(s: SlideInput, use: (slide: Slide, input: SlideInput) => Promise<T>): Promise<T> {
+  const sources: NodeFileSource[] = [];
+  try {
+    for (const f of s.files) sources.push(await NodeFileSource.open(f));
+    return await use(await openSlide(sources), s);
+  } finally {
+    for (const src of sources) await src.close();
+  }
 }
 
 /** Open every slide of the inputs; `use` sees each, errors become per-input results. */
 async function eachSlide<T>(paths: string[], use: (slide: Slide, input: SlideInput) => Promise<T>): Promise<Outcome<T>> {
   const c = await collectSlides(paths);
-  const ranked: { at: string; r: Result<T> }[] = [];
-  for (const m of c.missing) ranked.push({ at: '', r: { input: m, ok: false, error: new SlideError('NOT_FOUND', `${m}: no such file or directory`).toJSON() } });
-  for (const u of c.unclaimed) ranked.push({ at: u, r: { input: u, ok: false, error: new SlideError('NOT_RECOGNIZED', `${u}: not a supported whole-slide image`).toJSON() } });
-  for (const f of c.failed) ranked.push({ at: f.file, r: { input: f.file, ok: false, error: new SlideError(f.code, f.message).toJSON() } });
+  const ranked: { at: string; r: Result<T> }[] = collectedFailures(c);
   for (const s of c.slides) {
-    const sources: NodeFileSource[] = [];
     const input = inputLabel(s);
     try {
-      for (const f of s.files) sources.push(await NodeFileSource.open(f));
-      const slide = await openSlide(sources);
-      ranked.push({ at: s.files[0]!, r: { input, ok: true, value: await use(slide, s) } });
+      ranked.push({ at: s.files[0]!, r: { input, ok: true, value: await withSlide(s, use) } });
     } catch (e) {
       ranked.push({ at: s.files[0]!, r: { input, ok: false, error: toSlideError(e).toJSON() } });
-    } finally {
-      for (const src of sources) await src.close();
     }
   }
   // Report in command-line order (missing paths first: they are not in the expansion).
@@ -133,12 +145,19 @@ async function isInputPath(input: SlideInput, outPath: string): Promise<boolean>
  * into the same folder reproduces the UIDs and slides of one study stay in one remapped study.
  */
 export async function redact(paths: string[], o: RedactOptions): Promise<Outcome<RedactionReport>> {
+  return eachSlide(paths, await createRedactor(o));
+}
+
+/** De-identifies one open slide into the output folder; `redact` and `upload` share it (one batch key, one name record). */
+export type Redactor = (slide: Slide, input: SlideInput, onProgress?: (done: number, total: number) => void) => Promise<RedactionReport>;
+
+export async function createRedactor(o: RedactOptions): Promise<Redactor> {
   const outDir = resolve(o.out);
   const secret = await loadOrCreateBatchKey(outDir);
   const uidKey = o.uidKey ?? secret;
   const names = await OutputNames.load(outDir, secret);
   const base = new NodeDirTarget(outDir);
-  return eachSlide(paths, async (slide, input) => {
+  return async (slide, input, onProgress) => {
     const { name, reused } = await names.claim(input.name, input.identity, input.kind);
     if (await isInputPath(input, join(outDir, name))) throw new SlideError('CONFLICT', 'the output would replace the input: refusing to overwrite the original');
     if (reused && input.kind === 'folder') await clearSlideFolder(join(outDir, name));
@@ -149,11 +168,14 @@ export async function redact(paths: string[], o: RedactOptions): Promise<Outcome
     if (slide.format === 'mirax') request.options = { outputName: name, ...(o.allowIncomplete ? { allowIncomplete: true } : {}) };
     const report = await redactSlide(slide, request, target, {
       hasher: threadedNodeSha256,
-      onProgress: (d, t) => o.onProgress?.(name, d, t),
+      onProgress: (d, t) => {
+        o.onProgress?.(name, d, t);
+        onProgress?.(d, t);
+      },
     });
     await names.record(name, input.identity);
     return { ...report, slideName: name, outputs: report.outputs.map((x) => ({ ...x, name: target.rename(x.name) })) };
-  });
+  };
 }
 
 /**

@@ -2,12 +2,16 @@ import { parseArgs } from 'node:util';
 import { inspect, redact, verify, type Result, type Skipped } from './commands.ts';
 import { printInspect, printRedact, printSkipped, printVerify } from './print.ts';
 import { BatchKeyError, isValidUidKey } from './batch-key.ts';
+import { runUpload } from './upload/command.ts';
 
 const USAGE = `usage:
   wsi-import inspect FILE... [--json]
   wsi-import redact FILE_OR_DIR... --out DIR [--keep-label] [--keep-macro] [--keep FIELD]...
                     [--uid-key HEX] [--allow-incomplete] [--json]
   wsi-import verify FILE_OR_DIR... [--json]
+  wsi-import upload FILE_OR_DIR... --server URL --out DIR [--manifest map.csv] [--token-file F]
+                    [--direct] [--create-cases] [--barcode-is-case] [--keep-label] [--keep-macro]
+                    [--keep FIELD]... [--allow-incomplete] [--json]
 
 redact writes a de-identified copy of each slide into DIR: every identifying field removed and
 label/macro images dropped unless kept. --keep takes a field id or label as shown by inspect
@@ -17,7 +21,18 @@ remapped with one key per batch: --uid-key (at least 32 hex digits), else a key 
 DIR/.wsi-import-key, so re-running a batch into the same DIR gives the same UIDs. A MIRAX slide is
 given as its .mrxs (its folder is found next to it) and written as "<name>.mrxs" + "<name>/"; one
 whose Data files are missing is refused unless --allow-incomplete (then what is there is copied).
-Exit status: 0 all succeeded, 1 any failed (the others are still written), 2 usage.`;
+
+upload de-identifies like redact (into DIR; --direct sends the originals as they are instead), then
+uploads every slide to the server with its API token (--token-file, else the WSI_TOKEN environment
+variable; create one on the Account page). A manifest (CSV with columns file or barcode, case,
+name) gives each slide its case and display name; a slide's only barcode is proposed as its case
+but sent only with --barcode-is-case; --create-cases creates cases the lab does not have yet.
+Original file names and barcodes stay on this computer: the server gets neutral file names unless
+you --keep upload:file-name. Re-running the same command continues an interrupted batch (the state
+is kept in DIR/.wsi-import-state.json): what the server has is not sent again. When the batch ends
+its record (JSON, CSV and a printable HTML page) is written into DIR.
+Exit status: 0 all succeeded, 1 any failed (the others are still written), 2 usage (upload: also
+a token the server refused).`;
 
 class UsageError extends Error {}
 
@@ -29,6 +44,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       (command === undefined ? err : out)(`${USAGE}\n`);
       return command === undefined ? 2 : 0;
     }
+    if (command === 'upload') return await runUpload(rest, { out, err, usage: USAGE, tty: process.stderr.isTTY === true, env: process.env });
     const parsed = parse(rest, command);
     const positionals = parsed.positionals;
     const values = parsed.values as { json?: boolean; out?: string; 'keep-label'?: boolean; 'keep-macro'?: boolean; keep?: string[]; 'uid-key'?: string; 'allow-incomplete'?: boolean };

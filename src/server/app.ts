@@ -26,6 +26,9 @@ import { labRoutes } from './routes/labs.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { cspReportRoutes } from './routes/csp-report.ts';
 import { storageRoutes } from './routes/storage.ts';
+import { apiTokenRoutes } from './routes/api-tokens.ts';
+import { batchRoutes } from './routes/batches.ts';
+import { registerTokenScope } from './auth/token-scope.ts';
 
 export interface BuiltApp {
   app: FastifyInstance;
@@ -89,6 +92,8 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   // cross-site state changes before anything reads the session or the body.
   await registerSecurityHeaders(app);
   registerSameOriginCheck(app);
+  // API tokens (bearer): authenticated up front, and held to their scope on every route, tus included.
+  registerTokenScope(app, sessions);
 
   app.setErrorHandler((err: FastifyError | SlideError | Error, req, reply) => {
     let status = 500;
@@ -137,6 +142,8 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   uploadRoutes(app, deps);
   cspReportRoutes(app, app.log);
   storageRoutes(app, deps);
+  apiTokenRoutes(app, deps);
+  batchRoutes(app, deps);
   const tus = mountTus(app, { config, repos, storage, sessions, ingest, log: app.log });
 
   const housekeeping = async (): Promise<void> => {

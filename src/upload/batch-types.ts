@@ -1,5 +1,7 @@
 import type { FieldClass, ImageRole } from '../engine/formats/slide-format.ts';
 import type { RedactionRequest } from '../engine/redact/plan-types.ts';
+import type { ManifestProblem, ManifestRow } from '../shared/manifest.ts';
+import type { SlideMatch } from '../shared/case-match.ts';
 
 /**
  * The records of an import batch that the uploader reads and updates (persisted by the app in
@@ -119,6 +121,29 @@ export interface SlideEntry {
   scanId?: number;
   /** De-identified slides only, once every part is uploaded. */
   serverCheck?: ServerCheck;
+  /**
+   * Barcodes read from the slide itself (label, macro, vendor metadata) at inspection. Used here
+   * to match the slide to a case and written to the batch record on this PC; never sent, unless
+   * one is the case number the user confirmed.
+   */
+  barcodes?: SlideBarcode[];
+  /** The slide's case and display name (case-matching.ts); null: no match (flagged, not blocked). */
+  match?: SlideMatch | null;
+  /** SHA-256 of each original part, for the batch record (hashed once, in the worker, while staging). */
+  originalSha256?: string[];
+}
+
+export interface SlideBarcode {
+  value: string;
+  symbology: string;
+  source: string;
+}
+
+/** A loaded manifest (CSV or pasted table): kept with the batch so a reload keeps the matches. */
+export interface BatchManifest {
+  fileName: string;
+  rows: ManifestRow[];
+  problems: ManifestProblem[];
 }
 
 export interface BatchRecord {
@@ -141,6 +166,11 @@ export interface BatchRecord {
   uploadPaused: boolean;
   /** The user cancelled the upload: it stays cancelled (also after a reload) until "Start again". */
   uploadCancelled?: boolean;
+  manifest?: BatchManifest;
+  /** The user allowed the server to create cases the lab does not have yet (sent as `createCase`). */
+  createMissingCases?: boolean;
+  /** When the batch reached the Done step. */
+  finishedAt?: number;
   [k: string]: unknown;
 }
 

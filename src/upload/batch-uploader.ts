@@ -8,6 +8,7 @@ import { deleteStaged, deleteStagedDir, diskEstimate, stagedFile, stagingBudget,
 import { isOriginalsNeeded } from './originals-needed.ts';
 import { UploadQueue, type JobProgress, type QueueOptions, type UploadJob } from './upload-queue.ts';
 import { partPaths, uploadName } from './upload-name.ts';
+import { matchMetadata } from './match-metadata.ts';
 
 /** What the uploader needs from the engine worker (see src/app/engine-client.ts). */
 export interface StagingEngine {
@@ -264,6 +265,8 @@ export class BatchUploader {
         uploads.push({ part: i, name: files[i].name, ...(path ? { path } : {}), size: files[i].size, sha256, state: 'queued', bytesSent: 0 });
       }
       s.uploads = uploads;
+      // Direct Upload sends the originals: what was sent is the original.
+      s.originalSha256 = uploads.map((u) => u.sha256);
       this.changed();
       return;
     }
@@ -275,6 +278,11 @@ export class BatchUploader {
       this.changed();
       const request = redactionRequest(s, this.batch.uidKey);
       let lastTick = 0;
+      // The originals' hashes (for the batch record) are taken in the worker alongside.
+      const hashing = new AbortController();
+      const onAbort = () => hashing.abort();
+      this.abort.signal.addEventListener('abort', onAbort);
+      const originals = this.hashOriginals(s, files, hashing.signal);
       try {
         s.staged = await this.o.engine.deidentify(s.id, files, request, stagingDir(this.batch, s.id), (done, total) => {
           this.stageProgress.set(s.id, total > 0 ? done / total : 0);
@@ -284,8 +292,11 @@ export class BatchUploader {
             this.progressed();
           }
         }, this.abort.signal);
+        await originals;
       } finally {
         this.stageProgress.delete(s.id);
+        hashing.abort();
+        this.abort.signal.removeEventListener('abort', onAbort);
       }
       if (!s.staged.verifyOk || !s.staged.sweep.ok) {
         // Never upload a copy that failed verification or still holds a removed value.
@@ -304,6 +315,22 @@ export class BatchUploader {
       return { part: i, name: path ? path.split('/').pop()! : uploadName(s, o.name), ...(path ? { path } : {}), size: o.size, sha256: o.sha256, state: 'queued', bytesSent: 0 };
     });
     this.changed();
+  }
+
+  /**
+   * SHA-256 of each original part, once per slide (the batch record's proof of which file this
+   * was). Streamed by the engine's hash worker, never on the main thread. A failure here only
+   * leaves the record without those hashes; it never stops the upload.
+   */
+  private async hashOriginals(s: SlideEntry, files: File[], signal: AbortSignal): Promise<void> {
+    if (s.originalSha256?.length === files.length) return;
+    try {
+      const out: string[] = [];
+      for (const f of files) out.push(await this.o.engine.sha256(f, signal));
+      s.originalSha256 = out;
+    } catch {
+      // Cancelled or unreadable: the record says the hash is not known.
+    }
   }
 
   private async waitForBudget(s: SlideEntry): Promise<void> {
@@ -348,6 +375,8 @@ export class BatchUploader {
           batchId: this.batch.id,
           // The identifying fields the user kept: the server's verification tolerates exactly these.
           ...(!this.batch.directUpload && s.staged?.keptFields?.length ? { keptFields: encodeKeptFields(s.staged.keptFields) } : {}),
+          // The scan's display name, and its case once the user confirmed it (C1).
+          ...matchMetadata(s.match, this.batch.createMissingCases),
         },
       };
       this.queue.add(job);

@@ -5,8 +5,10 @@
 import type { EncodedTile, MetadataField, Mpp, SlideImage } from '../engine/formats/slide-format.ts';
 import type { RedactionReport, RedactionRequest } from '../engine/redact/plan-types.ts';
 import type { SerializedSlideError } from '../shared/errors.ts';
+import type { BarcodeScan, BarcodeSource, FoundBarcode } from '../engine/barcode/types.ts';
 
 export type { EncodedTile, MetadataField, Mpp, SlideImage, RedactionReport, RedactionRequest };
+export type { BarcodeScan, BarcodeSource, FoundBarcode };
 
 /** One opened slide, kept open in the worker under `key`. */
 export interface SlideSummary {

@@ -7,10 +7,12 @@ import { workerSha256 } from '../engine/io/web/worker-hash.ts';
 import { opfsDir, OpfsTarget } from '../engine/io/web/opfs.ts';
 import { defaultRequest, redactSlide } from '../engine/redact/redact.ts';
 import { decodeTile } from '../engine/codecs/decode-tile.ts';
+import { findSlideBarcodes } from '../engine/barcode/index.ts';
+import { decodeJpegBitmap } from './jpeg-bitmap.ts';
 import type { EncodedTile, Slide, SlideImage } from '../engine/formats/slide-format.ts';
 import type { RedactionReport, RedactionRequest } from '../engine/redact/plan-types.ts';
 import { SlideError, toSlideError } from '../shared/errors.ts';
-import type { InspectResult, ProgressCallback, SlideSummary, Thumbnail } from './engine-api-types.ts';
+import type { BarcodeScan, InspectResult, ProgressCallback, SlideSummary, Thumbnail } from './engine-api-types.ts';
 import { groupDicomFiles, previewImage, zipOpfsFiles } from './wizard-ops.ts';
 import { groupMiraxFiles } from './mirax-grouper.ts';
 import { openGroups, type FileGrouper } from './file-groups.ts';
@@ -126,6 +128,14 @@ export const engineApi = {
     }
     const bitmap = canvas.transferToImageBitmap();
     return transfer({ bitmap, width, height }, [bitmap]);
+  },
+
+  /**
+   * Barcodes on the label (else the macro) and in vendor metadata (contract C4), before the label
+   * is removed. Values are PHI-ish: the page uses them to propose a case and never sends them.
+   */
+  async barcodes(key: string): Promise<BarcodeScan> {
+    return findSlideBarcodes(entry(key).slide, { decodeJpeg: decodeJpegBitmap });
   },
 
   /** One encoded tile, standalone (JPEG tables spliced, APP14 added), for the deep-zoom preview. */

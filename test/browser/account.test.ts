@@ -263,3 +263,52 @@ describe('members page (lab admin)', () => {
     }
   });
 });
+
+describe('API tokens on the account page', () => {
+  it('API tokens: listed; a new one shown once with Copy; revoking asks first', async () => {
+    const token = `wsi_${'k'.repeat(43)}`;
+    let tokens = [{ id: 4, name: 'Old PC', labId: 1, labName: 'Histo Lab', createdAt: '2026-01-02T09:00:00Z', lastUsedAt: null as string | null }];
+    const server = stubServer((method, url, body) => {
+      if (url === '/api/me') return { body: me() };
+      if (url === '/api/me/invitations') return { body: { invitations: [] } };
+      if (method === 'GET' && url === '/api/me/tokens') return { body: { tokens } };
+      if (method === 'POST' && url === '/api/me/tokens') {
+        const made = { id: 5, name: (body as { name: string }).name, labId: 1, labName: 'Histo Lab', createdAt: '2026-01-03T09:00:00Z' };
+        tokens = [{ ...made, lastUsedAt: null }, ...tokens];
+        return { status: 201, body: { ...made, token } };
+      }
+      if (method === 'DELETE' && url === '/api/me/tokens/4') {
+        tokens = tokens.filter((t) => t.id !== 4);
+        // (The server answers 204; the stub's Response cannot carry '' with a 204.)
+        return { status: 200 };
+      }
+      return undefined;
+    });
+    try {
+      await loadMe();
+      const el = mount('wsi-account');
+      await until(() => byText<HTMLElement>(el, 'h2', 'API tokens for automated uploads'), 'the section');
+      await until(() => byText<HTMLElement>(el, 'td', 'Old PC'), 'the listed token');
+      ok(byText<HTMLElement>(el, 'td', 'Never'), 'never used');
+      const form = await until(() => deepQueryAll<HTMLFormElement>(el, 'form').find((f) => f.querySelector('[name=name]')), 'the token form');
+      (form.querySelector('[name=name]') as HTMLInputElement).value = 'Scanner PC';
+      form.requestSubmit();
+      await until(() => byText<HTMLElement>(el, 'code', token), 'the new token, shown');
+      ok(byText<HTMLElement>(el, 'p', 'Copy it now: it is not shown again. Use it with wsi-import upload --token-file.'), 'the warning');
+      ok(byText(el, 'button', 'Copy'), 'a copy button');
+      ok(server.calls.includes('POST /api/me/tokens {"name":"Scanner PC"}'), 'created with its name');
+      await until(() => byText<HTMLElement>(el, 'td', 'Scanner PC'), 'listed');
+      (await until(() => byText(el, 'button', 'Done'), 'Done')).click();
+      await until(() => !byText<HTMLElement>(el, 'code', token) || undefined, 'the token gone once dismissed');
+
+      (await until(() => deepQueryAll<HTMLButtonElement>(el, 'button').find((b) => b.getAttribute('aria-label') === 'Revoke Old PC'), 'Revoke')).click();
+      ok(!server.calls.some((c) => c.startsWith('DELETE')), 'nothing sent before confirming');
+      (await until(() => byText(el, 'button', 'Yes, revoke'), 'the confirmation')).click();
+      await until(() => byText<HTMLElement>(el, 'p', 'Token Old PC revoked.'), 'the notice');
+      ok(server.calls.includes('DELETE /api/me/tokens/4'), 'the revocation');
+      ok(!byText<HTMLElement>(el, 'td', 'Old PC'), 'no longer listed');
+    } finally {
+      server.restore();
+    }
+  });
+});

@@ -132,6 +132,25 @@ describe('the Scans worklist in Chromium', () => {
     await page.getByText('Showing 1–50 of 80 scans').waitFor();
   });
 
+  it('opens on one batch from the address (/scans?batch=…) with a removable chip', async () => {
+    const page = browser.page;
+    await page.goto(`${server.url}/scans?batch=${batches[2]}`);
+    await page.getByText('Showing 1–40 of 40 scans').waitFor();
+    const chip = page.getByRole('group', { name: 'Active filters' });
+    await chip.getByText(/^Batch of /).waitFor();
+    assert.equal(await page.getByLabel('Batch', { exact: true }).inputValue(), batches[2]);
+    await chip.getByRole('button', { name: /^Remove the filter: Batch of / }).click();
+    await page.getByText('Showing 1–50 of 122 scans').waitFor();
+    assert.equal(new URL(page.url()).search, '', 'the batch left the address too');
+    assert.equal(await chip.count(), 0);
+    // Choosing a batch in the filter puts it in the address.
+    await page.getByLabel('Batch', { exact: true }).selectOption(batches[0]!);
+    await page.getByText('Showing 1–40 of 40 scans').waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('batch'), batches[0]);
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.getByText('Showing 1–50 of 122 scans').waitFor();
+  });
+
   it('renames a scan; the new name is searchable', async () => {
     const page = browser.page;
     await page.goto(`${server.url}/scans`);

@@ -64,6 +64,8 @@ interface LabFx {
   slideId: string;
   /** A user of the lab who may upload (for uploads an identity cannot create itself). */
   uploader: number;
+  /** A batch record of the lab (its id is unique to the lab). */
+  batchId: string;
 }
 interface Fixture {
   labs: Record<LabKey, LabFx>;
@@ -258,6 +260,31 @@ const expectations: Record<string, Row> = {
     },
   },
 
+  // API tokens (issue 14): a person's own, made where they may import; another's does not exist.
+  'GET /api/me/tokens': { own: signedIn(200), other: signedIn(200), req: () => ({ path: '/api/me/tokens' }) },
+  'POST /api/me/tokens': { own: '401 403 201 201 201 403 201', other: '401 403 201 201 201 403 201', req: () => bodyReq('/api/me/tokens', { name: `PC ${next()}` }) },
+  'DELETE /api/me/tokens/:id': {
+    own: signedIn(204),
+    other: signedIn(404),
+    req: (c) => {
+      const mine = c.side === 'own' && c.identity !== 'anonymous';
+      const owner = mine ? fx.users[c.identity as Exclude<Identity, 'anonymous'>].id : freshMember(c.lab);
+      const ownerLab = fx.labs[c.lab].id;
+      const t = s.built.repos.apiTokens.create(owner, ownerLab, `token ${next()}`, createHash('sha256').update(`t${fx.seq}`).digest('hex'));
+      return { path: `/api/me/tokens/${t.id}` };
+    },
+  },
+
+  // Batch records (issue 14): a batch id is unique per lab; another lab's is not found.
+  'GET /api/batches': { own: signedIn(200), other: signedIn(200), req: () => ({ path: '/api/batches' }) },
+  'GET /api/batches/:id': { own: signedIn(200), other: signedIn(404), req: (c) => ({ path: `/api/batches/${lab(c).batchId}` }) },
+  'PUT /api/batches/:id': {
+    // Written in the caller's own lab (a fresh id each cell), by those who may import there.
+    own: '401 403 200 200 200 403 200',
+    other: '401 403 200 200 200 403 200',
+    req: () => bodyReq(`/api/batches/put-${next()}`, { client: 'web', slides: 1 }),
+  },
+
   'GET /api/uploads/slide/:slideId': {
     // Another lab's slide id answers like an unknown one: 200 with nothing (the leak check looks at the body).
     own: signedIn(200),
@@ -428,7 +455,8 @@ before(async () => {
   for (const k of ['A', 'B', 'C', 'D'] as LabKey[]) {
     const id = labIds[k];
     const marker = `zz-lab-${k.toLowerCase()}-secret`;
-    fx.labs[k] = { id, marker, scanId: 0, caseId: 0, slideId: '', uploader: uploaders[k] };
+    fx.labs[k] = { id, marker, scanId: 0, caseId: 0, slideId: '', uploader: uploaders[k], batchId: `mx-batch-${k.toLowerCase()}` };
+    repos.batches.ensure(id, fx.labs[k].batchId, 'web', uploaders[k]);
     const scanId = scan(k, 'ready');
     const rel = join('scans', String(id), String(scanId), 'part-0.bin');
     await mkdir(join(s.config.dataDir, 'scans', String(id), String(scanId)), { recursive: true });

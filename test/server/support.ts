@@ -97,8 +97,8 @@ export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).
 
 import type { PartMetadata } from '../../src/server/tus/metadata.ts';
 
-/** A part's Upload-Metadata as sent on the wire (keptFields is the encoded string; see shared/kept-fields.ts). */
-export type PartMeta = Omit<PartMetadata, 'keptFields'> & { keptFields?: string };
+/** A part's Upload-Metadata as sent on the wire (keptFields is the encoded string; see shared/kept-fields.ts; createCase is '1'). */
+export type PartMeta = Omit<PartMetadata, 'keptFields' | 'createCase'> & { keptFields?: string; createCase?: '1' };
 
 /**
  * Metadata for one part. Direct Upload by default: most tests send fixtures as they are (not

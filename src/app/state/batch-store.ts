@@ -13,6 +13,7 @@
  */
 import { db, getSetting, setSetting } from './db.ts';
 import type { BatchRecord, SlideEntry, StepNo } from '../../upload/batch-types.ts';
+import type { SlideMatch } from '../../shared/case-match.ts';
 import { IdbUrlStorage } from '../../upload/idb-url-storage.ts';
 import { batchStagingDir, deleteStagedDir, type BatchOwner } from '../../upload/staging.ts';
 
@@ -165,6 +166,7 @@ export function finishedForm(batch: BatchRecord): BatchRecord {
     uidKey: '',
     uploadStarted: true,
     uploadPaused: false,
+    ...(batch.finishedAt !== undefined ? { finishedAt: batch.finishedAt } : {}),
     slides: slides.map((s, i): SlideEntry => ({
       id: s.id,
       sourceId: '',
@@ -181,8 +183,15 @@ export function finishedForm(batch: BatchRecord): BatchRecord {
       ...(s.uploads ? { uploads: s.uploads.map((p) => ({ part: p.part, name: '', size: p.size, sha256: p.sha256, state: p.state, bytesSent: p.bytesSent })) } : {}),
       ...(s.scanId !== undefined ? { scanId: s.scanId } : {}),
       ...(s.serverCheck ? { serverCheck: { state: s.serverCheck.state } } : {}),
+      // Only what went to the server with the upload: the display name and a confirmed case.
+      ...(s.match !== undefined ? { match: sentMatch(s.match) } : {}),
     })),
   };
+}
+
+function sentMatch(m: SlideMatch | null): SlideMatch | null {
+  if (!m) return null;
+  return { how: m.how, confirmed: m.confirmed, ...(m.name ? { name: m.name } : {}), ...(m.caseNumber && m.confirmed ? { caseNumber: m.caseNumber } : {}) };
 }
 
 export async function addSource(source: SourceRecord): Promise<void> {

@@ -21,6 +21,33 @@ export interface AuthContext {
    * user did not pick).
    */
   currentLab: LabMembership | null;
+  /**
+   * Authenticated by an API token (Authorization: Bearer, issue 14), not a session: the user works
+   * in the token's lab only, and only within the token's scope (auth/token-scope.ts).
+   */
+  viaToken?: boolean;
+  /** The API token's id when viaToken. */
+  apiTokenId?: number;
+}
+
+/** Prefix of every API token: recognisable in a config file or a leaked log, and by secret scanners. */
+export const apiTokenPrefix = 'wsi_';
+
+/** The token of an `Authorization: Bearer <token>` header; undefined when the request has none. */
+export function bearerToken(req: { headers: Record<string, string | string[] | undefined> }): string | undefined {
+  const h = req.headers.authorization;
+  const v = Array.isArray(h) ? h[0] : h;
+  if (v === undefined) return undefined;
+  const m = /^Bearer[ \t]+(\S+)\s*$/i.exec(v);
+  // A malformed Authorization header counts as a bad token (401), never as no header.
+  return m ? m[1]! : '';
+}
+
+/** Whether the request tries bearer authentication at all (scheme Bearer). */
+export function hasBearer(req: { headers: Record<string, string | string[] | undefined> }): boolean {
+  const h = req.headers.authorization;
+  const v = Array.isArray(h) ? h[0] : h;
+  return v !== undefined && /^Bearer(\s|$)/i.test(v);
 }
 
 /** The lab a session starts in: the user's remembered choice if they still belong to it, else their only lab. */
@@ -28,7 +55,10 @@ function defaultLab(user: Account, labs: LabMembership[]): LabMembership | null 
   return labs.find((l) => l.id === user.currentLabId) ?? (labs.length === 1 ? labs[0] : null);
 }
 
-const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/** last_used_at of an API token is written at most this often (reads stay cheap for a busy script). */
+const tokenTouchMs = 60 * 1000;
 
 /** Server-side sessions behind an opaque cookie; the database stores only the token's hash. */
 export class Sessions {
@@ -83,6 +113,8 @@ export class Sessions {
   }
 
   private load(req: FastifyRequest): AuthContext | null {
+    // A bearer token decides alone: a request that sends one is never also judged by a cookie.
+    if (hasBearer(req)) return this.loadApiToken(bearerToken(req) ?? '');
     const token = readCookie(req.headers.cookie, sessionCookie);
     if (!token) return null;
     const tokenHash = hashToken(token);
@@ -107,6 +139,33 @@ export class Sessions {
     // PC) must not move this one's next upload into a different lab.
     const currentLab = labs.find((l) => l.id === row.currentLabId) ?? defaultLab(user, labs);
     return { tokenHash, user, labs, currentLab };
+  }
+
+  /**
+   * An API token: its user, working in its lab. Revoked or unknown tokens, deactivated users and
+   * users who are no longer members of the token's lab get nothing (401). The token is looked up
+   * by its hash, so comparing it leaks no timing; it is never logged.
+   */
+  private loadApiToken(token: string): AuthContext | null {
+    if (!token.startsWith(apiTokenPrefix) || token.length > 200) return null;
+    const tokenHash = hashToken(token);
+    const row = this.repos.apiTokens.live(tokenHash);
+    if (!row) return null;
+    const user = this.repos.users.byId(row.userId);
+    if (!user || user.deactivatedAt) return null;
+    const lab = this.repos.labs.membershipsOf(user.id).find((l) => l.id === row.labId);
+    if (!lab) return null;
+    const now = Date.now();
+    if (row.lastUsedAt === null || now - Date.parse(row.lastUsedAt) >= tokenTouchMs) {
+      try {
+        this.repos.apiTokens.touch(row.id, new Date(now).toISOString());
+      } catch (e) {
+        // Best effort, as for sessions: a full disk must not stop uploads resuming.
+        if (!storageFailureOf(e)) throw e;
+      }
+    }
+    // One lab, and no role above labs: a token made for uploading to one lab reads that lab only.
+    return { tokenHash, user: { ...user, platformAdmin: false }, labs: [lab], currentLab: lab, viaToken: true, apiTokenId: row.id };
   }
 
   switchLab(ctx: AuthContext, labId: number): AuthContext {

@@ -299,6 +299,45 @@ export const migrations: readonly Migration[] = [
   CREATE INDEX scans_lab_unlinked_status ON scans(lab_id, status, created_at, id) WHERE in_case = 0;
   CREATE INDEX scans_lab_filters ON scans(lab_id, status, in_case, coalesce(format, claimed_format), uploaded_by, created_at, id);
   `,
+  // issue 14, lab automation and linking at upload:
+  // * per-user API tokens (only the SHA-256 of the token is kept; revoked rows stay for the record);
+  // * the case and display name an upload asks for (on every part's upload row, and on the scan
+  //   it creates), and what linking made of it once the scan was ingested;
+  // * the server's PHI-free record of a batch, one row per (lab, batch id); batches that already
+  //   have scans get one, from their first scan (the web app was the only client then).
+  `
+  CREATE TABLE api_tokens (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    lab_id INTEGER NOT NULL REFERENCES labs(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    last_used_at TEXT,
+    revoked_at TEXT
+  );
+  CREATE INDEX api_tokens_user ON api_tokens(user_id, id);
+  ALTER TABLE uploads ADD COLUMN scan_name TEXT;
+  ALTER TABLE uploads ADD COLUMN case_number TEXT;
+  ALTER TABLE uploads ADD COLUMN create_case INTEGER NOT NULL DEFAULT 0 CHECK (create_case IN (0, 1));
+  ALTER TABLE scans ADD COLUMN case_number TEXT;
+  ALTER TABLE scans ADD COLUMN create_case INTEGER NOT NULL DEFAULT 0 CHECK (create_case IN (0, 1));
+  ALTER TABLE scans ADD COLUMN case_link_state TEXT CHECK (case_link_state IN ('linked', 'created', 'not-found', 'not-linked'));
+  CREATE TABLE batches (
+    lab_id INTEGER NOT NULL REFERENCES labs(id) ON DELETE CASCADE,
+    id TEXT NOT NULL,
+    client TEXT NOT NULL CHECK (client IN ('web', 'cli')),
+    slides INTEGER,
+    created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    finished_at TEXT,
+    PRIMARY KEY (lab_id, id)
+  );
+  CREATE INDEX batches_lab_created ON batches(lab_id, created_at);
+  INSERT INTO batches (lab_id, id, client, created_by, created_at)
+    SELECT s.lab_id, s.batch_id, 'web', s.uploaded_by, s.created_at FROM scans s
+    WHERE s.id = (SELECT min(b.id) FROM scans b WHERE b.lab_id = s.lab_id AND b.batch_id = s.batch_id);
+  `,
 ];
 
 export function schemaVersion(db: Database): number {

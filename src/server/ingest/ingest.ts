@@ -11,6 +11,7 @@ import type { Storage } from '../storage.ts';
 import { extractDicomZip, isZip, type ExtractedFile } from './dicom-zip.ts';
 import { verifyStoredParts } from './verify.ts';
 import { storeThumbnail } from './thumbnail.ts';
+import { settleCaseLink } from './case-link.ts';
 
 export interface IngestOutcome {
   status: ScanStatus;
@@ -195,8 +196,19 @@ async function ingestZip(repos: Repos, storage: Storage, scan: ScanRow, zipPath:
 /**
  * Open a scan's stored parts with the shared engine and record what a viewer and the worklist need.
  * Never throws: a file the engine rejects makes the scan 'failed' with the engine's message.
+ * Once settled, the scan — and every slide of its zip — is linked to the case its upload asked for.
  */
 export async function ingestScan(repos: Repos, storage: Storage, labId: number, scanId: number, limits: IngestLimits, signal?: AbortSignal): Promise<IngestOutcome> {
+  const outcome = await ingestStored(repos, storage, labId, scanId, limits, signal);
+  // Interrupted (shutdown): the next start ingests it again and links then.
+  if (outcome.status !== 'processing') {
+    settleCaseLink(repos, labId, scanId);
+    for (const d of repos.scans.derived(labId, scanId)) settleCaseLink(repos, labId, d.id);
+  }
+  return outcome;
+}
+
+async function ingestStored(repos: Repos, storage: Storage, labId: number, scanId: number, limits: IngestLimits, signal?: AbortSignal): Promise<IngestOutcome> {
   const scan = repos.scans.byId(labId, scanId);
   if (!scan) return { status: 'failed', error: 'scan not found' };
   if (scan.sourceScanId !== null) {

@@ -4,9 +4,17 @@ import type { CaseRow } from '../db/repos/cases.ts';
 import { ApiError, badRequest, notFound } from '../http/api-error.ts';
 import { idParam, objectBody, queryInt, queryString, stringField, type RouteDeps } from './deps.ts';
 import { scanJson } from './scans.ts';
+import { CASE_NUMBER_MAX, validateCaseNumber } from '../../shared/case-number.ts';
 
 /** The client shows its own sentence for this code; the message is for API users. */
 const caseExists = (caseNumber: string) => new ApiError(409, 'CASE_EXISTS', `A case with the number ${caseNumber} already exists.`);
+
+/** The one case-number rule (shared/case-number.ts), also applied to uploads' caseNumber. */
+function caseNumberField(body: Record<string, unknown>, optional: boolean): string | undefined {
+  const v = stringField(body, 'caseNumber', { max: CASE_NUMBER_MAX, optional });
+  if (v !== undefined && validateCaseNumber(v) !== null) throw badRequest('caseNumber must not hold control characters');
+  return v;
+}
 
 const caseJson = (c: CaseRow) => ({ id: c.id, caseNumber: c.caseNumber, description: c.description, scanCount: c.scanCount, createdAt: c.createdAt });
 
@@ -25,7 +33,7 @@ export function caseRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.post('/api/cases', async (req, reply) => {
     const lab = editableLab(d.sessions.require(req));
     const body = objectBody(req.body);
-    const caseNumber = stringField(body, 'caseNumber', { max: 64 })!;
+    const caseNumber = caseNumberField(body, false)!;
     const description = stringField(body, 'description', { min: 0, max: 2000, optional: true }) ?? '';
     if (d.repos.cases.byNumber(lab.id, caseNumber)) throw caseExists(caseNumber);
     const c = d.repos.cases.create(lab.id, caseNumber, description, d.sessions.require(req).user.id);
@@ -45,7 +53,7 @@ export function caseRoutes(app: FastifyInstance, d: RouteDeps): void {
     const lab = editableLab(d.sessions.require(req));
     const c = load(lab.id, req.params.id);
     const body = objectBody(req.body);
-    const caseNumber = stringField(body, 'caseNumber', { max: 64, optional: true });
+    const caseNumber = caseNumberField(body, true);
     const description = stringField(body, 'description', { min: 0, max: 2000, optional: true });
     if (caseNumber === undefined && description === undefined) throw badRequest('nothing to change: give caseNumber or description');
     if (caseNumber !== undefined && caseNumber !== c.caseNumber && d.repos.cases.byNumber(lab.id, caseNumber)) throw caseExists(caseNumber);

@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { rm } from 'node:fs/promises';
 import { currentLab, editableLab } from '../auth/session.ts';
-import { scanStatuses, type ScanRow } from '../db/repos/scans.ts';
+import { scanStatuses, type CaseLinkState, type ScanRow } from '../db/repos/scans.ts';
 import { listQuery } from './scans-query.ts';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../http/api-error.ts';
 import { idParam, objectBody, queryInt, stringField, type RouteDeps } from './deps.ts';
@@ -23,6 +23,14 @@ function quarantineJson(s: ScanRow) {
 /** Quarantined bytes are never served, to anyone (the scan is listed; its bytes are not viewable). */
 function refuseQuarantined(s: ScanRow): void {
   if (s.status === 'quarantined') throw new ApiError(409, 'SCAN_QUARANTINED', 'this scan failed verification on the server and is quarantined: its files are not viewable');
+}
+
+/**
+ * The case the upload asked for and what linking made of it (issue 14); null when it asked for
+ * none, or while the scan has not settled (uploading, processing).
+ */
+export function caseLinkJson(s: ScanRow): { caseNumber: string; state: CaseLinkState } | null {
+  return s.caseNumber && s.caseLinkState ? { caseNumber: s.caseNumber, state: s.caseLinkState } : null;
 }
 
 export function scanJson(s: ScanRow, cases: { id: number; caseNumber: string }[] = []) {
@@ -54,6 +62,7 @@ export function scanJson(s: ScanRow, cases: { id: number; caseNumber: string }[]
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
     cases,
+    caseLink: caseLinkJson(s),
   };
 }
 

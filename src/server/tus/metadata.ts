@@ -1,4 +1,5 @@
 import { parseKeptFields } from '../../shared/kept-fields.ts';
+import { validateCaseNumber } from '../../shared/case-number.ts';
 
 /** Upload-Metadata of one part, validated (see ARCHITECTURE.md "Upload contract"). */
 export interface PartMetadata {
@@ -22,7 +23,19 @@ export interface PartMetadata {
    * verification of the stored bytes tolerates exactly these. Absent = none kept.
    */
   keptFields?: string[];
+  /** The display name the scan gets instead of defaultScanName (trimmed, 1–200 characters). */
+  scanName?: string;
+  /**
+   * A case number the user confirmed: once ingested, the scan is linked to the lab's case with this
+   * number (see ingest/case-link.ts). The one value from a slide's label that may reach the server.
+   */
+  caseNumber?: string;
+  /** Wire value '1', only with caseNumber: create the case when the lab has none with that number. */
+  createCase?: boolean;
 }
+
+export const maxScanNameLength = 200;
+const control = /[\u0000-\u001f\u007f-\u009f]/;
 
 export const maxParts = 100000;
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -78,5 +91,28 @@ export function parsePartMetadata(md: Record<string, string | null> | undefined)
     if (typeof parsed === 'string') return parsed;
     keptFields = parsed;
   }
-  return { filename, ...(partPath ? { partPath } : {}), slideId: slideId.toLowerCase(), part, parts, format, sha256, mode, batchId, ...(keptFields ? { keptFields } : {}) };
+  // Issue 14: case and name. Messages name the key, never the value (it may come from a label).
+  let scanName: string | undefined;
+  if (md.scanName != null) {
+    scanName = md.scanName.trim();
+    if (scanName.length < 1 || scanName.length > maxScanNameLength || control.test(scanName)) return `scanName must be 1 to ${maxScanNameLength} characters without control characters`;
+  }
+  let caseNumber: string | undefined;
+  if (md.caseNumber != null) {
+    if (validateCaseNumber(md.caseNumber) !== null) return 'caseNumber must be 1 to 64 characters without control characters';
+    caseNumber = md.caseNumber.trim();
+  }
+  let createCase: boolean | undefined;
+  if (md.createCase != null) {
+    if (md.createCase !== '1') return 'createCase must be 1';
+    if (caseNumber === undefined) return 'createCase is only allowed with caseNumber';
+    createCase = true;
+  }
+  return {
+    filename, ...(partPath ? { partPath } : {}), slideId: slideId.toLowerCase(), part, parts, format, sha256, mode, batchId,
+    ...(keptFields ? { keptFields } : {}),
+    ...(scanName !== undefined ? { scanName } : {}),
+    ...(caseNumber !== undefined ? { caseNumber } : {}),
+    ...(createCase ? { createCase } : {}),
+  };
 }

@@ -63,6 +63,9 @@ export async function finishPart(repos: Repos, storage: Storage, upload: UploadR
     // whichever part arrives first: its filename alone could be `Data0003.dat`.
     originalFilename: upload.partPath ? upload.partPath.split('/')[0]!.replace(/\.[^.]*$/, '') || upload.filename : upload.filename,
     uploadedBy: upload.userId,
+    // Issue 14: the name and case the client asked for (every part carries the same values).
+    ...(upload.scanName ? { name: upload.scanName } : {}),
+    ...(upload.caseNumber ? { caseNumber: upload.caseNumber, createCase: upload.createCase } : {}),
   });
 
   const existing = repos.scans.files(labId, scan.id).find((f) => f.part === upload.part);

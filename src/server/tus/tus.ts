@@ -131,6 +131,8 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
         repos.db.transaction(() => {
           checkLabQuota(repos, config, lab.id, size);
           repos.uploads.create({ id: upload.id, labId: lab.id, userId: auth.user.id, size, ...md });
+          // The batch's record starts with its first upload; a token is the CLI, a session the web app.
+          repos.batches.ensure(lab.id, md.batchId, auth.viaToken ? 'cli' : 'web', auth.user.id);
         })();
       } catch (e) {
         if (e instanceof ApiError) {

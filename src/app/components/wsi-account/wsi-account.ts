@@ -2,12 +2,13 @@ import { LitElement, html, css, nothing } from 'lit';
 import { sharedStyles } from '../../styles/shared.styles.ts';
 import { api, type Invitation, type Me } from '../../api.ts';
 import { currentUser, loadMe, onSessionChange } from '../../state/session.ts';
+import '../wsi-api-tokens/wsi-api-tokens.ts';
 
 const roleNames = { 'lab-admin': 'Lab admin', 'lab-user': 'Lab user', viewer: 'Viewer' } as const;
 
 /**
  * The signed-in user's account: the lab they work in (switch), invitations to other labs (accept /
- * decline), and their password. With `forced`, only the password form: the user signed in with a
+ * decline), API tokens for automated uploads (wsi-api-tokens), and their password. With `forced`, only the password form: the user signed in with a
  * reset's temporary password and may do nothing else until they choose their own.
  */
 export class WsiAccount extends LitElement {
@@ -140,6 +141,7 @@ export class WsiAccount extends LitElement {
                 </tbody>
               </table>`}
       </section>
+      <wsi-api-tokens ?can-create=${me.canImport} lab-name=${me.labs.find((l) => l.id === me.currentLabId)?.name ?? ''}></wsi-api-tokens>
       <section>
         <h2>Change password</h2>
         ${this.passwordForm('Current password')}

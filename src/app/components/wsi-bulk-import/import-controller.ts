@@ -15,6 +15,8 @@ import { baseName } from '../wsi-file-select/selection-rules.ts';
 import { slidesOfSelection, zipNeedsDirect } from '../wsi-file-select/selection-slides.ts';
 import type { EngineInput, WizardEngine } from './wizard-engine.ts';
 import { Originals, type ReselectResult } from './originals.ts';
+import { CaseMatching } from './case-matching.ts';
+import { reportBatchFinished } from './batch-finished.ts';
 
 /** Progress bars move 4 times a second; that is as often as anyone reads them. */
 const PROGRESS_RENDER_MS = 250;
@@ -42,6 +44,8 @@ export class ImportController {
    */
   unavailable: SourceRecord[] = [];
   readonly originals = new Originals();
+  /** Step 2's case matching: barcodes, manifest, match per slide (case-matching.ts). */
+  readonly matching: CaseMatching;
   uploader: BatchUploader | undefined;
   message = '';
   /** A note on the last change to the selections (duplicates left out, a selection removed): not an error. */
@@ -67,6 +71,7 @@ export class ImportController {
 
   constructor(readonly engine: WizardEngine, private readonly options: ControllerOptions = {}) {
     this.userId = options.userId ?? currentUser()?.user.id;
+    this.matching = new CaseMatching({ batch: () => this.batch, engine, files: (s) => this.filesOf(s), changed: () => this.changed() });
   }
 
   private get owner(): number {
@@ -106,6 +111,8 @@ export class ImportController {
     }
     if (this.batch?.step === 6 && this.batch.uploadStarted && this.uploader && this.allDone()) {
       this.batch.step = 7;
+      this.batch.finishedAt = Date.now();
+      void reportBatchFinished(this.batch);
       // Finished: the saved record keeps no values or names from here on (batch-store's
       // finishedForm), and what is left in its staging folder (a Download's zip) goes.
       void this.saver.now();
@@ -139,6 +146,8 @@ export class ImportController {
     // already de-identified upload from their staged copies and need no original; one that still
     // needs its original waits in the uploader until the user reconnects or re-selects it.
     if (this.batch.step === 6 && this.batch.uploadStarted && !this.batch.uploadPaused) this.startUpload();
+    // Slides whose barcodes were not read before the reload (files readable without a click).
+    else if (!this.batch.uploadStarted) void this.matching.readBarcodes();
   }
 
   /**
@@ -190,6 +199,7 @@ export class ImportController {
       // Previews that failed for want of the files get another chance.
       for (const [k, p] of this.previews) void p.then((u) => u === null && this.previews.delete(k));
       this.uploader?.originalsChanged();
+      void this.matching.readBarcodes();
     }
     this.changed();
   }
@@ -291,6 +301,8 @@ export class ImportController {
       const { slides, skipped } = await slidesOfSelection(this.engine, source, inputs, batch.directUpload);
       if (this.batch !== batch || !this.sources.includes(source)) return;
       batch.slides.push(...slides);
+      this.matching.recompute();
+      void this.matching.readBarcodes(slides);
       if (skipped.length) {
         source.skipped = skipped;
         await addSource(source);
@@ -351,6 +363,7 @@ export class ImportController {
     this.unavailable = this.unavailable.filter((s) => s.id !== source.id);
     this.originals.forget(source.id);
     this.notice = `"${source.label}" was removed from the batch.`;
+    this.matching.recompute();
     await deleteSource(source);
     this.changed();
     await this.saver.now();

@@ -1,5 +1,6 @@
 import type { FieldSummary, ImageSummary } from '../../state/batch-store.ts';
 import type { StagingEngine } from '../../../upload/batch-uploader.ts';
+import type { BarcodeScan } from '../../../workers/engine-api-types.ts';
 
 /** A file handed to the engine, with its path inside the selection (DICOM grouping uses it). */
 export interface EngineInput {
@@ -39,6 +40,11 @@ export interface WizardEngine extends StagingEngine {
   preview(slideId: string, files: File[], imageId: string | undefined, maxSize: number): Promise<Blob | null>;
   /** Zip a multi-file slide's staged outputs into one OPFS file (no Zip64: callers check the size). */
   zipStaged(paths: string[], names: string[], zipPath: string): Promise<{ size: number }>;
+  /**
+   * Barcodes on the slide's label (or macro) and in its vendor metadata, decoded in the worker
+   * (C4 `barcodes(key)` on the slide opened for `slideId`). Optional: small test fakes skip it.
+   */
+  barcodes?(slideId: string, files: File[]): Promise<BarcodeScan>;
   /** Let go of every slide opened for this wizard (its user signed out or the batch is gone). */
   close?(): Promise<void>;
 }

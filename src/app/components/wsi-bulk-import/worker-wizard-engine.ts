@@ -80,6 +80,10 @@ export function workerWizardEngine(): WizardEngine {
       };
     },
 
+    barcodes(slideId, files) {
+      return withKey(slideId, files, (key) => engine().barcodes(key));
+    },
+
     zipStaged(paths, names, zipPath) {
       return engine().zipStaged(paths, names, zipPath);
     },

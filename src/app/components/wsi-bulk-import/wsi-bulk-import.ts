@@ -7,6 +7,7 @@ import { WatchImport } from './watch-controller.ts';
 import { importController } from './import-session.ts';
 import '../wsi-file-select/wsi-file-select.ts';
 import '../wsi-file-list/wsi-file-list.ts';
+import '../wsi-case-matching/wsi-case-matching.ts';
 import '../wsi-metadata-review/wsi-metadata-review.ts';
 import '../wsi-image-review/wsi-image-review.ts';
 import '../wsi-upload-review/wsi-upload-review.ts';
@@ -131,7 +132,8 @@ export class WsiBulkImport extends LitElement {
     const ctl = this.ctl;
     switch (step) {
       case 1: return html`<wsi-file-select .ctl=${ctl}></wsi-file-select>`;
-      case 2: return html`<wsi-file-list .ctl=${ctl}></wsi-file-list>`;
+      // Case matching is its own element after the list (its table is not one of the list's rows).
+      case 2: return html`<wsi-file-list .ctl=${ctl}></wsi-file-list><wsi-case-matching .ctl=${ctl}></wsi-case-matching>`;
       case 3: return html`<wsi-metadata-review .ctl=${ctl}></wsi-metadata-review>`;
       case 4: return html`<wsi-image-review .ctl=${ctl}></wsi-image-review>`;
       case 5: return html`<wsi-upload-review .ctl=${ctl}></wsi-upload-review>`;

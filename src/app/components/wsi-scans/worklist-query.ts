@@ -75,6 +75,29 @@ export function batchChoice(b: { createdAt: string; scans: number; uploadedBy: {
   return `${batchName(b.createdAt)} — ${plural(b.scans, 'scan')}${b.uploadedBy?.username ? ` by ${b.uploadedBy.username}` : ''}`;
 }
 
+const batchIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The batch a link to the Scans page asks for (`/scans?batch=<id>`, e.g. from the Done step); '' = none or not a batch id. */
+export function batchFromSearch(search: string): string {
+  const b = new URLSearchParams(search).get('batch') ?? '';
+  return batchIdPattern.test(b) ? b : '';
+}
+
+/** The Scans page's address with the batch filter in it (or not), keeping the rest of the query. */
+export function searchWithBatch(search: string, batch: string): string {
+  const p = new URLSearchParams(search);
+  if (batch) p.set('batch', batch);
+  else p.delete('batch');
+  const q = p.toString();
+  return q ? `?${q}` : '';
+}
+
+/** The batch filter's chip: its start when the filter choices know the batch, else the start of its id. */
+export function batchChipLabel(batch: string, known: { batchId: string; createdAt: string }[]): string {
+  const b = known.find((x) => x.batchId === batch);
+  return b ? batchName(b.createdAt) : `Batch ${batch.slice(0, 8)}…`;
+}
+
 /** "Showing 51–100 of 1,234 scans", or "of more than 10,050" when the server stopped counting. */
 export function rangeText(w: WorklistQuery, shown: number, total: number, exact: boolean): string {
   if (shown === 0) return '';

@@ -9,6 +9,9 @@ export const scansStyles = css`
   .filters label.inline { flex-direction: row; align-items: center; gap: 0.35rem; color: var(--wsi-text, #1b1f24); font-size: 0.95rem; }
   select, .filters input[type='date'] { font: inherit; padding: 0.35rem 0.4rem; border: 1px solid var(--wsi-border, #d0d7de); border-radius: 6px; max-width: 22rem; }
   .filters input[type='search'] { min-width: 16rem; }
+  .chips { display: flex; gap: 0.4rem; flex-wrap: wrap; margin: -0.3rem 0 0.6rem; }
+  .chip { display: inline-flex; align-items: center; gap: 0.3rem; padding: 0.1rem 0.2rem 0.1rem 0.6rem; border-radius: 999px; background: #ddf4ff; color: var(--wsi-text, #1b1f24); font-size: 0.9rem; }
+  .chip-remove { border: 0; background: none; padding: 0 0.35rem; font-size: 1.05rem; line-height: 1; color: inherit; border-radius: 999px; }
   .selection { display: flex; gap: 0.6rem; align-items: center; margin: 0 0 0.5rem; min-height: 2rem; }
   .status { font-size: 0.85rem; padding: 0.1rem 0.45rem; border-radius: 999px; background: #eaeef2; white-space: nowrap; }
   .status[data-s='ready'] { background: #dafbe1; }

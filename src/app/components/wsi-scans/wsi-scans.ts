@@ -3,11 +3,12 @@ import { sharedStyles } from '../../styles/shared.styles.ts';
 import { api, type ScanSummary } from '../../api.ts';
 import { formatMpp, scanName } from '../../format.ts';
 import { currentUser } from '../../state/session.ts';
+import { onRouteChange } from '../../router.ts';
 import { statusLabel } from '../../../shared/status-names.ts';
 import { formatLabel } from '../../../shared/format-names.ts';
 import { plural } from '../../../shared/plural.ts';
 import { scansStyles } from './wsi-scans.styles.ts';
-import { batchChoice, batchName, emptyQuery, isFiltered, queryString, rangeText, statusChoices, when, type WorklistQuery } from './worklist-query.ts';
+import { batchChipLabel, batchChoice, batchFromSearch, batchName, emptyQuery, isFiltered, queryString, rangeText, searchWithBatch, statusChoices, when, type WorklistQuery } from './worklist-query.ts';
 import '../wsi-quarantine/wsi-quarantine.ts';
 
 interface ScanPage {
@@ -55,6 +56,7 @@ export class WsiScans extends LitElement {
   /** Answers to older requests are dropped: typing a search fires several. */
   private requestNo = 0;
   private searchTimer: ReturnType<typeof setTimeout> | undefined;
+  private unsubscribeRoute?: () => void;
 
   constructor() {
     super();
@@ -70,13 +72,21 @@ export class WsiScans extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    // A link to one batch (/scans?batch=<id>, e.g. from the Done step of an import).
+    this.query = { ...this.query, batch: batchFromSearch(location.search) };
     void this.load();
     void this.loadChoices();
+    // Followed while the page is open: a link to another batch (or back/forward) changes the filter.
+    this.unsubscribeRoute = onRouteChange((r) => {
+      const batch = batchFromSearch(location.search);
+      if (r.name === 'scans' && batch !== this.query.batch) this.setQuery({ batch });
+    });
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     clearTimeout(this.searchTimer);
+    this.unsubscribeRoute?.();
   }
 
   async load(): Promise<void> {
@@ -102,6 +112,9 @@ export class WsiScans extends LitElement {
   /** A new filter, search or sort: back to the first page. */
   private setQuery(change: Partial<WorklistQuery>, debounce = false) {
     this.query = { ...this.query, page: 0, ...change };
+    // The batch filter lives in the address too, so the page can be bookmarked or shared as it is.
+    const search = searchWithBatch(location.search, this.query.batch);
+    if (search !== location.search) history.replaceState(history.state, '', `${location.pathname}${search}`);
     clearTimeout(this.searchTimer);
     if (debounce) this.searchTimer = setTimeout(() => void this.load(), 300);
     else void this.load();
@@ -123,6 +136,12 @@ export class WsiScans extends LitElement {
         <button @click=${() => { void this.load(); void this.loadChoices(); }}>Refresh</button>
       </div>
       ${this.filters()}
+      ${this.query.batch
+        ? html`<div class="chips" aria-label="Active filters" role="group">
+            <span class="chip">${batchChipLabel(this.query.batch, this.choices.batches)}
+              <button class="chip-remove" aria-label="Remove the filter: ${batchChipLabel(this.query.batch, this.choices.batches)}" title="Show all batches" @click=${() => this.setQuery({ batch: '' })}>×</button></span>
+          </div>`
+        : nothing}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <div class="selection" aria-live="polite">
         ${this.selected.size

@@ -46,7 +46,7 @@ export async function downloadStaged(slide: SlideEntry, engine: WizardEngine, zi
   }
 }
 
-function saveBlob(blob: Blob, name: string): void {
+export function saveBlob(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;

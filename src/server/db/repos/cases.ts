@@ -18,7 +18,7 @@ const cols = `c.id, c.lab_id AS labId, c.case_number AS caseNumber, c.descriptio
 export class CaseRepo {
   constructor(private readonly db: Database) {}
 
-  create(labId: number, caseNumber: string, description: string, createdBy: number): CaseRow {
+  create(labId: number, caseNumber: string, description: string, createdBy: number | null): CaseRow {
     const r = this.db.prepare('INSERT INTO cases (lab_id, case_number, description, created_by) VALUES (?, ?, ?, ?)').run(labId, caseNumber, description, createdBy);
     return this.byId(labId, Number(r.lastInsertRowid))!;
   }

@@ -1,4 +1,6 @@
 import type { Database } from 'better-sqlite3';
+import { ApiTokenRepo } from './api-tokens.ts';
+import { BatchRepo } from './batches.ts';
 import { CaseRepo } from './cases.ts';
 import { InvitationRepo } from './invitations.ts';
 import { LabRepo } from './labs.ts';
@@ -18,6 +20,8 @@ export interface Repos {
   cases: CaseRepo;
   quotas: QuotaRepo;
   invitations: InvitationRepo;
+  apiTokens: ApiTokenRepo;
+  batches: BatchRepo;
 }
 
 export function createRepos(db: Database): Repos {
@@ -31,5 +35,7 @@ export function createRepos(db: Database): Repos {
     cases: new CaseRepo(db),
     quotas: new QuotaRepo(db),
     invitations: new InvitationRepo(db),
+    apiTokens: new ApiTokenRepo(db),
+    batches: new BatchRepo(db),
   };
 }

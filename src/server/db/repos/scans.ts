@@ -47,9 +47,17 @@ export interface ScanRow {
   batchPosition: number;
   batchSize: number;
   batchCreatedAt: string;
+  /** The case the upload asked to be linked to (tus metadata caseNumber), null = none. */
+  caseNumber: string | null;
+  /** The upload allowed creating that case when the lab has none with its number. */
+  createCase: number;
+  /** What linking made of it once ingest settled; null = nothing asked, or not settled yet. */
+  caseLinkState: CaseLinkState | null;
   createdAt: string;
   updatedAt: string;
 }
+
+export type CaseLinkState = 'linked' | 'created' | 'not-found' | 'not-linked';
 
 export interface ScanFile {
   part: number;
@@ -79,6 +87,10 @@ export interface NewScan {
   claimedFormat: string;
   originalFilename: string;
   uploadedBy: number;
+  /** The display name the upload asked for (tus metadata scanName); else defaultScanName. */
+  name?: string;
+  caseNumber?: string;
+  createCase?: boolean;
 }
 
 export interface IngestResult {
@@ -139,6 +151,7 @@ const cols = `s.id, s.lab_id AS labId, s.slide_id AS slideId, s.batch_id AS batc
   (SELECT count(*) FROM scans b WHERE b.lab_id = s.lab_id AND b.batch_id = s.batch_id AND b.id <= s.id) AS batchPosition,
   (SELECT count(*) FROM scans b WHERE b.lab_id = s.lab_id AND b.batch_id = s.batch_id) AS batchSize,
   (SELECT b.created_at FROM scans b WHERE b.lab_id = s.lab_id AND b.batch_id = s.batch_id ORDER BY b.id LIMIT 1) AS batchCreatedAt,
+  s.case_number AS caseNumber, s.create_case AS createCase, s.case_link_state AS caseLinkState,
   s.created_at AS createdAt, s.updated_at AS updatedAt`;
 const from = 'FROM scans s LEFT JOIN users u ON u.id = s.uploaded_by LEFT JOIN users r ON r.id = s.files_removed_by';
 const now = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
@@ -238,13 +251,24 @@ export class ScanRepo {
   getOrCreate(s: NewScan): { scan: ScanRow; created: boolean } {
     const existing = this.bySlideId(s.labId, s.slideId);
     if (existing) return { scan: existing, created: false };
-    const r = this.db
-      .prepare(
-        `INSERT INTO scans (lab_id, slide_id, batch_id, status, mode, parts, claimed_format, original_filename, uploaded_by, name)
-         VALUES (@labId, @slideId, @batchId, @status, @mode, @parts, @claimedFormat, @originalFilename, @uploadedBy, @name)`,
-      )
-      .run({ ...s, name: defaultScanName(s.originalFilename, s.slideId) });
-    return { scan: this.byId(s.labId, Number(r.lastInsertRowid))!, created: true };
+    const id = this.db.transaction(() => {
+      // Every scan's batch has its record (normally made when the batch's first upload was created).
+      this.db.prepare(`INSERT OR IGNORE INTO batches (lab_id, id, client, created_by) VALUES (?, ?, 'web', ?)`).run(s.labId, s.batchId, s.uploadedBy);
+      const r = this.db
+        .prepare(
+          `INSERT INTO scans (lab_id, slide_id, batch_id, status, mode, parts, claimed_format, original_filename, uploaded_by, name, case_number, create_case)
+           VALUES (@labId, @slideId, @batchId, @status, @mode, @parts, @claimedFormat, @originalFilename, @uploadedBy, @name, @caseNumber, @createCase)`,
+        )
+        .run({
+          labId: s.labId, slideId: s.slideId, batchId: s.batchId, status: s.status, mode: s.mode, parts: s.parts, claimedFormat: s.claimedFormat,
+          originalFilename: s.originalFilename, uploadedBy: s.uploadedBy,
+          name: s.name ?? defaultScanName(s.originalFilename, s.slideId),
+          caseNumber: s.caseNumber ?? null,
+          createCase: s.caseNumber && s.createCase ? 1 : 0,
+        });
+      return Number(r.lastInsertRowid);
+    })();
+    return { scan: this.byId(s.labId, id)!, created: true };
   }
 
   /**
@@ -257,10 +281,11 @@ export class ScanRepo {
     if (existing) return existing;
     const r = this.db
       .prepare(
-        `INSERT INTO scans (lab_id, slide_id, batch_id, status, mode, parts, claimed_format, original_filename, uploaded_by, source_scan_id, source_slide, name)
-         VALUES (?, ?, ?, 'processing', ?, 0, 'dicom-wsi', ?, ?, ?, ?, ?)`,
+        `INSERT INTO scans (lab_id, slide_id, batch_id, status, mode, parts, claimed_format, original_filename, uploaded_by, source_scan_id, source_slide, name, case_number, create_case)
+         VALUES (?, ?, ?, 'processing', ?, 0, 'dicom-wsi', ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(source.labId, `${source.slideId}/${slide}`, source.batchId, source.mode, originalFilename, source.uploadedBy, source.id, slide, `${source.name} (slide ${slide + 1})`);
+      // The upload's case goes to every slide of the zip (they come from the same folder).
+      .run(source.labId, `${source.slideId}/${slide}`, source.batchId, source.mode, originalFilename, source.uploadedBy, source.id, slide, `${source.name} (slide ${slide + 1})`, source.caseNumber, source.createCase);
     return this.byId(source.labId, Number(r.lastInsertRowid))!;
   }
 
@@ -316,6 +341,16 @@ export class ScanRepo {
       .all(labId) as { id: number; username: string | null }[];
     const formats = (this.db.prepare(`SELECT DISTINCT coalesce(format, claimed_format) AS f FROM scans WHERE lab_id = ? ORDER BY 1`).all(labId) as { f: string }[]).map((r) => r.f);
     return { uploaders, formats };
+  }
+
+  /** The scans of one upload batch, in arrival order (over the (lab_id, batch_id, id) index). */
+  inBatch(labId: number, batchId: string): ScanRow[] {
+    return this.db.prepare(`SELECT ${cols} ${from} WHERE s.lab_id = ? AND s.batch_id = ? ORDER BY s.id`).all(labId, batchId) as ScanRow[];
+  }
+
+  /** What linking the scan to its requested case came to (see ingest/case-link.ts). */
+  setCaseLinkState(labId: number, id: number, state: CaseLinkState): void {
+    this.db.prepare('UPDATE scans SET case_link_state = ? WHERE lab_id = ? AND id = ?').run(state, labId, id);
   }
 
   /** The lab renamed a scan. */

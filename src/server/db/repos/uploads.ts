@@ -21,20 +21,31 @@ export interface UploadRow {
   scanId: number | null;
   /** Identifying fields the user kept (deidentified parts; see tus/metadata.ts), [] when none. */
   keptFields: string[];
+  /** What the client asked for the slide (tus metadata scanName, caseNumber, createCase; issue 14). */
+  scanName: string | null;
+  caseNumber: string | null;
+  createCase: boolean;
   createdAt: string;
   finishedAt: string | null;
 }
 
-export type NewUpload = Omit<UploadRow, 'status' | 'scanId' | 'createdAt' | 'finishedAt' | 'keptFields' | 'partPath'> & { keptFields?: string[]; partPath?: string };
+export type NewUpload = Omit<UploadRow, 'status' | 'scanId' | 'createdAt' | 'finishedAt' | 'keptFields' | 'partPath' | 'scanName' | 'caseNumber' | 'createCase'> & {
+  keptFields?: string[];
+  partPath?: string;
+  scanName?: string;
+  caseNumber?: string;
+  createCase?: boolean;
+};
 
 const cols = `id, lab_id AS labId, user_id AS userId, slide_id AS slideId, batch_id AS batchId, part, parts, filename, part_path AS partPath, format,
-  sha256, mode, size, status, scan_id AS scanId, kept_fields AS keptFields, created_at AS createdAt, finished_at AS finishedAt`;
+  sha256, mode, size, status, scan_id AS scanId, kept_fields AS keptFields, scan_name AS scanName, case_number AS caseNumber, create_case AS createCase,
+  created_at AS createdAt, finished_at AS finishedAt`;
 
 /** A row as SQLite returns it: kept_fields is a JSON array of ids. */
-type RawUploadRow = Omit<UploadRow, 'keptFields'> & { keptFields: string };
+type RawUploadRow = Omit<UploadRow, 'keptFields' | 'createCase'> & { keptFields: string; createCase: number };
 
 function toRow(r: RawUploadRow | undefined): UploadRow | undefined {
-  return r && { ...r, keptFields: JSON.parse(r.keptFields) as string[] };
+  return r && { ...r, keptFields: JSON.parse(r.keptFields) as string[], createCase: r.createCase === 1 };
 }
 
 /** One row per tus upload (one part of one slide), bound to the lab and user that created it. */
@@ -44,10 +55,14 @@ export class UploadRepo {
   create(u: NewUpload): void {
     this.db
       .prepare(
-        `INSERT INTO uploads (id, lab_id, user_id, slide_id, batch_id, part, parts, filename, part_path, format, sha256, mode, size, kept_fields, status)
-         VALUES (@id, @labId, @userId, @slideId, @batchId, @part, @parts, @filename, @partPath, @format, @sha256, @mode, @size, @keptFields, 'uploading')`,
+        `INSERT INTO uploads (id, lab_id, user_id, slide_id, batch_id, part, parts, filename, part_path, format, sha256, mode, size, kept_fields, scan_name, case_number, create_case, status)
+         VALUES (@id, @labId, @userId, @slideId, @batchId, @part, @parts, @filename, @partPath, @format, @sha256, @mode, @size, @keptFields, @scanName, @caseNumber, @createCase, 'uploading')`,
       )
-      .run({ id: u.id, labId: u.labId, userId: u.userId, slideId: u.slideId, batchId: u.batchId, part: u.part, parts: u.parts, filename: u.filename, partPath: u.partPath ?? null, format: u.format, sha256: u.sha256, mode: u.mode, size: u.size, keptFields: JSON.stringify(u.keptFields ?? []) });
+      .run({
+        id: u.id, labId: u.labId, userId: u.userId, slideId: u.slideId, batchId: u.batchId, part: u.part, parts: u.parts, filename: u.filename, partPath: u.partPath ?? null,
+        format: u.format, sha256: u.sha256, mode: u.mode, size: u.size, keptFields: JSON.stringify(u.keptFields ?? []),
+        scanName: u.scanName ?? null, caseNumber: u.caseNumber ?? null, createCase: u.caseNumber && u.createCase ? 1 : 0,
+      });
   }
 
   /** Unscoped on purpose: the tus gate needs the owner to decide between 404 and go-ahead. */
