@@ -19,6 +19,7 @@
  * - A line break inside a quoted name becomes a space; anywhere else it is a control character.
  */
 import { validateCaseNumber } from './case-number.ts';
+import { validateScanName } from './scan-name.ts';
 import { plural } from './plural.ts';
 
 export type ManifestColumn = 'file' | 'barcode' | 'case' | 'name';
@@ -44,8 +45,6 @@ export interface Manifest {
 
 /** Most data rows one manifest may have (a bulk import is hundreds of slides, not tens of thousands). */
 export const MAX_MANIFEST_ROWS = 10_000;
-/** Longest display name (the server's `scanName` rule, C1). */
-export const MANIFEST_NAME_MAX = 200;
 
 /** Header spellings accepted for each column, after lower-casing and turning `_`/`-`/spaces into one space. */
 const ALIASES: Readonly<Record<ManifestColumn, readonly string[]>> = {
@@ -58,7 +57,6 @@ const COLUMN_BY_ALIAS = new Map<string, ManifestColumn>(
   (Object.entries(ALIASES) as [ManifestColumn, readonly string[]][]).flatMap(([c, names]) => names.map((n) => [n, c] as const)),
 );
 const COLUMN_WORDS: Readonly<Record<ManifestColumn, string>> = { file: 'file', barcode: 'barcode', case: 'case', name: 'name' };
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 const normaliseHeader = (h: string): string => h.trim().toLowerCase().replace(/[\s_-]+/g, ' ').replace(/[.:#]+$/, '').trim();
 
@@ -326,8 +324,8 @@ function rowProblem(row: ManifestRow, columns: ManifestColumn[]): string | null 
     if (p) return lowerFirst(p);
   }
   if (row.name !== undefined) {
-    if (row.name.length > MANIFEST_NAME_MAX) return `the name is longer than ${MANIFEST_NAME_MAX} characters.`;
-    if (CONTROL.test(row.name)) return 'the name holds control characters.';
+    const p = validateScanName(row.name);
+    if (p) return lowerFirst(p);
   }
   return null;
 }

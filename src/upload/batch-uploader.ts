@@ -7,8 +7,8 @@ import { overallProgress, type OverallProgress } from './progress.ts';
 import { deleteStaged, deleteStagedDir, diskEstimate, stagedFile, stagingBudget, stagingDir, type DiskEstimate } from './staging.ts';
 import { isOriginalsNeeded } from './originals-needed.ts';
 import { UploadQueue, type JobProgress, type QueueOptions, type UploadJob } from './upload-queue.ts';
-import { partPaths, uploadName } from './upload-name.ts';
-import { matchMetadata } from './match-metadata.ts';
+import { partPaths, uploadName } from '../shared/upload-name.ts';
+import { matchMetadata } from '../shared/match-metadata.ts';
 
 /** What the uploader needs from the engine worker (see src/app/engine-client.ts). */
 export interface StagingEngine {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { groupMiraxFiles } from '../../src/workers/mirax-grouper.ts';
-import { partPaths } from '../../src/upload/upload-name.ts';
+import { partPaths } from '../../src/shared/upload-name.ts';
 
 /**
  * MIRAX selection (issue 12): a folder pick becomes one slide per .mrxs with its folder, named by

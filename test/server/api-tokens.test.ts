@@ -215,6 +215,9 @@ test('401: unknown, malformed, revoked, deactivated user, removed member — eve
   assert.equal(s.built.repos.labs.changeMembership(user.labId, removed.userId, null), 'ok');
   assert.equal((await t2.fetch('/api/scans')).status, 401);
   assert.equal((await tusCreate(t2, bytes.length, { ...partMeta(bytes) })).res.status, 401);
+  // Added back: the old token stays dead (removal revoked it).
+  s.built.repos.labs.setRole(user.labId, removed.userId, 'lab-user');
+  assert.equal((await t2.fetch('/api/scans')).status, 401);
 
   // Demoted to viewer: still reads, no longer uploads.
   const demoted = await memberOf(s, 'Token Lab', 'token-demoted', 'lab-user');

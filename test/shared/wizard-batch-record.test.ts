@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { batchRecordDoc } from '../../src/upload/batch-record-doc.ts';
-import { matchMetadata, validateScanName } from '../../src/upload/match-metadata.ts';
+import { matchMetadata } from '../../src/shared/match-metadata.ts';
+import { validateScanName } from '../../src/shared/scan-name.ts';
 import { batchRecordCsv, batchRecordHtml, batchRecordJson } from '../../src/shared/batch-record/index.ts';
 import type { BatchRecord, SlideEntry } from '../../src/upload/batch-types.ts';
 

@@ -1,3 +1,4 @@
+import { SCAN_NAME_MAX, validateScanName } from '../../shared/scan-name.ts';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -154,8 +155,9 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
     const body = objectBody(req.body);
     // { name } renames the scan, { mpp } corrects its scale; either or both.
     if (body.name === undefined && body.mpp === undefined) throw badRequest('send a name or an mpp');
-    const name = body.name === undefined ? undefined : stringField(body, 'name', { max: 200 });
-    if (name !== undefined && /[\u0000-\u001f\u007f]/.test(name)) throw badRequest('name must not hold control characters');
+    const name = body.name === undefined ? undefined : stringField(body, 'name', { max: SCAN_NAME_MAX });
+    const nameProblem = name === undefined ? null : validateScanName(name);
+    if (nameProblem) throw badRequest(nameProblem);
     if (body.mpp !== undefined) {
       const m = body.mpp as { x?: unknown; y?: unknown } | null;
       const valid = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 1000;

@@ -1,3 +1,4 @@
+import { SCAN_NAME_MAX, validateScanName } from '../../shared/scan-name.ts';
 import { parseKeptFields } from '../../shared/kept-fields.ts';
 import { validateCaseNumber } from '../../shared/case-number.ts';
 
@@ -34,8 +35,6 @@ export interface PartMetadata {
   createCase?: boolean;
 }
 
-export const maxScanNameLength = 200;
-const control = /[\u0000-\u001f\u007f-\u009f]/;
 
 export const maxParts = 100000;
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -95,7 +94,7 @@ export function parsePartMetadata(md: Record<string, string | null> | undefined)
   let scanName: string | undefined;
   if (md.scanName != null) {
     scanName = md.scanName.trim();
-    if (scanName.length < 1 || scanName.length > maxScanNameLength || control.test(scanName)) return `scanName must be 1 to ${maxScanNameLength} characters without control characters`;
+    if (validateScanName(scanName) !== null) return `scanName must be 1 to ${SCAN_NAME_MAX} characters without control characters`;
   }
   let caseNumber: string | undefined;
   if (md.caseNumber != null) {

@@ -6,7 +6,7 @@ import { workerWizardEngine } from '../../../src/app/components/wsi-bulk-import/
 import type { WizardEngine } from '../../../src/app/components/wsi-bulk-import/wizard-engine.ts';
 import { setEngineWorkerUrl } from '../../../src/app/engine-client.ts';
 import type { StagedSlide } from '../../../src/app/state/batch-store.ts';
-import { FILE_NAME_FIELD } from '../../../src/upload/upload-name.ts';
+import { FILE_NAME_FIELD } from '../../../src/shared/upload-name.ts';
 import { activityText, overallProgress } from '../../../src/upload/progress.ts';
 import { downloadName } from '../../../src/app/components/wsi-upload-review/review-names.ts';
 import { byText, deepQueryAll, eq, FakeEngine, fileOf, freshController, ok, until } from './support.ts';

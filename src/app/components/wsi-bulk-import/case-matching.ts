@@ -2,7 +2,7 @@ import type { BatchRecord, SlideEntry } from '../../state/batch-store.ts';
 import { parseManifest, type Manifest } from '../../../shared/manifest.ts';
 import { matchSlides, type SlideMatch } from '../../../shared/case-match.ts';
 import { validateCaseNumber } from '../../../shared/case-number.ts';
-import { validateScanName } from '../../../upload/match-metadata.ts';
+import { validateScanName } from '../../../shared/scan-name.ts';
 import type { WizardEngine } from './wizard-engine.ts';
 
 export interface CaseMatchingHost {
@@ -169,7 +169,9 @@ export class CaseMatching {
  */
 export function fileNamesOf(s: SlideEntry): string[] {
   const paths = s.parts.map((p) => p.path).filter(Boolean);
-  const folder = paths.length > 1 ? paths[0]!.split('/').slice(-2, -1)[0] : undefined;
+  // A DICOM slide (or a multi-file one) is its folder: a manifest may name the folder.
+  const inFolder = (s.format === 'dicom-wsi' || paths.length > 1) && paths[0]!.includes('/');
+  const folder = inFolder ? paths[0]!.split('/').slice(-2, -1)[0] : undefined;
   const names = [...paths, ...(folder ? [folder] : [])];
   return names.length ? names : [s.name];
 }

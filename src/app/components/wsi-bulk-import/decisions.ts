@@ -1,5 +1,5 @@
 import type { FieldSummary, ImageSummary } from '../../state/batch-store.ts';
-import { FILE_NAME_FIELD } from '../../../upload/upload-name.ts';
+import { FILE_NAME_FIELD } from '../../../shared/upload-name.ts';
 
 /**
  * Defaults before the user touches anything: identifying fields go, critical and neutral stay
@@ -12,7 +12,7 @@ export function defaultRemovedFields(fields: FieldSummary[]): string[] {
 
 /**
  * The file name the server receives with a de-identified single-file slide, as a field of its
- * own in the review (see src/upload/upload-name.ts): identifying, so removed by default like the
+ * own in the review (see src/shared/upload-name.ts): identifying, so removed by default like the
  * others. Not an engine field: the engine ignores the id.
  */
 export function fileNameField(name: string): FieldSummary {

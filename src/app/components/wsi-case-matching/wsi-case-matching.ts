@@ -126,8 +126,10 @@ export class WsiCaseMatching extends ImportStepElement {
     switch (match.how) {
       case 'manifest-barcode': {
         const row = this.ctl!.batch!.manifest?.rows.find((r) => r.line === match.line);
-        const source = s.barcodes?.find((b) => b.value === row?.barcode)?.source ?? 'label';
-        return `Barcode ${SOURCE_WORDS[source] ?? 'on the slide'} matched line ${match.line} of ${file}`;
+        // The manifest matches barcodes ignoring case (shared/case-match.ts): so does this lookup.
+        const key = row?.barcode?.trim().toLowerCase();
+        const source = s.barcodes?.find((b) => b.value.trim().toLowerCase() === key)?.source;
+        return `Barcode ${(source && SOURCE_WORDS[source]) || 'on the slide'} matched line ${match.line} of ${file}`;
       }
       case 'manifest-file':
         return `File name matched line ${match.line} of ${file}`;

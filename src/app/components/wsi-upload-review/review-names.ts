@@ -1,5 +1,5 @@
 import type { SlideEntry, StagedOutput } from '../../state/batch-store.ts';
-import { partPaths, uploadName } from '../../../upload/upload-name.ts';
+import { partPaths, uploadName } from '../../../shared/upload-name.ts';
 
 /**
  * Names the review shows and the Download gives, derived from the same functions the uploader

@@ -116,7 +116,12 @@ export class LabRepo {
       if (current === 'lab-admin' && role !== 'lab-admin') {
         if (this.activeAdminsBesides(labId, userId) === 0) return 'last-admin';
       }
-      if (role === null) this.db.prepare('DELETE FROM memberships WHERE lab_id = ? AND user_id = ?').run(labId, userId);
+      if (role === null) {
+        this.db.prepare('DELETE FROM memberships WHERE lab_id = ? AND user_id = ?').run(labId, userId);
+        // Their API tokens for this lab end with the membership: being added back later must not
+        // bring a forgotten token on some lab PC back to life.
+        this.db.prepare("UPDATE api_tokens SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE lab_id = ? AND user_id = ? AND revoked_at IS NULL").run(labId, userId);
+      }
       else this.db.prepare('UPDATE memberships SET role = ? WHERE lab_id = ? AND user_id = ?').run(role, labId, userId);
       return 'ok';
     }).immediate();
