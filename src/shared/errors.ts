@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'QUOTA' // storage full
   | 'ABORTED' // the caller cancelled
   | 'VERIFY_FAILED' // the output did not pass verification / the PHI sweep
+  | 'CHANGED' // an original changed while its de-identified view was being read (zero-copy upload)
   | 'NETWORK'
   | 'FORBIDDEN'
   | 'NOT_FOUND'

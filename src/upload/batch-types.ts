@@ -131,6 +131,23 @@ export interface SlideEntry {
   match?: SlideMatch | null;
   /** SHA-256 of each original part, for the batch record (hashed once, in the worker, while staging). */
   originalSha256?: string[];
+  /**
+   * How the de-identified slide is sent (issue 15): straight from the original through checked
+   * views ('zero-copy', nothing written to this PC), or from a de-identified copy staged in OPFS.
+   * Set when the slide's uploads are prepared; absent before, and in Direct Upload.
+   */
+  sendMode?: SendMode;
+  /** Zero-copy slides: what the staged copy's report would say, taken from the verified views. */
+  zeroCopy?: ZeroCopyPlan;
+}
+
+export type SendMode = 'zero-copy' | 'staged';
+
+export interface ZeroCopyPlan {
+  /** Resume key of its uploads: its decisions and the originals' sizes and dates (see plan-key.ts). */
+  planKey: string;
+  /** Identifying fields the user kept, sent as `keptFields` (as StagedSlide.keptFields). */
+  keptFields: string[];
 }
 
 export interface SlideBarcode {

@@ -1,4 +1,6 @@
 import { redactionRequest, type BatchRecord, type PartUpload, type SlideEntry, type StagedSlide } from './batch-types.ts';
+import { DEFERRED_SHA256, ViewUpload, type ViewEngine } from './view-source.ts';
+import { planKey } from './plan-key.ts';
 import type { RedactionRequest } from '../engine/redact/plan-types.ts';
 import { SlideError, toSlideError } from '../shared/errors.ts';
 import { encodeKeptFields } from '../shared/kept-fields.ts';
@@ -16,6 +18,22 @@ export interface StagingEngine {
   sha256(file: Blob, signal?: AbortSignal): Promise<string>;
   /** De-identify a slide into OPFS `dir`; outputs carry their sha256, verify and sweep results. */
   deidentify(slideId: string, files: File[], request: RedactionRequest, dir: string, onProgress: (done: number, total: number) => void, signal?: AbortSignal): Promise<StagedSlide>;
+  /** Zero-copy (contract Z3): absent in engines that cannot, which then always stage. */
+  views?: ZeroCopyEngine;
+}
+
+/** The worker's zero-copy API as the uploader uses it (src/workers/upload-views.ts). */
+export interface ZeroCopyEngine extends ViewEngine {
+  /** Plan the slide, build its outputs as views over `files` and verify them: nothing written or sent. */
+  openUploadViews(slideId: string, files: File[], request: RedactionRequest): Promise<OpenedViews>;
+  closeUploadViews(viewSetId: string): Promise<void> | void;
+}
+
+export interface OpenedViews {
+  viewSetId: string;
+  outputs: { name: string; size: number }[];
+  keptFields: string[];
+  blankedSegments?: number;
 }
 
 export interface BatchUploaderOptions {
@@ -36,6 +54,11 @@ export interface BatchUploaderOptions {
   /** The disk estimate the budget is checked against (navigator.storage.estimate by default). */
   estimate?: () => Promise<DiskEstimate>;
   queue?: QueueOptions;
+  /**
+   * Send de-identified slides straight from their originals (zero-copy, issue 15) when the
+   * originals can be read now; otherwise, and when off, they are staged in OPFS first as before.
+   */
+  zeroCopy?: boolean;
 }
 
 const GiB = 1024 * 1024 * 1024;
@@ -65,6 +88,8 @@ export class BatchUploader {
   private wakeOriginals: (() => void) | undefined;
   /** Slides whose server verdict is being polled (one poller each). */
   private readonly checking = new Set<string>();
+  /** Zero-copy slides' open views in the worker (by slide id), shared by their parts. */
+  private readonly views = new Map<string, Promise<OpenedViews>>();
 
   constructor(private readonly o: BatchUploaderOptions) {
     this.queue = new UploadQueue(o.batch().userId, {
@@ -129,6 +154,7 @@ export class BatchUploader {
    */
   stop(): void {
     this.stopped = true;
+    this.closeAllViews();
     this.abort.abort();
     this.wakeStaging?.();
     this.wakeOriginals?.();
@@ -141,6 +167,7 @@ export class BatchUploader {
     this.batch.uploadCancelled = true;
     this.changed();
     this.stopped = true;
+    this.closeAllViews();
     this.abort.abort();
     this.wakeStaging?.();
     this.wakeOriginals?.();
@@ -217,6 +244,7 @@ export class BatchUploader {
     for (const s of this.slides()) {
       if (this.stopped) return;
       try {
+        if (s.sendMode === 'zero-copy' && !this.partsDone(s) && !(await this.readableNow(s))) await this.fallBackToStaging(s);
         if (!s.uploads?.length) await this.prepareWhenReadable(s);
         if (this.stopped) return;
         this.enqueue(s);
@@ -270,6 +298,10 @@ export class BatchUploader {
       this.changed();
       return;
     }
+    if (!s.staged && this.o.zeroCopy && this.o.engine.views && s.sendMode !== 'staged' && (await this.readableNow(s))) {
+      await this.prepareZeroCopy(s, this.o.engine.views);
+      return;
+    }
     if (!s.staged) {
       const files = await this.o.files(s);
       await this.waitForBudget(s);
@@ -309,12 +341,106 @@ export class BatchUploader {
     // The server takes a plain file name (a DICOM output's has the slide's folder in front), or a
     // neutral one when the user removed the file name in the metadata review. A slide found by
     // its parts' names (MIRAX) sends each part's path, under a neutral slide name, and its base name.
-    const paths = partPaths(s, s.staged.outputs.map((o) => o.name), true);
-    s.uploads = s.staged.outputs.map((o, i) => {
-      const path = paths[i];
-      return { part: i, name: path ? path.split('/').pop()! : uploadName(s, o.name), ...(path ? { path } : {}), size: o.size, sha256: o.sha256, state: 'queued', bytesSent: 0 };
-    });
+    s.uploads = partUploads(s, s.staged.outputs);
+    s.sendMode = 'staged';
     this.changed();
+  }
+
+  /**
+   * Zero-copy: the slide's outputs as views over its originals, verified in the worker (structure
+   * re-opened from the views) before any byte is sent; each chunk is then hashed and swept there
+   * as it goes. Nothing is written to this PC, so no staging budget applies.
+   */
+  private async prepareZeroCopy(s: SlideEntry, views: ZeroCopyEngine): Promise<void> {
+    const files = await this.o.files(s);
+    const request = redactionRequest(s, this.batch.uidKey);
+    const opened = this.openViews(s, files, views);
+    const { outputs, keptFields } = await opened;
+    // The originals' hashes for the batch record, beside the upload (never holding it up).
+    const hashing = this.hashOriginals(s, files, this.abort.signal);
+    void hashing.then(() => this.changed());
+    s.zeroCopy = { planKey: await planKey(request, files), keptFields };
+    s.uploads = partUploads(s, outputs.map((o) => ({ ...o, sha256: DEFERRED_SHA256 })));
+    s.sendMode = 'zero-copy';
+    this.changed();
+  }
+
+  /** The slide's originals can be read without asking anyone (this session's Files, or handles still granted). */
+  private async readableNow(s: SlideEntry): Promise<boolean> {
+    try {
+      await this.o.files(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * After a reload, a zero-copy slide whose originals are gone (an <input> pick, a revoked handle):
+   * it goes the staged way once its originals are selected again — a copy survives the next
+   * reload. Its unfinished zero-copy uploads are ended on the server (their bytes would never be completed).
+   */
+  private async fallBackToStaging(s: SlideEntry): Promise<void> {
+    for (const p of s.uploads ?? []) if (p.state !== 'done') await this.queue.terminateStored(this.viewJob(s, p));
+    s.uploads = undefined;
+    s.zeroCopy = undefined;
+    s.sendMode = 'staged';
+    this.changed();
+  }
+
+  /** The slide's views, opened once per run (re-opened after a failure or a reload). */
+  private openViews(s: SlideEntry, files: File[], views: ZeroCopyEngine): Promise<OpenedViews> {
+    let v = this.views.get(s.id);
+    if (!v) {
+      v = views.openUploadViews(s.id, files, redactionRequest(s, this.batch.uidKey));
+      this.views.set(s.id, v);
+      v.catch(() => this.views.delete(s.id));
+    }
+    return v;
+  }
+
+  private closeViews(s: SlideEntry): void {
+    const v = this.views.get(s.id);
+    this.views.delete(s.id);
+    void v?.then((o) => this.o.engine.views?.closeUploadViews(o.viewSetId)).catch(() => undefined);
+  }
+
+  private closeAllViews(): void {
+    for (const s of this.batch.slides) if (this.views.has(s.id)) this.closeViews(s);
+  }
+
+  /** What the queue reads of a zero-copy part: a checked view of its output, opened on first use. */
+  private async partView(s: SlideEntry, p: PartUpload): Promise<ViewUpload> {
+    const views = this.o.engine.views;
+    if (!views) throw new SlideError('INTERNAL', 'this browser cannot send slides without staging them');
+    const opened = await this.openViews(s, await this.o.files(s), views);
+    const out = opened.outputs[p.part];
+    // The plan is made again after a reload: it must give the very same outputs.
+    if (!out || out.size !== p.size) throw new SlideError('CONFLICT', 'the de-identified file would differ from the one being sent; start this slide again');
+    return new ViewUpload(views, { viewSetId: opened.viewSetId, output: p.part, size: p.size });
+  }
+
+  /** The queue job of a zero-copy part (its resume key is the plan key, see plan-key.ts). */
+  private viewJob(s: SlideEntry, p: PartUpload): UploadJob {
+    return { ...this.job(s, p), view: () => this.partView(s, p), planKey: s.zeroCopy?.planKey ?? '' };
+  }
+
+  /**
+   * A zero-copy part stopped before its bytes left (a removed value found in a chunk, the original
+   * changed or gone): the whole slide stops with the reason, its other parts are ended on the
+   * server too. Resume tries it again (from new views).
+   */
+  private stopSlide(s: SlideEntry, reason: string): void {
+    s.stageError = reason;
+    this.closeViews(s);
+    for (const p of s.uploads ?? []) {
+      if (p.state === 'done' || p.state === 'failed') continue;
+      void this.queue.cancel(jobId(s, p.part)).then(() => {
+        p.state = 'failed';
+        p.error = reason;
+        this.changed();
+      });
+    }
   }
 
   /**
@@ -360,7 +486,15 @@ export class BatchUploader {
     for (const p of s.uploads ?? []) {
       if (p.state === 'done') continue;
       if (p.state !== 'paused' || !this.batch.uploadPaused) p.state = 'queued';
-      const job: UploadJob = {
+      this.queue.add(s.sendMode === 'zero-copy' ? this.viewJob(s, p) : this.job(s, p));
+    }
+    if (this.batch.uploadPaused) this.queue.pause();
+    this.changed();
+  }
+
+  private job(s: SlideEntry, p: PartUpload): UploadJob {
+    const keptFields = s.sendMode === 'zero-copy' ? s.zeroCopy?.keptFields : s.staged?.keptFields;
+    return {
         id: jobId(s, p.part),
         file: () => this.partFile(s, p),
         metadata: {
@@ -374,15 +508,11 @@ export class BatchUploader {
           mode: this.batch.directUpload ? 'direct' : 'deidentified',
           batchId: this.batch.id,
           // The identifying fields the user kept: the server's verification tolerates exactly these.
-          ...(!this.batch.directUpload && s.staged?.keptFields?.length ? { keptFields: encodeKeptFields(s.staged.keptFields) } : {}),
+          ...(!this.batch.directUpload && keptFields?.length ? { keptFields: encodeKeptFields(keptFields) } : {}),
           // The scan's display name, and its case once the user confirmed it (C1).
           ...matchMetadata(s.match, this.batch.createMissingCases),
         },
       };
-      this.queue.add(job);
-    }
-    if (this.batch.uploadPaused) this.queue.pause();
-    this.changed();
   }
 
   private async partFile(s: SlideEntry, p: PartUpload): Promise<Blob> {
@@ -402,6 +532,9 @@ export class BatchUploader {
     u.bytesSent = p.bytesSent;
     u.error = p.error;
     if (p.scanId !== undefined) s.scanId = p.scanId;
+    // A zero-copy part learns its hash at the end: the record keeps what the server confirmed.
+    if (p.state === 'done' && p.sha256 && u.sha256 === DEFERRED_SHA256) u.sha256 = p.sha256;
+    if (p.state === 'failed' && p.sourceFailed) this.stopSlide(s, p.error ?? 'the slide could not be read');
     if (onlyBytes) this.progressed();
     else this.changed();
   }
@@ -418,7 +551,10 @@ export class BatchUploader {
       out.deleted = true;
       this.wakeStaging?.();
     }
-    if (this.partsDone(s)) this.checkOnServer(s);
+    if (this.partsDone(s)) {
+      this.closeViews(s);
+      this.checkOnServer(s);
+    }
     this.changed();
   }
 
@@ -487,7 +623,18 @@ export function resetCancelled(batch: BatchRecord): void {
     s.staged = undefined;
     s.stageError = undefined;
     s.serverCheck = undefined;
+    s.sendMode = undefined;
+    s.zeroCopy = undefined;
   }
+}
+
+/** The uploads of a slide's outputs: the names the server takes (see the comment in prepare). */
+function partUploads(s: SlideEntry, outputs: { name: string; size: number; sha256: string }[]): PartUpload[] {
+  const paths = partPaths(s, outputs.map((o) => o.name), true);
+  return outputs.map((o, i) => {
+    const path = paths[i];
+    return { part: i, name: path ? path.split('/').pop()! : uploadName(s, o.name), ...(path ? { path } : {}), size: o.size, sha256: o.sha256, state: 'queued', bytesSent: 0 };
+  });
 }
 
 function jobId(s: SlideEntry, part: number): string {

@@ -3,6 +3,8 @@ import { IdbUrlStorage } from './idb-url-storage.ts';
 import { api } from './api-request.ts';
 import { sentence } from '../shared/sentence.ts';
 import { SlideError } from '../shared/errors.ts';
+import type { ViewUpload } from './view-source.ts';
+import { withDeferredDigest } from './deferred-digest.ts';
 
 /** Upload-Metadata of one part, as the server's upload contract defines it. */
 export interface UploadMetadata {
@@ -26,6 +28,16 @@ export interface UploadJob {
   /** Returns the bytes to send (the OPFS copy's File, or the original in Direct Upload mode). */
   file: () => Promise<Blob>;
   metadata: UploadMetadata;
+  /**
+   * Zero-copy part (metadata.sha256 'deferred'): read through the worker's checked views instead
+   * of `file`. Called once per run, so the digest sent is always that of this run's reads.
+   */
+  view?: () => Promise<ViewUpload>;
+  /**
+   * Resume key of a part whose hash is not known up front (zero-copy): the slide's plan (its
+   * decisions and the originals' sizes and dates), so a reload finds the same upload again.
+   */
+  planKey?: string;
 }
 
 /** 'waiting': the server's storage is full (507); the part is tried again after a delay (`error` says so). */
@@ -42,6 +54,13 @@ export interface JobProgress {
   scanId?: number;
   /** The last request could not reach the server; tus tries again after a delay (no bytes move). */
   reconnecting?: boolean;
+  /**
+   * Zero-copy: the bytes could not be read or were refused before leaving (a removed value found,
+   * the original changed): the partial upload was removed from the server; `error` says why.
+   */
+  sourceFailed?: boolean;
+  /** The part's SHA-256 as the server confirmed it (zero-copy parts learn it only at the end). */
+  sha256?: string;
 }
 
 export interface QueueOptions {
@@ -165,6 +184,20 @@ export class UploadQueue {
     }
   }
 
+  /**
+   * End on the server (tus termination) an upload this job left in an earlier run and forget its
+   * URL, without running it: a zero-copy part that will be sent another way after a reload.
+   */
+  async terminateStored(job: UploadJob): Promise<void> {
+    const fp = fingerprintOf(job);
+    for (const u of await this.storage.findUploadsByFingerprint(fp)) {
+      const url = u.uploadUrl ? new URL(u.uploadUrl, location.href) : undefined;
+      // Only our own server's uploads: the session cookie goes nowhere else.
+      if (url?.origin === location.origin) await fetch(url, { method: 'DELETE', headers: { 'Tus-Resumable': '1.0.0' }, credentials: 'same-origin' }).catch(() => undefined);
+    }
+    await this.storage.removeByFingerprint(fp);
+  }
+
   private pump(): void {
     if (this.paused) return;
     this.ensureWatchdog();
@@ -190,16 +223,23 @@ export class UploadQueue {
   private async run(j: NonNullable<ReturnType<UploadQueue['jobs']['get']>>): Promise<void> {
     try {
       // Already confirmed by the server (e.g. a reload after the last byte went through): skip.
+      // A zero-copy part complete on the server matched the digest this client sent (Z2): it is ours.
       const before = await this.partStatus(j.job);
-      if (before?.status === 'complete' && before.sha256 === j.job.metadata.sha256) {
-        await this.confirm(j, before.scanId);
+      if (before?.status === 'complete' && (before.sha256 === j.job.metadata.sha256 || (j.job.view && before.sha256 !== undefined))) {
+        await this.confirm(j, before.scanId, before.sha256);
         return;
       }
-      const file = await j.job.file();
-      this.update(j, { state: 'uploading', bytesTotal: file.size });
+      const view = j.job.view ? await j.job.view() : undefined;
+      const file = view ? undefined : await j.job.file();
+      const size = view ? view.input.size : file!.size;
+      this.update(j, { state: 'uploading', bytesTotal: size, sourceFailed: false });
       try {
-        await this.send(j, file);
+        await this.send(j, view ?? file!);
       } catch (e) {
+        if (view && isSourceFailure(e)) {
+          await this.removeFailedView(j);
+          throw e;
+        }
         // 460: the bytes the server hashed are not the bytes we announced (damaged on the way, or
         // a bad disk read). The server has dropped them; send the part again, from a new upload.
         if (!(e instanceof SlideError && e.detail === CHECKSUM_MISMATCH) || j.resends >= MAX_RESENDS || j.progress.state !== 'uploading') throw e;
@@ -209,7 +249,8 @@ export class UploadQueue {
         return;
       }
       if (j.progress.state !== 'uploading') return; // paused or cancelled meanwhile
-      this.update(j, { state: 'verifying', bytesSent: file.size });
+      this.update(j, { state: 'verifying', bytesSent: size });
+      const expected = view ? view.digest : j.job.metadata.sha256;
       const after = await this.waitForServer(j.job);
       if (after?.status === 'corrupt' && j.resends < MAX_RESENDS) {
         // The server's hash disagreed with ours: forget the URL and send the part again.
@@ -218,13 +259,17 @@ export class UploadQueue {
         this.update(j, { state: 'queued', bytesSent: 0 });
         return;
       }
-      if (after?.status === 'complete' && after.sha256 !== undefined && after.sha256 !== j.job.metadata.sha256) {
+      if (after?.status === 'complete' && after.sha256 !== undefined && after.sha256 !== expected) {
         throw new SlideError('CONFLICT', 'The server already holds different content for this part.');
       }
       if (after?.status !== 'complete') throw new SlideError('NETWORK', `The server did not confirm the upload (${after?.status ?? 'no status'}).`);
-      await this.confirm(j, after.scanId);
+      await this.confirm(j, after.scanId, after.sha256 ?? expected);
     } catch (e) {
       if (j.progress.state === 'paused' || j.progress.state === 'cancelled') return;
+      if (j.job.view && isSourceFailure(e)) {
+        this.update(j, { state: 'failed', error: sentence((e as Error).message), sourceFailed: true });
+        return;
+      }
       if (e instanceof SlideError && e.detail === SERVER_STORAGE_FULL) {
         this.waitForStorage(j);
         return;
@@ -245,16 +290,28 @@ export class UploadQueue {
     this.update(j, { state: 'waiting', speed: 0, error: `Server storage full, retrying in ${delay < 60_000 ? `${Math.round(delay / 1000)} s` : `${Math.round(delay / 60_000)} min`}` });
   }
 
-  private async confirm(j: NonNullable<ReturnType<UploadQueue['jobs']['get']>>, scanId: number | undefined): Promise<void> {
+  /**
+   * A zero-copy part stopped before its bytes left (sweep hit, unreadable original): what the
+   * server holds of it goes (tus termination), and its stored URL with it.
+   */
+  private async removeFailedView(j: NonNullable<ReturnType<UploadQueue['jobs']['get']>>): Promise<void> {
+    await j.upload?.abort(true).catch(() => undefined);
+    await this.storage.removeByFingerprint(fingerprintOf(j.job));
+  }
+
+  private async confirm(j: NonNullable<ReturnType<UploadQueue['jobs']['get']>>, scanId: number | undefined, sha256?: string): Promise<void> {
     j.storageWaits = 0;
     await this.storage.removeByFingerprint(fingerprintOf(j.job));
-    this.update(j, { state: 'done', scanId, bytesSent: j.progress.bytesTotal || j.progress.bytesSent });
+    this.update(j, { state: 'done', scanId, bytesSent: j.progress.bytesTotal || j.progress.bytesSent, ...(sha256 ? { sha256 } : {}) });
     await this.opts.onConfirmed?.(j.job, scanId);
   }
 
-  private send(j: NonNullable<ReturnType<UploadQueue['jobs']['get']>>, file: Blob): Promise<void> {
+  private send(j: NonNullable<ReturnType<UploadQueue['jobs']['get']>>, file: Blob | ViewUpload): Promise<void> {
+    const view = file instanceof Blob ? undefined : file;
     return new Promise((resolve, reject) => {
-      const options: UploadOptions = {
+      const plain: UploadOptions = {
+        // Zero-copy: slices come checked from the worker.
+        ...(view ? { fileReader: view.fileReader } : {}),
         endpoint: this.opts.endpoint,
         chunkSize: this.opts.chunkSize,
         retryDelays: this.opts.retryDelays,
@@ -271,6 +328,12 @@ export class UploadQueue {
         },
         onSuccess: () => resolve(),
         onError: (err) => {
+          // A zero-copy read refused or failed in the worker: its own words, never retried.
+          const local = sourceError(err);
+          if (view && local) {
+            reject(local);
+            return;
+          }
           const status = statusOf(err);
           // Shown in the file's row, after its name: no name again, and a sentence.
           const message = sentence(serverMessage(err) ?? err.message.split('\n')[0]);
@@ -283,7 +346,7 @@ export class UploadQueue {
           // Refusals (bad metadata, auth, permission, conflicting content, gone, size, quota) will not
           // heal by retrying the same upload; a checksum mismatch (460) is re-sent from scratch and a
           // full server disk (507) waited out by run(), with delays of its own.
-          const retry = ![400, 401, 403, 404, 409, 410, 413, 460, 507].includes(statusOf(err));
+          const retry = ![400, 401, 403, 404, 409, 410, 413, 460, 507].includes(statusOf(err)) && !(view && sourceError(err));
           // No answer at all (server down, network gone): say "Reconnecting…" rather than keep
           // showing the last speed while tus waits to try again.
           if (retry && statusOf(err) === 0 && j.progress.state === 'uploading') {
@@ -293,7 +356,9 @@ export class UploadQueue {
           return retry;
         },
       };
-      const upload = new Upload(file, options);
+      // Zero-copy: `sha256=deferred`, and the request carrying the last byte sends the digest (Z2).
+      const options = view ? withDeferredDigest(plain, view.deferred) : plain;
+      const upload = new Upload(view ? (view.input as unknown as Blob) : (file as Blob), options);
       j.upload = upload;
       j.lastMove = Date.now();
       void upload.findPreviousUploads().then((previous) => {
@@ -372,5 +437,16 @@ function serverMessage(err: Error): string | undefined {
 }
 
 export function fingerprintOf(job: UploadJob): string {
+  if (job.planKey !== undefined) return `wsi:${job.metadata.slideId}:${job.metadata.part}:plan:${job.planKey}`;
   return `wsi:${job.metadata.slideId}:${job.metadata.part}:${job.metadata.sha256}`;
+}
+
+/** The SlideError a zero-copy source threw (worker: sweep hit, unreadable original), if that is what failed. */
+function sourceError(err: Error): SlideError | undefined {
+  const cause = (err as { causingError?: unknown }).causingError;
+  return cause instanceof SlideError ? cause : undefined;
+}
+
+function isSourceFailure(e: unknown): boolean {
+  return e instanceof SlideError && ['VERIFY_FAILED', 'CHANGED', 'IO', 'NOT_FOUND', 'CONFLICT', 'INTERNAL', 'ABORTED'].includes(e.code) && e.detail !== CHECKSUM_MISMATCH && e.detail !== SERVER_STORAGE_FULL;
 }

@@ -16,6 +16,7 @@ import type { BarcodeScan, InspectResult, ProgressCallback, SlideSummary, Thumbn
 import { groupDicomFiles, previewImage, zipOpfsFiles } from './wizard-ops.ts';
 import { groupMiraxFiles } from './mirax-grouper.ts';
 import { openGroups, type FileGrouper } from './file-groups.ts';
+import { closeViews, digest, openViews, readChunk, type OpenedViews, type PlantForTest } from './upload-views.ts';
 
 /**
  * The engine worker's API (exposed with Comlink by engine.worker.ts). Slides stay open here, by
@@ -227,6 +228,32 @@ export const engineApi = {
     const levels = slide.images.filter((i) => i.role === 'level').sort((a, b) => a.level! - b.level!)
       .map((i) => ({ imageId: i.id, width: i.width, height: i.height, tileWidth: i.tileWidth ?? i.width, tileHeight: i.tileHeight ?? i.height }));
     return { key, summary: summary(key, slide, sources.map((s) => ({ name: s.name, size: s.size }))), levels };
+  },
+
+  // ---- zero-copy upload (contract Z3, src/workers/upload-views.ts) ----
+
+  /**
+   * Plan the slide opened under `key`, build its outputs as views over the originals and verify
+   * them (Z1 verifyViews). No byte is written or sent. `plantForTest`: test builds only (the page
+   * passes it only when a test set its flag), a value the plan missed, to show the sweep stops it.
+   */
+  async openUploadViews(key: string, request: RedactionRequest, plantForTest?: PlantForTest): Promise<OpenedViews> {
+    return openViews(entry(key).slide, request, plantForTest);
+  },
+
+  /** Checked sequential read of one output (hashed and swept before it is returned); transferred, never copied. */
+  async readUploadChunk(viewSetId: string, output: number, from: number, length: number): Promise<Uint8Array> {
+    const chunk = await readChunk(viewSetId, output, from, length, sha256);
+    return transfer(chunk, [chunk.buffer]);
+  },
+
+  /** SHA-256 of an output once its last chunk was read (sent as Upload-Sha256 with the last PATCH). */
+  uploadDigest(viewSetId: string, output: number): Promise<string> {
+    return digest(viewSetId, output);
+  },
+
+  closeUploadViews(viewSetId: string): void {
+    closeViews(viewSetId);
   },
 
   // ---- import wizard additions (src/workers/wizard-ops.ts) ----

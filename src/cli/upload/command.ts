@@ -15,9 +15,11 @@ import { collectedFailures, createRedactor, inputLabel, withSlide, type Redactor
 import { parseUploadArgs, readToken, settingsKey, UploadUsageError, type UploadOptions } from './options.ts';
 import { Progress } from './progress.ts';
 import { cliRecord, writeRecord, type SlideOutcome } from './record.ts';
-import { AUTH_REFUSED_MESSAGE, isAuthRefused, ServerApi, type ScanView } from './server-api.ts';
+import { AUTH_REFUSED_MESSAGE, isAuthRefused, ServerApi } from './server-api.ts';
 import { loadState, sameStamps, sentFilesIntact, stampFiles, StateWriter, type SentFile, type SlideState, type UploadState } from './state-file.ts';
 import { CHECKSUM_MISMATCH, sendPart } from './tus-client.ts';
+import { caseWords, matchWords } from './words.ts';
+import { SETTLING, waitForPart, waitForScan } from './server-wait.ts';
 
 export interface UploadIo {
   out: (s: string) => void;
@@ -33,7 +35,6 @@ const MiB = 1024 * 1024;
 const RETRY_DELAYS = [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000, 60000, 120000];
 /** A part whose bytes arrive damaged this often is not sent again: something is wrong locally. */
 const MAX_RESENDS = 2;
-const SETTLING = ['uploading', 'processing'];
 
 /** One slide of the run, in command-line order. */
 interface Item {
@@ -373,7 +374,7 @@ class UploadRun {
           this.progress.addBytes(-counted);
           continue;
         }
-        const status = await this.waitForPart(e.slideId, k);
+        const status = await waitForPart(this.api, e.slideId, k);
         if (status?.status === 'complete' && status.sha256 === f.sha256) break;
         if (status?.status === 'corrupt' && resends < MAX_RESENDS) {
           // The server's hash disagreed with ours: it dropped the bytes; send the part again.
@@ -409,41 +410,14 @@ class UploadRun {
     };
   }
 
-  /** The server hashes a part after its last byte: poll until it says complete or corrupt. */
-  private async waitForPart(slideId: string, part: number): Promise<{ status: string; sha256?: string } | undefined> {
-    for (let i = 0; i < 240; i++) {
-      const s = await this.api.slide(slideId).catch((err: unknown) => {
-        if (isAuthRefused(err)) throw err;
-        return undefined;
-      });
-      const p = s?.parts.find((x) => x.part === part);
-      if (p && p.status !== 'uploading') return p;
-      await sleep(Math.min(100 * (i + 1), 2000));
-    }
-    return undefined;
-  }
-
   /** Wait for the server's ingest verdict (and case link) on a slide whose parts are all stored. */
   private async verdict(it: Item, i: number): Promise<void> {
     const e = it.entry;
     const limit = Number(this.io.env.WSI_IMPORT_VERDICT_MS) > 0 ? Number(this.io.env.WSI_IMPORT_VERDICT_MS) : 30 * 60_000;
-    const until = Date.now() + limit;
-    let scan: ScanView | undefined;
-    for (let n = 0; ; n++) {
-      if (e.scanId === undefined) {
-        const s = await this.api.slide(e.slideId);
-        if (s.scan) {
-          e.scanId = s.scan.id;
-          await this.writer.save();
-        }
-      }
-      if (e.scanId !== undefined) {
-        scan = await this.api.scan(e.scanId);
-        if (!SETTLING.includes(scan.status)) break;
-      }
-      if (Date.now() > until) break;
-      await sleep(Math.min(200 * (n + 1), 3000));
-    }
+    const scan = await waitForScan(this.api, e.slideId, e.scanId, limit, async (id) => {
+      e.scanId = id;
+      await this.writer.save();
+    });
     this.progress.slideFinished();
     if (!scan || SETTLING.includes(scan.status)) {
       it.outcome = { state: 'uploaded', ...(scan ? { scan: { id: scan.id, status: scan.status, serverCheck: 'pending' as const } } : {}) };
@@ -476,30 +450,9 @@ class UploadRun {
   }
 }
 
-/** How a slide was matched, for the user's own terminal (case numbers may show here; never sent unless confirmed). */
-function matchWords(m: { caseNumber?: string; name?: string; how: string; line?: number; confirmed: boolean; warning?: string } | null, o: UploadOptions): string {
-  if (!m || (m.caseNumber === undefined && m.name === undefined)) return `no case matched${m?.warning ? ` (${m.warning})` : ''}`;
-  const where = m.how === 'manifest-barcode' ? `manifest line ${m.line}, by barcode` : m.how === 'manifest-file' ? `manifest line ${m.line}, by file name` : 'from its barcode';
-  const parts: string[] = [];
-  if (m.caseNumber !== undefined) {
-    parts.push(m.confirmed ? `case ${m.caseNumber}${o.createCases ? '' : ' (linked if the lab has it)'}` : `case ${m.caseNumber} proposed from its barcode, not confirmed: sent without a case (use --barcode-is-case to confirm barcodes)`);
-  }
-  if (m.name !== undefined) parts.push(`name "${m.name}"`);
-  return `${parts.join(', ')} (${where})${m.warning ? `; ${m.warning}` : ''}`;
-}
-
-function caseWords(link: { caseNumber: string; state: string } | null): string {
-  if (!link) return '';
-  if (link.state === 'linked') return `, in case ${link.caseNumber}`;
-  if (link.state === 'created') return `, in new case ${link.caseNumber}`;
-  if (link.state === 'not-found') return `; case ${link.caseNumber} does not exist in the lab, not linked (--create-cases creates it)`;
-  return `; not linked to case ${link.caseNumber}`;
-}
-
 async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB })) h.update(chunk as Buffer);
   return h.digest('hex');
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -69,6 +69,11 @@ export class SegmentScrubber {
 
   constructor(private readonly streams: CodestreamList, private readonly mode: 'blank' | 'check') {}
 
+  /** Whether a codestream header is being parsed (false: between streams, or past a header's end). */
+  get parsing(): boolean {
+    return this.state !== S.Done;
+  }
+
   /**
    * Process the output bytes [offset, offset + buf.length), in order. In blank mode, bytes are
    * changed through `writable()` (called only when something must change: the caller hands out a

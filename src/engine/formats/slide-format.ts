@@ -1,5 +1,7 @@
 import type { ByteSource } from '../io/byte-source.ts';
 import type { RedactionPlan, RedactionRequest } from '../redact/plan-types.ts';
+import type { Range } from '../redact/ranges.ts';
+import type { SegmentScrubber } from '../codecs/segment-scrubber.ts';
 
 /**
  * The driver interface, modelled on OpenSlide's vendor drivers: `detect` is cheap and never throws,
@@ -132,4 +134,11 @@ export interface OutputCheckOptions {
   /** The format the input had: the output must re-open as the same one. */
   format?: FormatName;
   signal?: AbortSignal;
+  /**
+   * Defer the byte half of the check (scan-outside.ts: bytes outside the structure must be zero,
+   * codestream text segments blank) to the caller, who runs it while it reads the part later — the
+   * zero-copy upload checks each chunk before it leaves (redact/checked-reader.ts) instead of
+   * reading the whole output once more before the first byte is sent. Default: scan now.
+   */
+  deferByteScan?: (part: ByteSource, outside: Range[], checker: SegmentScrubber) => void;
 }

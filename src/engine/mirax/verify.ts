@@ -57,7 +57,7 @@ export async function verifyMiraxOutput(slide: MiraxSlide, opts: OutputCheckOpti
       const set = new RangeSet();
       if (header) set.add(0, header.length);
       for (const r of [...k.images, ...k.other]) set.add(r.start, r.end);
-      const { nonZero: nz, textSegments } = await scanOutside(part, complement(set.merged(), part.size), new SegmentScrubber(codestreams(k.images), 'check'), signal);
+      const { nonZero: nz, textSegments } = await scanOutside(part, complement(set.merged(), part.size), new SegmentScrubber(codestreams(k.images), 'check'), signal, opts.deferByteScan);
       if (nz > 0) problems.push(`${plural(nz, 'byte')} of ${layout.dataFiles[fileno]} outside its images ${nz === 1 ? 'is' : 'are'} not blank`);
       if (textSegments > 0) problems.push(`${plural(textSegments, 'text segment')} inside JPEG data of ${layout.dataFiles[fileno]} ${textSegments === 1 ? 'is' : 'are'} not blank`);
     }

@@ -1,5 +1,6 @@
 import type { SegmentScrubber } from '../codecs/segment-scrubber.ts';
 import type { ByteSource } from '../io/byte-source.ts';
+import type { OutputCheckOptions } from '../formats/slide-format.ts';
 import type { Range } from './ranges.ts';
 
 const CHUNK = 8 * 1024 * 1024;
@@ -11,7 +12,12 @@ const CHUNK = 8 * 1024 * 1024;
  * JPEG 2000 codestreams. A part shorter than it claims counts its missing bytes as non-zero.
  */
 /** One sequential read: count non-zero bytes inside `outside` and unblanked codestream text. */
-export async function scanOutside(part: ByteSource, outside: Range[], checker: SegmentScrubber, signal?: AbortSignal): Promise<{ nonZero: number; textSegments: number }> {
+export async function scanOutside(part: ByteSource, outside: Range[], checker: SegmentScrubber, signal?: AbortSignal, defer?: OutputCheckOptions['deferByteScan']): Promise<{ nonZero: number; textSegments: number }> {
+  if (defer) {
+    // The caller checks the bytes as it reads them (the zero-copy upload: chunk by chunk).
+    defer(part, outside, checker);
+    return { nonZero: 0, textSegments: 0 };
+  }
   let nonZero = 0;
   let r = 0;
   const buffer = part.readInto ? new ArrayBuffer(CHUNK) : undefined;

@@ -49,6 +49,8 @@ export class PhiSweeper {
   readonly searched: number;
   readonly skipped: number;
   hits = 0;
+  /** Output offset of the last counted match (for messages: an offset, never the value). */
+  lastHitOffset = -1;
   private readonly hitIndex = new Set<number>();
   private readonly patterns: Uint8Array[];
   private readonly maxLen: number;
@@ -133,6 +135,7 @@ export class PhiSweeper {
       while (i < p.length && t[start + i] === p[i]) i++;
       if (i === p.length && !this.insideGenerated(base + start, p.length)) {
         this.hits++;
+        this.lastHitOffset = base + start;
         this.hitIndex.add(list[k]!);
       }
     }

@@ -42,7 +42,7 @@ export async function verifyTiffOutput(part: ByteSource, tiff: TiffFile, fields:
     return [...problems, `the output's structure cannot be mapped (${toSlideError(e).code})`];
   }
   const outside = complement(map.ranges.merged(), tiff.size);
-  const { nonZero, textSegments } = await scanOutside(part, outside, new SegmentScrubber(map.codestreams(), 'check'), signal);
+  const { nonZero, textSegments } = await scanOutside(part, outside, new SegmentScrubber(map.codestreams(), 'check'), signal, opts.deferByteScan);
   if (nonZero > 0) problems.push(`${plural(nonZero, 'byte')} outside the image structure ${nonZero === 1 ? 'is' : 'are'} not blank`);
   if (textSegments > 0) problems.push(`${textSegments} text segment(s) inside JPEG/JPEG 2000 data are not blank`);
   return problems;

@@ -40,6 +40,12 @@ export class HashingFileStore extends FileStore {
    */
   private readonly storageFull = new Map<string, number>();
 
+  /**
+   * Called when the first body byte of a write (a PATCH, or a creation that carries data) reaches
+   * the store: benchmarks measure "first byte on the wire" against it (tus.ts logs it at debug).
+   */
+  onBodyStart?: (id: string, offset: number) => void;
+
   /** True when the last write of this upload failed for lack of space (see storageFull). */
   lastWriteHitFullDisk(id: string): boolean {
     return this.storageFull.has(id);
@@ -94,11 +100,13 @@ export class HashingFileStore extends FileStore {
     if (!state || state.offset !== offset) state = { hash: await this.hashPrefix(id, offset), offset };
     const { hash } = state;
     let hashed = 0;
+    const onBodyStart = this.onBodyStart;
     // Bytes are hashed on their way to the file, in order.
     const tapped = Readable.from(
       (async function* () {
         for await (const chunk of readable) {
           const b = chunk as Buffer;
+          if (hashed === 0 && b.length > 0) onBodyStart?.(id, offset);
           hash.update(b);
           hashed += b.length;
           yield b;

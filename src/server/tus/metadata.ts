@@ -1,6 +1,7 @@
 import { SCAN_NAME_MAX, validateScanName } from '../../shared/scan-name.ts';
 import { parseKeptFields } from '../../shared/kept-fields.ts';
 import { validateCaseNumber } from '../../shared/case-number.ts';
+import { DEFERRED_SHA256, isSha256Hex } from '../../shared/upload-digest.ts';
 
 /** Upload-Metadata of one part, validated (see ARCHITECTURE.md "Upload contract"). */
 export interface PartMetadata {
@@ -16,6 +17,10 @@ export interface PartMetadata {
   part: number;
   parts: number;
   format: string;
+  /**
+   * 64 lower-case hex digits, or DEFERRED_SHA256 (`deidentified` parts only): the digest then
+   * comes in the Upload-Sha256 header with the last bytes (shared/upload-digest.ts).
+   */
   sha256: string;
   mode: 'deidentified' | 'direct';
   batchId: string;
@@ -77,9 +82,12 @@ export function parsePartMetadata(md: Record<string, string | null> | undefined)
   const format = md.format ?? '';
   if (!formatPattern.test(format)) return 'format must be a format name such as aperio-svs';
   const sha256 = (md.sha256 ?? '').toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(sha256)) return 'sha256 must be 64 hexadecimal digits';
+  if (sha256 !== DEFERRED_SHA256 && !isSha256Hex(sha256)) return 'sha256 must be 64 hexadecimal digits';
   const mode = md.mode;
   if (mode !== 'deidentified' && mode !== 'direct') return 'mode must be deidentified or direct';
+  // A Direct Upload sends a file that exists as it is: its client can always hash it first.
+  // Deferring is for bytes produced while they are sent (a de-identified view of the original).
+  if (sha256 === DEFERRED_SHA256 && mode !== 'deidentified') return 'sha256 may only be deferred for deidentified parts';
   const batchId = md.batchId ?? '';
   if (!batchIdPattern.test(batchId)) return 'batchId must be 1-64 letters, digits, _ or -';
   let keptFields: string[] | undefined;

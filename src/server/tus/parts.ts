@@ -5,11 +5,13 @@ import type { UploadRow } from '../db/repos/uploads.ts';
 import { badRequest, conflict } from '../http/api-error.ts';
 import type { Storage } from '../storage.ts';
 import type { PartMetadata } from './metadata.ts';
+import { DEFERRED_SHA256 } from '../../shared/upload-digest.ts';
 
 /**
  * Refuse a new part that contradicts what the server already knows about the slide. A part that is
  * already stored with the same hash is allowed (finishing it is a no-op): a client that lost track
- * of a finished upload can simply send it again.
+ * of a finished upload can simply send it again. A part whose hash is deferred is allowed too: its
+ * content is compared with the stored copy when it is finished.
  */
 export function checkNewPart(repos: Repos, labId: number, md: PartMetadata): void {
   const scan = repos.scans.bySlideId(labId, md.slideId);
@@ -18,7 +20,8 @@ export function checkNewPart(repos: Repos, labId: number, md: PartMetadata): voi
   if (scan && scan.mode !== md.mode) throw badRequest('all parts of a slide must use the same mode', 'MODE_MISMATCH');
   // Its bytes failed verification (and may have been removed): sending parts again changes nothing.
   if (scan?.status === 'quarantined') throw conflict('this slide failed verification on the server and is quarantined; de-identify it again and upload it as a new slide');
-  if (scan) {
+  // A deferred part's content is only known at its end: finishPart tells duplicate from conflict then.
+  if (scan && md.sha256 !== DEFERRED_SHA256) {
     const stored = repos.scans.files(labId, scan.id).find((f) => f.part === md.part);
     if (stored && stored.sha256 !== md.sha256) throw conflict('this part of the slide was already uploaded with different content');
   }

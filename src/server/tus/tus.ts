@@ -13,6 +13,8 @@ import type { HashingFileStore } from './hashing-store.ts';
 import { TerminableFileStore } from './terminable-store.ts';
 import { answeredFinishedPatch, clientErrorAnswer, isFinished, terminatedWhileSending } from './edge-cases.ts';
 import { parsePartMetadata } from './metadata.ts';
+import { announcedDigest, isDeferred, mismatchMessage, withAnnouncedDigest } from './deferred-digest.ts';
+import { DEFERRED_SHA256 } from '../../shared/upload-digest.ts';
 import { checkNewPart, finishPart, type FinishResult } from './parts.ts';
 import { cleanUpUploads, type CleanupResult } from './upload-cleanup.ts';
 import { checkDiskSpace, checkLabQuota } from '../storage-quota.ts';
@@ -68,6 +70,9 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
     const row = repos.uploads.byIdForAccessCheck(id);
     if (row) repos.uploads.markTerminated(row.labId, id);
   });
+  // For benchmarks (WSI_LOG_LEVEL=debug): when a request's first body byte arrived, as epoch ms
+  // with a fraction (test/e2e/support/server.ts reads it back). Ids and offsets only.
+  datastore.onBodyStart = (id, offset) => log.debug({ uploadId: id, offset, receivedAt: performance.timeOrigin + performance.now() }, 'upload body: first byte received');
   /** Finishing in progress per upload id, so a HEAD that re-runs finishing never races it. */
   const finishing = new Map<string, Promise<FinishResult>>();
 
@@ -121,6 +126,14 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       if (upload.sizeIsDeferred || upload.size === undefined) throw hookError(new ApiError(400, 'BAD_REQUEST', 'Upload-Length is required'));
       const md = parsePartMetadata(upload.metadata);
       if (typeof md === 'string') throw hookError(new ApiError(400, 'BAD_METADATA', md));
+      // A creation that carries the last byte (creation-with-upload) may name the digest too.
+      if (md.sha256 === DEFERRED_SHA256 && raw) {
+        try {
+          announcedDigest(raw.headers);
+        } catch (e) {
+          throw hookError(e as ApiError);
+        }
+      }
       try {
         const lab = editableLab(auth);
         checkNewPart(repos, lab.id, md);
@@ -150,7 +163,9 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       // Already finished (a zero-byte PATCH that slipped past handle()): finishing again would
       // rewrite the row's outcome and remove the bytes the scan holds. A no-op instead.
       if (isFinished(row)) return row.scanId === null ? {} : { headers: { 'X-Scan-Id': String(row.scanId) } };
-      const r = await finishUpload(row, upload.size ?? upload.offset);
+      // A deferred upload's digest comes with the request that carried its last byte (this one).
+      const announced = withAnnouncedDigest(repos, row, raw?.headers);
+      const r = await finishUpload(announced, upload.size ?? upload.offset);
       const headers = { 'X-Scan-Id': String(r.scan.id), 'X-Part-Status': r.outcome };
       if (r.outcome === 'complete' || r.outcome === 'duplicate') {
         if (r.outcome === 'duplicate') await datastore.remove(upload.id).catch(() => undefined);
@@ -161,7 +176,7 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       if (raw) jsonResponses.add(raw);
       if (r.outcome === 'corrupt') {
         // 460 is tus's "Checksum Mismatch"; tus-js-client does not retry a 4xx, it reports it.
-        return { status_code: 460, headers, body: jsonBody('CHECKSUM_MISMATCH', 'the received bytes do not match the sha256 announced for this part; send the part again') };
+        return { status_code: 460, headers, body: jsonBody('CHECKSUM_MISMATCH', mismatchMessage(announced)) };
       }
       return { status_code: 409, headers, body: jsonBody('CONFLICT', 'this part of the slide was already stored with different content') };
     },
@@ -237,6 +252,17 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
     if (gated?.upload && req.method === 'HEAD' && (await answeredFromRecord(gated.upload, reply))) return;
     // Finishing ran once; a PATCH of a finished upload is answered from its record (edge-cases.ts).
     if (gated?.upload && req.method === 'PATCH' && (await answeredFinishedPatch(gated.upload, req, reply))) return;
+    // A malformed digest is refused before a byte of the body is stored (deferred uploads only:
+    // classic uploads ignore the header, as they always did).
+    if (gated?.upload && req.method === 'PATCH' && isDeferred(gated.upload)) {
+      try {
+        announcedDigest(req.headers);
+      } catch (e) {
+        // The unread body must not be taken for the next request on this connection.
+        reply.header('tus-resumable', '1.0.0').header('connection', 'close');
+        throw e;
+      }
+    }
     // A PATCH still sending this upload ends now with 410 instead of holding the DELETE for tus's
     // lock drain timeout and then being told 204 (terminable-store.ts).
     if (gated?.upload && req.method === 'DELETE') datastore.stopWrite(gated.upload.id, terminatedWhileSending());

@@ -3,7 +3,7 @@ import { partPaths, uploadName } from '../../../shared/upload-name.ts';
 
 /**
  * Names the review shows and the Download gives, derived from the same functions the uploader
- * uses (src/upload/upload-name.ts), so what the review promises is what the server receives.
+ * uses (src/shared/upload-name.ts), so what the review promises is what the server receives.
  */
 
 /** The name the server will get for a de-identified slide, in words for the review card. */

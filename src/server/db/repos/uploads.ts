@@ -94,6 +94,14 @@ export class UploadRepo {
       .run(status, scanId, labId, id);
   }
 
+  /**
+   * The digest a deferred upload announced with its last bytes (tus/deferred-digest.ts): kept, so
+   * a finish that failed and is re-run by a HEAD compares against it too.
+   */
+  setAnnouncedSha256(labId: number, id: string, sha256: string): void {
+    this.db.prepare(`UPDATE uploads SET sha256 = ? WHERE lab_id = ? AND id = ? AND status = 'uploading'`).run(sha256, labId, id);
+  }
+
   markTerminated(labId: number, id: string): void {
     this.db.prepare(`UPDATE uploads SET status = 'terminated', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE lab_id = ? AND id = ? AND status = 'uploading'`).run(labId, id);
   }

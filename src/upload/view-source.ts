@@ -1,0 +1,69 @@
+import type { FileReader as TusFileReader, FileSource as TusFileSource, SliceResult } from 'tus-js-client';
+import type { DeferredDigest } from './deferred-digest.ts';
+
+/** What the zero-copy source needs from the engine worker (contract Z3; see src/workers/upload-views.ts). */
+export interface ViewEngine {
+  /** Checked chunk [from, from+length) of an output: hashed and swept in the worker, transferred here. */
+  readUploadChunk(viewSetId: string, output: number, from: number, length: number): Promise<Uint8Array>;
+  uploadDigest(viewSetId: string, output: number): Promise<string>;
+}
+
+export { DEFERRED_SHA256 } from '../shared/upload-digest.ts';
+
+/** The `file` handed to tus-js-client for a zero-copy part: only this module's fileReader reads it. */
+export interface ViewInput {
+  viewSetId: string;
+  output: number;
+  size: number;
+}
+
+/**
+ * One zero-copy part as tus-js-client sees it: a custom fileReader whose slices are read through
+ * the worker's checked reader (never staged, never copied on this thread: the chunk's buffer was
+ * transferred), and the digest for the PATCH carrying the last byte (Z2, deferred-digest.ts).
+ *
+ * The digest is known once the worker returned the last chunk: slice() of the last range awaits
+ * it, and tus-js-client asks for it (onBeforeRequest) only after that slice was read.
+ */
+export class ViewUpload {
+  private sha256: string | undefined;
+  /** Bytes handed to tus-js-client so far in this run (what left, or is leaving, this PC). */
+  private readEnd = 0;
+
+  constructor(private readonly engine: ViewEngine, readonly input: ViewInput) {}
+
+  /** The part's SHA-256 once its last chunk was read in this run. */
+  get digest(): string | undefined {
+    return this.sha256;
+  }
+
+  readonly fileReader: TusFileReader = {
+    openFile: async (input: ViewInput): Promise<TusFileSource> => ({
+      size: input.size,
+      slice: (start: number, end: number) => this.slice(start, end),
+      close: () => undefined,
+    }),
+  };
+
+  /** For withDeferredDigest: asked on the request that carries the last byte, after its slice was read. */
+  readonly deferred: DeferredDigest = {
+    size: this.input.size,
+    digest: () => {
+      if (this.sha256 === undefined || this.readEnd < this.input.size) throw new Error('the digest is not known before the last chunk was read');
+      return this.sha256;
+    },
+  };
+
+  private async slice(start: number, end: number): Promise<SliceResult> {
+    const { viewSetId, output, size } = this.input;
+    const stop = Math.min(end, size);
+    // A retry or resume restarts below what was read: the digest of a run is recomputed by it.
+    if (start < this.readEnd) this.sha256 = undefined;
+    const value = await this.engine.readUploadChunk(viewSetId, output, start, stop - start);
+    if (value.byteLength !== stop - start) throw new Error(`the de-identified part is shorter than planned (${start + value.byteLength} of ${size} bytes)`);
+    this.readEnd = stop;
+    if (stop >= size) this.sha256 = await this.engine.uploadDigest(viewSetId, output);
+    // done stays false: tus-js-client reads `value.size` (Blob) to check `done`; the size is fixed and known.
+    return { value, done: false };
+  }
+}

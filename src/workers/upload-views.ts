@@ -1,0 +1,130 @@
+import { CheckedReader, outputViews, verifyViews, type OutputView } from '../engine/redact/output-view.ts';
+import type { Slide } from '../engine/formats/slide-format.ts';
+import type { RedactionPlan, RedactionRequest } from '../engine/redact/plan-types.ts';
+import type { HasherFactory } from '../engine/redact/sha256.ts';
+import { SlideError, toSlideError } from '../shared/errors.ts';
+
+/**
+ * Zero-copy upload, the worker side (contract Z3): a slide's de-identified outputs as views over
+ * its originals (Z1), verified before any byte leaves, then read in order by CheckedReaders that
+ * hash and PHI-sweep each chunk before handing it over. Nothing is written anywhere; the page
+ * only ever holds the chunk being sent.
+ */
+
+/** SlideError detail of a chunk that could not be read because the original changed or went away. */
+export const ORIGINAL_UNREADABLE = 'ORIGINAL_UNREADABLE';
+export const ORIGINAL_UNREADABLE_MESSAGE = 'The original file changed or is no longer readable: select it again';
+
+/** Test builds only: overwrite output bytes after planning (Z1 plantForTest), to prove the sweep stops them. */
+export interface PlantForTest {
+  output: number;
+  offset: number;
+  bytes: Uint8Array;
+}
+
+export interface OpenedViews {
+  viewSetId: string;
+  outputs: { name: string; size: number }[];
+  keptFields: string[];
+  blankedSegments?: number;
+}
+
+interface ViewSet {
+  slideName: string;
+  plan: RedactionPlan;
+  views: OutputView[];
+  readers: Map<number, { reader: CheckedReader; chunkSize: number; ended: boolean }>;
+  plant?: PlantForTest;
+  /** Aborted on close: a read still running stops instead of holding the original open. */
+  abort: AbortController;
+}
+
+const sets = new Map<string, ViewSet>();
+let nextId = 1;
+
+/** Plan, build the views and verify them (structure, read through the views): no byte written or sent. */
+export async function openViews(slide: Slide, request: RedactionRequest, plant?: PlantForTest): Promise<OpenedViews> {
+  let plan: RedactionPlan;
+  try {
+    plan = await slide.plan(request);
+  } catch (e) {
+    throw toSlideError(e, slide.name);
+  }
+  const views = outputViews(plan, slide.parts);
+  const { keptFields } = await verifyViews(slide, plan, views);
+  const viewSetId = `v${nextId++}`;
+  sets.set(viewSetId, { slideName: slide.name, plan, views, readers: new Map(), ...(plant ? { plant } : {}), abort: new AbortController() });
+  return { viewSetId, outputs: views.map((v) => ({ name: v.name, size: v.size })), keptFields };
+}
+
+/**
+ * The chunk [from, from+length) of an output, checked. Sequential calls continue one reader;
+ * any other `from` (a resume, a retry after the server's offset) starts a new reader there, which
+ * reads and hashes the prefix locally first. The returned bytes are the caller's (transferable).
+ */
+export async function readChunk(viewSetId: string, output: number, from: number, length: number, hasher?: HasherFactory): Promise<Uint8Array> {
+  const set = setOf(viewSetId);
+  const view = set.views[output];
+  if (!view) throw new SlideError('NOT_FOUND', `${set.slideName}: no output ${output}`);
+  if (from >= view.size) return new Uint8Array(0);
+  let r = set.readers.get(output);
+  const last = from + length >= view.size;
+  // A reader hands out chunks of its own size: a different length (other than the short last one) needs a new reader.
+  if (!r || r.ended || r.reader.offset !== from || (r.chunkSize !== length && !last)) {
+    const plant = set.plant?.output === output ? { offset: set.plant.offset, bytes: set.plant.bytes } : undefined;
+    const reader = new CheckedReader(view, set.plan, { from, chunkSize: length, signal: set.abort.signal, ...(hasher ? { hasher } : {}), ...(plant ? { plantForTest: plant } : {}) });
+    r = { reader, chunkSize: length, ended: false };
+    set.readers.set(output, r);
+  }
+  try {
+    const chunk = await r.reader.next();
+    if (chunk === null) {
+      r.ended = true;
+      return new Uint8Array(0);
+    }
+    // Transferred to the page: it must own its whole buffer (a view into a reader's buffer is copied here, off the main thread).
+    return chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
+  } catch (e) {
+    set.readers.delete(output);
+    throw readError(e, set.slideName);
+  }
+}
+
+/** SHA-256 of an output, once its reader has returned the last chunk. */
+export async function digest(viewSetId: string, output: number): Promise<string> {
+  const set = setOf(viewSetId);
+  const r = set.readers.get(output);
+  const view = set.views[output];
+  if (!r || !view || r.reader.offset < view.size) throw new SlideError('CONFLICT', `${set.slideName}: the digest is known only after the last chunk was read`);
+  if (!r.ended) {
+    if ((await r.reader.next()) !== null) throw new SlideError('INTERNAL', `${set.slideName}: the output is longer than planned`);
+    r.ended = true;
+  }
+  return r.reader.digestHex();
+}
+
+export function closeViews(viewSetId: string): void {
+  const set = sets.get(viewSetId);
+  set?.abort.abort();
+  sets.delete(viewSetId);
+}
+
+function setOf(viewSetId: string): ViewSet {
+  const set = sets.get(viewSetId);
+  if (!set) throw new SlideError('NOT_FOUND', 'this upload view is no longer open; open it again');
+  return set;
+}
+
+/**
+ * An unreadable original (Chromium: NotReadableError once the file changed on disk or went away,
+ * surfaced by BlobSource as IO) stops the slide with one clear sentence; a sweep hit
+ * (VERIFY_FAILED) and everything else keep their own message.
+ */
+function readError(e: unknown, slideName: string): SlideError {
+  const err = toSlideError(e);
+  const domName = (x: unknown) => (x instanceof Error || (typeof DOMException !== 'undefined' && x instanceof DOMException) ? (x as Error).name : '');
+  const unreadable = err.code === 'IO' || err.code === 'CHANGED' || ['NotReadableError', 'NotFoundError'].includes(domName(err.cause)) || ['NotReadableError', 'NotFoundError'].includes(domName(e));
+  // Shown in the slide's row, after its name: the sentence alone.
+  if (unreadable) return new SlideError('IO', ORIGINAL_UNREADABLE_MESSAGE, { detail: ORIGINAL_UNREADABLE, cause: e });
+  return err.forFile(slideName);
+}
