@@ -59,8 +59,21 @@ export async function run(): Promise<BenchRow[]> {
       });
       process.stdout.write(String(performance.now() - t0));`;
     const plain = async (): Promise<number> => {
-      const { stdout } = await exec(process.execPath, ['--input-type=module', '-e', plainScript, file, `${s.url}/files/`, token, sha256, randomUUID()], { cwd: repoRoot });
+      const slideId = randomUUID();
+      const { stdout } = await exec(process.execPath, ['--input-type=module', '-e', plainScript, file, `${s.url}/files/`, token, sha256, slideId], { cwd: repoRoot });
+      // The server ingests what the plain client sent (reads the whole file): let it finish, as the
+      // CLI waits for its verdict, so the next round never shares the disk with this one's ingest.
+      await settled(slideId);
       return Number(stdout);
+    };
+    const settled = async (slideId: string): Promise<void> => {
+      for (let i = 0; i < 600; i++) {
+        const r = await fetch(`${s.url}/api/uploads/slide/${slideId}`, { headers: { authorization: `Bearer ${token}` } });
+        const scan = ((await r.json()) as { scan: { status: string } | null }).scan;
+        if (scan && scan.status !== 'uploading' && scan.status !== 'processing') return;
+        await new Promise((res) => setTimeout(res, 200));
+      }
+      throw new Error('the server did not finish ingesting the plain upload');
     };
     const cli = async (round: number): Promise<{ uploadMs: number; totalMs: number }> => {
       const started = performance.now();

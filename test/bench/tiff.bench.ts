@@ -7,7 +7,11 @@
  *    time / median redaction time, target >= 0.8). Redaction = apply + SHA-256 (threaded node:crypto) + PHI
  *    sweep + re-open and verify; with the CPU time of both (all threads) and the best ratio
  *    this machine's cores allow for that much CPU (stats.ts cpuCeilingRows),
- *  - peak RSS and heap growth while redacting (sampled every 20 ms; target < 128 MiB).
+ *  - peak RSS and heap growth while redacting (sampled every 20 ms; target < 128 MiB),
+ *  - "view read" (zero-copy upload, issue 15): plan, output views, verifyViews (metadata only),
+ *    then a CheckedReader over the whole output (hash + PHI sweep + deferred byte check per
+ *    8 MiB chunk), nothing written; time to the first checked chunk, throughput vs redactSlide
+ *    in the same rounds (ratio = median redaction time / median view time), its peak RSS growth.
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +22,10 @@ import { NodeFileSink, NodeFileSource } from '../../src/engine/io/node/file-sour
 import { RecordingSource } from '../../src/engine/io/recording-source.ts';
 import { NodeDirTarget, threadedNodeSha256 } from '../../src/engine/io/node/dir-target.ts';
 import { defaultRequest, redactSlide } from '../../src/engine/redact/redact.ts';
+import { CheckedReader } from '../../src/engine/redact/checked-reader.ts';
+import { outputViews } from '../../src/engine/redact/output-view.ts';
+import { verifyViews } from '../../src/engine/redact/verify-views.ts';
+import type { Slide } from '../../src/engine/formats/slide-format.ts';
 import { generateSlideFile, makeTmpDir } from '../fixtures/node-fixtures.ts';
 import type { BenchRow } from './run.ts';
 import { cpuCeilingRows, median, ROUNDS, timed } from './stats.ts';
@@ -33,6 +41,31 @@ async function plainCopy(from: string, to: string): Promise<number> {
   await sink.close();
   await src.close();
   return performance.now() - t0;
+}
+
+/** Everything the zero-copy upload does before and while sending, without the network. */
+async function viewRead(slide: Slide): Promise<{ firstMs: number; digest: string }> {
+  const t0 = performance.now();
+  const plan = await slide.plan(defaultRequest(slide));
+  const views = outputViews(plan, slide.parts);
+  await verifyViews(slide, plan, views);
+  const reader = new CheckedReader(views[0]!, plan, { from: 0, chunkSize: 8 * MiB, hasher: threadedNodeSha256 });
+  let firstMs = -1;
+  for (let c = await reader.next(); c; c = await reader.next()) if (firstMs < 0) firstMs = performance.now() - t0;
+  return { firstMs, digest: await reader.digestHex() };
+}
+
+/** Peak RSS growth while `fn` runs (sampled every 20 ms). */
+async function rssDuring<T>(fn: () => Promise<T>): Promise<{ value: T; growth: number }> {
+  const base = process.memoryUsage().rss;
+  let peak = base;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  try {
+    const value = await fn();
+    return { value, growth: peak - base };
+  } finally {
+    clearInterval(sampler);
+  }
 }
 
 export async function run(): Promise<BenchRow[]> {
@@ -64,6 +97,10 @@ export async function run(): Promise<BenchRow[]> {
     const redactCpu: number[] = [];
     let peakRssGrowth = 0;
     let peakHeapGrowth = 0;
+    const viewReads: number[] = [];
+    const firstChunks: number[] = [];
+    let viewRssGrowth = 0;
+    let digests = '';
     // One uncounted warm-up copy: the first read of a fresh (sparse) input is the slowest and
     // would inflate whichever side runs first (in Chromium it ran at half speed).
     await settle();
@@ -91,6 +128,12 @@ export async function run(): Promise<BenchRow[]> {
       if (!report.verify.ok || !report.sweep.ok) throw new Error('redaction did not verify');
       peakRssGrowth = Math.max(peakRssGrowth, peakRss - baseRss);
       peakHeapGrowth = Math.max(peakHeapGrowth, peakHeap - baseHeap);
+      const v = await rssDuring(() => timed(() => viewRead(slide)));
+      viewReads.push(v.value.ms);
+      firstChunks.push(v.value.value.firstMs);
+      viewRssGrowth = Math.max(viewRssGrowth, v.growth);
+      if (v.value.value.digest !== report.outputs[0]!.sha256) throw new Error('the view read a different file than redaction wrote');
+      digests = v.value.value.digest;
     }
     await file.close();
     const copyMs = median(copies);
@@ -107,6 +150,10 @@ export async function run(): Promise<BenchRow[]> {
       ...cpuCeilingRows('tiff', median(copyCpu), median(redactCpu), copyMs, availableParallelism()),
       { bench: 'tiff', metric: 'peak RSS growth while redacting', value: peakRssGrowth / MiB, unit: 'MiB', target: '< 128 MiB', ok: peakRssGrowth < 128 * MiB },
       { bench: 'tiff', metric: 'peak heap growth while redacting', value: peakHeapGrowth / MiB, unit: 'MiB', target: '< 128 MiB', ok: peakHeapGrowth < 128 * MiB },
+      { bench: 'tiff', metric: 'view read: time to first checked chunk', value: median(firstChunks), unit: 'ms', target: '< 1000 ms', ok: median(firstChunks) < 1000 },
+      { bench: 'tiff', metric: 'view read throughput (checked, nothing written)', value: GB / (median(viewReads) / 1000), unit: 'GB/s' },
+      { bench: 'tiff', metric: 'view read / redaction throughput', value: redactMs / median(viewReads), unit: 'x', target: '>= 1', ok: redactMs / median(viewReads) >= 1 },
+      { bench: 'tiff', metric: 'peak RSS growth while reading the view', value: viewRssGrowth / MiB, unit: 'MiB', target: '< 128 MiB', ok: viewRssGrowth < 128 * MiB && digests.length === 64 },
     ];
   } finally {
     await tmp.cleanup();

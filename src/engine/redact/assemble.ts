@@ -138,6 +138,8 @@ export class OutputAssembler {
 export interface StreamedChunk {
   offset: number;
   bytes: Uint8Array;
+  /** Memory of our own (see AssembledBytes.own). */
+  own: boolean;
   /** Give back to the pool once the bytes are used (see AssembledBytes.taken). */
   taken?: ArrayBuffer;
 }
@@ -188,7 +190,7 @@ export class OutputStream {
       // Our own memory may be blanked in place; a source's view not.
       bytes = this.scrubber.process(bytes, offset, () => (got.own ? bytes : bytes.slice()));
     }
-    return { offset, bytes, ...(got.taken ? { taken: got.taken } : {}) };
+    return { offset, bytes, own: got.own || bytes !== got.bytes, ...(got.taken ? { taken: got.taken } : {}) };
   }
 
   private prefetch(at: number): void {

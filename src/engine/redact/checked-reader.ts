@@ -1,5 +1,6 @@
 import { plural } from '../../shared/plural.ts';
-import { SlideError, throwIfAborted } from '../../shared/errors.ts';
+import { SlideError, throwIfAborted, toSlideError } from '../../shared/errors.ts';
+import { SegmentScrubber } from '../codecs/segment-scrubber.ts';
 import { firstIndex } from './assemble.ts';
 import { sweepPatterns } from './encodings.ts';
 import { PlanOutputView, type DeferredByteCheck, type OutputView } from './output-view.ts';
@@ -36,7 +37,7 @@ export class CheckedReader {
   private readonly chunks: { next(): Promise<Chunk | null> };
   private readonly sweeper: PhiSweeper;
   private readonly hash: Hasher;
-  private readonly byteCheck: DeferredByteCheck | undefined;
+  private readonly byteCheck: (DeferredByteCheck & { checker: SegmentScrubber }) | undefined;
   private readonly recorded: readonly { offset: number; bytes: Uint8Array }[];
   private readonly recordedEnd: number[] = [];
   private pos: number;
@@ -52,10 +53,12 @@ export class CheckedReader {
     this.hash = (opts.hasher ?? createSha256)();
     const base = { chunkSize: opts.chunkSize, boundary: opts.from, ...(opts.signal ? { signal: opts.signal } : {}) };
     if (view instanceof PlanOutputView) {
-      this.byteCheck = view.byteCheck;
+      // A checker of its own: it follows this reader's pass over the codestreams.
+      this.byteCheck = view.byteCheck && { ...view.byteCheck, checker: new SegmentScrubber(view.byteCheck.codestreams, 'check') };
       this.recorded = view.recordedReads;
-      const stream = view.stream(base);
-      this.chunks = { next: async () => stream.next().then((c) => c && { offset: c.offset, bytes: c.bytes, own: false }) };
+      // A fresh buffer per chunk: what is returned is handed on (transferred), never read into again.
+      const stream = view.stream({ ...base, take: () => new ArrayBuffer(opts.chunkSize) });
+      this.chunks = stream;
     } else {
       this.byteCheck = undefined;
       this.recorded = [];
@@ -88,9 +91,9 @@ export class CheckedReader {
         return bytes;
       }
     } catch (e) {
-      this.failed = e;
+      this.failed = readerError(e, this.view.name);
       this.hash.dispose?.();
-      throw e;
+      throw this.failed;
     }
   }
 
@@ -146,6 +149,17 @@ export class CheckedReader {
       }
     }
   }
+}
+
+/**
+ * A source's own SlideError stays (BlobSource says the file can no longer be read); what a browser
+ * throws raw for a File changed, moved or deleted since it was picked becomes CHANGED.
+ */
+function readerError(e: unknown, name: string): SlideError {
+  if (e instanceof Error && !(e instanceof SlideError) && (e.name === 'NotReadableError' || e.name === 'NotFoundError')) {
+    return new SlideError('CHANGED', `${name}: the original file can no longer be read (moved, changed or deleted?) — nothing more was sent`, { cause: e });
+  }
+  return toSlideError(e, name);
 }
 
 /** Non-zero bytes of `bytes` (output offset `offset`) inside `outside` (sorted, disjoint). */

@@ -29,8 +29,8 @@ export function outputViews(plan: RedactionPlan, parts: ByteSource[]): OutputVie
 export interface DeferredByteCheck {
   /** Output ranges that must be zero. */
   outside: Range[];
-  /** Counts unblanked text segments in the kept codestreams ('check' mode). */
-  checker: SegmentScrubber;
+  /** The kept codestreams: none may hold a text segment that is not blank (each reader checks in 'check' mode). */
+  codestreams: CodestreamList;
 }
 
 /** Memory kept of what verification read, to notice an original that changed since (see CheckedReader). */

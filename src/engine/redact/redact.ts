@@ -2,14 +2,12 @@ import { plural } from '../../shared/plural.ts';
 import { SlideError, throwIfAborted, toSlideError } from '../../shared/errors.ts';
 import type { ByteSink, ByteSource } from '../io/byte-source.ts';
 import type { Slide } from '../formats/slide-format.ts';
-import { openSlide } from '../open.ts';
 import { applyOutputPlan, DEFAULT_CHUNK } from './apply.ts';
 import type { RedactionPlan, RedactionReport, RedactionRequest } from './plan-types.ts';
 import { createSha256, type HasherFactory } from './sha256.ts';
 import { sweepPatterns } from './encodings.ts';
 import { PhiSweeper, SWEEP_FLOOR, sweepMinLength } from './sweep.ts';
-import { verifyRedaction } from './verify.ts';
-import { verifyOutputAlone } from './verify-output.ts';
+import { checkOutputs, keptFieldsOf } from './verify-views.ts';
 
 /** Where outputs go: a directory on disk (Node) or an OPFS directory (browser worker). */
 export interface OutputTarget {
@@ -99,7 +97,7 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
       }
     }
     throwIfAborted(signal);
-    const keptFields = slide.fields.filter((f) => f.class === 'phi' && !plan.removedFields.includes(f.id)).map((f) => f.id);
+    const keptFields = keptFieldsOf(slide, plan);
     const problems = await verifyOutputs(slide, plan, target, new Set(keptFields), signal);
     const report: RedactionReport = {
       slideName: slide.name,
@@ -125,26 +123,12 @@ export async function redactSlide(slide: Slide, request: RedactionRequest, targe
   }
 }
 
-/**
- * Two checks on the written outputs: against the plan (re-opened with the drivers: images, MPP,
- * removed fields), and from the output bytes alone (the allowlist map: no non-zero byte outside
- * the structure, no field that is neither allowed nor kept by the user) — the check the server
- * repeats on upload.
- */
+/** The checks of verify-views.ts (one path for written outputs and views), on the written files. */
 async function verifyOutputs(slide: Slide, plan: RedactionPlan, target: OutputTarget, keptFields: ReadonlySet<string>, signal?: AbortSignal): Promise<string[]> {
   const sources: ByteSource[] = [];
   try {
     for (const out of plan.outputs) sources.push(await target.openSource(out.name));
-    let after: Slide;
-    try {
-      after = await openSlide(sources, signal);
-    } catch (e) {
-      const err = toSlideError(e);
-      if (err.code === 'ABORTED') throw err;
-      return [`the output cannot be opened (${err.code})`];
-    }
-    const alone = await verifyOutputAlone(sources, { keptFields, format: slide.format, ...(signal ? { signal } : {}) });
-    return [...verifyRedaction(slide, plan, after), ...alone];
+    return await checkOutputs(slide, plan, sources, { keptFields, ...(signal ? { signal } : {}) });
   } finally {
     for (const s of sources) await target.closeSource?.(s);
   }

@@ -26,6 +26,12 @@ export interface RunningServer {
   dataDir: string;
   /** Everything the server printed (stdout + stderr). */
   output: () => string;
+  /**
+   * When the first body byte of each upload request (PATCH, or a creation carrying data) reached
+   * the server's store, in order: `receivedAt` is epoch ms with a fraction (performance.timeOrigin
+   * + performance.now() in the server), comparable with the browser's. Needs `bodyTimings: true`.
+   */
+  bodyStarts: () => BodyStart[];
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** Start again on the same port and data directory. */
   restart(): Promise<void>;
@@ -36,6 +42,30 @@ export interface StartOptions {
   port?: number;
   dataDir?: string;
   env?: Record<string, string>;
+  /** Log each upload request's first body byte (the server's debug level): see bodyStarts(). */
+  bodyTimings?: boolean;
+}
+
+export interface BodyStart {
+  uploadId: string;
+  /** The request's Upload-Offset: 0 for an upload's first bytes. */
+  offset: number;
+  receivedAt: number;
+}
+
+/** The server's 'upload body: first byte received' log lines (tus/tus.ts), parsed. */
+export function parseBodyStarts(output: string): BodyStart[] {
+  const out: BodyStart[] = [];
+  for (const line of output.split('\n')) {
+    if (!line.includes('upload body: first byte received')) continue;
+    try {
+      const j = JSON.parse(line) as { uploadId: string; offset: number; receivedAt: number };
+      out.push({ uploadId: j.uploadId, offset: j.offset, receivedAt: j.receivedAt });
+    } catch {
+      /* a line cut by the pipe: not ours to judge */
+    }
+  }
+  return out;
 }
 
 /** Runs the built server (dist/server/main.js) as a real process on a free loopback port. */
@@ -48,7 +78,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const launch = async () => {
     child = spawn(process.execPath, [join(repoRoot, 'dist/server/main.js')], {
       cwd: repoRoot,
-      env: { ...process.env, WSI_PORT: String(port), WSI_HOST: '127.0.0.1', WSI_DATA_DIR: dataDir, ...opts.env },
+      env: { ...process.env, WSI_PORT: String(port), WSI_HOST: '127.0.0.1', WSI_DATA_DIR: dataDir, ...(opts.bodyTimings ? { WSI_LOG_LEVEL: 'debug' } : {}), ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (d) => (out += d));
@@ -82,6 +112,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     port,
     dataDir,
     output: () => out,
+    bodyStarts: () => parseBodyStarts(out),
     stop,
     restart: launch,
     async dispose() {
