@@ -298,7 +298,12 @@ export class BatchUploader {
       this.changed();
       return;
     }
-    if (!s.staged && this.o.zeroCopy && this.o.engine.views && s.sendMode !== 'staged' && (await this.readableNow(s))) {
+    if (this.o.zeroCopy && this.o.engine.views && s.sendMode !== 'staged' && (await this.readableNow(s))) {
+      // A copy staged earlier for Download is not needed to send the slide: it goes, freeing the disk.
+      if (s.staged) {
+        s.staged = undefined;
+        await deleteStagedDir(stagingDir(this.batch, s.id)).catch(() => undefined);
+      }
       await this.prepareZeroCopy(s, this.o.engine.views);
       return;
     }

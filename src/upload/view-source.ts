@@ -46,13 +46,16 @@ export class ViewUpload {
   };
 
   /** For withDeferredDigest: asked on the request that carries the last byte, after its slice was read. */
-  readonly deferred: DeferredDigest = {
-    size: this.input.size,
-    digest: () => {
-      if (this.sha256 === undefined || this.readEnd < this.input.size) throw new Error('the digest is not known before the last chunk was read');
-      return this.sha256;
-    },
-  };
+  get deferred(): DeferredDigest {
+    // A getter: field initializers run before the constructor's parameter properties are set.
+    return {
+      size: this.input.size,
+      digest: () => {
+        if (this.sha256 === undefined || this.readEnd < this.input.size) throw new Error('the digest is not known before the last chunk was read');
+        return this.sha256;
+      },
+    };
+  }
 
   private async slice(start: number, end: number): Promise<SliceResult> {
     const { viewSetId, output, size } = this.input;

@@ -1,4 +1,6 @@
-import { CheckedReader, outputViews, verifyViews, type OutputView } from '../engine/redact/output-view.ts';
+import { outputViews, type OutputView } from '../engine/redact/output-view.ts';
+import { CheckedReader } from '../engine/redact/checked-reader.ts';
+import { verifyViews } from '../engine/redact/verify-views.ts';
 import type { Slide } from '../engine/formats/slide-format.ts';
 import type { RedactionPlan, RedactionRequest } from '../engine/redact/plan-types.ts';
 import type { HasherFactory } from '../engine/redact/sha256.ts';
@@ -30,10 +32,13 @@ export interface OpenedViews {
 }
 
 interface ViewSet {
+  slide: Slide;
   slideName: string;
   plan: RedactionPlan;
   views: OutputView[];
   readers: Map<number, { reader: CheckedReader; chunkSize: number; ended: boolean }>;
+  /** Outputs whose view a reader has streamed: a second reader gets a freshly verified view. */
+  streamed: Set<number>;
   plant?: PlantForTest;
   /** Aborted on close: a read still running stops instead of holding the original open. */
   abort: AbortController;
@@ -53,7 +58,7 @@ export async function openViews(slide: Slide, request: RedactionRequest, plant?:
   const views = outputViews(plan, slide.parts);
   const { keptFields } = await verifyViews(slide, plan, views);
   const viewSetId = `v${nextId++}`;
-  sets.set(viewSetId, { slideName: slide.name, plan, views, readers: new Map(), ...(plant ? { plant } : {}), abort: new AbortController() });
+  sets.set(viewSetId, { slide, slideName: slide.name, plan, views, readers: new Map(), streamed: new Set(), ...(plant ? { plant } : {}), abort: new AbortController() });
   return { viewSetId, outputs: views.map((v) => ({ name: v.name, size: v.size })), keptFields };
 }
 
@@ -64,13 +69,15 @@ export async function openViews(slide: Slide, request: RedactionRequest, plant?:
  */
 export async function readChunk(viewSetId: string, output: number, from: number, length: number, hasher?: HasherFactory): Promise<Uint8Array> {
   const set = setOf(viewSetId);
-  const view = set.views[output];
+  let view = set.views[output];
   if (!view) throw new SlideError('NOT_FOUND', `${set.slideName}: no output ${output}`);
   if (from >= view.size) return new Uint8Array(0);
   let r = set.readers.get(output);
   const last = from + length >= view.size;
   // A reader hands out chunks of its own size: a different length (other than the short last one) needs a new reader.
   if (!r || r.ended || r.reader.offset !== from || (r.chunkSize !== length && !last)) {
+    if (set.streamed.has(output)) view = await freshView(set, output).catch((e: unknown) => Promise.reject(readError(e, set.slideName)));
+    set.streamed.add(output);
     const plant = set.plant?.output === output ? { offset: set.plant.offset, bytes: set.plant.bytes } : undefined;
     const reader = new CheckedReader(view, set.plan, { from, chunkSize: length, signal: set.abort.signal, ...(hasher ? { hasher } : {}), ...(plant ? { plantForTest: plant } : {}) });
     r = { reader, chunkSize: length, ended: false };
@@ -101,6 +108,18 @@ export async function digest(viewSetId: string, output: number): Promise<string>
     r.ended = true;
   }
   return r.reader.digestHex();
+}
+
+/**
+ * A view verified anew, for a reader that starts over (a resume or retry from the server's
+ * offset): verification leaves its byte checks and what it read on the view, and the reader
+ * that streamed it before has used them up. Reads metadata only.
+ */
+async function freshView(set: ViewSet, output: number): Promise<OutputView> {
+  const fresh = outputViews(set.plan, set.slide.parts);
+  await verifyViews(set.slide, set.plan, fresh);
+  set.views[output] = fresh[output]!;
+  return fresh[output]!;
 }
 
 export function closeViews(viewSetId: string): void {

@@ -26,7 +26,7 @@ const PROGRESS_SAVE_MS = 2000;
  * Whose batch this is (default: the signed-in user when the controller is made) and test seams:
  * the uploader's disk estimate and queue settings.
  */
-export type ControllerOptions = Pick<BatchUploaderOptions, 'estimate' | 'queue' | 'stagingCap'> & { userId?: number };
+export type ControllerOptions = Pick<BatchUploaderOptions, 'estimate' | 'queue' | 'stagingCap' | 'zeroCopy'> & { userId?: number };
 
 /**
  * The wizard's state and actions, shared by the step components. Components render from `batch`

@@ -28,7 +28,7 @@ onSessionChange((me) => {
 export function importController(): ImportController {
   const userId = currentUser()?.user.id;
   if (live && live.userId === userId) return live;
-  live = new ImportController(workerWizardEngine(), { userId });
+  live = new ImportController(workerWizardEngine(), { userId, zeroCopy: zeroCopyEnabled() });
   return live;
 }
 
@@ -59,4 +59,16 @@ export async function endImportSession(userId: number, choice: 'keep' | 'discard
   if (!b) return;
   await terminateStoredUploads(userId, b.id);
   await deleteBatch(b);
+}
+
+/**
+ * Zero-copy upload (issue 15) is opt-in until every upload test runs with it: the setting
+ * `wsi-zero-copy` = '1' in this browser's localStorage turns it on (tests set it before loading).
+ */
+function zeroCopyEnabled(): boolean {
+  try {
+    return localStorage.getItem('wsi-zero-copy') === '1';
+  } catch {
+    return false;
+  }
 }

@@ -88,6 +88,22 @@ export function workerWizardEngine(): WizardEngine {
       return engine().zipStaged(paths, names, zipPath);
     },
 
+    // Zero-copy upload (contract Z3): the worker reads, checks and hands over each chunk.
+    views: {
+      openUploadViews(slideId, files, request) {
+        return withKey(slideId, files, (key) => engine().openUploadViews(key, request, plantForTest()));
+      },
+      readUploadChunk(viewSetId, output, from, length) {
+        return engine().readUploadChunk(viewSetId, output, from, length);
+      },
+      uploadDigest(viewSetId, output) {
+        return engine().uploadDigest(viewSetId, output);
+      },
+      closeUploadViews(viewSetId) {
+        return engine().closeUploadViews(viewSetId);
+      },
+    },
+
     async close(): Promise<void> {
       // The worker holds the opened slides (their Files and metadata) until told to forget them.
       const open = [...keys.values()];
@@ -106,4 +122,15 @@ function toOutcome(r: InspectResult, pathOf: (name: string) => string): InspectO
     paths: s.files.map(pathOf),
     slide: { name: s.name, format: s.format, width: s.width, height: s.height, ...(s.mpp ? { mpp: s.mpp } : {}), fields, images, ...(s.incomplete ? { incomplete: s.incomplete } : {}) },
   };
+}
+
+/**
+ * Test-only hook (e2e zero-copy.test.ts): a value the plan missed, planted into an output after
+ * planning, to show the chunk sweep stops it before it leaves. Set by the test page as
+ * `__wsiPlantForTest`; no part of the app sets it. It can only make an upload fail: the planted
+ * bytes are checked like every other byte.
+ */
+function plantForTest(): { output: number; offset: number; bytes: Uint8Array } | undefined {
+  const p = (globalThis as { __wsiPlantForTest?: { output: number; offset: number; bytes: number[] } }).__wsiPlantForTest;
+  return p ? { output: p.output, offset: p.offset, bytes: new Uint8Array(p.bytes) } : undefined;
 }

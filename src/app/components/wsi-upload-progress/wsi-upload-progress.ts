@@ -160,7 +160,7 @@ export class WsiUploadProgress extends ImportStepElement {
     else status = STATE_TEXT[parts.find((p) => p.state !== 'done')!.state] ?? '';
     const label = `${s.name} upload progress`;
     return html`<tr>
-      <th scope="row">${s.name}</th>
+      <th scope="row">${s.name}${s.sendMode && !this.ctl!.batch!.directUpload ? html`<div class="muted send-mode">${SEND_MODE_TEXT[s.sendMode]}</div>` : nothing}</th>
       <td class=${s.stageError || failed || s.serverCheck?.state === 'quarantined' ? 'error' : waiting || reconnecting ? 'warning' : ''} role=${waiting ? 'status' : nothing}>${status}</td>
       <td class="bar"><progress max="1" .value=${staging ?? (total ? sent / total : 0)} aria-label=${label}></progress>
         <span class="muted">${formatBytes(sent)} / ${formatBytes(total)}</span></td>
@@ -178,5 +178,11 @@ export class WsiUploadProgress extends ImportStepElement {
     }
   }
 }
+
+/** How a de-identified slide is sent (issue 15): words for lab staff. */
+const SEND_MODE_TEXT: Record<NonNullable<SlideEntry['sendMode']>, string> = {
+  'zero-copy': 'Sent straight from the original',
+  staged: 'Staged copy',
+};
 
 customElements.define('wsi-upload-progress', WsiUploadProgress);
