@@ -59,6 +59,11 @@ export interface BatchUploaderOptions {
    * originals can be read now; otherwise, and when off, they are staged in OPFS first as before.
    */
   zeroCopy?: boolean;
+  /**
+   * The slide's originals come back with a click (stored File System Access handles): after a
+   * reload a zero-copy slide waits for "Reconnect files" instead of falling back to staging.
+   */
+  reconnectable?: (slide: SlideEntry) => boolean;
 }
 
 const GiB = 1024 * 1024 * 1024;
@@ -90,6 +95,8 @@ export class BatchUploader {
   private readonly checking = new Set<string>();
   /** Zero-copy slides' open views in the worker (by slide id), shared by their parts. */
   private readonly views = new Map<string, Promise<OpenedViews>>();
+  /** Zero-copy slides whose originals' hashes start once their first bytes are on the way (by slide id). */
+  private readonly hashWhenSending = new Set<string>();
 
   constructor(private readonly o: BatchUploaderOptions) {
     this.queue = new UploadQueue(o.batch().userId, {
@@ -244,7 +251,13 @@ export class BatchUploader {
     for (const s of this.slides()) {
       if (this.stopped) return;
       try {
-        if (s.sendMode === 'zero-copy' && !this.partsDone(s) && !(await this.readableNow(s))) await this.fallBackToStaging(s);
+        if (s.sendMode === 'zero-copy' && !this.partsDone(s) && !(await this.readableNow(s))) {
+          // Kept handles come back with one click ("Reconnect files"): the upload then goes on
+          // where it stood, still zero-copy. Only originals that must be picked again fall back.
+          if (this.o.reconnectable?.(s)) await this.waitForOriginals(s);
+          if (this.stopped) return;
+          if (!(await this.readableNow(s))) await this.fallBackToStaging(s);
+        }
         if (!s.uploads?.length) await this.prepareWhenReadable(s);
         if (this.stopped) return;
         this.enqueue(s);
@@ -260,6 +273,17 @@ export class BatchUploader {
         }
         this.changed();
       }
+    }
+  }
+
+  /** Until the slide's originals are readable again (the user reconnected them) or the uploader stops. */
+  private async waitForOriginals(s: SlideEntry): Promise<void> {
+    while (!this.stopped && !(await this.readableNow(s))) {
+      this.waitingFor = s.id;
+      this.changed();
+      await new Promise<void>((resolve) => (this.wakeOriginals = resolve));
+      this.wakeOriginals = undefined;
+      this.waitingFor = undefined;
     }
   }
 
@@ -361,9 +385,6 @@ export class BatchUploader {
     const request = redactionRequest(s, this.batch.uidKey);
     const opened = this.openViews(s, files, views);
     const { outputs, keptFields } = await opened;
-    // The originals' hashes for the batch record, beside the upload (never holding it up).
-    const hashing = this.hashOriginals(s, files, this.abort.signal);
-    void hashing.then(() => this.changed());
     s.zeroCopy = { planKey: await planKey(request, files), keptFields };
     s.uploads = partUploads(s, outputs.map((o) => ({ ...o, sha256: DEFERRED_SHA256 })));
     s.sendMode = 'zero-copy';
@@ -488,6 +509,10 @@ export class BatchUploader {
   }
 
   private enqueue(s: SlideEntry): void {
+    // The originals' hashes for the batch record (also after a reload that cut them short). They
+    // read every byte of the originals in the same worker that reads the chunks, so they start only
+    // once the slide's first bytes are on the way: they never hold up the first byte.
+    if (s.sendMode === 'zero-copy' && s.originalSha256?.length !== s.parts.length) this.hashWhenSending.add(s.id);
     for (const p of s.uploads ?? []) {
       if (p.state === 'done') continue;
       if (p.state !== 'paused' || !this.batch.uploadPaused) p.state = 'queued';
@@ -537,6 +562,9 @@ export class BatchUploader {
     u.bytesSent = p.bytesSent;
     u.error = p.error;
     if (p.scanId !== undefined) s.scanId = p.scanId;
+    if ((p.bytesSent > 0 || p.state === 'done') && this.hashWhenSending.delete(s.id)) {
+      void this.o.files(s).then((files) => this.hashOriginals(s, files, this.abort.signal)).then(() => this.changed(), () => undefined);
+    }
     // A zero-copy part learns its hash at the end: the record keeps what the server confirmed.
     if (p.state === 'done' && p.sha256 && u.sha256 === DEFERRED_SHA256) u.sha256 = p.sha256;
     if (p.state === 'failed' && p.sourceFailed) this.stopSlide(s, p.error ?? 'the slide could not be read');

@@ -19,7 +19,7 @@ export interface DeferredDigest {
 }
 
 /** SHA-256 of no bytes: an empty part's digest needs no reading. */
-const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 /**
  * `options` with `metadata.sha256 = 'deferred'` and an `onBeforeRequest` (after the caller's own)

@@ -1,5 +1,5 @@
 import type { FileReader as TusFileReader, FileSource as TusFileSource, SliceResult } from 'tus-js-client';
-import type { DeferredDigest } from './deferred-digest.ts';
+import { EMPTY_SHA256, type DeferredDigest } from './deferred-digest.ts';
 
 /** What the zero-copy source needs from the engine worker (contract Z3; see src/workers/upload-views.ts). */
 export interface ViewEngine {
@@ -34,7 +34,9 @@ export class ViewUpload {
 
   /** The part's SHA-256 once its last chunk was read in this run. */
   get digest(): string | undefined {
-    return this.sha256;
+    // An empty output (a MIRAX .mrxs: everything is in Slidedat.ini) is finished by its creation:
+    // tus-js-client never reads a slice of it, and its digest needs none.
+    return this.input.size === 0 ? EMPTY_SHA256 : this.sha256;
   }
 
   readonly fileReader: TusFileReader = {
@@ -66,7 +68,10 @@ export class ViewUpload {
     if (value.byteLength !== stop - start) throw new Error(`the de-identified part is shorter than planned (${start + value.byteLength} of ${size} bytes)`);
     this.readEnd = stop;
     if (stop >= size) this.sha256 = await this.engine.uploadDigest(viewSetId, output);
-    // done stays false: tus-js-client reads `value.size` (Blob) to check `done`; the size is fixed and known.
-    return { value, done: false };
+    // Handed over as a Blob: Chromium sends a Blob body from its own blob store, while a raw
+    // ArrayBuffer body is copied (and, with DevTools attached, re-encoded) on the way out — measured
+    // 0.14 vs 0.12 GB/s without DevTools, 0.05 vs 0.006 GB/s with it. done stays false: the size is
+    // fixed and known (tus-js-client only uses `done` for uploads of unknown length).
+    return { value: new Blob([value as Uint8Array<ArrayBuffer>]), done: false };
   }
 }

@@ -31,6 +31,9 @@ describe('import wizard: pause, resume, cancel, corrupt part', () => {
     await mkdir(join(repoRoot, 'test-output/screenshots'), { recursive: true });
     server = await startServer({ env: serverEnv });
     browser = await openBrowser();
+    // The staged path's controls (each case checks the OPFS copy): zero-copy is off here.
+    // zero-copy.test.ts covers a sweep hit and a changed original ending the slide's upload.
+    await browser.context.addInitScript("localStorage.setItem('wsi-zero-copy', '0')");
     page = browser.page;
     page.on('dialog', (d) => void d.accept());
     requests = recordRequests(page);

@@ -21,6 +21,9 @@ describe('import wizard: reload during upload', () => {
 
   it('resumes after a reload and stores exactly the staged copy', async () => {
     const page = t.browser.page;
+    // This is the staged path's resume (the copy in OPFS outlives the reload; files picked with
+    // <input> do not): zero-copy is off here. Zero-copy's own reload is in zero-copy.test.ts.
+    await t.browser.context.addInitScript("localStorage.setItem('wsi-zero-copy', '0')");
     // Leaving with uploads running asks "leave site?": accept, as a user reloading on purpose would.
     page.on('dialog', (d) => void d.accept());
     const requests = recordRequests(page);

@@ -19,6 +19,7 @@ export interface BrowserSession {
 export async function openBrowser(profileDir?: string): Promise<BrowserSession> {
   const dir = profileDir ?? (await mkdtemp(join(tmpdir(), 'wsi-profile-')));
   const context = await chromium.launchPersistentContext(dir, { executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs, acceptDownloads: true });
+  await zeroCopySwitch(context);
   const page = context.pages()[0] ?? (await context.newPage());
   return {
     context,
@@ -29,6 +30,21 @@ export async function openBrowser(profileDir?: string): Promise<BrowserSession> 
       if (!profileDir) await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `WSI_E2E_ZERO_COPY=1` (or `0`) runs any e2e test with the app's zero-copy upload setting
+ * (localStorage `wsi-zero-copy`) forced on (or off). Added first, so a test that sets the
+ * setting itself (an init script added later runs later) still has the last word.
+ */
+async function zeroCopySwitch(context: BrowserContext): Promise<void> {
+  // Zero-copy Download (the default) streams into a file from the browser's save picker, which
+  // Playwright cannot answer: tests waiting for a download event get the staged (browser)
+  // download. A test of the picker path gives the page a picker of its own (a later init script).
+  await context.addInitScript('delete window.showSaveFilePicker');
+  const v = process.env.WSI_E2E_ZERO_COPY;
+  if (v !== '0' && v !== '1') return;
+  await context.addInitScript(`try { localStorage.setItem('wsi-zero-copy', '${v}'); } catch {}`);
 }
 
 export async function signIn(page: Page, baseUrl: string, username: string, password: string): Promise<void> {

@@ -17,6 +17,7 @@ import type { EngineInput, WizardEngine } from './wizard-engine.ts';
 import { Originals, type ReselectResult } from './originals.ts';
 import { CaseMatching } from './case-matching.ts';
 import { reportBatchFinished } from './batch-finished.ts';
+import { saveThroughViews, type SaveTarget } from '../wsi-upload-review/download.ts';
 
 /** Progress bars move 4 times a second; that is as often as anyone reads them. */
 const PROGRESS_RENDER_MS = 250;
@@ -483,6 +484,28 @@ export class ImportController {
     this.changed();
   }
 
+  /**
+   * Download through the views (issue 15): with zero-copy on, a one-file slide not staged yet is
+   * read from its original, checked chunk by chunk in the worker, into the file the user picked —
+   * nothing written to this PC's storage. undefined when that does not apply (several files, a
+   * copy already staged, zero-copy off): the caller stages as before.
+   */
+  viewDownload(slide: SlideEntry): ((target: SaveTarget, onProgress: (f: number) => void) => Promise<void>) | undefined {
+    const views = this.engine.views;
+    const batch = this.batch;
+    if (!this.options.zeroCopy || !views || !batch || slide.staged || slide.parts.length !== 1) return undefined;
+    return async (target, onProgress) => {
+      let files: File[];
+      try {
+        files = await this.filesOf(slide);
+      } catch (e) {
+        await target.abort(e).catch(() => undefined);
+        throw e;
+      }
+      await saveThroughViews(views, slide.id, files, redactionRequest(slide, batch.uidKey), target, onProgress);
+    };
+  }
+
   // ---- step 6 ----
 
   startUpload(): void {
@@ -492,6 +515,10 @@ export class ImportController {
       ...this.options,
       batch: () => this.batch!,
       files: (s) => this.filesOf(s),
+      reconnectable: (s) => {
+        const src = this.sources.find((x) => x.id === s.sourceId);
+        return !!src && src.origin !== 'input' && !!(src.dir ?? src.handles?.length);
+      },
       engine: this.engine,
       onChange: () => this.changed(),
       onProgress: () => this.progressed(),

@@ -62,13 +62,16 @@ export async function endImportSession(userId: number, choice: 'keep' | 'discard
 }
 
 /**
- * Zero-copy upload (issue 15) is opt-in until every upload test runs with it: the setting
- * `wsi-zero-copy` = '1' in this browser's localStorage turns it on (tests set it before loading).
+ * Zero-copy upload (issue 15) is the normal path: each slide whose originals can be read is sent
+ * straight from them, the others are staged in OPFS first (per slide, see BatchUploader). The
+ * setting `wsi-zero-copy` = '0' in this browser's localStorage turns it off (every slide staged):
+ * a way out on a PC where it misbehaves, and what tests of the staged path set before loading.
  */
 function zeroCopyEnabled(): boolean {
   try {
-    return localStorage.getItem('wsi-zero-copy') === '1';
+    return localStorage.getItem('wsi-zero-copy') !== '0';
   } catch {
-    return false;
+    // No localStorage (blocked storage): the default.
+    return true;
   }
 }

@@ -21,7 +21,7 @@ export function serverName(s: SlideEntry): string {
  * extension, so the copy is never mistaken for (or saved over) the original. A multi-file slide
  * is one zip under the slide's neutral name.
  */
-export function downloadName(s: SlideEntry, outputs: StagedOutput[]): string {
+export function downloadName(s: SlideEntry, outputs: Pick<StagedOutput, 'name'>[]): string {
   if (outputs.length !== 1) return `slide-${s.id.slice(0, 8)}-deidentified.zip`;
   const name = uploadName(s, outputs[0]!.name).replace(/[\\/:*?"<>|]/g, '_');
   const ext = /\.[A-Za-z0-9]{1,8}$/.exec(name)?.[0] ?? '';

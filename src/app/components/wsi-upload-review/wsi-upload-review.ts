@@ -4,9 +4,9 @@ import type { ImageSummary, SlideEntry } from '../../state/batch-store.ts';
 import { stagingDir } from '../../../upload/staging.ts';
 import { ImportStepElement } from '../wsi-bulk-import/import-step.ts';
 import { associatedImages } from '../wsi-bulk-import/decisions.ts';
-import { downloadStaged } from './download.ts';
+import { downloadStaged, pickSaveTarget, savePicker } from './download.ts';
 import { uploadReviewStyles } from './wsi-upload-review.styles.ts';
-import { serverName } from './review-names.ts';
+import { downloadName, serverName } from './review-names.ts';
 import { keptPhotoWarning, ROLE_LABEL } from '../wsi-image-review/photo-warning.ts';
 import '../wsi-slide-preview/wsi-slide-preview.ts';
 
@@ -107,6 +107,14 @@ export class WsiUploadReview extends ImportStepElement {
     this.errors.delete(s.id);
     this.working = new Map(this.working).set(s.id, 0);
     try {
+      // Zero-copy on and a save picker: straight from the original into the picked file, not staged.
+      const pick = savePicker();
+      const viaViews = pick ? ctl.viewDownload(s) : undefined;
+      if (pick && viaViews) {
+        const target = await pickSaveTarget(pick, downloadName(s, [{ name: s.parts[0]!.path.split('/').pop()! }]));
+        if (target) await viaViews(target, (f) => (this.working = new Map(this.working).set(s.id, f)));
+        return;
+      }
       await ctl.stageForDownload(s, (f) => (this.working = new Map(this.working).set(s.id, f)));
       if (!s.staged!.verifyOk || !s.staged!.sweep.ok) throw new Error('the de-identified copy did not pass the checks; it is not offered for download');
       await downloadStaged(s, ctl.engine, `${stagingDir(ctl.batch!, s.id)}.zip`);
