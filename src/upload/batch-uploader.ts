@@ -1,5 +1,8 @@
 import { redactionRequest, type BatchRecord, type PartUpload, type SlideEntry, type StagedSlide } from './batch-types.ts';
-import { DEFERRED_SHA256, ViewUpload, type ViewEngine } from './view-source.ts';
+import { DEFERRED_SHA256 } from './view-source.ts';
+import { SlideViews, type ZeroCopyEngine } from './slide-views.ts';
+
+export type { OpenedViews, ZeroCopyEngine } from './slide-views.ts';
 import { planKey } from './plan-key.ts';
 import type { RedactionRequest } from '../engine/redact/plan-types.ts';
 import { SlideError, toSlideError } from '../shared/errors.ts';
@@ -20,20 +23,6 @@ export interface StagingEngine {
   deidentify(slideId: string, files: File[], request: RedactionRequest, dir: string, onProgress: (done: number, total: number) => void, signal?: AbortSignal): Promise<StagedSlide>;
   /** Zero-copy (contract Z3): absent in engines that cannot, which then always stage. */
   views?: ZeroCopyEngine;
-}
-
-/** The worker's zero-copy API as the uploader uses it (src/workers/upload-views.ts). */
-export interface ZeroCopyEngine extends ViewEngine {
-  /** Plan the slide, build its outputs as views over `files` and verify them: nothing written or sent. */
-  openUploadViews(slideId: string, files: File[], request: RedactionRequest): Promise<OpenedViews>;
-  closeUploadViews(viewSetId: string): Promise<void> | void;
-}
-
-export interface OpenedViews {
-  viewSetId: string;
-  outputs: { name: string; size: number }[];
-  keptFields: string[];
-  blankedSegments?: number;
 }
 
 export interface BatchUploaderOptions {
@@ -93,8 +82,8 @@ export class BatchUploader {
   private wakeOriginals: (() => void) | undefined;
   /** Slides whose server verdict is being polled (one poller each). */
   private readonly checking = new Set<string>();
-  /** Zero-copy slides' open views in the worker (by slide id), shared by their parts. */
-  private readonly views = new Map<string, Promise<OpenedViews>>();
+  /** Zero-copy slides' open views in the worker, shared by their parts. */
+  private readonly views: SlideViews;
   /** Zero-copy slides whose originals' hashes start once their first bytes are on the way (by slide id). */
   private readonly hashWhenSending = new Set<string>();
 
@@ -104,6 +93,7 @@ export class BatchUploader {
       onProgress: (p) => this.onJob(p),
       onConfirmed: (job, scanId) => this.onConfirmed(job, scanId),
     });
+    this.views = new SlideViews(o.engine.views, o.files, () => this.batch.uidKey);
   }
 
   private get batch(): BatchRecord {
@@ -161,7 +151,7 @@ export class BatchUploader {
    */
   stop(): void {
     this.stopped = true;
-    this.closeAllViews();
+    this.views.closeAll(this.batch.slides);
     this.abort.abort();
     this.wakeStaging?.();
     this.wakeOriginals?.();
@@ -174,7 +164,7 @@ export class BatchUploader {
     this.batch.uploadCancelled = true;
     this.changed();
     this.stopped = true;
-    this.closeAllViews();
+    this.views.closeAll(this.batch.slides);
     this.abort.abort();
     this.wakeStaging?.();
     this.wakeOriginals?.();
@@ -328,7 +318,7 @@ export class BatchUploader {
         s.staged = undefined;
         await deleteStagedDir(stagingDir(this.batch, s.id)).catch(() => undefined);
       }
-      await this.prepareZeroCopy(s, this.o.engine.views);
+      await this.prepareZeroCopy(s);
       return;
     }
     if (!s.staged) {
@@ -380,10 +370,10 @@ export class BatchUploader {
    * re-opened from the views) before any byte is sent; each chunk is then hashed and swept there
    * as it goes. Nothing is written to this PC, so no staging budget applies.
    */
-  private async prepareZeroCopy(s: SlideEntry, views: ZeroCopyEngine): Promise<void> {
+  private async prepareZeroCopy(s: SlideEntry): Promise<void> {
     const files = await this.o.files(s);
     const request = redactionRequest(s, this.batch.uidKey);
-    const opened = this.openViews(s, files, views);
+    const opened = this.views.open(s, files);
     const { outputs, keptFields } = await opened;
     s.zeroCopy = { planKey: await planKey(request, files), keptFields };
     s.uploads = partUploads(s, outputs.map((o) => ({ ...o, sha256: DEFERRED_SHA256 })));
@@ -414,41 +404,9 @@ export class BatchUploader {
     this.changed();
   }
 
-  /** The slide's views, opened once per run (re-opened after a failure or a reload). */
-  private openViews(s: SlideEntry, files: File[], views: ZeroCopyEngine): Promise<OpenedViews> {
-    let v = this.views.get(s.id);
-    if (!v) {
-      v = views.openUploadViews(s.id, files, redactionRequest(s, this.batch.uidKey));
-      this.views.set(s.id, v);
-      v.catch(() => this.views.delete(s.id));
-    }
-    return v;
-  }
-
-  private closeViews(s: SlideEntry): void {
-    const v = this.views.get(s.id);
-    this.views.delete(s.id);
-    void v?.then((o) => this.o.engine.views?.closeUploadViews(o.viewSetId)).catch(() => undefined);
-  }
-
-  private closeAllViews(): void {
-    for (const s of this.batch.slides) if (this.views.has(s.id)) this.closeViews(s);
-  }
-
-  /** What the queue reads of a zero-copy part: a checked view of its output, opened on first use. */
-  private async partView(s: SlideEntry, p: PartUpload): Promise<ViewUpload> {
-    const views = this.o.engine.views;
-    if (!views) throw new SlideError('INTERNAL', 'this browser cannot send slides without staging them');
-    const opened = await this.openViews(s, await this.o.files(s), views);
-    const out = opened.outputs[p.part];
-    // The plan is made again after a reload: it must give the very same outputs.
-    if (!out || out.size !== p.size) throw new SlideError('CONFLICT', 'the de-identified file would differ from the one being sent; start this slide again');
-    return new ViewUpload(views, { viewSetId: opened.viewSetId, output: p.part, size: p.size });
-  }
-
   /** The queue job of a zero-copy part (its resume key is the plan key, see plan-key.ts). */
   private viewJob(s: SlideEntry, p: PartUpload): UploadJob {
-    return { ...this.job(s, p), view: () => this.partView(s, p), planKey: s.zeroCopy?.planKey ?? '' };
+    return { ...this.job(s, p), view: () => this.views.part(s, p), planKey: s.zeroCopy?.planKey ?? '' };
   }
 
   /**
@@ -458,7 +416,7 @@ export class BatchUploader {
    */
   private stopSlide(s: SlideEntry, reason: string): void {
     s.stageError = reason;
-    this.closeViews(s);
+    this.views.close(s);
     for (const p of s.uploads ?? []) {
       if (p.state === 'done' || p.state === 'failed') continue;
       void this.queue.cancel(jobId(s, p.part)).then(() => {
@@ -585,7 +543,7 @@ export class BatchUploader {
       this.wakeStaging?.();
     }
     if (this.partsDone(s)) {
-      this.closeViews(s);
+      this.views.close(s);
       this.checkOnServer(s);
     }
     this.changed();

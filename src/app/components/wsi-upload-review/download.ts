@@ -50,7 +50,7 @@ export async function downloadStaged(slide: SlideEntry, engine: WizardEngine, zi
 
 /** What a zero-copy download writes into: the file the user picked (a FileSystemWritableFileStream). */
 export interface SaveTarget {
-  write(chunk: Uint8Array): Promise<void>;
+  write(chunk: Blob): Promise<void>;
   close(): Promise<void>;
   abort(reason?: unknown): Promise<void>;
 }
@@ -96,9 +96,9 @@ export async function saveThroughViews(views: ZeroCopyEngine, slideId: string, f
     if (opened.outputs.length !== 1) throw new Error('this slide has several files; it cannot be saved as one');
     for (let at = 0; at < size; ) {
       const chunk = await views.readUploadChunk(viewSetId, 0, at, Math.min(VIEW_CHUNK, size - at));
-      if (chunk.byteLength === 0) throw new Error(`the de-identified file is shorter than planned (${at} of ${size} bytes)`);
+      if (chunk.size === 0) throw new Error(`the de-identified file is shorter than planned (${at} of ${size} bytes)`);
       await target.write(chunk);
-      at += chunk.byteLength;
+      at += chunk.size;
       onProgress(size > 0 ? at / size : 1);
     }
     await target.close();
