@@ -65,7 +65,7 @@ export async function openViews(slide: Slide, request: RedactionRequest, plant?:
 /**
  * The chunk [from, from+length) of an output, checked. Sequential calls continue one reader;
  * any other `from` (a resume, a retry after the server's offset) starts a new reader there, which
- * reads and hashes the prefix locally first. The returned bytes are the caller's (transferable).
+ * reads and hashes the prefix locally first. The caller copies the bytes before the next read.
  */
 export async function readChunk(viewSetId: string, output: number, from: number, length: number, hasher?: HasherFactory): Promise<Uint8Array> {
   const set = setOf(viewSetId);
@@ -89,8 +89,8 @@ export async function readChunk(viewSetId: string, output: number, from: number,
       r.ended = true;
       return new Uint8Array(0);
     }
-    // Transferred to the page: it must own its whole buffer (a view into a reader's buffer is copied here, off the main thread).
-    return chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
+    // The engine API copies it into a Blob for the page at once (engine-api.ts readUploadChunk).
+    return chunk;
   } catch (e) {
     set.readers.delete(output);
     throw readError(e, set.slideName);

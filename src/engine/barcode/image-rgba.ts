@@ -1,6 +1,6 @@
 import { decodeTile } from '../codecs/decode-tile.ts';
 import type { EncodedTile, Slide, SlideImage } from '../formats/slide-format.ts';
-import { throwIfAborted } from '../../shared/errors.ts';
+import { tilesOf } from '../formats/image-tiles.ts';
 import type { JpegDecoder, RgbaImage } from './types.ts';
 
 /**
@@ -25,34 +25,22 @@ export async function imageRgba(slide: Slide, img: SlideImage, decodeJpeg: JpegD
   // Scaled down: only luminance is summed (the reader works on grey anyway), to keep memory low.
   const sum = f === 1 ? undefined : new Uint32Array(width * height);
   const out = new Uint8ClampedArray(width * height * 4).fill(255);
-  // Stripped images: readTile's grid is one strip per row, its height comes from the strip.
-  let y = 0;
-  for (let row = 0; y < img.height; row++) {
-    let rowHeight = 0;
-    for (let col = 0, x = 0; x < img.width; col++) {
-      throwIfAborted(signal);
-      const t = await slide.readTile(img.id, col, row, signal);
-      if (t.width <= 0 || t.height <= 0) throw new Error('empty tile');
-      const px = t.codec === 'image/jpeg' ? await decodeJpeg(t.bytes, t.width, t.height) : await engineRgba(t);
-      const w = Math.min(t.width, px.width, img.width - x);
-      const h = Math.min(t.height, px.height, img.height - y);
-      for (let ty = 0; ty < h; ty++) {
-        const src = ty * px.width * 4;
-        if (!sum) {
-          out.set(px.data.subarray(src, src + w * 4), ((y + ty) * width + x) * 4);
-          continue;
-        }
-        const oy = Math.floor((y + ty) / f) * width;
-        for (let tx = 0; tx < w; tx++) {
-          const p = src + tx * 4;
-          sum[oy + Math.floor((x + tx) / f)] += (px.data[p]! * 77 + px.data[p + 1]! * 151 + px.data[p + 2]! * 28) >> 8;
-        }
+  for await (const { tile: t, x, y } of tilesOf(slide, img, signal)) {
+    const px = t.codec === 'image/jpeg' ? await decodeJpeg(t.bytes, t.width, t.height) : await engineRgba(t);
+    const w = Math.min(t.width, px.width, img.width - x);
+    const h = Math.min(t.height, px.height, img.height - y);
+    for (let ty = 0; ty < h; ty++) {
+      const src = ty * px.width * 4;
+      if (!sum) {
+        out.set(px.data.subarray(src, src + w * 4), ((y + ty) * width + x) * 4);
+        continue;
       }
-      x += t.width;
-      rowHeight = t.height;
+      const oy = Math.floor((y + ty) / f) * width;
+      for (let tx = 0; tx < w; tx++) {
+        const p = src + tx * 4;
+        sum[oy + Math.floor((x + tx) / f)] += (px.data[p]! * 77 + px.data[p + 1]! * 151 + px.data[p + 2]! * 28) >> 8;
+      }
     }
-    if (rowHeight <= 0) throw new Error('empty tile row');
-    y += rowHeight;
   }
   if (sum) {
     for (let oy = 0; oy < height; oy++) {

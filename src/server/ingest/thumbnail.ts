@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { decodeTile } from '../../engine/codecs/decode-tile.ts';
 import type { EncodedTile, Slide, SlideImage } from '../../engine/formats/slide-format.ts';
-import { throwIfAborted, toSlideError } from '../../shared/errors.ts';
+import { tilesOf } from '../../engine/formats/image-tiles.ts';
+import { toSlideError } from '../../shared/errors.ts';
 import type { Storage } from '../storage.ts';
 
 /** Longest side of a worklist thumbnail, in pixels. */
@@ -82,32 +83,21 @@ export async function renderThumbnail(slide: Slide, img: SlideImage, signal?: Ab
   const height = Math.max(1, Math.round(img.height * scale));
   const sum = new Float64Array(width * height * 3);
   const count = new Uint32Array(width * height);
-  let y = 0;
-  for (let row = 0; y < img.height; row++) {
-    let rowHeight = 0;
-    for (let col = 0, x = 0; x < img.width; col++) {
-      throwIfAborted(signal);
-      const t = await slide.readTile(img.id, col, row, signal);
-      if (t.width <= 0 || t.height <= 0) throw new Error('empty tile');
-      const px = await tileRgba(t);
-      const w = Math.min(t.width, img.width - x);
-      const h = Math.min(t.height, img.height - y);
-      for (let ty = 0; ty < h; ty++) {
-        const oy = Math.min(height - 1, Math.floor((y + ty) * scale));
-        for (let tx = 0; tx < w; tx++) {
-          const o = oy * width + Math.min(width - 1, Math.floor((x + tx) * scale));
-          const p = (ty * t.width + tx) * 4;
-          sum[o * 3] += px[p]!;
-          sum[o * 3 + 1] += px[p + 1]!;
-          sum[o * 3 + 2] += px[p + 2]!;
-          count[o]!++;
-        }
+  for await (const { tile: t, x, y } of tilesOf(slide, img, signal)) {
+    const px = await tileRgba(t);
+    const w = Math.min(t.width, img.width - x);
+    const h = Math.min(t.height, img.height - y);
+    for (let ty = 0; ty < h; ty++) {
+      const oy = Math.min(height - 1, Math.floor((y + ty) * scale));
+      for (let tx = 0; tx < w; tx++) {
+        const o = oy * width + Math.min(width - 1, Math.floor((x + tx) * scale));
+        const p = (ty * t.width + tx) * 4;
+        sum[o * 3] += px[p]!;
+        sum[o * 3 + 1] += px[p + 1]!;
+        sum[o * 3 + 2] += px[p + 2]!;
+        count[o]!++;
       }
-      x += t.width;
-      rowHeight = t.height;
     }
-    if (rowHeight <= 0) throw new Error('empty tile row');
-    y += rowHeight;
   }
   const rgba = new Uint8Array(width * height * 4);
   for (let o = 0; o < width * height; o++) {
