@@ -127,8 +127,9 @@ function toOutcome(r: InspectResult, pathOf: (name: string) => string): InspectO
 /**
  * Test-only hook (e2e zero-copy.test.ts): a value the plan missed, planted into an output after
  * planning, to show the chunk sweep stops it before it leaves. Set by the test page as
- * `__wsiPlantForTest`; no part of the app sets it. It can only make an upload fail: the planted
- * bytes are checked like every other byte.
+ * `__wsiPlantForTest`; no part of the app sets it. It opens nothing new: only script already
+ * running in the page can set it, and such script controls the uploads anyway; the planted bytes
+ * are checked like every other byte (the sweep, then the server's own verification).
  */
 function plantForTest(): { output: number; offset: number; bytes: Uint8Array } | undefined {
   const p = (globalThis as { __wsiPlantForTest?: { output: number; offset: number; bytes: number[] } }).__wsiPlantForTest;
