@@ -45,7 +45,7 @@ function slideRecord(batch: BatchRecord, s: SlideEntry, ctx: RecordContext): Sli
   const direct = batch.directUpload;
   const facts = ctx.scans?.get(s.id);
   const removed = new Set(s.removeFields);
-  const kept = new Set(s.staged?.keptFields ?? []);
+  const kept = new Set(s.staged?.keptFields ?? s.zeroCopy?.keptFields ?? []);
   const fieldLabel = (id: string) => s.fields.find((f) => f.id === id)?.label ?? id;
   const error = s.error?.message ?? s.stageError ?? (s.serverCheck?.state === 'quarantined' ? s.serverCheck.reason : undefined) ?? firstPartError(s);
   return {
@@ -61,9 +61,8 @@ function slideRecord(batch: BatchRecord, s: SlideEntry, ctx: RecordContext): Sli
     // Labels only: the values removed are exactly what must not be written anywhere.
     removedFields: direct ? [] : s.removeFields.map(fieldLabel),
     removedImages: direct ? [] : s.removeImages.map((id) => s.images.find((i) => i.id === id)?.role ?? id),
-    keptIdentifyingFields: direct ? [] : s.staged?.keptFields ? [...kept].map(fieldLabel) : s.fields.filter((f) => f.class === 'phi' && !removed.has(f.id)).map((f) => f.label),
-    verification: direct || !s.staged ? null : { ok: s.staged.verifyOk, problems: s.staged.problems },
-    sweep: direct || !s.staged ? null : { ...s.staged.sweep },
+    keptIdentifyingFields: direct ? [] : s.staged?.keptFields || s.zeroCopy ? [...kept].map(fieldLabel) : s.fields.filter((f) => f.class === 'phi' && !removed.has(f.id)).map((f) => f.label),
+    ...checks(direct, s, uploadOf(batch, s).state === 'uploaded'),
     upload: uploadOf(batch, s),
     scan: s.scanId !== undefined
       ? { id: s.scanId, url: `${ctx.server}/scans/${s.scanId}`, status: facts?.status ?? 'unknown', ...(s.serverCheck ? { serverCheck: s.serverCheck.state } : {}) }
@@ -71,6 +70,21 @@ function slideRecord(batch: BatchRecord, s: SlideEntry, ctx: RecordContext): Sli
     case: facts?.caseLink ? { number: facts.caseLink.caseNumber, state: facts.caseLink.state } : null,
     ...(error ? { error } : {}),
   };
+}
+
+/**
+ * Verification and sweep of what was sent. A staged copy carries its engine report. A zero-copy
+ * slide was verified through its views before its first byte left (the upload cannot start
+ * otherwise) and every chunk was swept before it left: once all its parts are on the server,
+ * both passed; before that the record does not claim them.
+ */
+function checks(direct: boolean, s: SlideEntry, uploaded: boolean): Pick<SlideRecord, 'verification' | 'sweep'> {
+  if (direct) return { verification: null, sweep: null };
+  if (s.staged) return { verification: { ok: s.staged.verifyOk, problems: s.staged.problems }, sweep: { ...s.staged.sweep } };
+  if (s.sendMode === 'zero-copy' && s.zeroCopy && uploaded) {
+    return { verification: { ok: true, problems: [] }, sweep: { valuesSearched: s.zeroCopy.valuesSearched ?? 0, hits: 0, ok: true } };
+  }
+  return { verification: null, sweep: null };
 }
 
 function uploadOf(batch: BatchRecord, s: SlideEntry): SlideRecord['upload'] {

@@ -148,6 +148,8 @@ export interface ZeroCopyPlan {
   planKey: string;
   /** Identifying fields the user kept, sent as `keptFields` (as StagedSlide.keptFields). */
   keptFields: string[];
+  /** Identifying values each chunk was swept for before it left (for the batch record). */
+  valuesSearched?: number;
 }
 
 export interface SlideBarcode {

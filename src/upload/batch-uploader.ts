@@ -374,8 +374,8 @@ export class BatchUploader {
     const files = await this.o.files(s);
     const request = redactionRequest(s, this.batch.uidKey);
     const opened = this.views.open(s, files);
-    const { outputs, keptFields } = await opened;
-    s.zeroCopy = { planKey: await planKey(request, files), keptFields };
+    const { outputs, keptFields, valuesSearched } = await opened;
+    s.zeroCopy = { planKey: await planKey(request, files), keptFields, ...(valuesSearched !== undefined ? { valuesSearched } : {}) };
     s.uploads = partUploads(s, outputs.map((o) => ({ ...o, sha256: DEFERRED_SHA256 })));
     s.sendMode = 'zero-copy';
     this.changed();

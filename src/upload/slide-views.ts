@@ -15,6 +15,7 @@ export interface OpenedViews {
   outputs: { name: string; size: number }[];
   keptFields: string[];
   blankedSegments?: number;
+  valuesSearched?: number;
 }
 
 /**

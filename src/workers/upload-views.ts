@@ -1,6 +1,7 @@
 import { outputViews, type OutputView } from '../engine/redact/output-view.ts';
 import { CheckedReader } from '../engine/redact/checked-reader.ts';
 import { verifyViews } from '../engine/redact/verify-views.ts';
+import { SWEEP_FLOOR, sweepMinLength } from '../engine/redact/sweep.ts';
 import type { Slide } from '../engine/formats/slide-format.ts';
 import type { RedactionPlan, RedactionRequest } from '../engine/redact/plan-types.ts';
 import type { HasherFactory } from '../engine/redact/sha256.ts';
@@ -29,6 +30,8 @@ export interface OpenedViews {
   outputs: { name: string; size: number }[];
   keptFields: string[];
   blankedSegments?: number;
+  /** Identifying values every chunk is swept for (counted as redactSlide reports it). */
+  valuesSearched?: number;
 }
 
 interface ViewSet {
@@ -59,7 +62,8 @@ export async function openViews(slide: Slide, request: RedactionRequest, plant?:
   const { keptFields } = await verifyViews(slide, plan, views);
   const viewSetId = `v${nextId++}`;
   sets.set(viewSetId, { slide, slideName: slide.name, plan, views, readers: new Map(), streamed: new Set(), ...(plant ? { plant } : {}), abort: new AbortController() });
-  return { viewSetId, outputs: views.map((v) => ({ name: v.name, size: v.size })), keptFields };
+  const valuesSearched = Math.max(0, ...views.map((v) => plan.sweepValues.filter((x) => x.length >= Math.max(SWEEP_FLOOR, sweepMinLength(v.size))).length));
+  return { viewSetId, outputs: views.map((v) => ({ name: v.name, size: v.size })), keptFields, valuesSearched };
 }
 
 /**

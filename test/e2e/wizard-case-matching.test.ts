@@ -115,7 +115,7 @@ describe('import wizard: barcodes + manifest → cases at upload, the batch reco
 
     // The batch record: three files saved on this PC, each with the 4 slides' names and barcodes.
     const saved = await saveRecords(page, dir);
-    const doc = JSON.parse(saved.json) as { kind: string; slides: { originalFiles: { path: string; sha256: string | null }[]; barcodes: { value: string }[]; case: { number: string; state: string } | null; displayName: string | null; sent: unknown[] }[] };
+    const doc = JSON.parse(saved.json) as { kind: string; slides: { originalFiles: { path: string; sha256: string | null }[]; barcodes: { value: string }[]; case: { number: string; state: string } | null; displayName: string | null; sent: { sha256: string }[]; verification: { ok: boolean; problems: string[] } | null; sweep: { ok: boolean } | null }[] };
     assert.equal(doc.kind, 'wsi-bulk-import.batch-record');
     assert.equal(doc.slides.length, 4);
     for (const s of SLIDES) {
@@ -125,7 +125,9 @@ describe('import wizard: barcodes + manifest → cases at upload, the batch reco
       assert.match(rec.originalFiles[0]!.sha256 ?? '', /^[0-9a-f]{64}$/, `${s.file}: the original's SHA-256`);
       assert.equal(rec.displayName, s.name);
       assert.equal(rec.case?.number, s.caseNumber);
-      assert.ok(rec.sent.length > 0, `${s.file}: what was sent`);
+      assert.ok(rec.sent.length > 0 && rec.sent.every((x) => /^[0-9a-f]{64}$/.test(x.sha256)), `${s.file}: what was sent, with its SHA-256`);
+      assert.deepEqual(rec.verification, { ok: true, problems: [] }, `${s.file}: verified`);
+      assert.equal(rec.sweep?.ok, true, `${s.file}: swept`);
     }
     const csvLines = saved.csv.trim().split(/\r?\n/);
     assert.equal(csvLines.length, 5, 'a header and one row per slide');

@@ -27,6 +27,19 @@ function batch(slides: SlideEntry[], over: Partial<BatchRecord> = {}): BatchReco
 }
 
 describe('batch record of a wizard batch', () => {
+  it('a zero-copy slide: verified and swept once all its parts are on the server, not claimed before', () => {
+    const part = { part: 0, name: 'slide-12345678.svs', size: 900, sha256: 'c'.repeat(64), state: 'done' as const, bytesSent: 900 };
+    const sent = slide({ sendMode: 'zero-copy', zeroCopy: { planKey: 'k', keptFields: ['aperio:User'], valuesSearched: 3 }, uploads: [part], scanId: 8 });
+    const halfway = slide({ sendMode: 'zero-copy', zeroCopy: { planKey: 'k', keptFields: [], valuesSearched: 3 }, uploads: [{ ...part, state: 'uploading', bytesSent: 100 }] });
+    const [a, b] = batchRecordDoc(batch([sent, halfway]), { server: 'https://slides.example', lab: null, user: null }).slides;
+    assert.deepEqual(a!.verification, { ok: true, problems: [] });
+    assert.deepEqual(a!.sweep, { valuesSearched: 3, hits: 0, ok: true });
+    assert.deepEqual(a!.keptIdentifyingFields, ['User']);
+    assert.deepEqual(a!.sent, [{ name: 'slide-12345678.svs', size: 900, sha256: 'c'.repeat(64) }]);
+    assert.equal(b!.verification, null);
+    assert.equal(b!.sweep, null);
+  });
+
   it('holds the original names, barcodes and hashes, labels of what was removed, never a removed value', () => {
     const done = slide({
       barcodes: [{ value: 'LAB-7731-A', symbology: 'Code128', source: 'label' }],
