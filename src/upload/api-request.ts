@@ -1,12 +1,5 @@
-import { SlideError, type ErrorCode } from '../shared/errors.ts';
-import { sentence } from '../shared/sentence.ts';
-
-/** The server's JSON error shape: { error: { code, message } }. */
-interface ApiErrorBody {
-  error?: { code?: string; message?: string };
-}
-
-const statusCodes: Record<number, ErrorCode> = { 400: 'BAD_REQUEST', 401: 'FORBIDDEN', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 413: 'QUOTA' };
+import { SlideError } from '../shared/errors.ts';
+import { readApiResponse } from '../shared/api-response.ts';
 
 /**
  * Dispatched on the global scope when the server answers "sign in first" (401) to a request made
@@ -29,20 +22,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   } catch (e) {
     throw new SlideError('NETWORK', 'Cannot reach the server. Check the network connection.', { cause: e });
   }
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  if (!res.ok) {
-    const body = json as ApiErrorBody | undefined;
-    // A wrong password at sign-in is a 401 too, but not the end of a session.
-    if (res.status === 401 && path !== '/api/login') dispatchEvent(new Event(UNAUTHENTICATED_EVENT));
-    const code = statusCodes[res.status] ?? (res.status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
-    // Shown to the user as is (pages print e.message): a sentence, whatever the server's casing.
-    throw new SlideError(code, sentence(body?.error?.message ?? `the request failed (HTTP ${res.status})`), { detail: body?.error?.code });
-  }
-  return json as T;
+  // A wrong password at sign-in is a 401 too, but not the end of a session.
+  if (res.status === 401 && path !== '/api/login') dispatchEvent(new Event(UNAUTHENTICATED_EVENT));
+  return readApiResponse<T>(res);
 }

@@ -47,6 +47,7 @@ function slideRecord(batch: BatchRecord, s: SlideEntry, ctx: RecordContext): Sli
   const removed = new Set(s.removeFields);
   const kept = new Set(s.staged?.keptFields ?? s.zeroCopy?.keptFields ?? []);
   const fieldLabel = (id: string) => s.fields.find((f) => f.id === id)?.label ?? id;
+  const upload = uploadOf(batch, s);
   const error = s.error?.message ?? s.stageError ?? (s.serverCheck?.state === 'quarantined' ? s.serverCheck.reason : undefined) ?? firstPartError(s);
   return {
     originalFiles: s.parts.map((p, i) => ({ path: p.path, size: p.size, sha256: s.originalSha256?.[i] ?? null })),
@@ -62,8 +63,8 @@ function slideRecord(batch: BatchRecord, s: SlideEntry, ctx: RecordContext): Sli
     removedFields: direct ? [] : s.removeFields.map(fieldLabel),
     removedImages: direct ? [] : s.removeImages.map((id) => s.images.find((i) => i.id === id)?.role ?? id),
     keptIdentifyingFields: direct ? [] : s.staged?.keptFields || s.zeroCopy ? [...kept].map(fieldLabel) : s.fields.filter((f) => f.class === 'phi' && !removed.has(f.id)).map((f) => f.label),
-    ...checks(direct, s, uploadOf(batch, s).state === 'uploaded'),
-    upload: uploadOf(batch, s),
+    ...checks(direct, s, upload.state === 'uploaded'),
+    upload,
     scan: s.scanId !== undefined
       ? { id: s.scanId, url: `${ctx.server}/scans/${s.scanId}`, status: facts?.status ?? 'unknown', ...(s.serverCheck ? { serverCheck: s.serverCheck.state } : {}) }
       : null,

@@ -2,6 +2,9 @@ import { redactionRequest, type PartUpload, type SlideEntry } from './batch-type
 import { ViewUpload, type ViewEngine } from './view-source.ts';
 import type { RedactionRequest } from '../engine/redact/plan-types.ts';
 import { SlideError } from '../shared/errors.ts';
+import type { OpenedViews } from '../workers/engine-api-types.ts';
+
+export type { OpenedViews };
 
 /** The worker's zero-copy API as the uploader uses it (src/workers/upload-views.ts). */
 export interface ZeroCopyEngine extends ViewEngine {
@@ -10,13 +13,6 @@ export interface ZeroCopyEngine extends ViewEngine {
   closeUploadViews(viewSetId: string): Promise<void> | void;
 }
 
-export interface OpenedViews {
-  viewSetId: string;
-  outputs: { name: string; size: number }[];
-  keptFields: string[];
-  blankedSegments?: number;
-  valuesSearched?: number;
-}
 
 /**
  * The zero-copy slides' views in the worker, opened once per run and per slide (again after a

@@ -42,3 +42,13 @@ export interface Thumbnail {
 }
 
 export type ProgressCallback = (done: number, total: number) => void;
+
+/** A slide's de-identified outputs opened as views for a zero-copy upload (upload-views.ts). */
+export interface OpenedViews {
+  viewSetId: string;
+  outputs: { name: string; size: number }[];
+  keptFields: string[];
+  blankedSegments?: number;
+  /** Identifying values every chunk is swept for (counted as redactSlide reports it). */
+  valuesSearched?: number;
+}

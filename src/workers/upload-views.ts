@@ -6,6 +6,9 @@ import type { Slide } from '../engine/formats/slide-format.ts';
 import type { RedactionPlan, RedactionRequest } from '../engine/redact/plan-types.ts';
 import type { HasherFactory } from '../engine/redact/sha256.ts';
 import { SlideError, toSlideError } from '../shared/errors.ts';
+import type { OpenedViews } from './engine-api-types.ts';
+
+export type { OpenedViews };
 
 /**
  * Zero-copy upload, the worker side (contract Z3): a slide's de-identified outputs as views over
@@ -23,15 +26,6 @@ export interface PlantForTest {
   output: number;
   offset: number;
   bytes: Uint8Array;
-}
-
-export interface OpenedViews {
-  viewSetId: string;
-  outputs: { name: string; size: number }[];
-  keptFields: string[];
-  blankedSegments?: number;
-  /** Identifying values every chunk is swept for (counted as redactSlide reports it). */
-  valuesSearched?: number;
 }
 
 interface ViewSet {

@@ -18,12 +18,12 @@
  * Staged and zero-copy each get a server and a browser of their own (same slide, fresh batch).
  */
 import { copyFile, mkdtemp, rm, truncate } from 'node:fs/promises';
-import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import type { BenchRow } from './run.ts';
+import { chromiumProcesses, rss } from './support/chromium-processes.ts';
 import { openBrowser, type BrowserSession } from '../e2e/support/browser.ts';
 import { fixtures, startServer, type RunningServer } from '../e2e/support/server.ts';
 import { doneScanIds, openImport, pickFiles, serverEnv } from '../e2e/support/wizard.ts';
@@ -34,45 +34,9 @@ const SIZE = Math.round(Number(process.env.WSI_ZERO_COPY_GIB ?? 4.5) * GiB);
 const CHUNK = 32 * MiB; // the upload queue's chunk size (src/upload/upload-queue.ts)
 const BENCH = 'zero-copy';
 
-/** Chromium's renderer processes under this Node process. */
-function rendererPids(): number[] {
-  const parent = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    const pid = Number(d);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      parent.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const mine = new Set<number>([process.pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, pp] of parent) if (!mine.has(pid) && mine.has(pp)) (mine.add(pid), (grew = true));
-  }
-  return [...mine].filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer');
-    } catch {
-      return false;
-    }
-  });
-}
-
-function rendererRss(pids: number[]): number {
-  let sum = 0;
-  for (const pid of pids) {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      sum += m ? Number(m[1]) * 1024 : 0;
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return sum;
-}
+/** Chromium's renderer processes under this Node process (page and workers run there). */
+const rendererPids = (): number[] => chromiumProcesses().filter((p) => p.kind === 'renderer').map((p) => p.pid);
+const rendererRss = (pids: number[]): number => pids.reduce((n, pid) => n + rss(pid), 0);
 
 async function toReview(page: Page, file: string): Promise<void> {
   await pickFiles(page, [file]);

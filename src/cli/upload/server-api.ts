@@ -1,5 +1,5 @@
-import { SlideError, type ErrorCode } from '../../shared/errors.ts';
-import { sentence } from '../../shared/sentence.ts';
+import { SlideError } from '../../shared/errors.ts';
+import { readApiResponse } from '../../shared/api-response.ts';
 
 /** SlideError detail of a request the server refused as unauthenticated (401): the token is bad. */
 export const AUTH_REFUSED = 'AUTH_REFUSED';
@@ -34,8 +34,6 @@ export interface ScanView {
   cases?: { id: number; caseNumber: string }[];
 }
 
-const codes: Record<number, ErrorCode> = { 400: 'BAD_REQUEST', 401: 'FORBIDDEN', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 413: 'QUOTA' };
-
 /** JSON requests to the server with the bearer token (only ever in the Authorization header). */
 export class ServerApi {
   constructor(readonly origin: string, private readonly token: string) {}
@@ -55,20 +53,8 @@ export class ServerApi {
     } catch (e) {
       throw new SlideError('NETWORK', `Cannot reach the server at ${this.origin}.`, { cause: e });
     }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    if (!res.ok) {
-      if (res.status === 401) throw new SlideError('FORBIDDEN', AUTH_REFUSED_MESSAGE, { detail: AUTH_REFUSED });
-      const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-      const code = codes[res.status] ?? (res.status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
-      throw new SlideError(code, sentence(err?.message ?? `the request failed (HTTP ${res.status})`), { detail: err?.code ?? `HTTP_${res.status}` });
-    }
-    return json as T;
+    if (res.status === 401) throw new SlideError('FORBIDDEN', AUTH_REFUSED_MESSAGE, { detail: AUTH_REFUSED });
+    return readApiResponse<T>(res);
   }
 
   me(): Promise<Me> {

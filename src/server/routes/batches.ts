@@ -80,9 +80,8 @@ export function batchRoutes(app: FastifyInstance, d: RouteDeps): void {
     return {
       ...headJson(b, counts),
       scans: scans.map((s) => {
-        const instances = d.repos.scans.instances(labId, s.id);
         // What was sent: the uploaded parts; a slide derived from a zip has only its extracted files.
-        const files = s.sourceScanId === null ? d.repos.scans.files(labId, s.id) : instances;
+        const files = s.sourceScanId === null ? d.repos.scans.files(labId, s.id) : d.repos.scans.instances(labId, s.id);
         return {
           id: s.id,
           slideId: s.slideId,
