@@ -33,12 +33,28 @@ interface ViewSet {
   slideName: string;
   plan: RedactionPlan;
   views: OutputView[];
-  readers: Map<number, { reader: CheckedReader; chunkSize: number; ended: boolean }>;
+  readers: Map<number, ReaderState>;
   /** Outputs whose view a reader has streamed: a second reader gets a freshly verified view. */
   streamed: Set<number>;
   plant?: PlantForTest;
   /** Aborted on close: a read still running stops instead of holding the original open. */
   abort: AbortController;
+}
+
+/**
+ * One output's reader. It works one chunk ahead: once a chunk is returned, the next one is read,
+ * checked and hashed (`ahead`) while the page sends this one — the worker's work and the network
+ * overlap instead of taking turns. Bounded: one checked chunk waits here. A chunk that fails its
+ * checks ahead is never returned: the failure is thrown by the call that asks for it.
+ */
+interface ReaderState {
+  reader: CheckedReader;
+  chunkSize: number;
+  ended: boolean;
+  /** Output offset of the next chunk this state hands out. */
+  nextFrom: number;
+  /** The next chunk, checked and wrapped (a Blob for the page: its bytes can go), or null at the end. */
+  ahead?: Promise<{ length: number; wrapped: unknown } | null>;
 }
 
 const sets = new Map<string, ViewSet>();
@@ -61,38 +77,61 @@ export async function openViews(slide: Slide, request: RedactionRequest, plant?:
 }
 
 /**
- * The chunk [from, from+length) of an output, checked. Sequential calls continue one reader;
- * any other `from` (a resume, a retry after the server's offset) starts a new reader there, which
- * reads and hashes the prefix locally first. The caller copies the bytes before the next read.
+ * The chunk [from, from+length) of an output, checked, then passed through `wrap` (the engine API
+ * makes it a Blob: done ahead too, so the page's next request is answered at once). Sequential
+ * calls continue one reader; any other `from` (a resume, a retry after the server's offset) starts
+ * a new reader there, which reads and hashes the prefix locally first. Without `wrap`, the caller
+ * copies the bytes before the next read.
  */
-export async function readChunk(viewSetId: string, output: number, from: number, length: number, hasher?: HasherFactory): Promise<Uint8Array> {
+export async function readChunk(viewSetId: string, output: number, from: number, length: number, hasher?: HasherFactory): Promise<Uint8Array>;
+export async function readChunk<T>(viewSetId: string, output: number, from: number, length: number, hasher: HasherFactory | undefined, wrap: (bytes: Uint8Array) => T): Promise<T>;
+export async function readChunk(viewSetId: string, output: number, from: number, length: number, hasher?: HasherFactory, wrap: (bytes: Uint8Array) => unknown = (b) => b): Promise<unknown> {
   const set = setOf(viewSetId);
   let view = set.views[output];
   if (!view) throw new SlideError('NOT_FOUND', `${set.slideName}: no output ${output}`);
-  if (from >= view.size) return new Uint8Array(0);
+  if (from >= view.size) return wrap(new Uint8Array(0));
   let r = set.readers.get(output);
   const last = from + length >= view.size;
   // A reader hands out chunks of its own size: a different length (other than the short last one) needs a new reader.
-  if (!r || r.ended || r.reader.offset !== from || (r.chunkSize !== length && !last)) {
+  if (!r || r.ended || r.nextFrom !== from || (r.chunkSize !== length && !last)) {
+    // A resume or retry: the old reader (and its chunk read ahead) is dropped.
+    if (r) dropReader(r);
     if (set.streamed.has(output)) view = await freshView(set, output).catch((e: unknown) => Promise.reject(readError(e, set.slideName)));
     set.streamed.add(output);
     const plant = set.plant?.output === output ? { offset: set.plant.offset, bytes: set.plant.bytes } : undefined;
-    const reader = new CheckedReader(view, set.plan, { from, chunkSize: length, signal: set.abort.signal, ...(hasher ? { hasher } : {}), ...(plant ? { plantForTest: plant } : {}) });
-    r = { reader, chunkSize: length, ended: false };
+    const reader = new CheckedReader(view, set.plan, { from, chunkSize: length, readAhead: false, signal: set.abort.signal, ...(hasher ? { hasher } : {}), ...(plant ? { plantForTest: plant } : {}) });
+    r = { reader, chunkSize: length, ended: false, nextFrom: from };
     set.readers.set(output, r);
   }
+  const reader = r.reader;
+  const take = async () => {
+    const bytes = await reader.next();
+    return bytes && { length: bytes.length, wrapped: wrap(bytes) };
+  };
   try {
-    const chunk = await r.reader.next();
+    const chunk = await (r.ahead ?? take());
+    r.ahead = undefined;
     if (chunk === null) {
       r.ended = true;
-      return new Uint8Array(0);
+      return wrap(new Uint8Array(0));
     }
-    // The engine API copies it into a Blob for the page at once (engine-api.ts readUploadChunk).
-    return chunk;
+    r.nextFrom = from + chunk.length;
+    if (r.nextFrom < view.size) {
+      // Read ahead; a failure is kept for the call that asks for that chunk (never unhandled).
+      r.ahead = take();
+      r.ahead.catch(() => undefined);
+    }
+    return chunk.wrapped;
   } catch (e) {
     set.readers.delete(output);
     throw readError(e, set.slideName);
   }
+}
+
+/** A reader no longer used: its hasher (a worker in the browser) is released. */
+function dropReader(r: ReaderState): void {
+  r.ahead = undefined;
+  r.reader.close();
 }
 
 /** SHA-256 of an output, once its reader has returned the last chunk. */
@@ -100,9 +139,11 @@ export async function digest(viewSetId: string, output: number): Promise<string>
   const set = setOf(viewSetId);
   const r = set.readers.get(output);
   const view = set.views[output];
-  if (!r || !view || r.reader.offset < view.size) throw new SlideError('CONFLICT', `${set.slideName}: the digest is known only after the last chunk was read`);
+  if (!r || !view || r.nextFrom < view.size) throw new SlideError('CONFLICT', `${set.slideName}: the digest is known only after the last chunk was read`);
   if (!r.ended) {
-    if ((await r.reader.next()) !== null) throw new SlideError('INTERNAL', `${set.slideName}: the output is longer than planned`);
+    const more = r.ahead ? await r.ahead : await r.reader.next();
+    r.ahead = undefined;
+    if (more !== null) throw new SlideError('INTERNAL', `${set.slideName}: the output is longer than planned`);
     r.ended = true;
   }
   return r.reader.digestHex();
@@ -123,6 +164,7 @@ async function freshView(set: ViewSet, output: number): Promise<OutputView> {
 export function closeViews(viewSetId: string): void {
   const set = sets.get(viewSetId);
   set?.abort.abort();
+  for (const r of set?.readers.values() ?? []) dropReader(r);
   sets.delete(viewSetId);
 }
 

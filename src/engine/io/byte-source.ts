@@ -8,6 +8,11 @@ export interface ByteSource {
   readonly name: string;
   read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
   /**
+   * true: every read() returns fresh memory the caller owns (it may change or transfer it), so a
+   * long pass need not copy a chunk before patching it (BlobSource: each read is a new buffer).
+   */
+  readonly freshReads?: boolean;
+  /**
    * Optional: read into the caller's memory (`buffer`, at least `length` bytes), for long
    * sequential passes that would otherwise allocate and zero a fresh buffer per read. Returns the
    * filled view of `buffer`; fewer bytes only at end of file.

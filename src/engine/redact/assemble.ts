@@ -85,7 +85,7 @@ export class OutputAssembler {
         const buffer = take();
         got = { bytes: checkLength(src, await src.readInto(at, length, buffer, signal), length), own: true, taken: buffer };
       } else {
-        got = { bytes: await readPart(src, at, length, signal), own: false };
+        got = { bytes: await readPart(src, at, length, signal), own: src.freshReads === true };
       }
     } else {
       const buf = new Uint8Array(length);
@@ -150,6 +150,11 @@ export interface StreamOptions {
   take?: () => ArrayBuffer;
   /** Chunks end at this offset too (a resume point), besides every chunkSize from it. */
   boundary?: number;
+  /**
+   * false: read a chunk only when next() asks for it (a caller that works ahead itself, e.g. the
+   * zero-copy upload, so no chunk is read long before it is used). Default: one chunk ahead.
+   */
+  readAhead?: boolean;
 }
 
 /**
@@ -165,7 +170,7 @@ export class OutputStream {
 
   constructor(private readonly asm: OutputAssembler, private readonly opts: StreamOptions) {
     this.scrubber = asm.plan.codestreams ? new SegmentScrubber(asm.plan.codestreams, 'blank') : undefined;
-    this.prefetch(0);
+    if (opts.readAhead !== false) this.prefetch(0);
   }
 
   /** Text-bearing codestream segments blanked so far. */
@@ -180,11 +185,14 @@ export class OutputStream {
 
   async next(): Promise<StreamedChunk | null> {
     throwIfAborted(this.opts.signal);
+    const ahead = this.opts.readAhead !== false;
+    if (!ahead) this.prefetch(this.pos);
     if (!this.pending) return null;
     const offset = this.pendingAt;
     const got = await this.pending;
     this.pos = offset + got.bytes.length;
-    this.prefetch(this.pos);
+    if (ahead) this.prefetch(this.pos);
+    else this.pending = undefined;
     let bytes = got.bytes;
     if (this.scrubber) {
       // Our own memory may be blanked in place; a source's view not.

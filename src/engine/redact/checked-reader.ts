@@ -6,7 +6,8 @@ import { sweepPatterns } from './encodings.ts';
 import { PlanOutputView, type DeferredByteCheck, type OutputView } from './output-view.ts';
 import type { RedactionPlan } from './plan-types.ts';
 import { createSha256, type Hasher, type HasherFactory } from './sha256.ts';
-import { PhiSweeper } from './sweep.ts';
+import { PhiSweeper, type ZeroRanges } from './sweep.ts';
+import { countNonZero } from './zero-bytes.ts';
 
 export interface CheckedReaderOptions {
   /** 0, or a resume offset: the prefix [0, from) is read, checked and hashed, not returned. */
@@ -14,6 +15,11 @@ export interface CheckedReaderOptions {
   chunkSize: number;
   signal?: AbortSignal;
   hasher?: HasherFactory;
+  /**
+   * false: read each chunk only when it is asked for (the caller works ahead itself: the upload
+   * worker checks the next chunk while the page sends this one). Default: one raw chunk ahead.
+   */
+  readAhead?: boolean;
   /** Test-only: output bytes overwritten after planning (a value the plan missed). */
   plantForTest?: { offset: number; bytes: Uint8Array };
 }
@@ -51,7 +57,7 @@ export class CheckedReader {
     const out = plan.outputs.find((o) => o.name === view.name);
     this.sweeper = new PhiSweeper(sweepPatterns(plan.sweepValues, plan.sweepExact), view.size, out?.generated);
     this.hash = (opts.hasher ?? createSha256)();
-    const base = { chunkSize: opts.chunkSize, boundary: opts.from, ...(opts.signal ? { signal: opts.signal } : {}) };
+    const base = { chunkSize: opts.chunkSize, boundary: opts.from, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.readAhead === false ? { readAhead: false } : {}) };
     if (view instanceof PlanOutputView) {
       // A checker of its own: it follows this reader's pass over the codestreams.
       this.byteCheck = view.byteCheck && { ...view.byteCheck, checker: new SegmentScrubber(view.byteCheck.codestreams, 'check') };
@@ -97,6 +103,12 @@ export class CheckedReader {
     }
   }
 
+  /** Stop using this reader (a resume started another): later calls throw, the hasher is released. */
+  close(): void {
+    this.failed ??= new SlideError('ABORTED', `${this.view.name}: this reader was closed`);
+    this.hash.dispose?.();
+  }
+
   /** Lower-case hex SHA-256 of the whole view, once next() returned null. */
   async digestHex(): Promise<string> {
     if (!this.done) throw new SlideError('INTERNAL', `${this.view.name}: the digest is known only after the last chunk`);
@@ -117,15 +129,18 @@ export class CheckedReader {
     } else if (!c.own && c.offset >= this.opts.from) {
       bytes = bytes.slice();
     }
+    // Chunk-relative ranges the byte check proved zero: the sweep need not look at them again.
+    let zeros: ZeroRanges | undefined;
     if (this.byteCheck) {
-      const nonZero = countOutside(this.byteCheck.outside, bytes, c.offset);
+      zeros = [];
+      const nonZero = countOutside(this.byteCheck.outside, bytes, c.offset, zeros);
       const text = this.byteCheck.checker.found;
       this.byteCheck.checker.process(bytes, c.offset);
       if (nonZero > 0) throw new SlideError('VERIFY_FAILED', `${name}: ${plural(nonZero, 'byte')} outside the image structure between bytes ${c.offset} and ${end} ${nonZero === 1 ? 'is' : 'are'} not blank — nothing more was sent`);
       if (this.byteCheck.checker.found > text) throw new SlideError('VERIFY_FAILED', `${name}: a text segment inside JPEG/JPEG 2000 data between bytes ${c.offset} and ${end} is not blank — nothing more was sent`);
     }
     const hits = this.sweeper.hits;
-    this.sweeper.push(bytes);
+    this.sweeper.push(bytes, zeros);
     if (this.sweeper.hits > hits) throw new SlideError('VERIFY_FAILED', `${name}: a removed value was found at byte ${this.sweeper.lastHitOffset} — nothing more was sent`);
     // The hasher copies or consumes the bytes before update() returns (see Hasher).
     await this.hash.update(bytes);
@@ -162,13 +177,18 @@ function readerError(e: unknown, name: string): SlideError {
   return toSlideError(e, name);
 }
 
-/** Non-zero bytes of `bytes` (output offset `offset`) inside `outside` (sorted, disjoint). */
-function countOutside(outside: DeferredByteCheck['outside'], bytes: Uint8Array, offset: number): number {
+/**
+ * Non-zero bytes of `bytes` (output offset `offset`) inside `outside` (sorted, disjoint); the
+ * chunk-relative pieces of `outside` are added to `zeros` (they are zero when this returns 0).
+ */
+function countOutside(outside: DeferredByteCheck['outside'], bytes: Uint8Array, offset: number, zeros: ZeroRanges): number {
   const end = offset + bytes.length;
   let n = 0;
   for (let k = firstIndex(outside.length, (i) => outside[i]!.end > offset); k < outside.length && outside[k]!.start < end; k++) {
+    const from = Math.max(outside[k]!.start, offset) - offset;
     const to = Math.min(outside[k]!.end, end) - offset;
-    for (let i = Math.max(outside[k]!.start, offset) - offset; i < to; i++) if (bytes[i] !== 0) n++;
+    n += countNonZero(bytes, from, to);
+    zeros.push(from, to);
   }
   return n;
 }

@@ -24,6 +24,12 @@ export function sweepMinLength(totalBytes: number): number {
   return len;
 }
 
+/**
+ * Ranges of a pushed chunk known to hold only zero bytes (the reader's byte check proved them),
+ * flat and chunk-relative: [from0, to0, from1, to1, …], sorted, disjoint.
+ */
+export type ZeroRanges = number[];
+
 /** A span of output bytes. */
 export interface ByteRange {
   offset: number;
@@ -85,8 +91,11 @@ export class PhiSweeper {
     return [...this.hitIndex];
   }
 
-  /** Feed the next bytes of the output, in order. */
-  push(chunk: Uint8Array): void {
+  /**
+   * Feed the next bytes of the output, in order. `zeros`: ranges of `chunk` known to be zero,
+   * which the scan may step over (see scan) — the result is the same, only faster.
+   */
+  push(chunk: Uint8Array, zeros?: ZeroRanges): void {
     const at = this.pos;
     this.pos += chunk.length;
     if (this.patterns.length === 0 || chunk.length === 0) return;
@@ -96,7 +105,7 @@ export class PhiSweeper {
       const joint = concatBytes([this.carry, chunk.subarray(0, Math.min(chunk.length, keep))]);
       this.scan(joint, this.carry.length, at - this.carry.length);
     }
-    this.scan(chunk, -1, at);
+    this.scan(chunk, -1, at, zeros);
     const all = chunk.length >= keep ? chunk.subarray(chunk.length - keep) : concatBytes([this.carry, chunk]).subarray(-keep);
     this.carry = keep > 0 ? all.slice() : new Uint8Array(0);
   }
@@ -105,15 +114,31 @@ export class PhiSweeper {
    * Scan `t` (whose first byte is output offset `base`); with boundary >= 0 count only matches
    * starting before and ending after it.
    */
-  private scan(bytes: Uint8Array, boundary: number, base: number): void {
+  private scan(bytes: Uint8Array, boundary: number, base: number, zeros?: ZeroRanges): void {
     // 16-bit loads need an even byte offset: copy in the rare case the bytes are not (sources
     // hand out fresh buffers; only the small joint buffer is ever copied here).
     const t = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
     const units = new Uint16Array(t.buffer, t.byteOffset, Math.floor(t.length / 2));
-    const flags = this.flags;
     const count = units.length;
-    // units[i] starts at byte 2i: every other one starts at a multiple of 4.
-    for (let i = 0; i < count; i += 2) {
+    // A unit wholly inside a zero range is 0x0000; when no value has that gram (no value with
+    // two NULs in a row at its start), such a unit can never flag a match: step over it.
+    let i = 0;
+    if (zeros && this.flags[0] === 0) {
+      for (let k = 0; k + 1 < zeros.length; k += 2) {
+        const skipFrom = Math.ceil(zeros[k]! / 4) * 2; // first scanned unit starting in the range
+        const skipTo = Math.ceil((Math.floor((zeros[k + 1]! - 2) / 2) + 1) / 2) * 2; // first scanned unit not wholly in it
+        if (skipTo <= skipFrom) continue;
+        if (skipFrom > i) this.scanUnits(t, units, i, Math.min(skipFrom, count), boundary, base);
+        i = Math.max(i, skipTo);
+      }
+    }
+    this.scanUnits(t, units, i, count, boundary, base);
+  }
+
+  /** Scan units [from, to) (from even: units[i] starts at byte 2i, every other one at a multiple of 4). */
+  private scanUnits(t: Uint8Array, units: Uint16Array, from: number, to: number, boundary: number, base: number): void {
+    const flags = this.flags;
+    for (let i = from; i < to; i += 2) {
       if (flags[units[i]!] !== 0) this.check(t, i * 2, units[i]!, boundary, base);
     }
   }

@@ -56,10 +56,13 @@ export class ImportController {
   /** Picks are taken one after another, so a file picked twice in a row is still caught. */
   private selecting: Promise<void> = Promise.resolve();
   private readonly listeners = new Set<() => void>();
+  /** Told when only bytes moved (the progress step): the rest of the wizard does not re-render. */
+  private readonly progressListeners = new Set<() => void>();
   private readonly saver = new BatchSaver(() => this.batch!);
   /** Progress-only saves: a reload resumes from the server's offset, so bytesSent may lag. */
   private readonly progressSaver = new BatchSaver(() => this.batch!, PROGRESS_SAVE_MS);
   private progressTimer: ReturnType<typeof setTimeout> | undefined;
+  private progressFrame: number | undefined;
   private lastNotified = 0;
   private readonly previews = new Map<string, Promise<string | null>>();
   private wasBusy = false;
@@ -85,19 +88,32 @@ export class ImportController {
     return () => this.listeners.delete(fn);
   }
 
+  /** Also told when only bytes moved (see progressed()): for what shows upload progress. */
+  subscribeProgress(fn: () => void): () => void {
+    this.progressListeners.add(fn);
+    return () => this.progressListeners.delete(fn);
+  }
+
   /**
    * Bytes moved, nothing else: re-render at most PROGRESS_RENDER_MS apart, save less often. Every
-   * notification is a main-thread task (Lit render, style, layout, paint, commit); on a busy
-   * 2-core lab PC each one can be held up behind the de-identification and upload threads.
+   * notification is main-thread work (Lit render, style, layout, paint, commit); on a busy
+   * 2-core lab PC each task can be held up behind the de-identification and upload threads.
+   * Only the progress listeners are told, in an animation frame: the render and its layout and
+   * paint are then one task (not a timer task and a frame task), and a hidden tab renders nothing.
    */
   progressed(): void {
     if (this.closed) return;
     this.progressSaver.schedule();
-    if (this.progressTimer) return;
+    if (this.progressTimer !== undefined || this.progressFrame !== undefined) return;
     const wait = Math.max(0, this.lastNotified + PROGRESS_RENDER_MS - Date.now());
     this.progressTimer = setTimeout(() => {
       this.progressTimer = undefined;
-      this.notify();
+      this.progressFrame = requestAnimationFrame(() => {
+        this.progressFrame = undefined;
+        if (this.closed) return;
+        this.lastNotified = Date.now();
+        for (const l of this.progressListeners) l();
+      });
     }, wait);
   }
 
@@ -623,12 +639,14 @@ export class ImportController {
     this.closed = true;
     this.duplicates?.choose(false);
     clearTimeout(this.progressTimer);
+    if (this.progressFrame !== undefined) cancelAnimationFrame(this.progressFrame);
     if (this.wasBusy) setBusy(false);
     this.wasBusy = false;
     this.forgetPreviews();
     this.originals.forget();
     void this.engine.close?.();
     this.listeners.clear();
+    this.progressListeners.clear();
   }
 
   private forgetPreviews(): void {

@@ -8,8 +8,9 @@ export class ImportStepElement extends LitElement {
   static override properties: PropertyDeclarations = { ctl: { attribute: false } };
   declare ctl: ImportController | undefined;
 
-  constructor() {
+  /** `showsProgress`: re-render on byte progress too (the upload step), not only on changes. */
+  constructor(showsProgress = false) {
     super();
-    new WatchImport(this);
+    new WatchImport(this, showsProgress);
   }
 }

@@ -7,12 +7,16 @@ import type { ImportController } from './import-controller.ts';
  */
 export class WatchImport implements ReactiveController {
   private off: (() => void) | undefined;
-  constructor(private readonly host: ReactiveControllerHost & { ctl?: ImportController }) {
+  /**
+   * `progress`: also re-render when only bytes moved (ImportController.progressed) — only what
+   * shows upload progress needs that; every other step element re-renders on real changes.
+   */
+  constructor(private readonly host: ReactiveControllerHost & { ctl?: ImportController }, private readonly progress = false) {
     host.addController(this);
   }
 
   hostConnected(): void {
-    this.off = this.host.ctl?.subscribe(() => this.host.requestUpdate());
+    this.watch();
   }
 
   hostDisconnected(): void {
@@ -22,6 +26,14 @@ export class WatchImport implements ReactiveController {
 
   /** The controller may be set after connection (property binding): subscribe then. */
   hostUpdate(): void {
-    if (!this.off && this.host.ctl) this.off = this.host.ctl.subscribe(() => this.host.requestUpdate());
+    if (!this.off) this.watch();
+  }
+
+  private watch(): void {
+    const ctl = this.host.ctl;
+    if (!ctl) return;
+    const update = () => this.host.requestUpdate();
+    const offs = [ctl.subscribe(update), ...(this.progress ? [ctl.subscribeProgress(update)] : [])];
+    this.off = () => offs.forEach((off) => off());
   }
 }

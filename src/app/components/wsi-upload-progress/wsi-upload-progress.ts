@@ -34,7 +34,7 @@ export class WsiUploadProgress extends ImportStepElement {
   private readonly network = new OnlineStatus(this);
 
   constructor() {
-    super();
+    super(true);
     this.confirmCancel = false;
     this.cancelling = false;
   }

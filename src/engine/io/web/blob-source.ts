@@ -4,6 +4,8 @@ import type { ByteSource } from '../byte-source.ts';
 /** A Blob or picked File as a ByteSource (reads are slices; nothing is loaded whole). */
 export class BlobSource implements ByteSource {
   readonly size: number;
+  /** Each read is a new ArrayBuffer from Blob.arrayBuffer(). */
+  readonly freshReads = true;
   constructor(readonly blob: Blob, readonly name = blob instanceof File ? blob.name : 'blob') {
     this.size = blob.size;
   }

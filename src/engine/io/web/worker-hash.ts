@@ -7,6 +7,8 @@ export type HashReply = { type: 'done'; buffer: ArrayBuffer } | { type: 'digest'
 
 /** Chunks queued to the hashing worker before update() makes the caller wait. */
 const MAX_IN_FLIGHT = 3;
+/** The largest piece copied to the hashing worker at once. */
+const PIECE = 8 * 1024 * 1024;
 
 /**
  * SHA-256 in a dedicated worker, so in the browser the hash (the slowest stage) runs on the second
@@ -54,15 +56,22 @@ export function workerSha256(url: URL): HasherFactory {
 
     return {
       async update(bytes) {
+        // In pieces of at most PIECE: the buffers in flight stay MAX_IN_FLIGHT × PIECE whatever
+        // the caller's chunk size (a zero-copy upload hashes 32 MiB chunks: whole-chunk copies
+        // kept up to 4 × 32 MiB alive in the renderer). Empty bytes change no digest.
         if (failure) throw failure;
-        let buffer = free.pop();
-        if (!buffer || buffer.byteLength < bytes.length) buffer = new ArrayBuffer(bytes.length);
-        new Uint8Array(buffer, 0, bytes.length).set(bytes);
-        const msg: HashRequest = { type: 'update', buffer, length: bytes.length };
-        worker.postMessage(msg, [buffer]);
-        inFlight++;
-        while (inFlight >= MAX_IN_FLIGHT && !failure) await settle();
-        if (failure) throw failure;
+        for (let at = 0; at < bytes.length; at += PIECE) {
+          if (failure) throw failure;
+          const piece = bytes.subarray(at, Math.min(bytes.length, at + PIECE));
+          let buffer = free.pop();
+          if (!buffer || buffer.byteLength < piece.length) buffer = new ArrayBuffer(piece.length);
+          new Uint8Array(buffer, 0, piece.length).set(piece);
+          const msg: HashRequest = { type: 'update', buffer, length: piece.length };
+          worker.postMessage(msg, [buffer]);
+          inFlight++;
+          while (inFlight >= MAX_IN_FLIGHT && !failure) await settle();
+          if (failure) throw failure;
+        }
       },
       async digestHex() {
         try {
