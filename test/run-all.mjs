@@ -1,4 +1,5 @@
-// `npm test`: build, type-check, Node tests, browser tests, end-to-end tests — then one closing line
+// `npm test`: build, type-check, Node tests, the server tests again on PostgreSQL, browser tests,
+// end-to-end tests — then one closing line
 // "N passed, N failed, N skipped" summed over every runner. Exit code is non-zero if anything failed,
 // including a runner that crashed or was killed without reporting a count.
 import { spawn } from 'node:child_process';
@@ -49,11 +50,13 @@ function add(name, counts, result) {
   process.stdout.write(`\n[${name}] ${c.passed} passed, ${c.failed} failed, ${c.skipped ?? 0} skipped${bad ? ` (exit ${result.signal ?? result.code})` : ''}\n\n`);
 }
 
-async function nodeTests(name, files) {
+/** `wrap`: a command the test run goes through (the server-pg phase's throwaway PostgreSQL). */
+async function nodeTests(name, files, wrap = []) {
   if (files.length === 0) return;
   const countsFile = join(out, `${name}-counts.json`);
   rmSync(countsFile, { force: true });
   const result = await run(process.execPath, [
+    ...wrap,
     '--import', 'tsx', '--test', '--test-concurrency=1',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     `--test-reporter=${join(root, 'test/support/node-count-reporter.mjs')}`, `--test-reporter-destination=${countsFile}`,
@@ -72,6 +75,11 @@ if (want('typecheck')) {
   }
 }
 if (want('node')) await nodeTests('node', [...findTests('test/engine'), ...findTests('test/server'), ...findTests('test/cli'), ...findTests('test/shared')]);
+// The server suite again on PostgreSQL (issue 16): a throwaway cluster for the phase
+// (test/support/postgres.ts), a fresh database per started app (WSI_TEST_DATABASE_URL).
+if (want('server-pg')) {
+  await nodeTests('server-pg', findTests('test/server'), ['--import', 'tsx', join(root, 'test/support/postgres.ts'), process.execPath]);
+}
 if (want('browser') && findTests('test/browser').length > 0) {
   const countsFile = join(out, 'browser-counts.json');
   rmSync(countsFile, { force: true });

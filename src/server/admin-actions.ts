@@ -37,10 +37,10 @@ const usernameTaken = (): ApiError =>
 /** Replace the user's password with a one-time password and end every session of theirs. */
 export async function resetToOneTimePassword(repos: Repos, userId: number): Promise<OneTimePassword> {
   const otp = await newOneTimePassword();
-  repos.db.transaction(() => {
-    repos.users.setTemporaryPassword(userId, otp.hash, otp.expiresAt);
-    repos.sessions.deleteForUser(userId);
-  })();
+  await repos.transaction(async (tx) => {
+    await tx.users.setTemporaryPassword(userId, otp.hash, otp.expiresAt);
+    await tx.sessions.deleteForUser(userId);
+  });
   return { temporaryPassword: otp.plain, expiresAt: new Date(otp.expiresAt).toISOString() };
 }
 
@@ -60,15 +60,15 @@ export async function createAccount(repos: Repos, a: NewAccount): Promise<{ user
   // Hashed before looking the name up, so a taken name answers in the same time as a free one.
   const otp = a.password === undefined ? await newOneTimePassword() : undefined;
   const hash = otp?.hash ?? (await hashPassword(a.password!));
-  const userId = repos.db.transaction(() => {
-    if (repos.users.exists(a.username)) return undefined;
+  const userId = await repos.transaction(async (tx) => {
+    if (await tx.users.exists(a.username)) return undefined;
     const opts = { currentLabId: a.labId, platformAdmin: a.platformAdmin ?? false };
     const user = otp
-      ? repos.users.createWithTemporaryPassword(a.username, a.displayName, hash, otp.expiresAt, opts)
-      : repos.users.create(a.username, a.displayName, hash, opts);
-    repos.labs.setRole(a.labId, user.id, a.role);
+      ? await tx.users.createWithTemporaryPassword(a.username, a.displayName, hash, otp.expiresAt, opts)
+      : await tx.users.create(a.username, a.displayName, hash, opts);
+    await tx.labs.setRole(a.labId, user.id, a.role);
     return user.id;
-  })();
+  });
   if (userId === undefined) throw usernameTaken();
   return { userId, ...(otp ? { oneTime: { temporaryPassword: otp.plain, expiresAt: new Date(otp.expiresAt).toISOString() } } : {}) };
 }
@@ -84,16 +84,16 @@ export interface NewLab {
 export async function createLab(repos: Repos, l: NewLab): Promise<{ lab: Lab; admin?: { userId: number; username: string } & OneTimePassword }> {
   if (l.admin) checkUsername(l.admin.username);
   const otp = l.admin ? await newOneTimePassword() : undefined;
-  const result = repos.db.transaction(() => {
-    if (repos.labs.byName(l.name)) return 'lab-exists' as const;
-    if (l.admin && repos.users.exists(l.admin.username)) return 'username-taken' as const;
-    const lab = repos.labs.create(l.name);
-    if (l.features?.length) repos.labs.setFeatures(lab.id, l.features);
+  const result = await repos.transaction(async (tx) => {
+    if (await tx.labs.byName(l.name)) return 'lab-exists' as const;
+    if (l.admin && await tx.users.exists(l.admin.username)) return 'username-taken' as const;
+    const lab = await tx.labs.create(l.name);
+    if (l.features?.length) await tx.labs.setFeatures(lab.id, l.features);
     if (!l.admin || !otp) return { lab };
-    const user = repos.users.createWithTemporaryPassword(l.admin.username, l.admin.displayName, otp.hash, otp.expiresAt, { currentLabId: lab.id });
-    repos.labs.setRole(lab.id, user.id, 'lab-admin');
+    const user = await tx.users.createWithTemporaryPassword(l.admin.username, l.admin.displayName, otp.hash, otp.expiresAt, { currentLabId: lab.id });
+    await tx.labs.setRole(lab.id, user.id, 'lab-admin');
     return { lab, userId: user.id };
-  })();
+  });
   if (result === 'lab-exists') throw new ApiError(409, 'LAB_EXISTS', 'A lab with this name already exists.');
   if (result === 'username-taken') throw usernameTaken();
   if (!l.admin || !otp || result.userId === undefined) return { lab: result.lab };
@@ -107,19 +107,19 @@ export async function createLab(repos: Repos, l: NewLab): Promise<{ lab: Lab; ad
  * Deactivate or reactivate an account. Deactivating ends its sessions at once, and is refused
  * (409) when it would leave one of its labs with no active lab admin.
  */
-export function setAccountActive(repos: Repos, userId: number, active: boolean): void {
-  repos.db
-    .transaction(() => {
-      if (!repos.users.byId(userId)) throw notFound('User not found.');
-      if (!active) {
-        for (const lab of repos.labs.membershipsOf(userId)) {
-          if (lab.role === 'lab-admin' && repos.labs.activeAdminsBesides(lab.id, userId) === 0) {
-            throw new ApiError(409, 'LAST_LAB_ADMIN', `This is the last active lab admin of ${lab.name}. Make another member lab admin first.`);
-          }
+export async function setAccountActive(repos: Repos, userId: number, active: boolean): Promise<void> {
+  await repos.transaction(async (tx) => {
+    if (!(await tx.users.byId(userId))) throw notFound('User not found.');
+    if (!active) {
+      for (const lab of await tx.labs.membershipsOf(userId)) {
+        // Held until the end: two admins of one lab deactivated at once cannot both pass the check.
+        await tx.labs.lock(lab.id);
+        if (lab.role === 'lab-admin' && (await tx.labs.activeAdminsBesides(lab.id, userId)) === 0) {
+          throw new ApiError(409, 'LAST_LAB_ADMIN', `This is the last active lab admin of ${lab.name}. Make another member lab admin first.`);
         }
-        repos.sessions.deleteForUser(userId);
       }
-      repos.users.setDeactivated(userId, !active);
-    })
-    .immediate();
+      await tx.sessions.deleteForUser(userId);
+    }
+    await tx.users.setDeactivated(userId, !active);
+  });
 }

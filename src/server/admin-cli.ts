@@ -38,15 +38,15 @@ export interface Output {
 
 class UsageError extends Error {}
 
-function findLab(repos: Repos, key: string): Lab {
-  const lab = repos.labs.byName(key) ?? (/^\d+$/.test(key) ? repos.labs.byId(Number(key)) : undefined);
+async function findLab(repos: Repos, key: string): Promise<Lab> {
+  const lab = (await repos.labs.byName(key)) ?? (/^\d+$/.test(key) ? await repos.labs.byId(Number(key)) : undefined);
   if (!lab) throw new UsageError(`No lab is called "${key}". List them with: npm run admin -- list-users`);
   return lab;
 }
 
-function findUser(repos: Repos, username: string | undefined) {
+async function findUser(repos: Repos, username: string | undefined) {
   if (!username) throw new UsageError('Give the username.');
-  const user = repos.users.credentialsByUsername(username);
+  const user = await repos.users.credentialsByUsername(username);
   if (!user) throw new UsageError(`No account has the username "${username}".`);
   return user;
 }
@@ -57,9 +57,9 @@ function printOneTime(out: Output, username: string, otp: OneTimePassword): void
   out.log(`  Valid until:        ${otp.expiresAt} for one sign-in; the user then chooses their own password.`);
 }
 
-function listUsers(repos: Repos, out: Output, labKey: string | undefined): void {
-  const lab = labKey ? findLab(repos, labKey) : undefined;
-  const users = repos.users.listWithLabs().filter((u) => !lab || u.labs.some((l) => l.name === lab.name));
+async function listUsers(repos: Repos, out: Output, labKey: string | undefined): Promise<void> {
+  const lab = labKey ? await findLab(repos, labKey) : undefined;
+  const users = (await repos.users.listWithLabs()).filter((u) => !lab || u.labs.some((l) => l.name === lab.name));
   if (users.length === 0) {
     out.log(lab ? `No accounts in ${lab.name}.` : 'No accounts yet.');
     return;
@@ -115,7 +115,7 @@ async function run(repos: Repos, argv: string[], out: Output): Promise<void> {
       if (!values.lab || !values.username) throw new UsageError('create-user needs --lab and --username.');
       const role = (values.role ?? 'lab-user') as Role;
       if (!roles.includes(role)) throw new UsageError(`--role must be one of ${roles.join(', ')}.`);
-      const lab = findLab(repos, values.lab);
+      const lab = await findLab(repos, values.lab);
       const made = await createAccount(repos, {
         labId: lab.id,
         username: values.username,
@@ -128,7 +128,7 @@ async function run(repos: Repos, argv: string[], out: Output): Promise<void> {
       return;
     }
     case 'reset-password': {
-      const user = findUser(repos, rest[0] ?? values.username);
+      const user = await findUser(repos, rest[0] ?? values.username);
       const otp = await resetToOneTimePassword(repos, user.id);
       out.log(`Password of ${user.username} reset; every session of theirs has ended.`);
       printOneTime(out, user.username, otp);
@@ -137,8 +137,8 @@ async function run(repos: Repos, argv: string[], out: Output): Promise<void> {
     }
     case 'deactivate':
     case 'reactivate': {
-      const user = findUser(repos, rest[0] ?? values.username);
-      setAccountActive(repos, user.id, command === 'reactivate');
+      const user = await findUser(repos, rest[0] ?? values.username);
+      await setAccountActive(repos, user.id, command === 'reactivate');
       out.log(command === 'reactivate' ? `${user.username} can sign in again.` : `${user.username} is deactivated and signed out everywhere.`);
       return;
     }
@@ -155,8 +155,9 @@ export async function runAdminCommand(argv: string[], env: NodeJS.ProcessEnv = p
     const dbFile = new Storage(config.dataDir).dbFile;
     // A mistyped WSI_DATA_DIR must not quietly start an empty database beside the real one;
     // only setting up a new server (its first lab) may create it.
-    if (!existsSync(dbFile) && argv[0] !== 'create-lab') throw new UsageError(`No database at ${dbFile}. Set WSI_DATA_DIR to the server's data directory.`);
-    repos = createRepos(openDatabase(dbFile));
+    // (SQLite only: a PostgreSQL database is named by WSI_DATABASE_URL and exists or fails to connect.)
+    if (config.databaseUrl === undefined && !existsSync(dbFile) && argv[0] !== 'create-lab') throw new UsageError(`No database at ${dbFile}. Set WSI_DATA_DIR to the server's data directory.`);
+    repos = createRepos(await openDatabase({ ...(config.databaseUrl !== undefined ? { url: config.databaseUrl } : {}), sqliteFile: dbFile }));
     await run(repos, argv, out);
     return 0;
   } catch (e) {
@@ -164,7 +165,7 @@ export async function runAdminCommand(argv: string[], env: NodeJS.ProcessEnv = p
     else out.error(`Failed: ${toSlideError(e).message}`);
     return 1;
   } finally {
-    repos?.db.close();
+    await repos?.db.close();
   }
 }
 

@@ -8,7 +8,7 @@ import type { ServerConfig } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { createRepos, type Repos } from './db/repos/index.ts';
 import { seedIfEmpty, type FirstAdmin } from './db/seed.ts';
-import { Sessions } from './auth/session.ts';
+import { registerSessionLoading, Sessions } from './auth/session.ts';
 import { SignInThrottle } from './auth/rate-limit.ts';
 import { ApiError, errorBody, statusForSlideCode } from './http/api-error.ts';
 import { freeBytes, storageApiError, storageFailureOf, storageRetryAfterSeconds } from './http/storage-errors.ts';
@@ -29,6 +29,10 @@ import { storageRoutes } from './routes/storage.ts';
 import { apiTokenRoutes } from './routes/api-tokens.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { registerTokenScope } from './auth/token-scope.ts';
+import { Metrics, registerHttpMetrics } from './ops/metrics.ts';
+import { databaseCheck, folderWritableCheck } from './ops/readiness.ts';
+import { genReqId, registerRequestId, requestIdMixin } from './ops/request-id.ts';
+import { opsRoutes } from './ops/routes.ts';
 
 export interface BuiltApp {
   app: FastifyInstance;
@@ -49,7 +53,7 @@ const maxZipEntries = 10000;
 
 export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   const storage = new Storage(config.dataDir);
-  const db = openDatabase(storage.dbFile);
+  const db = await openDatabase({ ...(config.databaseUrl !== undefined ? { url: config.databaseUrl } : {}), sqliteFile: storage.dbFile });
   const repos = createRepos(db);
   const firstAdmin = await seedIfEmpty(repos, config);
 
@@ -60,18 +64,27 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     // On shutdown, cut connections still in a request (an upload's PATCH, a Range read) instead of
     // waiting for their timeouts: tus uploads resume, viewers retry.
     forceCloseConnections: true,
+    // A well-formed X-Request-Id from the proxy or client is kept (logs line up across hops), else a new UUID.
+    genReqId,
     // Request logs carry method and path only: query strings (searches) and bodies may hold PHI.
     logger:
       config.logLevel === false
         ? false
         : {
             level: config.logLevel,
+            // Lines written through app.log on a request's behalf carry its reqId too (ops/request-id.ts).
+            mixin: requestIdMixin,
             serializers: {
               req: (r: { method: string; url: string }) => ({ method: r.method, path: r.url.split('?')[0] }),
               res: (r: { statusCode: number }) => ({ statusCode: r.statusCode }),
             },
           },
   });
+
+  // First hooks of all: the request id and the request metrics also cover requests refused later.
+  const metrics = new Metrics();
+  registerRequestId(app);
+  registerHttpMetrics(app, metrics);
 
   const sessions = new Sessions(repos, config);
   const ingest = new IngestQueue(
@@ -83,6 +96,8 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     // are for the lab, on the scan, not for the server's log).
     (labId, scanId, o) => (o.status === 'quarantined' ? app.log.warn({ labId, scanId, status: o.status }, 'scan quarantined: failed verification') : app.log.info({ labId, scanId, status: o.status, thumbnail: o.thumbnail }, 'scan ingested')),
   );
+  ingest.onTimed = (seconds, status) => metrics.ingestFinished(seconds, status);
+  metrics.ingestDepth = () => ingest.depth;
   // Not global: only routes that ask for it (sign-in) are rate limited.
   await app.register(fastifyRateLimit, { global: false });
   const throttle = SignInThrottle.create(app, config.signInThrottle);
@@ -93,6 +108,8 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   await registerSecurityHeaders(app);
   registerSameOriginCheck(app);
   // API tokens (bearer): authenticated up front, and held to their scope on every route, tus included.
+  // Sessions and API tokens are looked up once per request, before anything asks who is signed in.
+  registerSessionLoading(app, sessions);
   registerTokenScope(app, sessions);
 
   app.setErrorHandler((err: FastifyError | SlideError | Error, req, reply) => {
@@ -117,6 +134,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
       // The errno/SQLite code and the route, never the statement or values (they may hold PHI).
       req.log.error({ storage: failure, code: (err as { code?: string }).code, freeBytes: freeBytes(config.dataDir) }, failure === 'full' ? 'request failed: server storage full' : 'request failed: storage unavailable');
     } else if (status >= 500) req.log.error({ err: { name: err.name, stack: err.stack } }, 'request failed');
+    metrics.apiError(code, status);
     return reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, message));
   });
 
@@ -131,10 +149,20 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     if (hasShell && (req.method === 'GET' || req.method === 'HEAD') && isAppRoute) {
       return reply.header('cache-control', 'no-cache').sendFile('index.html');
     }
+    metrics.apiError('NOT_FOUND', 404);
     return reply.code(404).type('application/json; charset=utf-8').send(errorBody('NOT_FOUND', 'not found'));
   });
 
-  app.get('/api/health', async () => ({ ok: true }));
+  opsRoutes(app, {
+    checks: [
+      // The one line to change when the database gets a ping of its own.
+      databaseCheck(() => repos.db.ping()),
+      // Object storage later: a HEAD on the bucket.
+      folderWritableCheck(config.dataDir),
+    ],
+    metrics,
+    metricsToken: config.metricsToken,
+  });
   authRoutes(app, deps);
   scanRoutes(app, deps);
   caseRoutes(app, deps);
@@ -144,11 +172,11 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   storageRoutes(app, deps);
   apiTokenRoutes(app, deps);
   batchRoutes(app, deps);
-  const tus = mountTus(app, { config, repos, storage, sessions, ingest, log: app.log });
+  const tus = mountTus(app, { config, repos, storage, sessions, ingest, log: app.log, metrics });
 
   const housekeeping = async (): Promise<void> => {
     try {
-      repos.sessions.deleteExpired(Date.now());
+      await repos.sessions.deleteExpired(Date.now());
       await tus.cleanup();
     } catch (e) {
       app.log.error({ err: { name: (e as Error).name, stack: (e as Error).stack } }, 'housekeeping failed');
@@ -159,7 +187,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   await app.ready();
   await housekeeping();
   // Scans left 'processing' by a crash or shutdown are ingested again.
-  for (const s of repos.scans.processing()) ingest.enqueue(s.labId, s.id);
+  for (const s of await repos.scans.processing()) ingest.enqueue(s.labId, s.id);
 
   let closed = false;
   return {
@@ -175,7 +203,8 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
       clearInterval(timer);
       await ingest.close();
       await app.close();
-      db.close();
+      await db.close();
+      metrics.registry.clear();
     },
   };
 }

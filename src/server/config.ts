@@ -37,6 +37,16 @@ export interface ServerConfig {
   trustProxy: readonly string[];
   /** Sign-in throttling; not read from the environment (tests shorten it). */
   signInThrottle: SignInThrottlePolicy;
+  /**
+   * WSI_METRICS_TOKEN: when set, GET /metrics needs `Authorization: Bearer <token>`; unset, only a
+   * scraper on this machine (loopback, not relayed by a proxy) may read it.
+   */
+  metricsToken?: string;
+  /**
+   * WSI_DATABASE_URL: a postgres:// (or postgresql://) URL selects PostgreSQL; absent, the SQLite
+   * file under the data dir (the default). Holds a password: never logged or echoed.
+   */
+  databaseUrl?: string;
   /** Fastify logger level; false disables logging (the test default). */
   logLevel: false | 'fatal' | 'error' | 'warn' | 'info' | 'debug';
 }
@@ -119,6 +129,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     if (!l) throw bad('WSI_LOG_LEVEL', `must be one of off, ${levels.join(', ')}`);
     logLevel = l;
   }
+  const metricsToken = env.WSI_METRICS_TOKEN?.trim() || undefined;
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) throw bad('WSI_METRICS_TOKEN', 'must be 16 to 256 printable characters without spaces');
+  const databaseUrl = env.WSI_DATABASE_URL?.trim() || undefined;
+  // The value is not repeated in the message: it may hold a password.
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^\s]+$/i.test(databaseUrl)) throw bad('WSI_DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
   const maxUploadBytes = intVar(env, 'WSI_MAX_UPLOAD_BYTES', defaultConfig.maxUploadBytes, 1, Number.MAX_SAFE_INTEGER);
   return {
     port: intVar(env, 'WSI_PORT', defaultConfig.port, 0, 65535),
@@ -126,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     dataDir: resolve(env.WSI_DATA_DIR?.trim() || defaultConfig.dataDir),
     adminUser,
     ...(adminPassword !== undefined ? { adminPassword } : {}),
+    ...(metricsToken !== undefined ? { metricsToken } : {}),
     maxUploadBytes,
     maxExtractBytes: intVar(env, 'WSI_MAX_EXTRACT_BYTES', defaultConfig.maxExtractBytes, 1, Number.MAX_SAFE_INTEGER),
     publicDir: resolve(env.WSI_PUBLIC_DIR?.trim() || defaultConfig.publicDir),
@@ -136,5 +152,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     trustProxy: trustProxyVar(env),
     signInThrottle: defaultConfig.signInThrottle,
     logLevel,
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
   };
 }

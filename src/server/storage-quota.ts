@@ -16,10 +16,10 @@ export interface LabStorage {
   availableBytes: number | null;
 }
 
-export function labStorage(repos: Repos, config: ServerConfig, labId: number): LabStorage {
-  const own = repos.quotas.quotaOf(labId);
+export async function labStorage(repos: Repos, config: ServerConfig, labId: number): Promise<LabStorage> {
+  const own = await repos.quotas.quotaOf(labId);
   const quota = own ?? config.labQuotaBytes;
-  const { storedBytes, inFlightBytes } = repos.quotas.usage(labId);
+  const { storedBytes, inFlightBytes } = await repos.quotas.usage(labId);
   const quotaBytes = quota === 0 ? null : quota;
   return {
     quotaBytes,
@@ -32,12 +32,14 @@ export function labStorage(repos: Repos, config: ServerConfig, labId: number): L
 
 /**
  * Refuse (413) an upload announcing more than the lab's remaining quota, counting stored scans and
- * the full announced size of uploads still in progress (each will need its bytes). Runs
- * synchronously with the insert of the upload's row, so two creations cannot both take the last
- * space.
+ * the full announced size of uploads still in progress (each will need its bytes). Runs in the
+ * transaction that inserts the upload's row, with the lab locked, so two creations cannot both
+ * take the last space.
  */
-export function checkLabQuota(repos: Repos, config: ServerConfig, labId: number, size: number): void {
-  const s = labStorage(repos, config, labId);
+export async function checkLabQuota(repos: Repos, config: ServerConfig, labId: number, size: number): Promise<void> {
+  // PostgreSQL runs creations in parallel: the lab's row is held until the caller's transaction ends.
+  await repos.labs.lock(labId);
+  const s = await labStorage(repos, config, labId);
   if (s.availableBytes === null || size <= s.availableBytes) return;
   const held = s.inFlightBytes > 0 ? ` (${formatBytes(s.storedBytes)} in stored scans, ${formatBytes(s.inFlightBytes)} held by uploads in progress)` : '';
   throw new ApiError(

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { sqliteDatabase } from '../../src/server/db/database.ts';
 import { openBrowser, screenshot, signIn, type BrowserSession } from './support/browser.ts';
 import { fixtures, repoRoot, startServer, type RunningServer } from './support/server.ts';
 import { ApiClient } from './support/api-client.ts';
@@ -40,7 +41,7 @@ describe('the Scans worklist in Chromium', () => {
     const db = new BetterSqlite3(join(server.dataDir, 'wsi.sqlite'));
     db.pragma('busy_timeout = 5000');
     try {
-      batches = insertScans(db, { labId: me.currentLabId, count: 121, uploaders: [me.user.id], batchSize: 40, prefix: 'e2e', start: '2025-01-06T09:00:00.000Z' }).batches;
+      batches = (await insertScans(sqliteDatabase(db), { labId: me.currentLabId, count: 121, uploaders: [me.user.id], batchSize: 40, prefix: 'e2e', start: '2025-01-06T09:00:00.000Z' })).batches;
     } finally {
       db.close();
     }

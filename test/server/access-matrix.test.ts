@@ -83,19 +83,19 @@ const next = (): number => ++fx.seq;
 const lab = (c: Cell): LabFx => fx.labs[c.lab];
 
 /** A session for the identity, made directly (every cell gets its own; sign-in is a row of its own). */
-function session(identity: Identity): string | undefined {
+async function session(identity: Identity): Promise<string | undefined> {
   if (identity === 'anonymous') return undefined;
   const u = fx.users[identity];
   const token = randomBytes(24).toString('base64url');
   const now = Date.now();
-  s.built.repos.sessions.create(createHash('sha256').update(token).digest('hex'), u.id, fx.labs[ownLab[identity]].id, now, now + 3600_000);
+  await s.built.repos.sessions.create(createHash('sha256').update(token).digest('hex'), u.id, fx.labs[ownLab[identity]].id, now, now + 3600_000);
   return `${sessionCookie}=${token}`;
 }
 
-function sessionFor(userId: number, labId: number): string {
+async function sessionFor(userId: number, labId: number): Promise<string> {
   const token = randomBytes(24).toString('base64url');
   const now = Date.now();
-  s.built.repos.sessions.create(createHash('sha256').update(token).digest('hex'), userId, labId, now, now + 3600_000);
+  await s.built.repos.sessions.create(createHash('sha256').update(token).digest('hex'), userId, labId, now, now + 3600_000);
   return `${sessionCookie}=${token}`;
 }
 
@@ -121,17 +121,17 @@ const uploadBytes = new Uint8Array(16).fill(7);
 async function makeUpload(userId: number, labKey: LabKey): Promise<string> {
   const l = fx.labs[labKey];
   const { repos } = s.built;
-  const flags = repos.labs.features(l.id);
-  if (!flags.includes('bulk-import')) repos.labs.setFeatures(l.id, ['bulk-import']);
+  const flags = await repos.labs.features(l.id);
+  if (!flags.includes('bulk-import')) await repos.labs.setFeatures(l.id, ['bulk-import']);
   try {
     const r = await send('POST', '/files/', {
-      cookie: sessionFor(userId, l.id),
+      cookie: await sessionFor(userId, l.id),
       headers: { ...tus, 'upload-length': String(uploadBytes.length), 'upload-metadata': encodeMetadata({ ...partMeta(uploadBytes, { filename: `${l.marker}.svs` }) }) },
     });
     assert.equal(r.status, 201, `fixture upload: ${r.text}`);
     return new URL(r.location!, s.url).pathname;
   } finally {
-    if (!flags.includes('bulk-import')) repos.labs.setFeatures(l.id, flags as 'bulk-import'[]);
+    if (!flags.includes('bulk-import')) await repos.labs.setFeatures(l.id, flags as 'bulk-import'[]);
   }
 }
 
@@ -141,9 +141,9 @@ async function uploadFor(c: Cell): Promise<string> {
   return makeUpload(creator, c.lab);
 }
 
-function scan(labKey: LabKey, status: 'ready' | 'failed' | 'quarantined'): number {
+async function scan(labKey: LabKey, status: 'ready' | 'failed' | 'quarantined'): Promise<number> {
   const l = fx.labs[labKey];
-  const { scan: row } = s.built.repos.scans.getOrCreate({
+  const { scan: row } = await s.built.repos.scans.getOrCreate({
     labId: l.id, slideId: randomUUID(), batchId: 'matrix', status, mode: 'direct', parts: 1, claimedFormat: 'aperio-svs', originalFilename: `${l.marker}-scan-${next()}.svs`, uploadedBy: l.uploader,
   });
   return row.id;
@@ -151,19 +151,19 @@ function scan(labKey: LabKey, status: 'ready' | 'failed' | 'quarantined'): numbe
 
 /** A ready scan with a thumbnail file (what ingest leaves), for the thumbnail route. */
 async function scanWithThumbnail(labKey: LabKey): Promise<number> {
-  const id = scan(labKey, 'ready');
+  const id = await scan(labKey, 'ready');
   const rel = join(s.built.storage.scanDir(fx.labs[labKey].id, id), 'thumbnail.jpg');
   await mkdir(s.built.storage.abs(join(rel, '..')), { recursive: true });
   await writeFile(s.built.storage.abs(rel), Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
-  s.built.repos.scans.setThumbnail(fx.labs[labKey].id, id, rel);
+  await s.built.repos.scans.setThumbnail(fx.labs[labKey].id, id, rel);
   return id;
 }
 
 /** A member made for one cell (to change, remove or reset). */
-function freshMember(labKey: LabKey): number {
+async function freshMember(labKey: LabKey): Promise<number> {
   const { repos } = s.built;
-  const u = repos.users.create(`member-${next()}`, 'Member', fx.memberHash);
-  repos.labs.setRole(fx.labs[labKey].id, u.id, 'lab-user');
+  const u = await repos.users.create(`member-${next()}`, 'Member', fx.memberHash);
+  await repos.labs.setRole(fx.labs[labKey].id, u.id, 'lab-user');
   return u.id;
 }
 
@@ -174,166 +174,169 @@ const all = (st: number) => Array(7).fill(st).join(' ');
 const signedIn = (st: number) => `401 ${Array(6).fill(st).join(' ')}`;
 
 const expectations: Record<string, Row> = {
-  'GET /api/health': { own: all(200), other: all(200), req: () => ({ path: '/api/health' }) },
+  'GET /api/health': { own: all(200), other: all(200), req: async () => ({ path: '/api/health' }) },
+  // Operations (ops/routes.ts): no session involved; /metrics answers loopback peers (the tests) without a token.
+  'GET /api/ready': { own: all(200), other: all(200), req: async () => ({ path: '/api/ready' }) },
+  'GET /metrics': { own: all(200), other: all(200), req: async () => ({ path: '/metrics' }) },
   // Browsers post CSP violation reports without regard to who is signed in; it only logs.
-  'POST /api/csp-report': { own: all(204), other: all(204), req: () => bodyReq('/api/csp-report', { 'csp-report': { 'effective-directive': 'img-src', 'blocked-uri': 'https://elsewhere.example/x.png' } }) },
+  'POST /api/csp-report': { own: all(204), other: all(204), req: async () => bodyReq('/api/csp-report', { 'csp-report': { 'effective-directive': 'img-src', 'blocked-uri': 'https://elsewhere.example/x.png' } }) },
   'POST /api/login': {
     // own: the identity's own credentials (anonymous: lab A's user signs in); other: a wrong password.
     own: all(200),
     other: all(401),
-    req: (c) => {
+    req: async (c) => {
       const u = fx.users[c.identity === 'anonymous' ? 'labUser' : c.identity];
       return bodyReq('/api/login', { username: u.username, password: c.side === 'own' ? u.password : `${u.password}-wrong` });
     },
   },
-  'POST /api/logout': { own: all(204), other: all(204), req: () => bodyReq('/api/logout', {}) },
-  'GET /api/me': { own: signedIn(200), other: signedIn(200), req: () => ({ path: '/api/me' }) },
-  'POST /api/me/lab': { own: signedIn(200), other: signedIn(404), req: (c) => bodyReq('/api/me/lab', { labId: lab(c).id }) },
+  'POST /api/logout': { own: all(204), other: all(204), req: async () => bodyReq('/api/logout', {}) },
+  'GET /api/me': { own: signedIn(200), other: signedIn(200), req: async () => ({ path: '/api/me' }) },
+  'POST /api/me/lab': { own: signedIn(200), other: signedIn(404), req: async (c) => bodyReq('/api/me/lab', { labId: lab(c).id }) },
   'POST /api/me/password': {
     // own: the right current password; other: a wrong one. The password is put back afterwards.
     own: signedIn(200),
     other: signedIn(403),
-    req: (c) => {
+    req: async (c) => {
       if (c.identity === 'anonymous') return bodyReq('/api/me/password', { currentPassword: 'x', newPassword: 'some new passphrase' });
       const u = fx.users[c.identity];
       return {
         ...bodyReq('/api/me/password', { currentPassword: c.side === 'own' ? u.password : 'not the password', newPassword: 'a brand new passphrase' }),
-        after: () => s.built.repos.users.setPassword(u.id, fx.memberHash),
+        after: async () => await s.built.repos.users.setPassword(u.id, fx.memberHash),
       };
     },
   },
-  'GET /api/me/invitations': { own: signedIn(200), other: signedIn(200), req: () => ({ path: '/api/me/invitations' }) },
-  'POST /api/me/invitations/:id/accept': { own: signedIn(200), other: signedIn(404), req: (c) => invitationReq(c, 'accept') },
-  'POST /api/me/invitations/:id/decline': { own: signedIn(204), other: signedIn(404), req: (c) => invitationReq(c, 'decline') },
+  'GET /api/me/invitations': { own: signedIn(200), other: signedIn(200), req: async () => ({ path: '/api/me/invitations' }) },
+  'POST /api/me/invitations/:id/accept': { own: signedIn(200), other: signedIn(404), req: async (c) => await invitationReq(c, 'accept') },
+  'POST /api/me/invitations/:id/decline': { own: signedIn(204), other: signedIn(404), req: async (c) => await invitationReq(c, 'decline') },
 
-  'GET /api/scans': { own: signedIn(200), other: signedIn(200), req: () => ({ path: '/api/scans' }) },
-  'GET /api/scans/filters': { own: signedIn(200), other: signedIn(200), req: () => ({ path: '/api/scans/filters' }) },
+  'GET /api/scans': { own: signedIn(200), other: signedIn(200), req: async () => ({ path: '/api/scans' }) },
+  'GET /api/scans/filters': { own: signedIn(200), other: signedIn(200), req: async () => ({ path: '/api/scans/filters' }) },
   'GET /api/scans/:id/thumbnail': { own: signedIn(200), other: signedIn(404), req: async (c) => ({ path: `/api/scans/${await scanWithThumbnail(c.lab)}/thumbnail` }) },
-  'GET /api/scans/:id': { own: signedIn(200), other: signedIn(404), req: (c) => ({ path: `/api/scans/${lab(c).scanId}` }) },
+  'GET /api/scans/:id': { own: signedIn(200), other: signedIn(404), req: async (c) => ({ path: `/api/scans/${lab(c).scanId}` }) },
   'PATCH /api/scans/:id': {
     own: '401 403 200 200 200 200 200',
     other: '401 403 404 404 404 404 404',
-    req: (c) => bodyReq(`/api/scans/${lab(c).scanId}`, { mpp: { x: 0.25, y: 0.25 } }),
+    req: async (c) => bodyReq(`/api/scans/${lab(c).scanId}`, { mpp: { x: 0.25, y: 0.25 } }),
   },
   'POST /api/scans/:id/reprocess': {
     own: '401 403 202 202 202 202 202',
     other: '401 403 404 404 404 404 404',
-    req: (c) => bodyReq(`/api/scans/${scan(c.lab, 'failed')}/reprocess`, {}),
+    req: async (c) => bodyReq(`/api/scans/${await scan(c.lab, 'failed')}/reprocess`, {}),
   },
-  'GET /api/scans/:id/file': { own: signedIn(200), other: signedIn(404), req: (c) => ({ path: `/api/scans/${lab(c).scanId}/file?part=0` }) },
-  'GET /api/scans/:id/original': { own: signedIn(200), other: signedIn(404), req: (c) => ({ path: `/api/scans/${lab(c).scanId}/original` }) },
+  'GET /api/scans/:id/file': { own: signedIn(200), other: signedIn(404), req: async (c) => ({ path: `/api/scans/${lab(c).scanId}/file?part=0` }) },
+  'GET /api/scans/:id/original': { own: signedIn(200), other: signedIn(404), req: async (c) => ({ path: `/api/scans/${lab(c).scanId}/original` }) },
   'DELETE /api/scans/:id/files': {
     own: '401 403 403 200 200 403 200',
     other: signedIn(404),
-    req: (c) => ({ path: `/api/scans/${scan(c.lab, 'quarantined')}/files` }),
+    req: async (c) => ({ path: `/api/scans/${await scan(c.lab, 'quarantined')}/files` }),
   },
 
-  'GET /api/cases': { own: signedIn(200), other: signedIn(200), req: () => ({ path: '/api/cases' }) },
+  'GET /api/cases': { own: signedIn(200), other: signedIn(200), req: async () => ({ path: '/api/cases' }) },
   'POST /api/cases': {
     own: '401 403 201 201 201 201 201',
     other: '401 403 201 201 201 201 201',
-    req: () => bodyReq('/api/cases', { caseNumber: `NEW-${next()}` }),
+    req: async () => bodyReq('/api/cases', { caseNumber: `NEW-${next()}` }),
   },
-  'GET /api/cases/:id': { own: signedIn(200), other: signedIn(404), req: (c) => ({ path: `/api/cases/${lab(c).caseId}` }) },
+  'GET /api/cases/:id': { own: signedIn(200), other: signedIn(404), req: async (c) => ({ path: `/api/cases/${lab(c).caseId}` }) },
   'PATCH /api/cases/:id': {
     own: '401 403 200 200 200 200 200',
     other: '401 403 404 404 404 404 404',
-    req: (c) => {
+    req: async (c) => {
       const l = lab(c);
-      const cs = s.built.repos.cases.create(l.id, `RENAME-${next()}`, '', l.uploader);
+      const cs = await s.built.repos.cases.create(l.id, `RENAME-${next()}`, '', l.uploader);
       return { ...bodyReq(`/api/cases/${cs.id}`, { description: 'changed' }) };
     },
   },
   'POST /api/cases/:id/scans': {
     own: '401 403 200 200 200 200 200',
     other: '401 403 404 404 404 404 404',
-    req: (c) => bodyReq(`/api/cases/${lab(c).caseId}/scans`, { scanIds: [lab(c).scanId] }),
+    req: async (c) => bodyReq(`/api/cases/${lab(c).caseId}/scans`, { scanIds: [lab(c).scanId] }),
   },
   'DELETE /api/cases/:id/scans/:scanId': {
     own: '401 403 204 204 204 204 204',
     other: '401 403 404 404 404 404 404',
-    req: (c) => {
+    req: async (c) => {
       const l = lab(c);
-      const cs = s.built.repos.cases.create(l.id, `LINK-${next()}`, '', l.uploader);
-      s.built.repos.cases.link(l.id, cs.id, [l.scanId]);
+      const cs = await s.built.repos.cases.create(l.id, `LINK-${next()}`, '', l.uploader);
+      await s.built.repos.cases.link(l.id, cs.id, [l.scanId]);
       return { path: `/api/cases/${cs.id}/scans/${l.scanId}` };
     },
   },
 
   // API tokens (issue 14): a person's own, made where they may import; another's does not exist.
-  'GET /api/me/tokens': { own: signedIn(200), other: signedIn(200), req: () => ({ path: '/api/me/tokens' }) },
-  'POST /api/me/tokens': { own: '401 403 201 201 201 403 201', other: '401 403 201 201 201 403 201', req: () => bodyReq('/api/me/tokens', { name: `PC ${next()}` }) },
+  'GET /api/me/tokens': { own: signedIn(200), other: signedIn(200), req: async () => ({ path: '/api/me/tokens' }) },
+  'POST /api/me/tokens': { own: '401 403 201 201 201 403 201', other: '401 403 201 201 201 403 201', req: async () => bodyReq('/api/me/tokens', { name: `PC ${next()}` }) },
   'DELETE /api/me/tokens/:id': {
     own: signedIn(204),
     other: signedIn(404),
-    req: (c) => {
+    req: async (c) => {
       const mine = c.side === 'own' && c.identity !== 'anonymous';
-      const owner = mine ? fx.users[c.identity as Exclude<Identity, 'anonymous'>].id : freshMember(c.lab);
+      const owner = mine ? fx.users[c.identity as Exclude<Identity, 'anonymous'>].id : await freshMember(c.lab);
       const ownerLab = fx.labs[c.lab].id;
-      const t = s.built.repos.apiTokens.create(owner, ownerLab, `token ${next()}`, createHash('sha256').update(`t${fx.seq}`).digest('hex'));
+      const t = await s.built.repos.apiTokens.create(owner, ownerLab, `token ${next()}`, createHash('sha256').update(`t${fx.seq}`).digest('hex'));
       return { path: `/api/me/tokens/${t.id}` };
     },
   },
 
   // Batch records (issue 14): a batch id is unique per lab; another lab's is not found.
-  'GET /api/batches': { own: signedIn(200), other: signedIn(200), req: () => ({ path: '/api/batches' }) },
-  'GET /api/batches/:id': { own: signedIn(200), other: signedIn(404), req: (c) => ({ path: `/api/batches/${lab(c).batchId}` }) },
+  'GET /api/batches': { own: signedIn(200), other: signedIn(200), req: async () => ({ path: '/api/batches' }) },
+  'GET /api/batches/:id': { own: signedIn(200), other: signedIn(404), req: async (c) => ({ path: `/api/batches/${lab(c).batchId}` }) },
   'PUT /api/batches/:id': {
     // Written in the caller's own lab (a fresh id each cell), by those who may import there.
     own: '401 403 200 200 200 403 200',
     other: '401 403 200 200 200 403 200',
-    req: () => bodyReq(`/api/batches/put-${next()}`, { client: 'web', slides: 1 }),
+    req: async () => bodyReq(`/api/batches/put-${next()}`, { client: 'web', slides: 1 }),
   },
 
   'GET /api/uploads/slide/:slideId': {
     // Another lab's slide id answers like an unknown one: 200 with nothing (the leak check looks at the body).
     own: signedIn(200),
     other: signedIn(200),
-    req: (c) => ({ path: `/api/uploads/slide/${lab(c).slideId}` }),
+    req: async (c) => ({ path: `/api/uploads/slide/${lab(c).slideId}` }),
   },
 
   // Labs: platform admins only.
-  'GET /api/labs': { own: '401 403 403 403 403 403 200', other: '401 403 403 403 403 403 200', req: () => ({ path: '/api/labs' }) },
-  'POST /api/labs': { own: '401 403 403 403 403 403 201', other: '401 403 403 403 403 403 201', req: () => bodyReq('/api/labs', { name: `New Lab ${next()}` }) },
+  'GET /api/labs': { own: '401 403 403 403 403 403 200', other: '401 403 403 403 403 403 200', req: async () => ({ path: '/api/labs' }) },
+  'POST /api/labs': { own: '401 403 403 403 403 403 201', other: '401 403 403 403 403 403 201', req: async () => bodyReq('/api/labs', { name: `New Lab ${next()}` }) },
 
   // Lab administration: that lab's admins, and platform admins for every lab.
-  'GET /api/labs/:id/users': { own: '401 403 403 200 200 403 200', other: '401 404 404 404 404 404 200', req: (c) => ({ path: `/api/labs/${lab(c).id}/users` }) },
+  'GET /api/labs/:id/users': { own: '401 403 403 200 200 403 200', other: '401 404 404 404 404 404 200', req: async (c) => ({ path: `/api/labs/${lab(c).id}/users` }) },
   'POST /api/labs/:id/users': {
     own: '401 403 403 201 201 403 201',
     other: '401 404 404 404 404 404 201',
-    req: (c) => bodyReq(`/api/labs/${lab(c).id}/users`, { username: `created-${next()}`, role: 'viewer', password: 'a fine long passphrase' }),
+    req: async (c) => bodyReq(`/api/labs/${lab(c).id}/users`, { username: `created-${next()}`, role: 'viewer', password: 'a fine long passphrase' }),
   },
   'PUT /api/labs/:id/users/:userId': {
     own: '401 403 403 200 200 403 200',
     other: '401 404 404 404 404 404 200',
-    req: (c) => bodyReq(`/api/labs/${lab(c).id}/users/${freshMember(c.lab)}`, { role: 'viewer' }),
+    req: async (c) => bodyReq(`/api/labs/${lab(c).id}/users/${await freshMember(c.lab)}`, { role: 'viewer' }),
   },
   'DELETE /api/labs/:id/users/:userId': {
     own: '401 403 403 204 204 403 204',
     other: '401 404 404 404 404 404 204',
-    req: (c) => ({ path: `/api/labs/${lab(c).id}/users/${freshMember(c.lab)}` }),
+    req: async (c) => ({ path: `/api/labs/${lab(c).id}/users/${await freshMember(c.lab)}` }),
   },
   'POST /api/labs/:id/users/:userId/password-reset': {
     own: '401 403 403 200 200 403 200',
     other: '401 404 404 404 404 404 200',
-    req: (c) => bodyReq(`/api/labs/${lab(c).id}/users/${freshMember(c.lab)}/password-reset`, {}),
+    req: async (c) => bodyReq(`/api/labs/${lab(c).id}/users/${await freshMember(c.lab)}/password-reset`, {}),
   },
   'PUT /api/labs/:id/users/:userId/status': {
     own: '401 403 403 200 200 403 200',
     other: '401 404 404 404 404 404 200',
-    req: (c) => bodyReq(`/api/labs/${lab(c).id}/users/${freshMember(c.lab)}/status`, { active: false }),
+    req: async (c) => bodyReq(`/api/labs/${lab(c).id}/users/${await freshMember(c.lab)}/status`, { active: false }),
   },
-  'GET /api/labs/:id/invitations': { own: '401 403 403 200 200 403 200', other: '401 404 404 404 404 404 200', req: (c) => ({ path: `/api/labs/${lab(c).id}/invitations` }) },
+  'GET /api/labs/:id/invitations': { own: '401 403 403 200 200 403 200', other: '401 404 404 404 404 404 200', req: async (c) => ({ path: `/api/labs/${lab(c).id}/invitations` }) },
   'POST /api/labs/:id/invitations': {
     own: '401 403 403 202 202 403 202',
     other: '401 404 404 404 404 404 202',
-    req: (c) => bodyReq(`/api/labs/${lab(c).id}/invitations`, { username: `invitee-${next()}`, role: 'viewer' }),
+    req: async (c) => bodyReq(`/api/labs/${lab(c).id}/invitations`, { username: `invitee-${next()}`, role: 'viewer' }),
   },
   'DELETE /api/labs/:id/invitations/:invitationId': {
     own: '401 403 403 204 204 403 204',
     other: '401 404 404 404 404 404 204',
-    req: (c) => {
-      const inv = s.built.repos.invitations.upsert(lab(c).id, `withdrawn-${next()}`, 'viewer', lab(c).uploader, Date.now());
+    req: async (c) => {
+      const inv = await s.built.repos.invitations.upsert(lab(c).id, `withdrawn-${next()}`, 'viewer', lab(c).uploader, Date.now());
       return { path: `/api/labs/${lab(c).id}/invitations/${inv.id}` };
     },
   },
@@ -341,26 +344,26 @@ const expectations: Record<string, Row> = {
     // The lab's flags as they are (the other cells depend on them).
     own: '401 403 403 200 200 403 200',
     other: '401 404 404 404 404 404 200',
-    req: (c) => bodyReq(`/api/labs/${lab(c).id}/features`, { features: s.built.repos.labs.features(lab(c).id) }),
+    req: async (c) => bodyReq(`/api/labs/${lab(c).id}/features`, { features: await s.built.repos.labs.features(lab(c).id) }),
   },
-  'GET /api/labs/:id/storage': { own: '401 403 403 200 200 403 200', other: '401 404 404 404 404 404 200', req: (c) => ({ path: `/api/labs/${lab(c).id}/storage` }) },
+  'GET /api/labs/:id/storage': { own: '401 403 403 200 200 403 200', other: '401 404 404 404 404 404 200', req: async (c) => ({ path: `/api/labs/${lab(c).id}/storage` }) },
   'PUT /api/labs/:id/storage': {
     own: '401 403 403 200 200 403 200',
     other: '401 404 404 404 404 404 200',
-    req: (c) => bodyReq(`/api/labs/${lab(c).id}/storage`, { quotaBytes: null }),
+    req: async (c) => bodyReq(`/api/labs/${lab(c).id}/storage`, { quotaBytes: null }),
   },
 
   // tus. Creation goes to the caller's current lab; an upload is its creator's alone (404 for anyone
   // else, also in the same lab); methods tus does not define are 405 before anything else.
-  'POST /files': { own: '401 403 201 201 201 403 201', other: '401 403 201 201 201 403 201', req: () => tusCreateReq() },
-  'OPTIONS /files': { own: all(204), other: all(204), req: () => ({ path: '/files', headers: tus }) },
-  'GET /files': { own: signedIn(404), other: signedIn(404), req: () => ({ path: '/files', headers: tus }) },
-  'PATCH /files': { own: signedIn(404), other: signedIn(404), req: () => ({ path: '/files', headers: tus }) },
-  'DELETE /files': { own: signedIn(404), other: signedIn(404), req: () => ({ path: '/files', headers: tus }) },
-  'PUT /files': { own: all(405), other: all(405), req: () => ({ path: '/files', headers: tus }) },
-  'TRACE /files': { own: all(405), other: all(405), req: () => ({ path: '/files', headers: tus }) },
+  'POST /files': { own: '401 403 201 201 201 403 201', other: '401 403 201 201 201 403 201', req: async () => await tusCreateReq() },
+  'OPTIONS /files': { own: all(204), other: all(204), req: async () => ({ path: '/files', headers: tus }) },
+  'GET /files': { own: signedIn(404), other: signedIn(404), req: async () => ({ path: '/files', headers: tus }) },
+  'PATCH /files': { own: signedIn(404), other: signedIn(404), req: async () => ({ path: '/files', headers: tus }) },
+  'DELETE /files': { own: signedIn(404), other: signedIn(404), req: async () => ({ path: '/files', headers: tus }) },
+  'PUT /files': { own: all(405), other: all(405), req: async () => ({ path: '/files', headers: tus }) },
+  'TRACE /files': { own: all(405), other: all(405), req: async () => ({ path: '/files', headers: tus }) },
   // QUERY carries a body: without a Content-Type Fastify itself refuses it (400) before our handler.
-  'QUERY /files': { own: all(405), other: all(405), req: () => ({ path: '/files', headers: { ...tus, 'content-type': 'application/offset+octet-stream' } }) },
+  'QUERY /files': { own: all(405), other: all(405), req: async () => ({ path: '/files', headers: { ...tus, 'content-type': 'application/offset+octet-stream' } }) },
   'HEAD /files/*': { own: '401 404 200 200 200 200 200', other: signedIn(404), req: async (c) => ({ path: await uploadFor(c), headers: tus }) },
   'GET /files/*': { own: '401 404 404 404 404 404 404', other: signedIn(404), req: async (c) => ({ path: await uploadFor(c), headers: tus }) },
   'PATCH /files/*': {
@@ -374,25 +377,25 @@ const expectations: Record<string, Row> = {
   },
   'DELETE /files/*': { own: '401 404 204 204 204 204 204', other: signedIn(404), req: async (c) => ({ path: await uploadFor(c), headers: tus }) },
   'POST /files/*': { own: signedIn(404), other: signedIn(404), req: async (c) => ({ path: await uploadFor(c), headers: tus }) },
-  'OPTIONS /files/*': { own: all(204), other: all(204), req: () => ({ path: '/files/anything', headers: tus }) },
-  'PUT /files/*': { own: all(405), other: all(405), req: () => ({ path: '/files/anything', headers: tus }) },
-  'TRACE /files/*': { own: all(405), other: all(405), req: () => ({ path: '/files/anything', headers: tus }) },
-  'QUERY /files/*': { own: all(405), other: all(405), req: () => ({ path: '/files/anything', headers: { ...tus, 'content-type': 'application/offset+octet-stream' } }) },
+  'OPTIONS /files/*': { own: all(204), other: all(204), req: async () => ({ path: '/files/anything', headers: tus }) },
+  'PUT /files/*': { own: all(405), other: all(405), req: async () => ({ path: '/files/anything', headers: tus }) },
+  'TRACE /files/*': { own: all(405), other: all(405), req: async () => ({ path: '/files/anything', headers: tus }) },
+  'QUERY /files/*': { own: all(405), other: all(405), req: async () => ({ path: '/files/anything', headers: { ...tus, 'content-type': 'application/offset+octet-stream' } }) },
 
   // The app shell (served to anyone; it holds no lab data).
-  'GET /*': { own: all(200), other: all(200), req: () => ({ path: '/app.js' }) },
+  'GET /*': { own: all(200), other: all(200), req: async () => ({ path: '/app.js' }) },
 };
 
-function tusCreateReq(): Req {
+async function tusCreateReq(): Promise<Req> {
   return { path: '/files/', headers: { ...tus, 'upload-length': String(uploadBytes.length), 'upload-metadata': encodeMetadata({ ...partMeta(uploadBytes) }) } };
 }
 
 /** own: an invitation to the identity (from a lab made for the cell, so accepting changes nothing else); other: one to someone else. */
-function invitationReq(c: Cell, action: 'accept' | 'decline'): Req {
+async function invitationReq(c: Cell, action: 'accept' | 'decline'): Promise<Req> {
   const { repos } = s.built;
-  const l = repos.labs.create(`Invitation Lab ${next()}`);
+  const l = await repos.labs.create(`Invitation Lab ${next()}`);
   const to = c.side === 'own' && c.identity !== 'anonymous' ? fx.users[c.identity].username : `someone-else-${next()}`;
-  const inv = repos.invitations.upsert(l.id, to, 'viewer', fx.labs.A.uploader, Date.now());
+  const inv = await repos.invitations.upsert(l.id, to, 'viewer', fx.labs.A.uploader, Date.now());
   return bodyReq(`/api/me/invitations/${inv.id}/${action}`, {});
 }
 
@@ -430,41 +433,41 @@ before(async () => {
   const { repos } = s.built;
   const memberHash = await hashPassword('member-password-long');
   fx = { labs: {} as Fixture['labs'], users: {} as Fixture['users'], memberHash, seq: 0 };
-  const mkLab = (name: string, on: boolean) => {
-    const l = repos.labs.byName(name) ?? repos.labs.create(name);
-    repos.labs.setFeatures(l.id, on ? ['bulk-import'] : []);
+  const mkLab = async (name: string, on: boolean) => {
+    const l = await repos.labs.byName(name) ?? await repos.labs.create(name);
+    await repos.labs.setFeatures(l.id, on ? ['bulk-import'] : []);
     return l.id;
   };
-  const labIds: Record<LabKey, number> = { A: mkLab('Matrix A', true), B: mkLab('Matrix B', true), C: mkLab('Matrix C', false), D: repos.labs.byName('Demo Lab')!.id };
-  const mkUser = (username: string, memberships: [LabKey, Role][]) => {
-    const u = repos.users.create(username, username, memberHash);
-    for (const [k, role] of memberships) repos.labs.setRole(labIds[k], u.id, role);
+  const labIds: Record<LabKey, number> = { A: await mkLab('Matrix A', true), B: await mkLab('Matrix B', true), C: await mkLab('Matrix C', false), D: (await repos.labs.byName('Demo Lab'))!.id };
+  const mkUser = async (username: string, memberships: [LabKey, Role][]) => {
+    const u = await repos.users.create(username, username, memberHash);
+    for (const [k, role] of memberships) await repos.labs.setRole(labIds[k], u.id, role);
     return { id: u.id, username, password: 'member-password-long' };
   };
-  const admin = repos.users.credentialsByUsername('admin')!;
-  repos.users.setPassword(admin.id, memberHash);
+  const admin = (await repos.users.credentialsByUsername('admin'))!;
+  await repos.users.setPassword(admin.id, memberHash);
   fx.users = {
-    viewer: mkUser('m-viewer-a', [['A', 'viewer']]),
-    labUser: mkUser('m-user-a', [['A', 'lab-user']]),
-    labAdmin: mkUser('m-admin-a', [['A', 'lab-admin']]),
-    otherAdmin: mkUser('m-admin-b', [['B', 'lab-admin']]),
-    flagOff: mkUser('m-user-c', [['C', 'lab-user']]),
+    viewer: await mkUser('m-viewer-a', [['A', 'viewer']]),
+    labUser: await mkUser('m-user-a', [['A', 'lab-user']]),
+    labAdmin: await mkUser('m-admin-a', [['A', 'lab-admin']]),
+    otherAdmin: await mkUser('m-admin-b', [['B', 'lab-admin']]),
+    flagOff: await mkUser('m-user-c', [['C', 'lab-user']]),
     platform: { id: admin.id, username: 'admin', password: 'member-password-long' },
   };
-  const uploaders: Record<LabKey, number> = { A: fx.users.labUser.id, B: mkUser('m-user-b', [['B', 'lab-user']]).id, C: fx.users.flagOff.id, D: admin.id };
+  const uploaders: Record<LabKey, number> = { A: fx.users.labUser.id, B: (await mkUser('m-user-b', [['B', 'lab-user']])).id, C: fx.users.flagOff.id, D: admin.id };
   for (const k of ['A', 'B', 'C', 'D'] as LabKey[]) {
     const id = labIds[k];
     const marker = `zz-lab-${k.toLowerCase()}-secret`;
     fx.labs[k] = { id, marker, scanId: 0, caseId: 0, slideId: '', uploader: uploaders[k], batchId: `mx-batch-${k.toLowerCase()}` };
-    repos.batches.ensure(id, fx.labs[k].batchId, 'web', uploaders[k]);
-    const scanId = scan(k, 'ready');
+    await repos.batches.ensure(id, fx.labs[k].batchId, 'web', uploaders[k]);
+    const scanId = await scan(k, 'ready');
     const rel = join('scans', String(id), String(scanId), 'part-0.bin');
     await mkdir(join(s.config.dataDir, 'scans', String(id), String(scanId)), { recursive: true });
     const bytes = Buffer.from(`bytes of ${marker}`);
     await writeFile(join(s.config.dataDir, rel), bytes);
-    repos.scans.putFile(id, scanId, { part: 0, path: rel, size: bytes.length, sha256: sha256(bytes), uploadId: 'matrix' });
-    const c = repos.cases.create(id, `${marker}-case`, marker, uploaders[k]);
-    fx.labs[k] = { ...fx.labs[k], scanId, caseId: c.id, slideId: repos.scans.byId(id, scanId)!.slideId };
+    await repos.scans.putFile(id, scanId, { part: 0, path: rel, size: bytes.length, sha256: sha256(bytes), uploadId: 'matrix' });
+    const c = await repos.cases.create(id, `${marker}-case`, marker, uploaders[k]);
+    fx.labs[k] = { ...fx.labs[k], scanId, caseId: c.id, slideId: (await repos.scans.byId(id, scanId))!.slideId };
   }
 });
 
@@ -503,7 +506,7 @@ test('the matrix: every route × identity × own/other lab answers as expected, 
           headers['content-type'] = 'application/json';
           body = Buffer.from(JSON.stringify(r.body));
         }
-        const res = await send(method, r.path, { cookie: session(identity), headers, ...(body ? { body } : {}) });
+        const res = await send(method, r.path, { cookie: await session(identity), headers, ...(body ? { body } : {}) });
         await r.after?.();
         cells++;
         const where = `${route} [${identity}, ${side} lab ${cell.lab}] ${r.path}`;

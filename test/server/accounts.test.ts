@@ -24,18 +24,18 @@ const pw = (name: string) => `${name}-has-a-long-password`;
 type Json = Record<string, any>;
 const body = async (r: Response): Promise<Json> => (await r.json()) as Json;
 
-function lab(name: string, features: 'bulk-import'[] = ['bulk-import']): number {
+async function lab(name: string, features: 'bulk-import'[] = ['bulk-import']): Promise<number> {
   const { repos } = s.built;
-  const l = repos.labs.byName(name) ?? repos.labs.create(name);
-  repos.labs.setFeatures(l.id, features);
+  const l = await repos.labs.byName(name) ?? await repos.labs.create(name);
+  await repos.labs.setFeatures(l.id, features);
   return l.id;
 }
 
 /** A user (created directly in the database) with the given memberships, not signed in. */
 async function user(username: string, memberships: [number, Role][] = []): Promise<number> {
   const { repos } = s.built;
-  const id = repos.users.credentialsByUsername(username)?.id ?? repos.users.create(username, username, await hashPassword(pw(username))).id;
-  for (const [labId, role] of memberships) repos.labs.setRole(labId, id, role);
+  const id = (await repos.users.credentialsByUsername(username))?.id ?? (await repos.users.create(username, username, await hashPassword(pw(username)))).id;
+  for (const [labId, role] of memberships) await repos.labs.setRole(labId, id, role);
   return id;
 }
 
@@ -49,8 +49,8 @@ async function signIn(username: string, password = pw(username)): Promise<Client
 const me = async (c: Client): Promise<Json> => body(await c.fetch('/api/me'));
 
 test('a lab admin cannot enrol an existing user of another lab: invitation instead, accepted or declined by that user', async () => {
-  const a = lab('Invite A');
-  const b = lab('Invite B');
+  const a = await lab('Invite A');
+  const b = await lab('Invite B');
   await user('inv-admin-b', [[b, 'lab-admin']]);
   const victimId = await user('inv-victim', [[a, 'lab-user']]);
   const adminB = await signIn('inv-admin-b');
@@ -61,11 +61,11 @@ test('a lab admin cannot enrol an existing user of another lab: invitation inste
   assert.equal((await body(direct)).error.code, 'PASSWORD_REQUIRED');
   const withPassword = await adminB.json(`/api/labs/${b}/users`, 'POST', { username: 'inv-victim', role: 'lab-user', password: 'a-takeover-attempt-1' });
   assert.equal(withPassword.status, 409);
-  assert.equal(s.built.repos.labs.roleOf(b, victimId), undefined, 'not a member of B');
+  assert.equal(await s.built.repos.labs.roleOf(b, victimId), undefined, 'not a member of B');
 
   const invite = await adminB.json(`/api/labs/${b}/invitations`, 'POST', { username: 'inv-victim', role: 'lab-user' });
   assert.equal(invite.status, 202);
-  assert.equal(s.built.repos.labs.roleOf(b, victimId), undefined, 'inviting adds nobody');
+  assert.equal(await s.built.repos.labs.roleOf(b, victimId), undefined, 'inviting adds nobody');
   const pending = (await body(await adminB.fetch(`/api/labs/${b}/invitations`))).invitations as Json[];
   assert.deepEqual(pending.map((i) => [i.username, i.role]), [['inv-victim', 'lab-user']]);
 
@@ -83,7 +83,7 @@ test('a lab admin cannot enrol an existing user of another lab: invitation inste
   assert.equal((await bystander.json(`/api/me/invitations/${mine[0].id}/accept`, 'POST', {})).status, 404);
 
   assert.equal((await victim.json(`/api/me/invitations/${mine[0].id}/decline`, 'POST', {})).status, 204);
-  assert.equal(s.built.repos.labs.roleOf(b, victimId), undefined);
+  assert.equal(await s.built.repos.labs.roleOf(b, victimId), undefined);
   assert.equal((await me(victim)).pendingInvitations, 0);
   assert.equal((await victim.json(`/api/me/invitations/${mine[0].id}/accept`, 'POST', {})).status, 404, 'a declined invitation is gone');
 
@@ -98,7 +98,7 @@ test('a lab admin cannot enrol an existing user of another lab: invitation inste
 });
 
 test('inviting an unknown and an existing username gives the same answer', async () => {
-  const l = lab('Invite Same');
+  const l = await lab('Invite Same');
   await user('same-admin', [[l, 'lab-admin']]);
   await user('same-exists');
   const c = await signIn('same-admin');
@@ -114,13 +114,13 @@ test('inviting an unknown and an existing username gives the same answer', async
 });
 
 test('a platform admin adds an existing user directly; the first admin is the platform admin', async () => {
-  const l = lab('Platform Direct');
+  const l = await lab('Platform Direct');
   const id = await user('direct-user');
   const m = await me(admin);
   assert.equal(m.platformAdmin, true);
   const r = await admin.json(`/api/labs/${l}/users`, 'POST', { username: 'direct-user', role: 'lab-user' });
   assert.equal(r.status, 200);
-  assert.equal(s.built.repos.labs.roleOf(l, id), 'lab-user');
+  assert.equal(await s.built.repos.labs.roleOf(l, id), 'lab-user');
   assert.equal((await admin.json(`/api/labs/${l}/users`, 'POST', { username: 'direct-user', role: 'viewer' })).status, 409);
   const labs = (await body(await admin.fetch('/api/labs'))).labs as Json[];
   assert.ok(labs.some((x) => x.id === l && x.members === 1));
@@ -132,8 +132,8 @@ test('a platform admin adds an existing user directly; the first admin is the pl
 });
 
 test('the current lab is the one the user last chose, never the first by name; switching persists', async () => {
-  const alpha = lab('Aaa First By Name');
-  const zulu = lab('Zzz Chosen');
+  const alpha = await lab('Aaa First By Name');
+  const zulu = await lab('Zzz Chosen');
   await user('chooser', [[alpha, 'lab-user'], [zulu, 'lab-user']]);
   let c = await signIn('chooser');
   assert.equal((await me(c)).currentLabId, null, 'two labs and no choice yet: the user picks');
@@ -153,14 +153,14 @@ test('the current lab is the one the user last chose, never the first by name; s
   assert.equal((await me(await signIn('chooser'))).currentLabId, alpha);
 
   // Removed from the chosen lab: the only one left is current.
-  const id = s.built.repos.users.credentialsByUsername('chooser')!.id;
+  const id = (await s.built.repos.users.credentialsByUsername('chooser'))!.id;
   assert.equal((await admin.fetch(`/api/labs/${alpha}/users/${id}`, { method: 'DELETE' })).status, 204);
   assert.equal((await me(c)).currentLabId, zulu);
   assert.equal((await me(other)).currentLabId, zulu, 'a session in the removed lab falls back to the remaining one');
 });
 
 test('lab admins change roles and remove members; the last lab admin cannot be demoted or removed (409)', async () => {
-  const l = lab('Last Admin');
+  const l = await lab('Last Admin');
   const first = await user('last-admin-1', [[l, 'lab-admin']]);
   const second = await user('last-admin-2', [[l, 'lab-user']]);
   const member = await user('last-member', [[l, 'viewer']]);
@@ -172,7 +172,7 @@ test('lab admins change roles and remove members; the last lab admin cannot be d
   assert.equal(err.code, 'LAST_LAB_ADMIN');
   assert.match(err.message, /last lab admin/);
   assert.equal((await c.fetch(`/api/labs/${l}/users/${first}`, { method: 'DELETE' })).status, 409);
-  assert.equal(s.built.repos.labs.roleOf(l, first), 'lab-admin');
+  assert.equal(await s.built.repos.labs.roleOf(l, first), 'lab-admin');
 
   const promoted = await c.json(`/api/labs/${l}/users/${second}`, 'PUT', { role: 'lab-admin' });
   assert.equal(promoted.status, 200);
@@ -184,14 +184,14 @@ test('lab admins change roles and remove members; the last lab admin cannot be d
   const viewer = await signIn('last-member');
   assert.equal((await viewer.fetch('/api/scans')).status, 200);
   assert.equal((await c2.fetch(`/api/labs/${l}/users/${member}`, { method: 'DELETE' })).status, 204);
-  assert.equal(s.built.repos.labs.roleOf(l, member), undefined);
+  assert.equal(await s.built.repos.labs.roleOf(l, member), undefined);
   assert.equal((await viewer.fetch('/api/scans')).status, 403, 'a removed member reads nothing of the lab');
   assert.equal((await c2.fetch(`/api/labs/${l}/users/${member}`, { method: 'DELETE' })).status, 404);
   assert.equal((await c2.json(`/api/labs/${l}/users/${first}`, 'PUT', { role: 'god' })).status, 400);
 });
 
 test('sign-in: wrong password, unknown user and a used temporary password answer alike', async () => {
-  const l = lab('Same Answer');
+  const l = await lab('Same Answer');
   const id = await user('same-answer', [[l, 'lab-user']]);
   const anon = new Client(s.url);
   const wrong = await anon.login('same-answer', 'not-the-password-at-all');
@@ -205,7 +205,7 @@ test('sign-in: wrong password, unknown user and a used temporary password answer
 });
 
 test('one password policy: creating users, changing one\'s own password', async () => {
-  const l = lab('Policy Lab');
+  const l = await lab('Policy Lab');
   await user('policy-admin', [[l, 'lab-admin']]);
   const c = await signIn('policy-admin');
   const weak = await c.json(`/api/labs/${l}/users`, 'POST', { username: 'policy-new', role: 'viewer', password: 'password1234' });
@@ -235,7 +235,7 @@ test('one password policy: creating users, changing one\'s own password', async 
 });
 
 test('a stolen session cannot guess the current password for long', async () => {
-  const l = lab('Guess Lab');
+  const l = await lab('Guess Lab');
   await user('guessed', [[l, 'viewer']]);
   const c = await signIn('guessed');
   for (let i = 0; i < 4; i++) assert.equal((await c.json('/api/me/password', 'POST', { currentPassword: `guess-${i}`, newPassword: 'attacker chosen phrase' })).status, 403);
@@ -245,8 +245,8 @@ test('a stolen session cannot guess the current password for long', async () => 
 });
 
 test('one-time reset: temporary password signs in once, then only a new password can be set', async () => {
-  const l = lab('Reset Lab');
-  const other = lab('Reset Other');
+  const l = await lab('Reset Lab');
+  const other = await lab('Reset Other');
   await user('reset-admin', [[l, 'lab-admin']]);
   const id = await user('reset-me', [[l, 'lab-user']]);
   const both = await user('reset-both', [[l, 'lab-user'], [other, 'viewer']]);
@@ -282,7 +282,7 @@ test('one-time reset: temporary password signs in once, then only a new password
   assert.equal(refused.status, 403);
   assert.equal((await new Client(s.url).login('reset-both', pw('reset-both'))).status, 200, 'nothing changed');
   assert.equal((await admin.json(`/api/labs/${l}/users/${both}/password-reset`, 'POST', {})).status, 200);
-  assert.equal((await c.json(`/api/labs/${l}/users/${s.built.repos.users.credentialsByUsername('reset-admin')!.id}/password-reset`, 'POST', {})).status, 400, 'own account: change password instead');
+  assert.equal((await c.json(`/api/labs/${l}/users/${(await s.built.repos.users.credentialsByUsername('reset-admin'))!.id}/password-reset`, 'POST', {})).status, 400, 'own account: change password instead');
 });
 
 test('WSI_ADMIN_PASSWORD must pass the policy; a generated one does', async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runAdminCommand } from '../../src/server/admin-cli.ts';
-import { Client, removeDir, repoRoot, startServer, type TestServer } from './support.ts';
+import { Client, removeDir, repoRoot, startServer, testDatabaseFor, type TestServer } from './support.ts';
 
 /**
  * The operator command (npm run admin) against a temp data dir, with the server running on the
@@ -28,7 +28,9 @@ after(async () => {
 async function admin(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runAdminCommand(argv, { WSI_DATA_DIR: dataDir }, { log: (l) => out.push(l), error: (l) => err.push(l) });
+  // Under WSI_TEST_DATABASE_URL the server of this data dir runs on PostgreSQL: so does the command.
+  const url = await testDatabaseFor(dataDir);
+  const code = await runAdminCommand(argv, { WSI_DATA_DIR: dataDir, ...(url ? { WSI_DATABASE_URL: url } : {}) }, { log: (l) => out.push(l), error: (l) => err.push(l) });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -38,7 +40,10 @@ const oneTimeOf = (out: string): string => {
   return m[1];
 };
 
-test('refuses to start an empty database for anything but a first lab (a mistyped WSI_DATA_DIR)', async () => {
+// A guard of the SQLite file only: a PostgreSQL database is named by its URL, not found in the data dir.
+const onPostgres = process.env.WSI_TEST_DATABASE_URL ? 'checks the SQLite file in the data dir' : false;
+
+test('refuses to start an empty database for anything but a first lab (a mistyped WSI_DATA_DIR)', { skip: onPostgres }, async () => {
   const r = await admin('list-users');
   assert.equal(r.code, 1);
   assert.match(r.err, /No database at .*wsi\.sqlite\. Set WSI_DATA_DIR/);
@@ -107,9 +112,10 @@ test('mistakes are explained: unknown user, lab, role, command, option; taken na
 });
 
 test('npm run admin runs the command (the package.json script)', async () => {
+  const url = await testDatabaseFor(dataDir);
   const { stdout } = await promisify(execFile)('npm', ['run', '-s', 'admin', '--', 'list-users', '--lab', 'Pathology East'], {
     cwd: repoRoot,
-    env: { ...process.env, WSI_DATA_DIR: dataDir },
+    env: { ...process.env, WSI_DATA_DIR: dataDir, ...(url ? { WSI_DATABASE_URL: url } : {}) },
   });
   assert.match(stdout, /2 accounts in Pathology East:/);
 });

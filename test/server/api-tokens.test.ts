@@ -58,7 +58,7 @@ test('create, list and revoke; the database holds only the SHA-256 of the token'
   assert.ok(!JSON.stringify(list).includes(made.token.slice(4)), 'the list never shows a token');
 
   // Read the database itself: no column of any row holds the token or a part of it.
-  const rows = s.built.repos.db.prepare('SELECT * FROM api_tokens').all() as Record<string, unknown>[];
+  const rows = (await s.built.repos.db.kysely.selectFrom('api_tokens').selectAll().execute()) as Record<string, unknown>[];
   const row = rows.find((r) => r.id === made.id)!;
   assert.equal(row.token_hash, createHash('sha256').update(made.token).digest('hex'));
   for (const r of rows) for (const v of Object.values(r)) assert.ok(!String(v).includes(made.token.slice(4, 20)), 'the token is not stored');
@@ -72,7 +72,7 @@ test('create, list and revoke; the database holds only the SHA-256 of the token'
   assert.equal((await user.client.fetch(`/api/me/tokens/${made.id}`, { method: 'DELETE' })).status, 204);
   const after = (await (await user.client.fetch('/api/me/tokens')).json()) as { tokens: { id: number }[] };
   assert.ok(!after.tokens.some((t) => t.id === made.id), 'a revoked token is no longer listed');
-  const kept = s.built.repos.db.prepare('SELECT revoked_at FROM api_tokens WHERE id = ?').get(made.id) as { revoked_at: string | null };
+  const kept = await s.built.repos.db.kysely.selectFrom('api_tokens').select('revoked_at').where('id', '=', made.id).executeTakeFirstOrThrow();
   assert.ok(kept.revoked_at, 'the row is kept, with when it was revoked');
   assert.equal((await tc.fetch('/api/me')).status, 401, 'a revoked token no longer works');
   // Revoking again, or another user's token: not found.
@@ -97,9 +97,9 @@ test('only someone who may import in their current lab makes a token; names are 
 test('a bearer request is the token user working in the token lab: GET works, and a whole tus upload', async () => {
   const { token, labId } = await makeToken(user.client);
   // The same user also works in another lab, chosen in their session: the token stays in its own.
-  const otherLab = s.built.repos.labs.create('Token Second Lab');
-  s.built.repos.labs.setFeatures(otherLab.id, ['bulk-import']);
-  s.built.repos.labs.setRole(otherLab.id, user.userId, 'lab-admin');
+  const otherLab = await s.built.repos.labs.create('Token Second Lab');
+  await s.built.repos.labs.setFeatures(otherLab.id, ['bulk-import']);
+  await s.built.repos.labs.setRole(otherLab.id, user.userId, 'lab-admin');
   const tc = new TokenClient(s.url, token);
   const me = (await (await tc.fetch('/api/me')).json()) as { currentLabId: number; labs: { id: number }[]; canImport: boolean };
   assert.equal(me.currentLabId, labId);
@@ -128,7 +128,7 @@ test('a bearer request is the token user working in the token lab: GET works, an
   const scan = await waitForScan(tc, result.scanId);
   assert.equal(scan.status, 'ready');
   assert.deepEqual(scan.uploadedBy, { id: user.userId, username: 'token-user' });
-  assert.equal(s.built.repos.scans.byId(labId, result.scanId)?.labId, labId);
+  assert.equal((await s.built.repos.scans.byId(labId, result.scanId))?.labId, labId);
   // Bytes read back over the token.
   const bytes = Buffer.from(await (await tc.fetch(`/api/scans/${result.scanId}/file?part=0`)).arrayBuffer());
   assert.equal(sha256(bytes), sha256(file));
@@ -153,8 +153,8 @@ test('a bearer request is the token user working in the token lab: GET works, an
 test('scope: upload and read only — everything else is 403 TOKEN_SCOPE, token management included', async () => {
   const { token, id } = await makeToken(user.client);
   const tc = new TokenClient(s.url, token);
-  const c = s.built.repos.cases.create(user.labId, `SCOPE-${Date.now()}`, '', user.userId);
-  const { scan } = s.built.repos.scans.getOrCreate({ labId: user.labId, slideId: crypto.randomUUID(), batchId: 'scope', status: 'ready', mode: 'direct', parts: 1, claimedFormat: 'aperio-svs', originalFilename: 'x.svs', uploadedBy: user.userId });
+  const c = await s.built.repos.cases.create(user.labId, `SCOPE-${Date.now()}`, '', user.userId);
+  const { scan } = await s.built.repos.scans.getOrCreate({ labId: user.labId, slideId: crypto.randomUUID(), batchId: 'scope', status: 'ready', mode: 'direct', parts: 1, claimedFormat: 'aperio-svs', originalFilename: 'x.svs', uploadedBy: user.userId });
   const refused: [string, string, unknown?][] = [
     ['POST', '/api/cases', { caseNumber: 'NEW-1' }],
     ['PATCH', `/api/cases/${c.id}`, { description: 'x' }],
@@ -175,9 +175,9 @@ test('scope: upload and read only — everything else is 403 TOKEN_SCOPE, token 
     assert.equal(await code(r), 'TOKEN_SCOPE', `${method} ${path}`);
   }
   // Nothing changed.
-  assert.equal(s.built.repos.scans.byId(user.labId, scan.id)?.name, 'x.svs');
-  assert.deepEqual(s.built.repos.cases.scanIds(user.labId, c.id), []);
-  assert.ok(s.built.repos.apiTokens.listForUser(user.userId).some((t) => t.id === id), 'the token was not revoked by itself');
+  assert.equal((await s.built.repos.scans.byId(user.labId, scan.id))?.name, 'x.svs');
+  assert.deepEqual(await s.built.repos.cases.scanIds(user.labId, c.id), []);
+  assert.ok((await s.built.repos.apiTokens.listForUser(user.userId)).some((t) => t.id === id), 'the token was not revoked by itself');
   // Allowed: reads, and the batch record.
   for (const path of ['/api/scans', `/api/scans/${scan.id}`, '/api/cases', '/api/batches', '/api/scans/filters']) assert.equal((await tc.fetch(path)).status, 200, path);
   assert.equal((await tc.fetch('/api/scans', { method: 'HEAD' })).status, 200);
@@ -204,7 +204,7 @@ test('401: unknown, malformed, revoked, deactivated user, removed member — eve
   const deactivated = await memberOf(s, 'Token Lab', 'token-deactivated', 'lab-user');
   const t1 = new TokenClient(s.url, (await makeToken(deactivated.client)).token);
   assert.equal((await t1.fetch('/api/me')).status, 200);
-  s.built.repos.users.setDeactivated(deactivated.userId, true);
+  await s.built.repos.users.setDeactivated(deactivated.userId, true);
   assert.equal((await t1.fetch('/api/me')).status, 401);
   const bytes = new Uint8Array(8).fill(1);
   assert.equal((await tusCreate(t1, bytes.length, { ...partMeta(bytes) })).res.status, 401);
@@ -212,17 +212,17 @@ test('401: unknown, malformed, revoked, deactivated user, removed member — eve
   const removed = await memberOf(s, 'Token Lab', 'token-removed', 'lab-user');
   const t2 = new TokenClient(s.url, (await makeToken(removed.client)).token);
   assert.equal((await t2.fetch('/api/scans')).status, 200);
-  assert.equal(s.built.repos.labs.changeMembership(user.labId, removed.userId, null), 'ok');
+  assert.equal(await s.built.repos.labs.changeMembership(user.labId, removed.userId, null), 'ok');
   assert.equal((await t2.fetch('/api/scans')).status, 401);
   assert.equal((await tusCreate(t2, bytes.length, { ...partMeta(bytes) })).res.status, 401);
   // Added back: the old token stays dead (removal revoked it).
-  s.built.repos.labs.setRole(user.labId, removed.userId, 'lab-user');
+  await s.built.repos.labs.setRole(user.labId, removed.userId, 'lab-user');
   assert.equal((await t2.fetch('/api/scans')).status, 401);
 
   // Demoted to viewer: still reads, no longer uploads.
   const demoted = await memberOf(s, 'Token Lab', 'token-demoted', 'lab-user');
   const t3 = new TokenClient(s.url, (await makeToken(demoted.client)).token);
-  s.built.repos.labs.setRole(user.labId, demoted.userId, 'viewer');
+  await s.built.repos.labs.setRole(user.labId, demoted.userId, 'viewer');
   assert.equal((await t3.fetch('/api/scans')).status, 200);
   assert.equal((await tusCreate(t3, bytes.length, { ...partMeta(bytes) })).res.status, 403);
 });

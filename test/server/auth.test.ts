@@ -98,8 +98,8 @@ test('repeated failures slow sign-in down (429 + Retry-After), but the right pas
 
 test('switching the current lab: only to labs the user belongs to', async () => {
   const { client, labId } = await memberOf(s, 'Lab Switch', 'switcher', 'viewer', []);
-  const demo = s.built.repos.labs.byName('Demo Lab')!;
-  s.built.repos.labs.setRole(demo.id, s.built.repos.users.credentialsByUsername('switcher')!.id, 'lab-user');
+  const demo = (await s.built.repos.labs.byName('Demo Lab'))!;
+  await s.built.repos.labs.setRole(demo.id, (await s.built.repos.users.credentialsByUsername('switcher'))!.id, 'lab-user');
   let me = (await (await client.fetch('/api/me')).json()) as Record<string, any>;
   assert.equal(me.currentLabId, labId);
   assert.equal(me.canImport, false);
@@ -109,7 +109,7 @@ test('switching the current lab: only to labs the user belongs to', async () => 
   // Remembered in the session.
   me = (await (await client.fetch('/api/me')).json()) as Record<string, any>;
   assert.equal(me.currentLabId, demo.id);
-  const other = s.built.repos.labs.create('Not Mine');
+  const other = await s.built.repos.labs.create('Not Mine');
   assert.equal((await client.json('/api/me/lab', 'POST', { labId: other.id })).status, 404);
 });
 

@@ -157,13 +157,13 @@ test('the migration gives every batch that already has scans its record, from it
   db.close();
 });
 
-test('a scan made without a tus upload (fixtures, the admin CLI) still has its batch record', () => {
+test('a scan made without a tus upload (fixtures, the admin CLI) still has its batch record', async () => {
   const { repos } = s.built;
-  const { scan } = repos.scans.getOrCreate({ labId: user.labId, slideId: randomUUID(), batchId: 'legacy-batch', status: 'ready', mode: 'direct', parts: 1, claimedFormat: 'aperio-svs', originalFilename: 'x.svs', uploadedBy: user.userId });
-  const b = repos.batches.byId(user.labId, 'legacy-batch');
+  const { scan } = await repos.scans.getOrCreate({ labId: user.labId, slideId: randomUUID(), batchId: 'legacy-batch', status: 'ready', mode: 'direct', parts: 1, claimedFormat: 'aperio-svs', originalFilename: 'x.svs', uploadedBy: user.userId });
+  const b = await repos.batches.byId(user.labId, 'legacy-batch');
   assert.ok(b);
   assert.equal(b.client, 'web');
   assert.equal(b.createdBy, user.userId);
-  assert.equal(repos.batches.counts(user.labId, ['legacy-batch']).get('legacy-batch')?.scans, 1);
+  assert.equal((await repos.batches.counts(user.labId, ['legacy-batch'])).get('legacy-batch')?.scans, 1);
   assert.ok(scan.id > 0);
 });

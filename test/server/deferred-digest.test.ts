@@ -117,10 +117,10 @@ test('a full deferred upload: digest asked once and sent only with the last PATC
   assert.equal(patches.at(-1)!.digest, sha256(clean));
   assert.equal(r.requests.find((q) => q.method === 'POST')!.digest, undefined);
 
-  const row = s.built.repos.uploads.byIdForAccessCheck(idOf(r.url!))!;
+  const row = (await s.built.repos.uploads.byIdForAccessCheck(idOf(r.url!)))!;
   assert.equal(row.status, 'complete');
   assert.equal(row.sha256, sha256(clean), 'the uploads row holds the real hash');
-  const files = s.built.repos.scans.files(user.labId, r.scanId);
+  const files = await s.built.repos.scans.files(user.labId, r.scanId);
   assert.equal(files[0]!.sha256, sha256(clean));
   const scan = await waitForScan(user.client, r.scanId, 60000);
   assert.equal(scan.error, null, `not verified: ${String(scan.error)}`);
@@ -168,7 +168,7 @@ test('resume after an interrupted PATCH: HEAD, then the rest, with the digest on
   assert.deepEqual(patches.map((q) => q.digest !== undefined), patches.map((_, i) => i === patches.length - 1));
   assert.equal(r.digestCalls, 1);
   // The server's hash covers the interrupted PATCH's bytes too (kept running, or re-read from disk).
-  assert.equal(s.built.repos.uploads.byIdForAccessCheck(idOf(path!))!.sha256, sha256(bytes));
+  assert.equal((await s.built.repos.uploads.byIdForAccessCheck(idOf(path!)))!.sha256, sha256(bytes));
 });
 
 test('a finish that failed (full disk) keeps the announced digest: the next HEAD finishes the part against it', async () => {
@@ -193,14 +193,14 @@ test('a finish that failed (full disk) keeps the announced digest: the next HEAD
     storage.adopt = adopt;
   }
   assert.equal(failures, 1);
-  const row = s.built.repos.uploads.byIdForAccessCheck(idOf(path!))!;
+  const row = (await s.built.repos.uploads.byIdForAccessCheck(idOf(path!)))!;
   assert.equal(row.status, 'uploading');
   assert.equal(row.sha256, sha256(bytes), 'the digest of the last request was recorded');
   // The client's HEAD (no Upload-Sha256 on it) finishes the part.
   const head = await tusHead(user.client, path!);
   assert.equal(head.status, 200);
   assert.equal(head.headers.get('upload-offset'), String(bytes.length));
-  assert.equal(s.built.repos.uploads.byIdForAccessCheck(idOf(path!))!.status, 'complete');
+  assert.equal((await s.built.repos.uploads.byIdForAccessCheck(idOf(path!)))!.status, 'complete');
 });
 
 test('a wrong digest: 460, the bytes are dropped, nothing is stored, the part can be sent again', async () => {
@@ -213,15 +213,15 @@ test('a wrong digest: 460, the bytes are dropped, nothing is stored, the part ca
   assert.equal(r.partStatus, 'corrupt');
   const id = idOf(r.url!);
   assert.equal(await exists(s.built.storage.uploadPath(id)), false, 'the bytes are gone');
-  assert.equal(s.built.repos.uploads.byIdForAccessCheck(id)!.status, 'corrupt');
-  assert.deepEqual(s.built.repos.scans.files(user.labId, r.scanId), []);
-  assert.equal(s.built.repos.scans.byId(user.labId, r.scanId)!.status, 'corrupt');
+  assert.equal((await s.built.repos.uploads.byIdForAccessCheck(id))!.status, 'corrupt');
+  assert.deepEqual(await s.built.repos.scans.files(user.labId, r.scanId), []);
+  assert.equal((await s.built.repos.scans.byId(user.labId, r.scanId))!.status, 'corrupt');
 
   // Sent again, right this time: stored.
   const again = await send(user.client, bytes, md);
   assert.equal(again.ok, true, again.body);
   assert.equal(again.partStatus, 'complete');
-  assert.equal(s.built.repos.scans.byId(user.labId, r.scanId)!.status, 'uploading', 'one of two parts stored');
+  assert.equal((await s.built.repos.scans.byId(user.labId, r.scanId))!.status, 'uploading', 'one of two parts stored');
 });
 
 test('a missing digest: 460 that names the header, bytes dropped', async () => {
@@ -233,7 +233,7 @@ test('a missing digest: 460 that names the header, bytes dropped', async () => {
   assert.equal(body.error.code, 'CHECKSUM_MISMATCH');
   assert.match(body.error.message, /Upload-Sha256/);
   assert.equal(await exists(s.built.storage.uploadPath(idOf(r.url!))), false);
-  assert.equal(s.built.repos.uploads.byIdForAccessCheck(idOf(r.url!))!.status, 'corrupt');
+  assert.equal((await s.built.repos.uploads.byIdForAccessCheck(idOf(r.url!)))!.status, 'corrupt');
 });
 
 test('a malformed Upload-Sha256 is refused with 400 naming the header, before any byte is stored', async () => {
@@ -284,7 +284,7 @@ test('a deferred part already stored: the same content is a duplicate, other con
   assert.equal(conflict.partStatus, 'conflict');
   assert.equal(JSON.parse(conflict.body).error.code, 'CONFLICT');
   assert.equal(await exists(s.built.storage.uploadPath(idOf(conflict.url!))), false);
-  const files = s.built.repos.scans.files(user.labId, first.scanId);
+  const files = await s.built.repos.scans.files(user.labId, first.scanId);
   assert.deepEqual(files.map((f) => f.sha256), [sha256(part0)], 'the stored part is untouched');
 
   // A classic (hash up front) part with other content is still refused at creation, as before.
@@ -329,7 +329,7 @@ test('DELETE of a partial deferred upload removes its bytes and ends it', async 
   const del = await user.client.fetch(path!, { method: 'DELETE', headers: { 'tus-resumable': '1.0.0' } });
   assert.equal(del.status, 204);
   assert.equal(await exists(s.built.storage.uploadPath(id)), false);
-  assert.equal(s.built.repos.uploads.byIdForAccessCheck(id)!.status, 'terminated');
+  assert.equal((await s.built.repos.uploads.byIdForAccessCheck(id))!.status, 'terminated');
   assert.equal(s.built.uploadStore.hasRunningHash(id), false);
   assert.equal((await tusHead(user.client, path!)).status, 404);
 });

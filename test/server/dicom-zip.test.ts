@@ -350,7 +350,7 @@ test('Direct Upload of a zipped DICOM folder: the instances become the scan\'s p
     await s.built.ingest.idle();
     const after = ((await (await client.fetch(`/api/scans/${scanId}`)).json()) as any).scan;
     assert.deepEqual(after.files.map((f: any) => f.sha256), detail.files.map((f: any) => f.sha256));
-    const labId = s.built.repos.labs.byName('Demo Lab')!.id;
+    const labId = (await s.built.repos.labs.byName('Demo Lab'))!.id;
     const scanDir = s.built.storage.abs(s.built.storage.scanDir(labId, scanId));
     assert.equal((await readdir(scanDir)).filter((n) => n.startsWith('instances-')).length, 1);
   } finally {
@@ -400,7 +400,7 @@ test('a zip holding two slides and a non-image DICOM: each slide becomes a scan;
     assert.ok(listed.includes(scanId) && listed.includes(secondId), 'both slides are in the worklist');
 
     // Files of no slide (the annotation) are not kept; each slide's files live with its own scan.
-    const labId = s.built.repos.labs.byName('Demo Lab')!.id;
+    const labId = (await s.built.repos.labs.byName('Demo Lab'))!.id;
     const instanceFiles = async (id: number) => {
       const dir = s.built.storage.abs(s.built.storage.scanDir(labId, id));
       const dirs = (await readdir(dir)).filter((n) => n.startsWith('instances-'));

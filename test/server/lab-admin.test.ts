@@ -24,15 +24,15 @@ type Json = Record<string, any>;
 const body = async (r: Response): Promise<Json> => (await r.json()) as Json;
 const pw = (name: string) => `${name}-has-a-long-password`;
 
-function lab(name: string): number {
+async function lab(name: string): Promise<number> {
   const { repos } = s.built;
-  return (repos.labs.byName(name) ?? repos.labs.create(name)).id;
+  return (await repos.labs.byName(name) ?? await repos.labs.create(name)).id;
 }
 
 async function user(username: string, memberships: [number, Role][] = []): Promise<number> {
   const { repos } = s.built;
-  const id = repos.users.credentialsByUsername(username)?.id ?? repos.users.create(username, username, await hashPassword(pw(username))).id;
-  for (const [labId, role] of memberships) repos.labs.setRole(labId, id, role);
+  const id = (await repos.users.credentialsByUsername(username))?.id ?? (await repos.users.create(username, username, await hashPassword(pw(username)))).id;
+  for (const [labId, role] of memberships) await repos.labs.setRole(labId, id, role);
   return id;
 }
 
@@ -55,7 +55,7 @@ async function firstSignIn(username: string, oneTime: string, newPassword: strin
 }
 
 test('a lab admin creates an account with a one-time password: shown once, signs in once, then a password of their own', async () => {
-  const l = lab('OTP Lab');
+  const l = await lab('OTP Lab');
   await user('otp-admin', [[l, 'lab-admin']]);
   const c = await signIn('otp-admin');
   const r = await c.json(`/api/labs/${l}/users`, 'POST', { username: 'otp-new', displayName: 'Otto New', role: 'lab-user', oneTimePassword: true });
@@ -82,7 +82,7 @@ test('a lab admin creates an account with a one-time password: shown once, signs
 });
 
 test('deactivating ends the sessions and stops sign-in; reactivating gives the account back; the list shows the status', async () => {
-  const l = lab('Deactivate Lab');
+  const l = await lab('Deactivate Lab');
   await user('deact-admin', [[l, 'lab-admin']]);
   const targetId = await user('deact-user', [[l, 'lab-user']]);
   const c = await signIn('deact-admin');
@@ -103,12 +103,12 @@ test('deactivating ends the sessions and stops sign-in; reactivating gives the a
   assert.equal((await c.json(`/api/labs/${l}/users/${targetId}/status`, 'PUT', { active: 'no' })).status, 400);
   assert.equal((await c.json(`/api/labs/${l}/users/${targetId}/status`, 'PUT', { active: true })).status, 200);
   await signIn('deact-user');
-  assert.equal(s.built.repos.labs.roleOf(l, targetId), 'lab-user', 'membership kept throughout');
+  assert.equal(await s.built.repos.labs.roleOf(l, targetId), 'lab-user', 'membership kept throughout');
 });
 
 test('deactivation rules: not oneself, not the last active lab admin, not an account in a lab the caller does not administer', async () => {
-  const l = lab('Rules Lab');
-  const other = lab('Rules Other Lab');
+  const l = await lab('Rules Lab');
+  const other = await lab('Rules Other Lab');
   const adminId = await user('rules-admin', [[l, 'lab-admin']]);
   const sharedId = await user('rules-shared', [[l, 'lab-user'], [other, 'lab-user']]);
   const c = await signIn('rules-admin');
@@ -153,10 +153,10 @@ test('a platform admin creates a lab with its first admin (one-time password) an
   // A taken username creates no lab; a taken lab name creates no account.
   const dupUser = await admin.json('/api/labs', 'POST', { name: 'Histology South', admin: { username: 'NORTH-ADMIN' } });
   assert.equal(dupUser.status, 409);
-  assert.equal(s.built.repos.labs.byName('Histology South'), undefined);
+  assert.equal(await s.built.repos.labs.byName('Histology South'), undefined);
   const dupLab = await admin.json('/api/labs', 'POST', { name: 'Histology North', admin: { username: 'south-admin' } });
   assert.equal(dupLab.status, 409);
   assert.equal((await body(dupLab)).error.code, 'LAB_EXISTS');
-  assert.equal(s.built.repos.users.exists('south-admin'), false);
+  assert.equal(await s.built.repos.users.exists('south-admin'), false);
   assert.equal((await admin.json('/api/labs', 'POST', { name: 'Bad Flags', features: ['teleport'] })).status, 400);
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { migrate, migrations, schemaVersion } from '../../src/server/db/migrations.ts';
-import { openDatabase } from '../../src/server/db/database.ts';
+import { openSqliteHandle } from '../../src/server/db/database.ts';
 import { removeDir } from './support.ts';
 
 const tables = (db: BetterSqlite3.Database): string[] =>
@@ -14,7 +14,7 @@ const tables = (db: BetterSqlite3.Database): string[] =>
 test('a fresh database gets every migration, in WAL mode', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'wsi-mig-'));
   try {
-    const db = openDatabase(join(dir, 'wsi.sqlite'));
+    const db = openSqliteHandle(join(dir, 'wsi.sqlite'));
     assert.equal(schemaVersion(db), migrations.length);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
@@ -39,7 +39,7 @@ test('an old (version 1) database with data is upgraded, keeping the data; re-ru
     assert.ok(!tables(old).includes('scans'));
     old.close();
 
-    const db = openDatabase(file);
+    const db = openSqliteHandle(file);
     assert.equal(schemaVersion(db), migrations.length);
     assert.deepEqual(db.prepare('SELECT name FROM labs').all(), [{ name: 'Old Lab' }]);
     assert.deepEqual(db.prepare('SELECT role FROM memberships').all(), [{ role: 'lab-user' }]);
@@ -51,7 +51,7 @@ test('an old (version 1) database with data is upgraded, keeping the data; re-ru
     db.close();
 
     // And reopening (what every server start does) is a no-op too.
-    const again = openDatabase(file);
+    const again = openSqliteHandle(file);
     assert.equal(schemaVersion(again), migrations.length);
     assert.equal((again.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n, 1);
     again.close();
@@ -100,7 +100,7 @@ test('version 5 → 6 on a database with scans: rows, children and foreign keys 
     assert.throws(() => old.prepare(`UPDATE scans SET status = 'quarantined' WHERE id = 7`).run(), /CHECK constraint/);
     old.close();
 
-    const db = openDatabase(file);
+    const db = openSqliteHandle(file);
     assert.equal(schemaVersion(db), migrations.length);
     assert.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are on again after the rebuild');
     assert.deepEqual(db.pragma('foreign_key_check'), []);

@@ -74,7 +74,7 @@ test('keptFields round trip: stored with the upload, handed to verification; a f
   const bytes = await readFile(keeping.path);
   const { scanId, scan } = await upload(user.client, bytes, { keptFields: encodeKeptFields(keeping.report.keptFields) });
   // What the server stored is exactly what the client's report said was kept.
-  assert.deepEqual(new Set(s.built.repos.uploads.keptFieldsOfScan(user.labId, scanId)), new Set(keeping.report.keptFields));
+  assert.deepEqual(new Set(await s.built.repos.uploads.keptFieldsOfScan(user.labId, scanId)), new Set(keeping.report.keptFields));
   assert.equal(scan.error, null, `not verified: ${String(scan.error)}`);
   assert.equal(scan.status, 'ready');
 });
@@ -82,7 +82,7 @@ test('keptFields round trip: stored with the upload, handed to verification; a f
 test('the same output without keptFields is quarantined: the kept field was not vouched for', async () => {
   const bytes = await readFile(keeping.path);
   const { scanId, scan } = await upload(user.client, bytes);
-  assert.deepEqual(s.built.repos.uploads.keptFieldsOfScan(user.labId, scanId), []);
+  assert.deepEqual(await s.built.repos.uploads.keptFieldsOfScan(user.labId, scanId), []);
   assert.equal(scan.status, 'quarantined');
   assert.ok(scan.quarantine.problems.length > 0);
 });
@@ -134,8 +134,8 @@ test('text appended after the last structure: quarantined with a reason in words
   assert.equal((await user.client.fetch(`/api/scans/${scanId}/files`, { method: 'DELETE' })).status, 403);
   assert.equal((await viewer.client.fetch(`/api/scans/${scanId}/files`, { method: 'DELETE' })).status, 403);
   assert.equal((await outsider.client.fetch(`/api/scans/${scanId}/files`, { method: 'DELETE' })).status, 404);
-  const [stored] = s.built.repos.scans.files(user.labId, scanId);
-  const uploadIds = s.built.repos.uploads.forSlide(user.labId, md.slideId).map((u) => u.id);
+  const [stored] = await s.built.repos.scans.files(user.labId, scanId);
+  const uploadIds = (await s.built.repos.uploads.forSlide(user.labId, md.slideId)).map((u) => u.id);
   assert.ok(await exists(s.built.storage.abs(stored!.path)));
   // The tus copy and its .json (which holds the file name) went as soon as the scan held the bytes.
   assert.ok(uploadIds.length > 0);
@@ -210,7 +210,7 @@ test('keptFields: bad syntax is a 400 naming the key (never echoing it); a good 
   const md = partMeta(bytes, { mode: 'deidentified', keptFields: encodeKeptFields(ids) });
   const { res, path } = await tusCreate(user.client, bytes.length, { ...md });
   assert.equal(res.status, 201);
-  const row = s.built.repos.uploads.byIdForAccessCheck(path!.split('/').pop()!);
+  const row = await s.built.repos.uploads.byIdForAccessCheck(path!.split('/').pop()!);
   assert.deepEqual(row?.keptFields, ids);
   // No keptFields at all (an older client) is fine: nothing is tolerated besides the allowlist.
   assert.equal((await tusCreate(user.client, bytes.length, { ...partMeta(bytes, { mode: 'deidentified' }) })).res.status, 201);

@@ -70,8 +70,8 @@ test('a scan left "processing" by a shutdown is ingested on the next start; cred
     const scanId = Number(done.headers.get('x-scan-id'));
     await waitForScan(client, scanId);
     // Simulate a crash in the middle of ingest.
-    const labId = first.built.repos.labs.byName('Demo Lab')!.id;
-    first.built.repos.scans.setStatus(labId, scanId, 'processing');
+    const labId = (await first.built.repos.labs.byName('Demo Lab'))!.id;
+    await first.built.repos.scans.setStatus(labId, scanId, 'processing');
     await first.stop();
 
     const second = await startServer({ dataDir, port: first.port, adminPassword: undefined });

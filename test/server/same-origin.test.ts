@@ -81,22 +81,22 @@ describe('state-changing routes against a real server', () => {
       admin.client.fetch(`/api/labs/${admin.labId}/features`, { method: 'PUT', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ features: ['bulk-import'] }) });
     await assertRefused(await put(crossSite), 'cross-site PUT');
     await assertRefused(await put(sameSite), 'same-site PUT');
-    assert.deepEqual(s.built.repos.labs.features(admin.labId), [], 'flag unchanged');
+    assert.deepEqual(await s.built.repos.labs.features(admin.labId), [], 'flag unchanged');
     // Reads are not this check's business (SameSite=Strict keeps the cookie off them anyway).
     assert.equal((await admin.client.fetch('/api/me', { headers: crossSite })).status, 200);
     const ok = await put({ 'sec-fetch-site': 'same-origin', origin: s.url });
     assert.equal(ok.status, 200);
-    assert.deepEqual(s.built.repos.labs.features(admin.labId), ['bulk-import']);
+    assert.deepEqual(await s.built.repos.labs.features(admin.labId), ['bulk-import']);
   });
 
   test('tus: cross-site POST, PATCH and DELETE are refused and change nothing; same-origin ones work', async () => {
     const { client } = await memberOf(s, 'Demo Lab', 'tus-csrf', 'lab-user');
     const bytes = randomBytes(4096);
     const md = partMeta(bytes);
-    const before = s.built.repos.uploads.forSlide(s.built.repos.labs.byName('Demo Lab')!.id, md.slideId).length;
+    const before = (await s.built.repos.uploads.forSlide((await s.built.repos.labs.byName('Demo Lab'))!.id, md.slideId)).length;
     const evilCreate = await client.fetch('/files/', { method: 'POST', headers: { ...crossSite, 'tus-resumable': '1.0.0', 'upload-length': String(bytes.length) } });
     await assertRefused(evilCreate, 'cross-site tus POST');
-    assert.equal(s.built.repos.uploads.forSlide(s.built.repos.labs.byName('Demo Lab')!.id, md.slideId).length, before);
+    assert.equal((await s.built.repos.uploads.forSlide((await s.built.repos.labs.byName('Demo Lab'))!.id, md.slideId)).length, before);
 
     // A same-origin creation and first chunk, as the app sends them.
     const same = { 'sec-fetch-site': 'same-origin', origin: s.url };

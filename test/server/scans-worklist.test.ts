@@ -34,8 +34,8 @@ before(async () => {
   viewer = await memberOf(s, 'Worklist Lab', 'wl-viewer', 'viewer');
   other = await memberOf(s, 'Other Lab', 'wl-other', 'lab-user');
   // Two uploaders in the lab; the other lab has rows of its own that must never show.
-  rows = insertScans(s.built.repos.db, { labId: user.labId, count: N, uploaders: [user.userId, viewer.userId], batchSize: 40, caseEvery: 7, prefix: 'wl' });
-  insertScans(s.built.repos.db, { labId: other.labId, count: 50, uploaders: [other.userId], prefix: 'ot' });
+  rows = await insertScans(s.built.repos.db, { labId: user.labId, count: N, uploaders: [user.userId, viewer.userId], batchSize: 40, caseEvery: 7, prefix: 'wl' });
+  await insertScans(s.built.repos.db, { labId: other.labId, count: 50, uploaders: [other.userId], prefix: 'ot' });
 });
 after(async () => {
   await s.stop();
@@ -148,7 +148,7 @@ test('rename: a lab user renames a scan (it sorts and searches by the new name);
 
 test('with more scans than it counts ahead, the total is a lower bound flagged as such; near the end it is exact', async () => {
   const big = await memberOf(s, 'Big Lab', 'wl-big', 'lab-user');
-  insertScans(s.built.repos.db, { labId: big.labId, count: COUNT_AHEAD + 150, uploaders: [big.userId], prefix: 'big' });
+  await insertScans(s.built.repos.db, { labId: big.labId, count: COUNT_AHEAD + 150, uploaders: [big.userId], prefix: 'big' });
   const first = (await (await big.client.fetch('/api/scans?limit=50')).json()) as { total: number; totalExact: boolean };
   assert.deepEqual([first.total, first.totalExact], [COUNT_AHEAD + 50, false]);
   const late = (await (await big.client.fetch(`/api/scans?limit=50&offset=${COUNT_AHEAD}`)).json()) as { total: number; totalExact: boolean; scans: unknown[] };

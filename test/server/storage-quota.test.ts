@@ -73,7 +73,7 @@ test('quota at upload creation: stored scans and uploads in progress count; over
   // The lab's own quota overrides the default: raised, then back to the default.
   const raised = await admin.client.json(`/api/labs/${admin.labId}/storage`, 'PUT', { quotaBytes: 100 * MiB });
   assert.equal(raised.status, 200);
-  assert.deepEqual([((await raised.json()) as any).quotaBytes, s.built.repos.quotas.quotaOf(admin.labId)], [100 * MiB, 100 * MiB]);
+  assert.deepEqual([((await raised.json()) as any).quotaBytes, await s.built.repos.quotas.quotaOf(admin.labId)], [100 * MiB, 100 * MiB]);
   assert.equal((await tusCreate(user.client, 10 * MiB, { ...partMeta(new Uint8Array(0), { sha256: 'f'.repeat(64) }) })).res.status, 201);
   const reset = (await (await admin.client.json(`/api/labs/${admin.labId}/storage`, 'PUT', { quotaBytes: null })).json()) as any;
   assert.equal(reset.quotaSource, 'default');
@@ -122,7 +122,7 @@ test('housekeeping removes expired uploads (file and .json), finished leftovers 
   const { repos, storage } = s1.built;
   // Two hours old, in the database and in the store's own record.
   const old = new Date(Date.now() - 2 * 3600 * 1000);
-  repos.db.prepare('UPDATE uploads SET created_at = ? WHERE id = ?').run(old.toISOString(), expiredId);
+  await repos.db.kysely.updateTable('uploads').set({ created_at: old.toISOString() }).where('id', '=', expiredId).execute();
   const record = JSON.parse(await readFile(`${storage.uploadPath(expiredId)}.json`, 'utf8')) as Record<string, unknown>;
   await writeFile(`${storage.uploadPath(expiredId)}.json`, JSON.stringify({ ...record, creation_date: old.toISOString() }));
   // Left behind by a crash: a .json whose file is gone, a file whose .json is gone, and a finished
@@ -138,14 +138,14 @@ test('housekeeping removes expired uploads (file and .json), finished leftovers 
   await waitGone(s1, doneId);
   await writeFile(storage.uploadPath(doneId), 'leftover');
   await writeFile(`${storage.uploadPath(doneId)}.json`, '{"metadata":{"filename":"PATIENT-NAME.svs"}}');
-  assert.equal(repos.quotas.usage(user.labId).inFlightBytes, 2 * MiB);
+  assert.equal((await repos.quotas.usage(user.labId)).inFlightBytes, 2 * MiB);
   await s1.stop();
 
   // Housekeeping runs at start (and hourly).
   const s2 = await server({ dataDir, uploadExpiryHours: 1 });
   const left = await readdir(s2.built.storage.uploadsDir);
   assert.deepEqual(left.sort(), [freshId, `${freshId}.json`].sort(), 'only the upload still in progress is left');
-  assert.equal(s2.built.repos.uploads.byIdForAccessCheck(expiredId)?.status, 'terminated');
-  assert.equal(s2.built.repos.uploads.byIdForAccessCheck(freshId)?.status, 'uploading');
-  assert.equal(s2.built.repos.quotas.usage(user.labId).inFlightBytes, 1 * MiB);
+  assert.equal((await s2.built.repos.uploads.byIdForAccessCheck(expiredId))?.status, 'terminated');
+  assert.equal((await s2.built.repos.uploads.byIdForAccessCheck(freshId))?.status, 'uploading');
+  assert.equal((await s2.built.repos.quotas.usage(user.labId)).inFlightBytes, 1 * MiB);
 });

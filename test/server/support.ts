@@ -7,6 +7,7 @@ import { buildApp, type BuiltApp } from '../../src/server/app.ts';
 import { defaultConfig, type ServerConfig } from '../../src/server/config.ts';
 import { hashPassword } from '../../src/server/auth/password.ts';
 import type { Role } from '../../src/server/db/repos/labs.ts';
+import { createTestDatabase } from '../support/postgres.ts';
 
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
 export const fixturesDir = resolve(repoRoot, '../shared/fixtures');
@@ -20,9 +21,38 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+/**
+ * With WSI_TEST_DATABASE_URL (postgres://… of a cluster, e.g. test/support/postgres.ts's), every
+ * data dir gets its own fresh PostgreSQL database instead of its SQLite file: a server restarted
+ * on the same data dir (tests of restarts stop a server and start one on its dir) finds its data
+ * again. The database goes with the data dir, at removeDir(); one a test leaves behind goes with
+ * the throwaway cluster.
+ */
+const testDatabaseUrl = process.env.WSI_TEST_DATABASE_URL?.trim() || undefined;
+const databases = new Map<string, { url: string; drop(): Promise<void> }>();
+
+/** The database URL the app of `dataDir` uses under WSI_TEST_DATABASE_URL (created on first use); undefined on SQLite. */
+export async function testDatabaseFor(dataDir: string): Promise<string | undefined> {
+  if (!testDatabaseUrl) return undefined;
+  let db = databases.get(dataDir);
+  if (!db) {
+    db = await createTestDatabase(testDatabaseUrl);
+    databases.set(dataDir, db);
+  }
+  return db.url;
+}
+
+async function dropTestDatabase(dataDir: string): Promise<void> {
+  const db = databases.get(dataDir);
+  if (!db) return;
+  databases.delete(dataDir);
+  await db.drop();
+}
+
 /** A real server on 127.0.0.1 with a fresh data dir (unless given), logging off. */
 export async function startServer(over: Partial<ServerConfig> = {}): Promise<TestServer> {
   const dataDir = over.dataDir ?? (await mkdtemp(join(tmpdir(), 'wsi-server-test-')));
+  const databaseUrl = over.databaseUrl ?? (await testDatabaseFor(dataDir));
   const config: ServerConfig = {
     ...defaultConfig,
     dataDir,
@@ -30,6 +60,7 @@ export async function startServer(over: Partial<ServerConfig> = {}): Promise<Tes
     publicDir: join(dataDir, 'no-public-dir'),
     logLevel: false,
     port: 0,
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     ...over,
   };
   const built = await buildApp(config);
@@ -40,6 +71,7 @@ export async function startServer(over: Partial<ServerConfig> = {}): Promise<Tes
 }
 
 export async function removeDir(dir: string): Promise<void> {
+  await dropTestDatabase(dir);
   await rm(dir, { recursive: true, force: true });
 }
 
@@ -80,11 +112,11 @@ export async function adminClient(s: TestServer): Promise<Client> {
 /** A lab (created if missing) with the given flags and a signed-in member with `role`. */
 export async function memberOf(s: TestServer, labName: string, username: string, role: Role, features: ('bulk-import')[] = ['bulk-import']): Promise<{ client: Client; labId: number; userId: number }> {
   const { repos } = s.built;
-  const lab = repos.labs.byName(labName) ?? repos.labs.create(labName);
-  repos.labs.setFeatures(lab.id, features);
+  const lab = (await repos.labs.byName(labName)) ?? (await repos.labs.create(labName));
+  await repos.labs.setFeatures(lab.id, features);
   const password = `pw-${username}-long-enough`;
-  const user = repos.users.credentialsByUsername(username) ?? repos.users.create(username, username, await hashPassword(password));
-  repos.labs.setRole(lab.id, user.id, role);
+  const user = (await repos.users.credentialsByUsername(username)) ?? await repos.users.create(username, username, await hashPassword(password));
+  await repos.labs.setRole(lab.id, user.id, role);
   const client = new Client(s.url);
   const r = await client.login(username, password);
   if (r.status !== 200) throw new Error(`login failed for ${username}: ${r.status}`);

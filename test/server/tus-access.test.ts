@@ -128,7 +128,7 @@ test('uploads over the configured maximum size are refused with 413', async () =
 
 test('a lab admin lists and adds lab members; others cannot see another lab\'s members', async () => {
   const admin = await adminClient(s);
-  const demo = s.built.repos.labs.byName('Demo Lab')!;
+  const demo = (await s.built.repos.labs.byName('Demo Lab'))!;
   const list = (await (await admin.fetch(`/api/labs/${demo.id}/users`)).json()) as any;
   assert.ok(list.users.some((u: any) => u.username === 'admin' && u.role === 'lab-admin'));
   const add = await admin.json(`/api/labs/${demo.id}/users`, 'POST', { username: 'newbie', displayName: 'New Bie', password: 'newbie-password-1', role: 'viewer' });
@@ -140,7 +140,7 @@ test('a lab admin lists and adds lab members; others cannot see another lab\'s m
   // (or a platform admin adds them directly: see accounts.test.ts).
   assert.equal((await admin.json(`/api/labs/${demo.id}/users`, 'POST', { username: 'newbie', role: 'lab-user', password: 'takeover-attempt' })).status, 409);
   assert.equal((await admin.json(`/api/labs/${demo.id}/users`, 'POST', { username: 'x2', role: 'god', password: 'long-enough-pw' })).status, 400);
-  const labB = s.built.repos.labs.byName('Lab B') ?? s.built.repos.labs.create('Lab B');
+  const labB = await s.built.repos.labs.byName('Lab B') ?? await s.built.repos.labs.create('Lab B');
   // The first admin is the platform admin (every lab); a lab admin of Demo Lab only sees Demo Lab.
   assert.equal((await admin.fetch(`/api/labs/${labB.id}/users`)).status, 200);
   const demoAdmin = await memberOf(s, 'Demo Lab', 'demo-admin', 'lab-admin');

@@ -96,7 +96,7 @@ test('a DELETE during a PATCH ends that PATCH with 410 (no 5xx, no 204), and the
   }
   assert.equal(store().isWriting(id), false);
   assert.equal((await tusHead(user.client, path!)).status, 404);
-  assert.equal(s.built.repos.uploads.byIdForAccessCheck(id)?.status, 'terminated');
+  assert.equal((await s.built.repos.uploads.byIdForAccessCheck(id))?.status, 'terminated');
   await assert.rejects(access(join(s.built.storage.uploadsDir, id)), 'the bytes are removed');
   // The server is fine afterwards: a new upload of the same slide goes through.
   const again = await tusCreate(user.client, 1000, { ...partMeta(bytes.subarray(0, 1000)) });
@@ -114,9 +114,9 @@ test('a PATCH of a finished upload never finishes it again: zero bytes -> 204 at
   assert.equal(finish.headers.get('x-part-status'), 'complete');
   const scanId = finish.headers.get('x-scan-id');
   const id = idOf(path!);
-  const row = s.built.repos.uploads.byIdForAccessCheck(id)!;
+  const row = (await s.built.repos.uploads.byIdForAccessCheck(id))!;
   assert.equal(row.status, 'complete');
-  const files = s.built.repos.scans.files(user.labId, Number(scanId));
+  const files = await s.built.repos.scans.files(user.labId, Number(scanId));
   assert.equal(files.length, 1);
   const rehashed = store().rehashedBytes;
 
@@ -127,10 +127,10 @@ test('a PATCH of a finished upload never finishes it again: zero bytes -> 204 at
     assert.equal(zero.headers.get('tus-resumable'), '1.0.0');
     assert.equal(zero.headers.get('x-scan-id'), scanId);
   }
-  const after = s.built.repos.uploads.byIdForAccessCheck(id)!;
+  const after = (await s.built.repos.uploads.byIdForAccessCheck(id))!;
   assert.equal(after.status, 'complete', 'the outcome is not rewritten (a re-run records "duplicate")');
   assert.equal(after.finishedAt, row.finishedAt, 'finish time unchanged');
-  assert.deepEqual(s.built.repos.scans.files(user.labId, Number(scanId)), files, 'scan files unchanged');
+  assert.deepEqual(await s.built.repos.scans.files(user.labId, Number(scanId)), files, 'scan files unchanged');
   await access(s.built.storage.abs(files[0]!.path));
   assert.equal(store().rehashedBytes, rehashed, 'nothing re-read to hash it again');
 
@@ -143,7 +143,7 @@ test('a PATCH of a finished upload never finishes it again: zero bytes -> 204 at
   assert.equal(((await more.json()) as { error: { code: string } }).error.code, 'UPLOAD_COMPLETE');
   const noOffset = await user.client.fetch(path!, { method: 'PATCH', headers: { 'tus-resumable': '1.0.0', 'content-type': 'application/offset+octet-stream' } });
   assert.equal(noOffset.status, 400);
-  assert.equal(s.built.repos.uploads.byIdForAccessCheck(id)!.status, 'complete');
+  assert.equal((await s.built.repos.uploads.byIdForAccessCheck(id))!.status, 'complete');
   // The scan is still whole: its part was neither removed nor replaced.
   const scan = (await (await user.client.fetch(`/api/scans/${scanId}`)).json()) as { scan: { status: string } };
   assert.notEqual(scan.scan.status, 'uploading');
@@ -151,8 +151,8 @@ test('a PATCH of a finished upload never finishes it again: zero bytes -> 204 at
 
 test('Upload-Concat (parallel uploads) is answered 400 with the tus reason, in JSON, and creates nothing', async () => {
   const labId = user.labId;
-  const count = () => (s.built.repos.db.prepare('SELECT count(*) AS n FROM uploads WHERE lab_id = ?').get(labId) as { n: number }).n;
-  const before = count();
+  const count = async () => Number((await s.built.repos.db.kysely.selectFrom('uploads').select((eb) => eb.fn.countAll().as('n')).where('lab_id', '=', labId).executeTakeFirstOrThrow()).n);
+  const before = await count();
   for (const concat of ['partial', 'final;/files/a /files/b']) {
     const r = await user.client.fetch('/files/', { method: 'POST', headers: { 'tus-resumable': '1.0.0', 'upload-concat': concat, 'upload-length': '10' } });
     assert.equal(r.status, 400, concat);
@@ -161,7 +161,7 @@ test('Upload-Concat (parallel uploads) is answered 400 with the tus reason, in J
     assert.equal(err.code, 'UNSUPPORTED_EXTENSION');
     assert.match(err.message, /Concatenation extension is not/);
   }
-  assert.equal(count(), before);
+  assert.equal(await count(), before);
   const opts = await user.client.fetch('/files/', { method: 'OPTIONS' });
   assert.doesNotMatch(opts.headers.get('tus-extension') ?? '', /concatenation/, 'not announced either');
 });

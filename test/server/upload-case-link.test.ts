@@ -46,8 +46,8 @@ async function upload(c: Client, bytes: Uint8Array, over: Partial<PartMeta> = {}
   return { scanId, scan };
 }
 
-const caseCount = (n: string) => (s.built.repos.db.prepare('SELECT count(*) AS n FROM cases WHERE lab_id = ? AND case_number = ?').get(user.labId, n) as { n: number }).n;
-const linkCount = (scanId: number) => (s.built.repos.db.prepare('SELECT count(*) AS n FROM case_scans WHERE scan_id = ?').get(scanId) as { n: number }).n;
+const caseCount = async (n: string) => Number((await s.built.repos.db.kysely.selectFrom('cases').select((eb) => eb.fn.countAll().as('n')).where('lab_id', '=', user.labId).where('case_number', '=', n).executeTakeFirstOrThrow()).n);
+const linkCount = async (scanId: number) => Number((await s.built.repos.db.kysely.selectFrom('case_scans').select((eb) => eb.fn.countAll().as('n')).where('scan_id', '=', scanId).executeTakeFirstOrThrow()).n);
 
 test('metadata: scanName, caseNumber and createCase are validated; messages name the key, never the value', () => {
   const ok = parsePartMetadata(wire({ scanName: '  Liver block A1  ', caseNumber: ' S24-1234 ', createCase: '1' }));
@@ -92,14 +92,14 @@ test('over tus: bad metadata is refused before a byte is sent, without echoing t
 });
 
 test('scanName becomes the scan name; caseNumber links to the existing case', async () => {
-  const existing = s.built.repos.cases.create(user.labId, 'S24-0001', 'existing', user.userId);
+  const existing = await s.built.repos.cases.create(user.labId, 'S24-0001', 'existing', user.userId);
   const { scanId, scan } = await upload(user.client, svs, { scanName: 'Block A1, HE', caseNumber: 'S24-0001' });
   assert.equal(scan.status, 'ready');
   assert.equal(scan.name, 'Block A1, HE');
   assert.equal(scan.originalFilename, 'cmu-1-small-region.svs');
   assert.deepEqual(scan.caseLink, { caseNumber: 'S24-0001', state: 'linked' });
   assert.deepEqual(scan.cases, [{ id: existing.id, caseNumber: 'S24-0001' }]);
-  assert.equal(caseCount('S24-0001'), 1);
+  assert.equal(await caseCount('S24-0001'), 1);
   // The case's own view lists it.
   const c = (await (await user.client.fetch(`/api/cases/${existing.id}`)).json()) as { scans: { id: number }[] };
   assert.deepEqual(c.scans.map((x) => x.id), [scanId]);
@@ -108,14 +108,14 @@ test('scanName becomes the scan name; caseNumber links to the existing case', as
 test('a missing case is created only with createCase; else not-found and nothing is created', async () => {
   const created = await upload(user.client, svs, { caseNumber: 'S24-NEW-1', createCase: '1' });
   assert.deepEqual(created.scan.caseLink, { caseNumber: 'S24-NEW-1', state: 'created' });
-  assert.equal(caseCount('S24-NEW-1'), 1);
+  assert.equal(await caseCount('S24-NEW-1'), 1);
   assert.equal(created.scan.cases[0].caseNumber, 'S24-NEW-1');
   // Who made the case: the uploader.
-  assert.equal(s.built.repos.cases.byNumber(user.labId, 'S24-NEW-1')?.createdBy, user.userId);
+  assert.equal((await s.built.repos.cases.byNumber(user.labId, 'S24-NEW-1'))?.createdBy, user.userId);
 
   const notFound = await upload(user.client, svs, { caseNumber: 'S24-MISSING' });
   assert.deepEqual(notFound.scan.caseLink, { caseNumber: 'S24-MISSING', state: 'not-found' });
-  assert.equal(caseCount('S24-MISSING'), 0);
+  assert.equal(await caseCount('S24-MISSING'), 0);
   assert.deepEqual(notFound.scan.cases, []);
 
   // No case asked for: no caseLink, and the default name.
@@ -125,11 +125,11 @@ test('a missing case is created only with createCase; else not-found and nothing
 });
 
 test('a case in another lab with the same number is never used', async () => {
-  const other = s.built.repos.labs.create('Link Other Lab');
-  s.built.repos.cases.create(other.id, 'S24-ELSEWHERE', '', user.userId);
+  const other = await s.built.repos.labs.create('Link Other Lab');
+  await s.built.repos.cases.create(other.id, 'S24-ELSEWHERE', '', user.userId);
   const r = await upload(user.client, svs, { caseNumber: 'S24-ELSEWHERE' });
   assert.equal(r.scan.caseLink.state, 'not-found');
-  assert.equal(linkCount(r.scanId), 0);
+  assert.equal(await linkCount(r.scanId), 0);
 });
 
 test('failed or quarantined: not linked, nothing created', async () => {
@@ -137,14 +137,14 @@ test('failed or quarantined: not linked, nothing created', async () => {
   const failed = await upload(user.client, garbage, { filename: 'broken.svs', caseNumber: 'S24-FAIL', createCase: '1' });
   assert.equal(failed.scan.status, 'failed');
   assert.deepEqual(failed.scan.caseLink, { caseNumber: 'S24-FAIL', state: 'not-linked' });
-  assert.equal(caseCount('S24-FAIL'), 0);
+  assert.equal(await caseCount('S24-FAIL'), 0);
 
   // The original slide sent as if de-identified: the server's verification quarantines it.
-  s.built.repos.cases.create(user.labId, 'S24-Q', '', user.userId);
+  await s.built.repos.cases.create(user.labId, 'S24-Q', '', user.userId);
   const q = await upload(user.client, svs, { mode: 'deidentified', caseNumber: 'S24-Q' });
   assert.equal(q.scan.status, 'quarantined');
   assert.deepEqual(q.scan.caseLink, { caseNumber: 'S24-Q', state: 'not-linked' });
-  assert.equal(linkCount(q.scanId), 0);
+  assert.equal(await linkCount(q.scanId), 0);
 });
 
 test('a retried ingest links once and never creates a second case; a link the lab removed is not put back', async () => {
@@ -158,9 +158,9 @@ test('a retried ingest links once and never creates a second case; a link the la
     await s.built.ingest.idle();
   }
   // Settling again directly (a crash between ingest and linking) changes nothing either.
-  assert.equal(settleCaseLink(s.built.repos, user.labId, scanId), 'created');
-  assert.equal(caseCount('S24-RETRY'), 1);
-  assert.equal(linkCount(scanId), 1);
+  assert.equal(await settleCaseLink(s.built.repos, user.labId, scanId), 'created');
+  assert.equal(await caseCount('S24-RETRY'), 1);
+  assert.equal(await linkCount(scanId), 1);
   const after = ((await (await user.client.fetch(`/api/scans/${scanId}`)).json()) as any).scan;
   assert.deepEqual(after.caseLink, { caseNumber: 'S24-RETRY', state: 'created' });
 
@@ -169,15 +169,15 @@ test('a retried ingest links once and never creates a second case; a link the la
   await user.client.json(`/api/scans/${scanId}/reprocess`, 'POST', {});
   await waitForScan(user.client, scanId, 60000);
   await s.built.ingest.idle();
-  assert.equal(linkCount(scanId), 0);
+  assert.equal(await linkCount(scanId), 0);
 
   // A scan that failed first and is then reprocessed successfully is linked then (not-linked is not final).
-  const c = s.built.repos.cases.create(user.labId, 'S24-LATER', '', user.userId);
-  const { scan: row } = s.built.repos.scans.getOrCreate({ labId: user.labId, slideId: crypto.randomUUID(), batchId: 'later', status: 'failed', mode: 'direct', parts: 1, claimedFormat: 'aperio-svs', originalFilename: 'x.svs', uploadedBy: user.userId, caseNumber: 'S24-LATER' });
-  assert.equal(settleCaseLink(s.built.repos, user.labId, row.id), 'not-linked');
-  s.built.repos.scans.setStatus(user.labId, row.id, 'ready');
-  assert.equal(settleCaseLink(s.built.repos, user.labId, row.id), 'linked');
-  assert.deepEqual(s.built.repos.cases.scanIds(user.labId, c.id), [row.id]);
+  const c = await s.built.repos.cases.create(user.labId, 'S24-LATER', '', user.userId);
+  const { scan: row } = await s.built.repos.scans.getOrCreate({ labId: user.labId, slideId: crypto.randomUUID(), batchId: 'later', status: 'failed', mode: 'direct', parts: 1, claimedFormat: 'aperio-svs', originalFilename: 'x.svs', uploadedBy: user.userId, caseNumber: 'S24-LATER' });
+  assert.equal(await settleCaseLink(s.built.repos, user.labId, row.id), 'not-linked');
+  await s.built.repos.scans.setStatus(user.labId, row.id, 'ready');
+  assert.equal(await settleCaseLink(s.built.repos, user.labId, row.id), 'linked');
+  assert.deepEqual(await s.built.repos.cases.scanIds(user.labId, c.id), [row.id]);
 });
 
 test('every slide of a zipped DICOM folder gets the case', async () => {
@@ -192,7 +192,7 @@ test('every slide of a zipped DICOM folder gets the case', async () => {
   const derived = ((await (await user.client.fetch(`/api/scans/${scan.derived[0].id}`)).json()) as any).scan;
   assert.equal(derived.name, 'Study 7 (slide 2)');
   assert.deepEqual(derived.caseLink, { caseNumber: 'S24-ZIP', state: 'linked' });
-  assert.equal(caseCount('S24-ZIP'), 1);
-  const c = s.built.repos.cases.byNumber(user.labId, 'S24-ZIP')!;
-  assert.deepEqual(s.built.repos.cases.scanIds(user.labId, c.id).sort((a, b) => a - b), [scanId, derived.id].sort((a, b) => a - b));
+  assert.equal(await caseCount('S24-ZIP'), 1);
+  const c = (await s.built.repos.cases.byNumber(user.labId, 'S24-ZIP'))!;
+  assert.deepEqual((await s.built.repos.cases.scanIds(user.labId, c.id)).sort((a, b) => a - b), [scanId, derived.id].sort((a, b) => a - b));
 });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../config.ts';
 import type { Repos } from '../db/repos/index.ts';
 import type { Lab, LabMembership, Role } from '../db/repos/labs.ts';
@@ -7,6 +7,7 @@ import type { Account, User } from '../db/repos/users.ts';
 import { readCookie, serializeCookie } from '../http/cookies.ts';
 import { storageFailureOf } from '../http/storage-errors.ts';
 import { ApiError, forbidden, notFound, unauthenticated } from '../http/api-error.ts';
+import { opsPaths } from '../ops/routes.ts';
 
 export const sessionCookie = 'wsi_session';
 
@@ -76,35 +77,44 @@ export class Sessions {
     return this.config.cookieSecure === 'auto' ? req.protocol === 'https' : this.config.cookieSecure;
   }
 
-  start(req: FastifyRequest, reply: FastifyReply, who: User): AuthContext {
-    const user = this.repos.users.byId(who.id);
+  async start(req: FastifyRequest, reply: FastifyReply, who: User): Promise<AuthContext> {
+    const user = await this.repos.users.byId(who.id);
     if (!user) throw unauthenticated();
     const token = randomBytes(32).toString('base64url');
     const tokenHash = hashToken(token);
-    const labs = this.repos.labs.membershipsOf(user.id);
+    const labs = await this.repos.labs.membershipsOf(user.id);
     const now = Date.now();
     const lab = defaultLab(user, labs);
-    this.repos.sessions.create(tokenHash, user.id, lab?.id ?? null, now, now + this.ttlMs);
+    await this.repos.sessions.create(tokenHash, user.id, lab?.id ?? null, now, now + this.ttlMs);
     reply.header('set-cookie', serializeCookie(sessionCookie, token, { maxAgeSeconds: this.ttlMs / 1000, secure: this.secure(req) }));
     const ctx: AuthContext = { tokenHash, user, labs, currentLab: lab };
     this.cache.set(req.raw, ctx);
     return ctx;
   }
 
-  end(req: FastifyRequest, reply: FastifyReply): void {
+  async end(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const token = readCookie(req.headers.cookie, sessionCookie);
-    if (token) this.repos.sessions.delete(hashToken(token));
+    if (token) await this.repos.sessions.delete(hashToken(token));
     this.cache.set(req.raw, null);
     reply.header('set-cookie', serializeCookie(sessionCookie, '', { maxAgeSeconds: 0, secure: this.secure(req) }));
   }
 
-  /** The signed-in user of this request, or null. Memoised per raw request (the tus hooks reuse it). */
-  get(req: FastifyRequest): AuthContext | null {
+  /**
+   * Look the request's session or API token up in the database, once per raw request (an onRequest
+   * hook, registerSessionLoading, does it for /api and /files), so that get() and require() can
+   * answer synchronously in routes and tus hooks.
+   */
+  async authenticate(req: FastifyRequest): Promise<AuthContext | null> {
     const cached = this.cache.get(req.raw);
     if (cached !== undefined) return cached;
-    const ctx = this.load(req);
+    const ctx = await this.load(req);
     this.cache.set(req.raw, ctx);
     return ctx;
+  }
+
+  /** The signed-in user of this request (as authenticate() found it), or null. */
+  get(req: FastifyRequest): AuthContext | null {
+    return this.cache.get(req.raw) ?? null;
   }
 
   /** For code that only has the Node request (tus hooks). */
@@ -112,16 +122,16 @@ export class Sessions {
     return this.cache.get(raw) ?? null;
   }
 
-  private load(req: FastifyRequest): AuthContext | null {
+  private async load(req: FastifyRequest): Promise<AuthContext | null> {
     // A bearer token decides alone: a request that sends one is never also judged by a cookie.
     if (hasBearer(req)) return this.loadApiToken(bearerToken(req) ?? '');
     const token = readCookie(req.headers.cookie, sessionCookie);
     if (!token) return null;
     const tokenHash = hashToken(token);
     const now = Date.now();
-    const row = this.repos.sessions.live(tokenHash, now);
+    const row = await this.repos.sessions.live(tokenHash, now);
     if (!row) return null;
-    const user = this.repos.users.byId(row.userId);
+    const user = await this.repos.users.byId(row.userId);
     // Deactivating ends the sessions too; this also covers one opened in the same instant.
     if (!user || user.deactivatedAt) return null;
     // Sliding expiry, written at most once per half lifetime to keep reads cheap.
@@ -129,12 +139,12 @@ export class Sessions {
     // upload once space is freed) must keep working; the next request extends it.
     if (row.expiresAt - now < this.ttlMs / 2) {
       try {
-        this.repos.sessions.touch(tokenHash, now + this.ttlMs);
+        await this.repos.sessions.touch(tokenHash, now + this.ttlMs);
       } catch (e) {
         if (!storageFailureOf(e)) throw e;
       }
     }
-    const labs = this.repos.labs.membershipsOf(user.id);
+    const labs = await this.repos.labs.membershipsOf(user.id);
     // The session's own choice first: another session of the same user switching labs (on another
     // PC) must not move this one's next upload into a different lab.
     const currentLab = labs.find((l) => l.id === row.currentLabId) ?? defaultLab(user, labs);
@@ -146,19 +156,19 @@ export class Sessions {
    * users who are no longer members of the token's lab get nothing (401). The token is looked up
    * by its hash, so comparing it leaks no timing; it is never logged.
    */
-  private loadApiToken(token: string): AuthContext | null {
+  private async loadApiToken(token: string): Promise<AuthContext | null> {
     if (!token.startsWith(apiTokenPrefix) || token.length > 200) return null;
     const tokenHash = hashToken(token);
-    const row = this.repos.apiTokens.live(tokenHash);
+    const row = await this.repos.apiTokens.live(tokenHash);
     if (!row) return null;
-    const user = this.repos.users.byId(row.userId);
+    const user = await this.repos.users.byId(row.userId);
     if (!user || user.deactivatedAt) return null;
-    const lab = this.repos.labs.membershipsOf(user.id).find((l) => l.id === row.labId);
+    const lab = (await this.repos.labs.membershipsOf(user.id)).find((l) => l.id === row.labId);
     if (!lab) return null;
     const now = Date.now();
     if (row.lastUsedAt === null || now - Date.parse(row.lastUsedAt) >= tokenTouchMs) {
       try {
-        this.repos.apiTokens.touch(row.id, new Date(now).toISOString());
+        await this.repos.apiTokens.touch(row.id, new Date(now).toISOString());
       } catch (e) {
         // Best effort, as for sessions: a full disk must not stop uploads resuming.
         if (!storageFailureOf(e)) throw e;
@@ -168,14 +178,14 @@ export class Sessions {
     return { tokenHash, user: { ...user, platformAdmin: false }, labs: [lab], currentLab: lab, viaToken: true, apiTokenId: row.id };
   }
 
-  switchLab(ctx: AuthContext, labId: number): AuthContext {
+  async switchLab(ctx: AuthContext, labId: number): Promise<AuthContext> {
     const lab = ctx.labs.find((l) => l.id === labId);
     if (!lab) throw notFound('lab not found');
-    this.repos.db.transaction(() => {
-      this.repos.sessions.setCurrentLab(ctx.tokenHash, labId);
+    await this.repos.transaction(async (tx) => {
+      await tx.sessions.setCurrentLab(ctx.tokenHash, labId);
       // Remembered for the user's next sign-in, on any PC.
-      this.repos.users.setCurrentLab(ctx.user.id, labId);
-    })();
+      await tx.users.setCurrentLab(ctx.user.id, labId);
+    });
     ctx.currentLab = lab;
     ctx.user.currentLabId = labId;
     return ctx;
@@ -200,8 +210,8 @@ export class Sessions {
   }
 
   /** Sign the user out everywhere except (optionally) this session: after a password change or reset. */
-  endOtherSessions(userId: number, keepTokenHash?: string): number {
-    return this.repos.sessions.deleteForUser(userId, keepTokenHash);
+  async endOtherSessions(userId: number, keepTokenHash?: string): Promise<number> {
+    return await this.repos.sessions.deleteForUser(userId, keepTokenHash);
   }
 }
 
@@ -228,11 +238,11 @@ export function editableLab(ctx: AuthContext): LabMembership {
  * `labs` when given; without it, only labs they belong to). A member without the role gets 403;
  * anyone else 404 (another lab looks nonexistent).
  */
-export function administeredLab(ctx: AuthContext, labId: number, labs?: { byId(id: number): Lab | undefined }): Lab {
+export async function administeredLab(ctx: AuthContext, labId: number, labs?: { byId(id: number): Promise<Lab | undefined> }): Promise<Lab> {
   const membership = ctx.labs.find((l) => l.id === labId);
   if (membership?.role === 'lab-admin') return membership;
   if (ctx.user.platformAdmin) {
-    const lab = membership ?? labs?.byId(labId);
+    const lab = membership ?? (await labs?.byId(labId));
     if (lab) return lab;
   }
   if (membership) throw forbidden('only a lab admin may do this');
@@ -241,4 +251,17 @@ export function administeredLab(ctx: AuthContext, labId: number, labs?: { byId(i
 
 export function canImport(lab: LabMembership | null): boolean {
   return !!lab && editorRoles.includes(lab.role) && lab.features.includes('bulk-import');
+}
+
+/**
+ * Authenticates every /api and /files request up front (one lookup, memoised), after the checks
+ * registered before it (same-origin) and before those after it (API token scope) and the routes.
+ */
+export function registerSessionLoading(app: FastifyInstance, sessions: Sessions): void {
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    const path = req.url;
+    // Health and readiness never touch the database for a cookie (liveness must not depend on it).
+    if (req.routeOptions.url !== undefined && opsPaths.includes(req.routeOptions.url)) return;
+    if (path.startsWith('/api') || path.startsWith('/files')) await sessions.authenticate(req);
+  });
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError, unauthenticated } from '../http/api-error.ts';
 import { hasBearer, type Sessions } from './session.ts';
+import { metricsPath } from '../ops/routes.ts';
 
 /**
  * What an API token may do (issue 14, scope "upload + read"): read the API (GET/HEAD of /api/*),
@@ -24,6 +25,8 @@ export const tokenScopeError = (): ApiError => new ApiError(403, 'TOKEN_SCOPE', 
 export function registerTokenScope(app: FastifyInstance, sessions: Sessions): void {
   app.addHook('onRequest', async (req: FastifyRequest) => {
     if (!hasBearer(req)) return;
+    // /metrics's bearer is the metrics token (WSI_METRICS_TOKEN), judged there, not an API token.
+    if (req.routeOptions.url === metricsPath) return;
     if (!sessions.get(req)) throw unauthenticated();
     // The route's pattern when it matched one (not the raw path: no spelling of a path gets around it).
     const route = req.routeOptions.url ?? req.url.split('?')[0]!;

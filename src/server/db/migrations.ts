@@ -1,4 +1,6 @@
 import type { Database } from 'better-sqlite3';
+import { sql, type Kysely } from 'kysely';
+import { postgresBaseline } from './postgres-baseline.ts';
 
 /**
  * One schema step. A step that rebuilds a table others reference (SQLite cannot change a CHECK in
@@ -340,6 +342,20 @@ export const migrations: readonly Migration[] = [
   `,
 ];
 
+/**
+ * Schema steps after SQLite's list above, in both dialects: step i brings either database from
+ * version migrations.length + i to migrations.length + i + 1. PostgreSQL starts at
+ * migrations.length with its baseline (postgres-baseline.ts), equal to SQLite's schema there.
+ */
+export interface DualMigration {
+  sqlite: Migration;
+  postgres: string;
+}
+export const laterMigrations: readonly DualMigration[] = [];
+
+/** The newest schema version this server knows (both dialects). */
+export const latestVersion = (): number => migrations.length + laterMigrations.length;
+
 export function schemaVersion(db: Database): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
@@ -350,7 +366,7 @@ export function schemaVersion(db: Database): number {
  * Returns the versions applied. `upTo` and `list` exist so tests can build an old database and
  * check that a failing migration leaves the database as it was.
  */
-export function migrate(db: Database, upTo?: number, list: readonly Migration[] = migrations): number[] {
+export function migrate(db: Database, upTo?: number, list: readonly Migration[] = [...migrations, ...laterMigrations.map((m) => m.sqlite)]): number[] {
   const applied: number[] = [];
   const current = schemaVersion(db);
   if (current > list.length) {
@@ -378,5 +394,34 @@ export function migrate(db: Database, upTo?: number, list: readonly Migration[] 
     }
     applied.push(v + 1);
   }
+  return applied;
+}
+
+/**
+ * PostgreSQL: the version lives in wsi_schema (one row). An empty database gets the baseline
+ * (version migrations.length), then each later migration's postgres form, all in one transaction
+ * with the version (PostgreSQL's DDL is transactional: a failure leaves the database as it was).
+ * An advisory lock makes instances that start together migrate one after the other.
+ */
+export async function migratePostgres(db: Kysely<any>): Promise<number[]> {
+  const applied: number[] = [];
+  await db.transaction().execute(async (tx) => {
+    await sql`SELECT pg_advisory_xact_lock(7295001)`.execute(tx);
+    await sql`CREATE TABLE IF NOT EXISTS wsi_schema (version INTEGER NOT NULL)`.execute(tx);
+    const row = (await sql<{ version: number }>`SELECT version FROM wsi_schema`.execute(tx)).rows[0];
+    let version = row?.version ?? 0;
+    if (version > latestVersion()) throw new Error(`database schema version ${version} is newer than this server (${latestVersion()}); upgrade the server`);
+    if (!row) {
+      await sql.raw(postgresBaseline).execute(tx);
+      version = migrations.length;
+      await sql`INSERT INTO wsi_schema (version) VALUES (${version})`.execute(tx);
+      applied.push(version);
+    }
+    for (let v = version; v < latestVersion(); v++) {
+      await sql.raw(laterMigrations[v - migrations.length]!.postgres).execute(tx);
+      await sql`UPDATE wsi_schema SET version = ${v + 1}`.execute(tx);
+      applied.push(v + 1);
+    }
+  });
   return applied;
 }

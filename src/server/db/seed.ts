@@ -3,6 +3,7 @@ import { generatePassword, hashPassword } from '../auth/password.ts';
 import { passwordProblem } from '../auth/password-policy.ts';
 import { SlideError } from '../../shared/errors.ts';
 import type { Repos } from './repos/index.ts';
+import { isUniqueViolation } from './database.ts';
 
 export const demoLabName = 'Demo Lab';
 
@@ -19,21 +20,26 @@ export interface FirstAdmin {
  * Returns null when the database was already seeded, so restarts never print or change credentials.
  */
 export async function seedIfEmpty(repos: Repos, config: ServerConfig): Promise<FirstAdmin | null> {
-  if (repos.users.count() > 0) return null;
+  if ((await repos.users.count()) > 0) return null;
   const password = config.adminPassword ?? generatePassword();
   const problem = passwordProblem(password, config.adminUser);
   if (problem) throw new SlideError('BAD_REQUEST', `environment variable WSI_ADMIN_PASSWORD is not acceptable: ${problem.message}`);
   const hash = await hashPassword(password);
   let created = false;
-  repos.db.transaction(() => {
-    // Re-check inside the transaction: another process may have seeded while we were hashing.
-    if (repos.users.count() > 0) return;
-    const lab = repos.labs.byName(demoLabName) ?? repos.labs.create(demoLabName);
-    repos.labs.setFeatures(lab.id, ['bulk-import']);
-    const admin = repos.users.create(config.adminUser, 'Administrator', hash, { platformAdmin: true, currentLabId: lab.id });
-    repos.labs.setRole(lab.id, admin.id, 'lab-admin');
-    created = true;
-  })();
+  try {
+    await repos.transaction(async (tx) => {
+      // Re-check inside the transaction: another process may have seeded while we were hashing.
+      if ((await tx.users.count()) > 0) return;
+      const lab = (await tx.labs.byName(demoLabName)) ?? (await tx.labs.create(demoLabName));
+      await tx.labs.setFeatures(lab.id, ['bulk-import']);
+      const admin = await tx.users.create(config.adminUser, 'Administrator', hash, { platformAdmin: true, currentLabId: lab.id });
+      await tx.labs.setRole(lab.id, admin.id, 'lab-admin');
+      created = true;
+    });
+  } catch (e) {
+    // Another instance on the same PostgreSQL database seeded between our check and our insert.
+    if (!isUniqueViolation(e)) throw e;
+  }
   if (!created) return null;
   return config.adminPassword === undefined ? { username: config.adminUser, generatedPassword: password } : { username: config.adminUser };
 }

@@ -10,26 +10,28 @@ import type { CaseLinkState } from '../db/repos/scans.ts';
  * and a link the lab removed afterwards is not put back. Returns the state, or null when the scan
  * asked for no case or has not settled.
  */
-export function settleCaseLink(repos: Repos, labId: number, scanId: number): CaseLinkState | null {
-  return repos.db.transaction((): CaseLinkState | null => {
-    const scan = repos.scans.byId(labId, scanId);
+export function settleCaseLink(repos: Repos, labId: number, scanId: number): Promise<CaseLinkState | null> {
+  return repos.transaction(async (tx): Promise<CaseLinkState | null> => {
+    // Scans of one lab settling at once (PostgreSQL) take turns: one creates the case, the rest find it.
+    await tx.labs.lock(labId);
+    const scan = await tx.scans.byId(labId, scanId);
     if (!scan?.caseNumber) return null;
     if (scan.caseLinkState === 'linked' || scan.caseLinkState === 'created') return scan.caseLinkState;
     if (scan.status === 'uploading' || scan.status === 'processing') return null;
     let state: CaseLinkState;
     if (scan.status !== 'ready' && scan.status !== 'needs-mpp') state = 'not-linked';
     else {
-      let c = repos.cases.byNumber(labId, scan.caseNumber);
+      let c = await tx.cases.byNumber(labId, scan.caseNumber);
       state = 'linked';
       if (!c && scan.createCase) {
-        c = repos.cases.create(labId, scan.caseNumber, '', scan.uploadedBy);
+        c = await tx.cases.create(labId, scan.caseNumber, '', scan.uploadedBy);
         state = 'created';
       }
       // The same link the cases API makes (POST /api/cases/:id/scans).
-      if (c) repos.cases.link(labId, c.id, [scan.id]);
+      if (c) await tx.cases.link(labId, c.id, [scan.id]);
       else state = 'not-found';
     }
-    repos.scans.setCaseLinkState(labId, scan.id, state);
+    await tx.scans.setCaseLinkState(labId, scan.id, state);
     return state;
-  })();
+  });
 }

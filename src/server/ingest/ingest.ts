@@ -130,17 +130,17 @@ function describe(slide: Slide, scan: ScanRow): { result: IngestResult; status: 
  */
 async function thumbnail(repos: Repos, storage: Storage, scan: ScanRow, slide: Slide, signal?: AbortSignal): Promise<string> {
   const t = await storeThumbnail(storage, scan.labId, scan.id, slide, signal);
-  repos.scans.setThumbnail(scan.labId, scan.id, t.made ? t.path : null);
+  await repos.scans.setThumbnail(scan.labId, scan.id, t.made ? t.path : null);
   return t.made ? 'made' : t.reason === 'no-image' ? 'none' : `failed (${t.code ?? 'unknown'})`;
 }
 
 /** The outcome of a failed ingest, recorded on the scan (never thrown). */
-function failed(repos: Repos, scan: ScanRow, e: unknown, signal?: AbortSignal): IngestOutcome {
+async function failed(repos: Repos, scan: ScanRow, e: unknown, signal?: AbortSignal): Promise<IngestOutcome> {
   // Shutting down is not the file's fault: leave it 'processing' so the next start retries it.
   if (signal?.aborted) return { status: 'processing' };
   const err = toSlideError(e);
   const message = err.code === 'INTERNAL' ? `could not read the slide: ${err.message}` : err.message;
-  repos.scans.setStatus(scan.labId, scan.id, 'failed', message);
+  await repos.scans.setStatus(scan.labId, scan.id, 'failed', message);
   return { status: 'failed', error: message };
 }
 
@@ -157,11 +157,11 @@ async function ingestInstances(repos: Repos, storage: Storage, scan: ScanRow, fi
     const { result, status } = describe(slide, scan);
     const instances = instanceOrder(storage, files, slide.images.map((i) => i.part));
     const thumb = await thumbnail(repos, storage, scan, slide, signal);
-    repos.scans.setIngestResult(scan.labId, scan.id, result, status, { instances, ...(note ? { note } : {}) });
+    await repos.scans.setIngestResult(scan.labId, scan.id, result, status, { instances, ...(note ? { note } : {}) });
     await removeStaleInstanceDirs(storage, scan, instances);
     return { status, thumbnail: thumb };
   } catch (e) {
-    return failed(repos, scan, e, signal);
+    return await failed(repos, scan, e, signal);
   } finally {
     await Promise.allSettled(sources.map((s) => s.close()));
   }
@@ -178,14 +178,14 @@ async function ingestZip(repos: Repos, storage: Storage, scan: ScanRow, zipPath:
   const others: number[] = [];
   for (let k = 1; k < n; k++) {
     throwIfAborted(signal);
-    const derived = repos.scans.derive(scan, k, `${scan.originalFilename} (slide ${k + 1} of ${n})`);
-    repos.scans.setStatus(scan.labId, derived.id, 'processing');
+    const derived = await repos.scans.derive(scan, k, `${scan.originalFilename} (slide ${k + 1} of ${n})`);
+    await repos.scans.setStatus(scan.labId, derived.id, 'processing');
     others.push(derived.id);
     await ingestInstances(repos, storage, derived, await moveInto(storage, derived, zip.slides[k]!), undefined, signal);
   }
   // Slides a reprocess no longer finds keep their scan (cases may point to it), marked as such.
-  for (const gone of repos.scans.derived(scan.labId, scan.id).filter((d) => (d.sourceSlide ?? 0) >= n)) {
-    repos.scans.setStatus(scan.labId, gone.id, 'failed', `the zip of scan ${scan.id} no longer holds this slide`);
+  for (const gone of (await repos.scans.derived(scan.labId, scan.id)).filter((d) => (d.sourceSlide ?? 0) >= n)) {
+    await repos.scans.setStatus(scan.labId, gone.id, 'failed', `the zip of scan ${scan.id} no longer holds this slide`);
   }
   const note = n > 1 ? `the zip holds ${n} slides: this scan is the first; the others are scans ${others.join(', ')}` : undefined;
   const outcome = await ingestInstances(repos, storage, scan, zip.slides[0]!, note, signal);
@@ -202,22 +202,22 @@ export async function ingestScan(repos: Repos, storage: Storage, labId: number, 
   const outcome = await ingestStored(repos, storage, labId, scanId, limits, signal);
   // Interrupted (shutdown): the next start ingests it again and links then.
   if (outcome.status !== 'processing') {
-    settleCaseLink(repos, labId, scanId);
-    for (const d of repos.scans.derived(labId, scanId)) settleCaseLink(repos, labId, d.id);
+    await settleCaseLink(repos, labId, scanId);
+    for (const d of await repos.scans.derived(labId, scanId)) await settleCaseLink(repos, labId, d.id);
   }
   return outcome;
 }
 
 async function ingestStored(repos: Repos, storage: Storage, labId: number, scanId: number, limits: IngestLimits, signal?: AbortSignal): Promise<IngestOutcome> {
-  const scan = repos.scans.byId(labId, scanId);
+  const scan = await repos.scans.byId(labId, scanId);
   if (!scan) return { status: 'failed', error: 'scan not found' };
   if (scan.sourceScanId !== null) {
     // A slide of another scan's zip: its instances are already on disk (a reprocess re-reads them).
-    const files = repos.scans.instances(labId, scanId).map((i) => ({ path: storage.abs(i.path), size: i.size, sha256: i.sha256, index: i.part }));
-    if (files.length === 0) return failed(repos, scan, new SlideError('NOT_FOUND', `its files are gone: reprocess scan ${scan.sourceScanId}`), signal);
+    const files = (await repos.scans.instances(labId, scanId)).map((i) => ({ path: storage.abs(i.path), size: i.size, sha256: i.sha256, index: i.part }));
+    if (files.length === 0) return await failed(repos, scan, new SlideError('NOT_FOUND', `its files are gone: reprocess scan ${scan.sourceScanId}`), signal);
     return ingestInstances(repos, storage, scan, files, undefined, signal);
   }
-  const files = repos.scans.files(labId, scanId);
+  const files = await repos.scans.files(labId, scanId);
   let sources: NodeFileSource[] = [];
   try {
     if (files.length !== scan.parts) throw new Error(`${files.length} of ${scan.parts} parts are stored`);
@@ -236,10 +236,10 @@ async function ingestStored(repos: Repos, storage: Storage, labId: number, scanI
     const slide = await openSlide(sources, signal);
     const { result, status } = describe(slide, scan);
     const thumb = await thumbnail(repos, storage, scan, slide, signal);
-    repos.scans.setIngestResult(labId, scanId, result, status);
+    await repos.scans.setIngestResult(labId, scanId, result, status);
     return { status, thumbnail: thumb };
   } catch (e) {
-    return failed(repos, scan, e, signal);
+    return await failed(repos, scan, e, signal);
   } finally {
     await Promise.allSettled(sources.map((s) => s.close()));
   }

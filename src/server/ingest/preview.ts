@@ -27,10 +27,10 @@ export interface ReprocessPreview {
  * verified, and a zip's instances are already extracted.
  */
 export async function previewReprocess(repos: Repos, storage: Storage, scan: ScanRow, mpp: { x: number; y: number } | undefined, signal?: AbortSignal): Promise<ReprocessPreview> {
-  const instances = repos.scans.instances(scan.labId, scan.id);
+  const instances = await repos.scans.instances(scan.labId, scan.id);
   const files = instances.length > 0
     ? instances.map((f) => ({ path: f.path, name: `${scan.originalFilename}/${basename(f.path)}` }))
-    : repos.scans.files(scan.labId, scan.id).map((f) => ({ path: f.path, name: f.name ?? (scan.parts === 1 ? scan.originalFilename : `${scan.originalFilename} (part ${f.part})`) }));
+    : (await repos.scans.files(scan.labId, scan.id)).map((f) => ({ path: f.path, name: f.name ?? (scan.parts === 1 ? scan.originalFilename : `${scan.originalFilename} (part ${f.part})`) }));
   const sources: NodeFileSource[] = [];
   try {
     for (const f of files) sources.push(await NodeFileSource.open(storage.abs(f.path), f.name));

@@ -11,6 +11,9 @@ export class IngestQueue {
   private readonly pending = new Set<string>();
   private readonly abort = new AbortController();
   private closed = false;
+  private running = 0;
+  /** Each ingest's duration and resulting status ('error' when it crashed): ops/metrics.ts. */
+  onTimed?: (seconds: number, status: string) => void;
 
   constructor(
     private readonly repos: Repos,
@@ -29,13 +32,25 @@ export class IngestQueue {
     this.tail = this.tail.then(async () => {
       this.pending.delete(key);
       if (this.closed) return;
+      this.running++;
+      const start = performance.now();
+      let status = 'error';
       try {
         const outcome = await ingestScan(this.repos, this.storage, labId, scanId, this.limits, this.abort.signal);
+        status = outcome.status;
         this.onDone?.(labId, scanId, outcome);
       } catch (e) {
         this.onError(e);
+      } finally {
+        this.running--;
+        this.onTimed?.((performance.now() - start) / 1000, status);
       }
     });
+  }
+
+  /** Scans waiting for their turn plus the one being ingested. */
+  get depth(): number {
+    return this.pending.size + this.running;
   }
 
   /** Resolves when everything queued so far has run. */

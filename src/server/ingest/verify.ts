@@ -41,7 +41,7 @@ export function quarantineSummary(problems: string[]): string {
  * throws, and ingest records the scan as failed, as for any other missing file.
  */
 export async function verifyStoredParts(repos: Repos, storage: Storage, scan: ScanRow, files: ScanFile[], signal?: AbortSignal): Promise<Verdict> {
-  const keptFields = new Set(repos.uploads.keptFieldsOfScan(scan.labId, scan.id));
+  const keptFields = new Set(await repos.uploads.keptFieldsOfScan(scan.labId, scan.id));
   const sources: NodeFileSource[] = [];
   let problems: string[];
   try {
@@ -61,10 +61,10 @@ export async function verifyStoredParts(repos: Repos, storage: Storage, scan: Sc
   }
   if (signal?.aborted) return { status: 'aborted' };
   if (problems.length === 0) {
-    repos.scans.clearVerifyProblems(scan.labId, scan.id);
+    await repos.scans.clearVerifyProblems(scan.labId, scan.id);
     return { status: 'verified' };
   }
   const summary = quarantineSummary(problems);
-  repos.scans.quarantine(scan.labId, scan.id, problems.slice(0, maxStoredProblems), summary);
+  await repos.scans.quarantine(scan.labId, scan.id, problems.slice(0, maxStoredProblems), summary);
   return { status: 'quarantined', outcome: { status: 'quarantined', error: summary } };
 }

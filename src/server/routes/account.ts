@@ -38,13 +38,13 @@ export function accountRoutes(app: FastifyInstance, d: RouteDeps): void {
     const { currentPassword } = body;
     if (typeof currentPassword !== 'string' || currentPassword === '' || currentPassword.length > maxPasswordLength) throw badRequest('currentPassword is required');
     const newPassword = checkNewPassword(body.newPassword, ctx.user.username, 'newPassword');
-    const stored = d.repos.users.credentialsById(ctx.user.id);
+    const stored = await d.repos.users.credentialsById(ctx.user.id);
     if (!stored) throw notFound('user not found');
     if (!(await verifyPassword(currentPassword, stored.passwordHash))) {
       const n = (wrongCurrent.get(ctx.tokenHash) ?? 0) + 1;
       if (n >= maxWrongCurrentPasswords) {
         wrongCurrent.delete(ctx.tokenHash);
-        d.sessions.end(req, reply);
+        await d.sessions.end(req, reply);
         d.log.warn({ userId: ctx.user.id }, 'signed out after repeated wrong current passwords');
         throw new ApiError(401, 'UNAUTHENTICATED', 'too many wrong passwords: you have been signed out');
       }
@@ -55,46 +55,46 @@ export function accountRoutes(app: FastifyInstance, d: RouteDeps): void {
     wrongCurrent.delete(ctx.tokenHash);
     if (newPassword.normalize('NFC') === currentPassword.normalize('NFC')) throw badRequest('the new password must differ from the current one', 'PASSWORD_UNCHANGED');
     const hash = await hashPassword(newPassword);
-    d.repos.db.transaction(() => {
-      d.repos.users.setPassword(ctx.user.id, hash);
+    await d.repos.transaction(async (tx) => {
+      await tx.users.setPassword(ctx.user.id, hash);
       // Whoever knew the old password (or held a session opened with it) is out; this PC stays in.
-      d.sessions.endOtherSessions(ctx.user.id, ctx.tokenHash);
-    })();
+      await tx.sessions.deleteForUser(ctx.user.id, ctx.tokenHash);
+    });
     ctx.user.mustChangePassword = false;
     d.log.info({ userId: ctx.user.id }, 'password changed');
-    return meBody(ctx, d.repos.invitations.pendingForUser(ctx.user.id, ctx.user.username, Date.now()).length);
+    return meBody(ctx, (await d.repos.invitations.pendingForUser(ctx.user.id, ctx.user.username, Date.now())).length);
   });
 
   app.get('/api/me/invitations', async (req) => {
     const ctx = d.sessions.require(req);
-    return { invitations: d.repos.invitations.pendingForUser(ctx.user.id, ctx.user.username, Date.now()).map(invitationJson) };
+    return { invitations: (await d.repos.invitations.pendingForUser(ctx.user.id, ctx.user.username, Date.now())).map(invitationJson) };
   });
 
   app.post<{ Params: { id: string } }>('/api/me/invitations/:id/accept', async (req) => {
     const ctx = d.sessions.require(req);
     const id = idParam(req.params.id);
-    const accepted = d.repos.db.transaction(() => {
-      const inv = d.repos.invitations.pendingForUserById(id, ctx.user.username, Date.now());
+    const accepted = await d.repos.transaction(async (tx) => {
+      const inv = await tx.invitations.pendingForUserById(id, ctx.user.username, Date.now());
       if (!inv) return undefined;
       // Already a member (a platform admin added them meanwhile): their role stays as it is.
-      if (!d.repos.labs.roleOf(inv.labId, ctx.user.id)) d.repos.labs.setRole(inv.labId, ctx.user.id, inv.role);
-      d.repos.invitations.delete(inv.id);
+      if (!await tx.labs.roleOf(inv.labId, ctx.user.id)) await tx.labs.setRole(inv.labId, ctx.user.id, inv.role);
+      await tx.invitations.delete(inv.id);
       return inv;
-    })();
+    });
     // Someone else's invitation does not exist for this user.
     if (!accepted) throw notFound('invitation not found');
     d.log.info({ labId: accepted.labId, userId: ctx.user.id, invitationId: accepted.id }, 'invitation accepted');
     // The current lab stays where it was: joining a lab must not redirect the next upload into it.
-    ctx.labs = d.repos.labs.membershipsOf(ctx.user.id);
+    ctx.labs = await d.repos.labs.membershipsOf(ctx.user.id);
     ctx.currentLab = ctx.labs.find((l) => l.id === ctx.currentLab?.id) ?? (ctx.labs.length === 1 ? ctx.labs[0] : null);
-    return meBody(ctx, d.repos.invitations.pendingForUser(ctx.user.id, ctx.user.username, Date.now()).length);
+    return meBody(ctx, (await d.repos.invitations.pendingForUser(ctx.user.id, ctx.user.username, Date.now())).length);
   });
 
   app.post<{ Params: { id: string } }>('/api/me/invitations/:id/decline', async (req, reply) => {
     const ctx = d.sessions.require(req);
-    const inv = d.repos.invitations.pendingForUserById(idParam(req.params.id), ctx.user.username, Date.now());
+    const inv = await d.repos.invitations.pendingForUserById(idParam(req.params.id), ctx.user.username, Date.now());
     if (!inv) throw notFound('invitation not found');
-    d.repos.invitations.delete(inv.id);
+    await d.repos.invitations.delete(inv.id);
     d.log.info({ labId: inv.labId, userId: ctx.user.id, invitationId: inv.id }, 'invitation declined');
     return reply.code(204).send();
   });

@@ -29,10 +29,10 @@ export function apiTokenRoutes(app: FastifyInstance, d: RouteDeps): void {
     if (!canImport(lab)) throw new ApiError(403, 'FORBIDDEN', 'you can only make an API token in a lab where you may import slides');
     const name = stringField(objectBody(req.body), 'name', { max: 100 })!;
     if (/[\u0000-\u001f\u007f]/.test(name)) throw badRequest('name must not hold control characters');
-    if (d.repos.apiTokens.countForUser(ctx.user.id) >= maxTokensPerUser) throw new ApiError(409, 'TOO_MANY_TOKENS', `you have ${maxTokensPerUser} API tokens: revoke one you no longer use first`);
+    if (await d.repos.apiTokens.countForUser(ctx.user.id) >= maxTokensPerUser) throw new ApiError(409, 'TOO_MANY_TOKENS', `you have ${maxTokensPerUser} API tokens: revoke one you no longer use first`);
     // 32 random bytes = 43 base64url characters; the database keeps only the SHA-256.
     const token = `${apiTokenPrefix}${randomBytes(32).toString('base64url')}`;
-    const row = d.repos.apiTokens.create(ctx.user.id, lab.id, name, hashToken(token));
+    const row = await d.repos.apiTokens.create(ctx.user.id, lab.id, name, hashToken(token));
     d.log.info({ userId: ctx.user.id, labId: lab.id, tokenId: row.id }, 'API token created');
     reply.header('cache-control', 'no-store');
     return reply.code(201).send({ id: row.id, name: row.name, token, labId: row.labId, labName: row.labName, createdAt: row.createdAt });
@@ -40,14 +40,14 @@ export function apiTokenRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   app.get('/api/me/tokens', async (req) => {
     const ctx = person(req);
-    return { tokens: d.repos.apiTokens.listForUser(ctx.user.id).map(tokenJson) };
+    return { tokens: (await d.repos.apiTokens.listForUser(ctx.user.id)).map(tokenJson) };
   });
 
   app.delete<{ Params: { id: string } }>('/api/me/tokens/:id', async (req, reply) => {
     const ctx = person(req);
     const id = idParam(req.params.id);
     // Another user's token is indistinguishable from one that does not exist.
-    if (!d.repos.apiTokens.revoke(ctx.user.id, id)) throw notFound('token not found');
+    if (!await d.repos.apiTokens.revoke(ctx.user.id, id)) throw notFound('token not found');
     d.log.info({ userId: ctx.user.id, tokenId: id }, 'API token revoked');
     return reply.code(204).send();
   });

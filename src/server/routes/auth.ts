@@ -28,7 +28,7 @@ export function authRoutes(app: FastifyInstance, d: RouteDeps): void {
       throw badRequest('username and password are required');
     }
     await d.throttle.check(req, reply, username);
-    const row = d.repos.users.credentialsByUsername(username);
+    const row = await d.repos.users.credentialsByUsername(username);
     let ok: boolean;
     try {
       // Unknown users cost one scrypt too, so response time does not tell which usernames exist.
@@ -44,30 +44,30 @@ export function authRoutes(app: FastifyInstance, d: RouteDeps): void {
     // A reset's temporary password signs in once, before it expires; consumed here, atomically.
     // Said only to someone who knows the password (anyone else gets the usual answer below).
     if (row && ok && row.deactivatedAt) throw new ApiError(403, 'ACCOUNT_DEACTIVATED', 'This account has been deactivated. Ask your lab admin to reactivate it.');
-    if (!row || !ok || (row.mustChangePassword && !d.repos.users.consumeTemporaryPassword(row.id, Date.now()))) {
+    if (!row || !ok || (row.mustChangePassword && !await d.repos.users.consumeTemporaryPassword(row.id, Date.now()))) {
       await d.throttle.failed(req, username);
       throw new ApiError(401, 'BAD_CREDENTIALS', 'wrong username or password');
     }
     d.throttle.succeeded(req, username);
-    const ctx = d.sessions.start(req, reply, { id: row.id, username: row.username, displayName: row.displayName });
+    const ctx = await d.sessions.start(req, reply, { id: row.id, username: row.username, displayName: row.displayName });
     return meBody(ctx);
   });
 
   app.post('/api/logout', async (req, reply) => {
-    d.sessions.end(req, reply);
+    await d.sessions.end(req, reply);
     return reply.code(204).send();
   });
 
   app.get('/api/me', async (req) => {
     const ctx = d.sessions.requireAllowingPasswordChange(req);
-    return meBody(ctx, ctx.user.mustChangePassword ? 0 : d.repos.invitations.pendingForUser(ctx.user.id, ctx.user.username, Date.now()).length);
+    return meBody(ctx, ctx.user.mustChangePassword ? 0 : (await d.repos.invitations.pendingForUser(ctx.user.id, ctx.user.username, Date.now())).length);
   });
 
   app.post('/api/me/lab', async (req) => {
     const ctx = d.sessions.require(req);
     const { labId } = objectBody(req.body);
     if (typeof labId !== 'number' || !Number.isSafeInteger(labId)) throw badRequest('labId must be a number');
-    return meBody(d.sessions.switchLab(ctx, labId));
+    return meBody(await d.sessions.switchLab(ctx, labId));
   });
 
   // The signed-in user's own account (password, invitations) lives beside sign-in.

@@ -46,16 +46,16 @@ const headJson = (b: BatchRow, counts: BatchCounts, id = b.id) => ({
 export function batchRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.get('/api/batches', async (req) => {
     const lab = currentLab(d.sessions.require(req));
-    const rows = d.repos.batches.recent(lab.id, recentBatches);
-    const counts = d.repos.batches.counts(lab.id, rows.map((b) => b.id));
+    const rows = await d.repos.batches.recent(lab.id, recentBatches);
+    const counts = await d.repos.batches.counts(lab.id, rows.map((b) => b.id));
     return { batches: rows.map((b) => headJson(b, counts.get(b.id) ?? noScans)) };
   });
 
   app.get<{ Params: { id: string } }>('/api/batches/:id', async (req) => {
     const lab = currentLab(d.sessions.require(req));
-    const batch = d.repos.batches.byId(lab.id, batchId(req.params.id));
+    const batch = await d.repos.batches.byId(lab.id, batchId(req.params.id));
     if (!batch) throw notFound('batch not found');
-    return { batch: batchJson(lab.id, batch) };
+    return { batch: await batchJson(lab.id, batch) };
   });
 
   // What the client says about its batch: which client, how many slides, whether it is over.
@@ -69,19 +69,19 @@ export function batchRoutes(app: FastifyInstance, d: RouteDeps): void {
     const slides = body.slides;
     if (typeof slides !== 'number' || !Number.isSafeInteger(slides) || slides < 0 || slides > maxSlides) throw badRequest(`slides must be a whole number from 0 to ${maxSlides}`);
     if (body.finished !== undefined && typeof body.finished !== 'boolean') throw badRequest('finished must be true or false');
-    const row = d.repos.batches.record(lab.id, id, { client: body.client as BatchClient, slides, finished: body.finished === true }, auth.user.id);
-    return { batch: batchJson(lab.id, row) };
+    const row = await d.repos.batches.record(lab.id, id, { client: body.client as BatchClient, slides, finished: body.finished === true }, auth.user.id);
+    return { batch: await batchJson(lab.id, row) };
   });
 
-  function batchJson(labId: number, b: BatchRow) {
-    const scans = d.repos.scans.inBatch(labId, b.id);
-    const cases = d.repos.scans.casesOf(labId, scans.map((s) => s.id));
-    const counts = d.repos.batches.counts(labId, [b.id]).get(b.id) ?? noScans;
+  async function batchJson(labId: number, b: BatchRow) {
+    const scans = await d.repos.scans.inBatch(labId, b.id);
+    const cases = await d.repos.scans.casesOf(labId, scans.map((s) => s.id));
+    const counts = (await d.repos.batches.counts(labId, [b.id])).get(b.id) ?? noScans;
     return {
       ...headJson(b, counts),
-      scans: scans.map((s) => {
+      scans: await Promise.all(scans.map(async (s) => {
         // What was sent: the uploaded parts; a slide derived from a zip has only its extracted files.
-        const files = s.sourceScanId === null ? d.repos.scans.files(labId, s.id) : d.repos.scans.instances(labId, s.id);
+        const files = s.sourceScanId === null ? await d.repos.scans.files(labId, s.id) : await d.repos.scans.instances(labId, s.id);
         return {
           id: s.id,
           slideId: s.slideId,
@@ -98,7 +98,7 @@ export function batchRoutes(app: FastifyInstance, d: RouteDeps): void {
           caseLink: caseLinkJson(s),
           cases: cases.get(s.id) ?? [],
         };
-      }),
+      })),
     };
   }
 }

@@ -28,7 +28,7 @@ const lastAdmin = (): ApiError =>
   new ApiError(409, 'LAST_LAB_ADMIN', 'this is the last lab admin of the lab: make another member lab admin first, then change or remove this one');
 
 /** The lab `labId` for administering it (see Sessions' administeredLab; platform admins: any lab). */
-const administered = (d: RouteDeps, ctx: AuthContext, labId: number): Lab => administeredLab(ctx, labId, d.repos.labs);
+const administered = (d: RouteDeps, ctx: AuthContext, labId: number): Promise<Lab> => administeredLab(ctx, labId, d.repos.labs);
 
 function requirePlatformAdmin(ctx: AuthContext): void {
   if (!ctx.user.platformAdmin) throw forbidden('only a platform admin may do this');
@@ -39,14 +39,14 @@ function requirePlatformAdmin(ctx: AuthContext): void {
  * their own, and for a lab admin only when it belongs to no lab they do not administer, or they
  * could take over or shut out someone else's lab.
  */
-function manageableAccount(d: RouteDeps, ctx: AuthContext, lab: Lab, userId: number, ownAccountHint: string): Account {
-  const target = d.repos.users.byId(userId);
-  if (!target || !d.repos.labs.roleOf(lab.id, userId)) throw notFound('member not found');
+async function manageableAccount(d: RouteDeps, ctx: AuthContext, lab: Lab, userId: number, ownAccountHint: string): Promise<Account> {
+  const target = await d.repos.users.byId(userId);
+  if (!target || !(await d.repos.labs.roleOf(lab.id, userId))) throw notFound('member not found');
   if (userId === ctx.user.id) throw badRequest(ownAccountHint, 'OWN_ACCOUNT');
   if (!ctx.user.platformAdmin) {
     if (target.platformAdmin) throw forbidden('Only a platform admin may change the account of a platform admin.');
     const administered = new Set(ctx.labs.filter((l) => l.role === 'lab-admin').map((l) => l.id));
-    if (d.repos.labs.membershipsOf(userId).some((l) => !administered.has(l.id))) {
+    if ((await d.repos.labs.membershipsOf(userId)).some((l) => !administered.has(l.id))) {
       throw forbidden('This user also belongs to a lab you do not administer. Ask a platform admin.');
     }
   }
@@ -57,7 +57,7 @@ function manageableAccount(d: RouteDeps, ctx: AuthContext, lab: Lab, userId: num
 export function labRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.get('/api/labs', async (req) => {
     requirePlatformAdmin(d.sessions.require(req));
-    return { labs: d.repos.labs.all() };
+    return { labs: await d.repos.labs.all() };
   });
 
   // A lab, optionally with its first lab admin (a new account with a one-time password, shown
@@ -78,16 +78,16 @@ export function labRoutes(app: FastifyInstance, d: RouteDeps): void {
     d.log.info({ labId: made.lab.id, by: ctx.user.id, adminId: made.admin?.userId }, 'lab created');
     reply.header('cache-control', 'no-store');
     return reply.code(201).send({
-      lab: { ...made.lab, members: made.admin ? 1 : 0, features: d.repos.labs.features(made.lab.id) },
+      lab: { ...made.lab, members: made.admin ? 1 : 0, features: await d.repos.labs.features(made.lab.id) },
       ...(made.admin
-        ? { admin: { user: d.repos.labs.member(made.lab.id, made.admin.userId), temporaryPassword: made.admin.temporaryPassword, expiresAt: made.admin.expiresAt } }
+        ? { admin: { user: await d.repos.labs.member(made.lab.id, made.admin.userId), temporaryPassword: made.admin.temporaryPassword, expiresAt: made.admin.expiresAt } }
         : {}),
     });
   });
 
   app.get<{ Params: { id: string } }>('/api/labs/:id/users', async (req) => {
-    const lab = administered(d, d.sessions.require(req), idParam(req.params.id));
-    return { users: d.repos.labs.members(lab.id) };
+    const lab = await administered(d, d.sessions.require(req), idParam(req.params.id));
+    return { users: await d.repos.labs.members(lab.id) };
   });
 
   // Create a NEW account in this lab. Someone who already has an account joins another lab only by
@@ -96,7 +96,7 @@ export function labRoutes(app: FastifyInstance, d: RouteDeps): void {
   // their next upload, into their own lab.
   app.post<{ Params: { id: string } }>('/api/labs/:id/users', async (req, reply) => {
     const ctx = d.sessions.require(req);
-    const lab = administered(d, ctx, idParam(req.params.id));
+    const lab = await administered(d, ctx, idParam(req.params.id));
     const body = objectBody(req.body);
     const username = usernameField(body);
     const role = roleField(body);
@@ -106,43 +106,43 @@ export function labRoutes(app: FastifyInstance, d: RouteDeps): void {
       const made = await createAccount(d.repos, { labId: lab.id, username, displayName, role });
       d.log.info({ labId: lab.id, userId: made.userId, by: ctx.user.id }, 'account created (one-time password)');
       reply.header('cache-control', 'no-store');
-      return reply.code(201).send({ user: d.repos.labs.member(lab.id, made.userId), ...made.oneTime });
+      return reply.code(201).send({ user: await d.repos.labs.member(lab.id, made.userId), ...made.oneTime });
     }
     if (body.password === undefined) {
       if (!ctx.user.platformAdmin) throw badRequest('a password is required to create an account; to add someone who already has an account, invite them', 'PASSWORD_REQUIRED');
-      const existing = d.repos.users.credentialsByUsername(username);
+      const existing = await d.repos.users.credentialsByUsername(username);
       if (!existing) throw notFound('no account has this username');
-      if (d.repos.labs.roleOf(lab.id, existing.id)) throw new ApiError(409, 'ALREADY_MEMBER', 'this user is already a member of the lab');
-      d.repos.db.transaction(() => {
-        d.repos.labs.setRole(lab.id, existing.id, role);
-        for (const inv of d.repos.invitations.pendingForLab(lab.id, Date.now())) if (inv.username.toLowerCase() === username.toLowerCase()) d.repos.invitations.delete(inv.id);
-      })();
+      if (await d.repos.labs.roleOf(lab.id, existing.id)) throw new ApiError(409, 'ALREADY_MEMBER', 'this user is already a member of the lab');
+      await d.repos.transaction(async (tx) => {
+        await tx.labs.setRole(lab.id, existing.id, role);
+        for (const inv of await tx.invitations.pendingForLab(lab.id, Date.now())) if (inv.username.toLowerCase() === username.toLowerCase()) await tx.invitations.delete(inv.id);
+      });
       d.log.info({ labId: lab.id, userId: existing.id, by: ctx.user.id }, 'member added by a platform admin');
-      return reply.code(200).send({ user: d.repos.labs.member(lab.id, existing.id) });
+      return reply.code(200).send({ user: await d.repos.labs.member(lab.id, existing.id) });
     }
     const password = checkNewPassword(body.password, username);
     const { userId } = await createAccount(d.repos, { labId: lab.id, username, displayName, role, password });
     d.log.info({ labId: lab.id, userId, by: ctx.user.id }, 'account created');
-    return reply.code(201).send({ user: d.repos.labs.member(lab.id, userId) });
+    return reply.code(201).send({ user: await d.repos.labs.member(lab.id, userId) });
   });
 
   app.put<{ Params: { id: string; userId: string } }>('/api/labs/:id/users/:userId', async (req) => {
     const ctx = d.sessions.require(req);
-    const lab = administered(d, ctx, idParam(req.params.id));
+    const lab = await administered(d, ctx, idParam(req.params.id));
     const userId = idParam(req.params.userId);
     const role = roleField(objectBody(req.body));
-    const r = d.repos.labs.changeMembership(lab.id, userId, role);
+    const r = await d.repos.labs.changeMembership(lab.id, userId, role);
     if (r === 'not-member') throw notFound('member not found');
     if (r === 'last-admin') throw lastAdmin();
     d.log.info({ labId: lab.id, userId, role, by: ctx.user.id }, 'member role changed');
-    return { user: d.repos.labs.member(lab.id, userId) };
+    return { user: await d.repos.labs.member(lab.id, userId) };
   });
 
   app.delete<{ Params: { id: string; userId: string } }>('/api/labs/:id/users/:userId', async (req, reply) => {
     const ctx = d.sessions.require(req);
-    const lab = administered(d, ctx, idParam(req.params.id));
+    const lab = await administered(d, ctx, idParam(req.params.id));
     const userId = idParam(req.params.userId);
-    const r = d.repos.labs.changeMembership(lab.id, userId, null);
+    const r = await d.repos.labs.changeMembership(lab.id, userId, null);
     if (r === 'not-member') throw notFound('member not found');
     if (r === 'last-admin') throw lastAdmin();
     // Their sessions fall back to another lab on the next request (see Sessions.load); their
@@ -155,9 +155,9 @@ export function labRoutes(app: FastifyInstance, d: RouteDeps): void {
   // expires and then only allows choosing a new password. Every session of the user ends.
   app.post<{ Params: { id: string; userId: string } }>('/api/labs/:id/users/:userId/password-reset', async (req, reply) => {
     const ctx = d.sessions.require(req);
-    const lab = administered(d, ctx, idParam(req.params.id));
+    const lab = await administered(d, ctx, idParam(req.params.id));
     const userId = idParam(req.params.userId);
-    manageableAccount(d, ctx, lab, userId, 'use Change password for your own account');
+    await manageableAccount(d, ctx, lab, userId, 'use Change password for your own account');
     const otp = await resetToOneTimePassword(d.repos, userId);
     d.log.info({ labId: lab.id, userId, by: ctx.user.id }, 'password reset issued');
     // Shown once; no cache may keep it.
@@ -170,19 +170,19 @@ export function labRoutes(app: FastifyInstance, d: RouteDeps): void {
   // labs, so the same rules as for a reset decide who may (manageableAccount).
   app.put<{ Params: { id: string; userId: string } }>('/api/labs/:id/users/:userId/status', async (req) => {
     const ctx = d.sessions.require(req);
-    const lab = administered(d, ctx, idParam(req.params.id));
+    const lab = await administered(d, ctx, idParam(req.params.id));
     const userId = idParam(req.params.userId);
     const { active } = objectBody(req.body);
     if (typeof active !== 'boolean') throw badRequest('active must be true or false');
-    manageableAccount(d, ctx, lab, userId, 'You cannot deactivate your own account.');
-    setAccountActive(d.repos, userId, active);
+    await manageableAccount(d, ctx, lab, userId, 'You cannot deactivate your own account.');
+    await setAccountActive(d.repos, userId, active);
     d.log.info({ labId: lab.id, userId, active, by: ctx.user.id }, active ? 'account reactivated' : 'account deactivated');
-    return { user: d.repos.labs.member(lab.id, userId) };
+    return { user: await d.repos.labs.member(lab.id, userId) };
   });
 
   app.get<{ Params: { id: string } }>('/api/labs/:id/invitations', async (req) => {
-    const lab = administered(d, d.sessions.require(req), idParam(req.params.id));
-    return { invitations: d.repos.invitations.pendingForLab(lab.id, Date.now()).map(invitationJson) };
+    const lab = await administered(d, d.sessions.require(req), idParam(req.params.id));
+    return { invitations: (await d.repos.invitations.pendingForLab(lab.id, Date.now())).map(invitationJson) };
   });
 
   // Invite someone to this lab by username. The answer is the same whether or not an account has
@@ -190,30 +190,30 @@ export function labRoutes(app: FastifyInstance, d: RouteDeps): void {
   // which usernames exist; only members of this lab, whom the admin sees anyway, are refused.
   app.post<{ Params: { id: string } }>('/api/labs/:id/invitations', async (req, reply) => {
     const ctx = d.sessions.require(req);
-    const lab = administered(d, ctx, idParam(req.params.id));
+    const lab = await administered(d, ctx, idParam(req.params.id));
     const body = objectBody(req.body);
     const username = usernameField(body);
     const role = roleField(body);
-    const existing = d.repos.users.credentialsByUsername(username);
-    if (existing && d.repos.labs.roleOf(lab.id, existing.id)) throw new ApiError(409, 'ALREADY_MEMBER', 'this user is already a member of the lab');
-    const inv = d.repos.invitations.upsert(lab.id, username, role, ctx.user.id, Date.now());
+    const existing = await d.repos.users.credentialsByUsername(username);
+    if (existing && await d.repos.labs.roleOf(lab.id, existing.id)) throw new ApiError(409, 'ALREADY_MEMBER', 'this user is already a member of the lab');
+    const inv = await d.repos.invitations.upsert(lab.id, username, role, ctx.user.id, Date.now());
     d.log.info({ labId: lab.id, invitationId: inv.id, by: ctx.user.id }, 'invitation sent');
     return reply.code(202).send({ invitation: invitationJson(inv) });
   });
 
   app.delete<{ Params: { id: string; invitationId: string } }>('/api/labs/:id/invitations/:invitationId', async (req, reply) => {
     const ctx = d.sessions.require(req);
-    const lab = administered(d, ctx, idParam(req.params.id));
-    const inv = d.repos.invitations.forLab(lab.id, idParam(req.params.invitationId));
+    const lab = await administered(d, ctx, idParam(req.params.id));
+    const inv = await d.repos.invitations.forLab(lab.id, idParam(req.params.invitationId));
     if (!inv) throw notFound('invitation not found');
-    d.repos.invitations.delete(inv.id);
+    await d.repos.invitations.delete(inv.id);
     d.log.info({ labId: lab.id, invitationId: inv.id, by: ctx.user.id }, 'invitation withdrawn');
     return reply.code(204).send();
   });
 
   app.put<{ Params: { id: string } }>('/api/labs/:id/features', async (req) => {
-    const lab = administered(d, d.sessions.require(req), idParam(req.params.id));
-    d.repos.labs.setFeatures(lab.id, featuresField(objectBody(req.body).features));
-    return { labId: lab.id, features: d.repos.labs.features(lab.id) };
+    const lab = await administered(d, d.sessions.require(req), idParam(req.params.id));
+    await d.repos.labs.setFeatures(lab.id, featuresField(objectBody(req.body).features));
+    return { labId: lab.id, features: await d.repos.labs.features(lab.id) };
   });
 }

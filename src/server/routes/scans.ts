@@ -91,8 +91,8 @@ export function parseRange(header: string | undefined, size: number): { start: n
 }
 
 export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
-  const load = (labId: number, raw: unknown): ScanRow => {
-    const scan = d.repos.scans.byId(labId, idParam(raw));
+  const load = async (labId: number, raw: unknown): Promise<ScanRow> => {
+    const scan = await d.repos.scans.byId(labId, idParam(raw));
     if (!scan) throw notFound('scan not found');
     return scan;
   };
@@ -101,8 +101,8 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.get('/api/scans', async (req) => {
     const lab = currentLab(d.sessions.require(req));
     const f = listQuery(req.query);
-    const { scans, total, exact } = d.repos.scans.list(lab.id, f);
-    const cases = d.repos.scans.casesOf(lab.id, scans.map((s) => s.id));
+    const { scans, total, exact } = await d.repos.scans.list(lab.id, f);
+    const cases = await d.repos.scans.casesOf(lab.id, scans.map((s) => s.id));
     // totalExact false: at least `total` scans match (counting stops a fixed distance past the page).
     return { scans: scans.map((s) => scanJson(s, cases.get(s.id))), total, totalExact: exact, limit: f.limit, offset: f.offset, sort: f.sort, dir: f.dir };
   });
@@ -110,13 +110,13 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
   // The worklist's filter choices: recent batches, uploaders, formats.
   app.get('/api/scans/filters', async (req) => {
     const lab = currentLab(d.sessions.require(req));
-    return { batches: d.repos.scans.batches(lab.id, queryInt(req.query, 'batches', 50, 1, 500)), ...d.repos.scans.facets(lab.id) };
+    return { batches: await d.repos.scans.batches(lab.id, queryInt(req.query, 'batches', 50, 1, 500)), ...(await d.repos.scans.facets(lab.id)) };
   });
 
   // The JPEG made at ingest from the stored (de-identified) file; never the label. Lab members only.
   app.get<{ Params: { id: string } }>('/api/scans/:id/thumbnail', async (req, reply) => {
     const lab = currentLab(d.sessions.require(req));
-    const scan = load(lab.id, req.params.id);
+    const scan = await load(lab.id, req.params.id);
     if (!scan.thumbnailPath || scan.status === 'quarantined') throw notFound('this scan has no thumbnail');
     let bytes: Buffer;
     try {
@@ -132,9 +132,9 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   app.get<{ Params: { id: string } }>('/api/scans/:id', async (req) => {
     const lab = currentLab(d.sessions.require(req));
-    const scan = load(lab.id, req.params.id);
-    const uploaded = d.repos.scans.files(lab.id, scan.id);
-    const instances = d.repos.scans.instances(lab.id, scan.id);
+    const scan = await load(lab.id, req.params.id);
+    const uploaded = await d.repos.scans.files(lab.id, scan.id);
+    const instances = await d.repos.scans.instances(lab.id, scan.id);
     // `name`: a part's path inside a slide its driver opens by name (MIRAX), for the viewer's engine.
     const files = instances.length > 0
       ? instances.map((f) => ({ part: f.part, size: f.size, sha256: f.sha256, url: `/api/scans/${scan.id}/file?part=${f.part}` }))
@@ -143,15 +143,15 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
     const zip = instances.length > 0 ? uploaded[0] : undefined;
     const original = zip ? { original: { size: zip.size, sha256: zip.sha256, url: `/api/scans/${scan.id}/original` } } : {};
     // A quarantined scan offers no file links: they would only be refused.
-    if (scan.status === 'quarantined') return { scan: { ...scanJson(scan, d.repos.scans.casesOf(lab.id, [scan.id]).get(scan.id)), files: [], derived: [] } };
+    if (scan.status === 'quarantined') return { scan: { ...scanJson(scan, (await d.repos.scans.casesOf(lab.id, [scan.id])).get(scan.id)), files: [], derived: [] } };
     // The other slides of the same zip, when it held several.
-    const derived = d.repos.scans.derived(lab.id, scan.id).map((x) => ({ id: x.id, originalFilename: x.originalFilename, status: x.status }));
-    return { scan: { ...scanJson(scan, d.repos.scans.casesOf(lab.id, [scan.id]).get(scan.id)), files, ...original, derived } };
+    const derived = (await d.repos.scans.derived(lab.id, scan.id)).map((x) => ({ id: x.id, originalFilename: x.originalFilename, status: x.status }));
+    return { scan: { ...scanJson(scan, (await d.repos.scans.casesOf(lab.id, [scan.id])).get(scan.id)), files, ...original, derived } };
   });
 
   app.patch<{ Params: { id: string } }>('/api/scans/:id', async (req) => {
     const lab = editableLab(d.sessions.require(req));
-    const scan = load(lab.id, req.params.id);
+    const scan = await load(lab.id, req.params.id);
     const body = objectBody(req.body);
     // { name } renames the scan, { mpp } corrects its scale; either or both.
     if (body.name === undefined && body.mpp === undefined) throw badRequest('send a name or an mpp');
@@ -162,15 +162,15 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
       const m = body.mpp as { x?: unknown; y?: unknown } | null;
       const valid = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 1000;
       if (typeof m !== 'object' || m === null || !valid(m.x) || !valid(m.y)) throw badRequest('mpp must be {x, y} in micrometres per pixel (0 < value <= 1000)');
-      d.repos.scans.setUserMpp(lab.id, scan.id, m.x, m.y);
+      await d.repos.scans.setUserMpp(lab.id, scan.id, m.x, m.y);
     }
-    if (name !== undefined) d.repos.scans.rename(lab.id, scan.id, name);
-    return { scan: scanJson(d.repos.scans.byId(lab.id, scan.id)!, d.repos.scans.casesOf(lab.id, [scan.id]).get(scan.id)) };
+    if (name !== undefined) await d.repos.scans.rename(lab.id, scan.id, name);
+    return { scan: scanJson((await d.repos.scans.byId(lab.id, scan.id))!, (await d.repos.scans.casesOf(lab.id, [scan.id])).get(scan.id)) };
   });
 
   app.post<{ Params: { id: string } }>('/api/scans/:id/reprocess', async (req, reply) => {
     const lab = editableLab(d.sessions.require(req));
-    const scan = load(lab.id, req.params.id);
+    const scan = await load(lab.id, req.params.id);
     // A quarantined scan may be tried again (ingest verifies de-identified bytes before anything
     // else, so a reprocess can only make it ready by passing verification), unless its bytes are gone.
     if (scan.status !== 'ready' && scan.status !== 'needs-mpp' && scan.status !== 'failed' && scan.status !== 'quarantined') throw conflict(`a scan that is ${scan.status} cannot be reprocessed`);
@@ -179,9 +179,9 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
     // Reprocess shows it, Save commits). See ingest/preview.ts.
     const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     if (body.dryRun === true) return reply.send({ preview: await dryRunReprocess(scan, body.mpp) });
-    d.repos.scans.setStatus(lab.id, scan.id, 'processing');
+    await d.repos.scans.setStatus(lab.id, scan.id, 'processing');
     d.ingest.enqueue(lab.id, scan.id);
-    return reply.code(202).send({ scan: scanJson(d.repos.scans.byId(lab.id, scan.id)!) });
+    return reply.code(202).send({ scan: scanJson((await d.repos.scans.byId(lab.id, scan.id))!) });
   });
 
   async function dryRunReprocess(scan: ScanRow, mpp: unknown) {
@@ -216,11 +216,11 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
   // The viewer's files (engine over an HTTP Range source): extracted instances of a zip, else the uploaded parts.
   app.get<{ Params: { id: string } }>('/api/scans/:id/file', async (req, reply) => {
     const lab = currentLab(d.sessions.require(req));
-    const scan = load(lab.id, req.params.id);
+    const scan = await load(lab.id, req.params.id);
     refuseQuarantined(scan);
     const part = queryInt(req.query, 'part', 0, 0, Number.MAX_SAFE_INTEGER);
-    const instances = d.repos.scans.instances(lab.id, scan.id);
-    const file = (instances.length > 0 ? instances : d.repos.scans.files(lab.id, scan.id)).find((f) => f.part === part);
+    const instances = await d.repos.scans.instances(lab.id, scan.id);
+    const file = (instances.length > 0 ? instances : await d.repos.scans.files(lab.id, scan.id)).find((f) => f.part === part);
     if (!file) throw notFound('part not found');
     return sendFile(req, reply, file);
   });
@@ -228,10 +228,10 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
   // The uploaded bytes as received (for a zip: the zip), e.g. to download the original.
   app.get<{ Params: { id: string } }>('/api/scans/:id/original', async (req, reply) => {
     const lab = currentLab(d.sessions.require(req));
-    const scan = load(lab.id, req.params.id);
+    const scan = await load(lab.id, req.params.id);
     refuseQuarantined(scan);
     const part = queryInt(req.query, 'part', 0, 0, Number.MAX_SAFE_INTEGER);
-    const file = d.repos.scans.files(lab.id, scan.id).find((f) => f.part === part);
+    const file = (await d.repos.scans.files(lab.id, scan.id)).find((f) => f.part === part);
     if (!file) throw notFound('part not found');
     return sendFile(req, reply, file);
   });
@@ -242,19 +242,19 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.delete<{ Params: { id: string } }>('/api/scans/:id/files', async (req) => {
     const auth = d.sessions.require(req);
     const lab = currentLab(auth);
-    const scan = load(lab.id, req.params.id);
+    const scan = await load(lab.id, req.params.id);
     if (lab.role !== 'lab-admin') throw forbidden('only a lab admin may remove the files of a scan');
     if (scan.status !== 'quarantined') throw conflict('only the files of a quarantined scan can be removed here');
     if (!scan.filesRemovedAt) {
       // Recorded first: from here on a reprocess is refused, so nothing reads the bytes while they go.
       const note = `${scan.error ?? 'failed verification on the server'} — the files were removed by a lab admin.`;
-      if (!d.repos.scans.markFilesRemoved(lab.id, scan.id, auth.user.id, note)) throw conflict('the scan changed meanwhile; reload it');
+      if (!await d.repos.scans.markFilesRemoved(lab.id, scan.id, auth.user.id, note)) throw conflict('the scan changed meanwhile; reload it');
       // Ids only: the scan's file name may be identifying.
       d.log.info({ labId: lab.id, scanId: scan.id, userId: auth.user.id }, 'quarantined scan files removed');
     }
     // Every time, not only the first: a removal cut short (crash, I/O error) completes on a retry.
     await rm(d.storage.abs(d.storage.scanDir(lab.id, scan.id)), { recursive: true, force: true });
-    for (const u of d.repos.uploads.forSlide(lab.id, scan.slideId)) await d.storage.removeUpload(u.id);
-    return { scan: scanJson(d.repos.scans.byId(lab.id, scan.id)!, d.repos.scans.casesOf(lab.id, [scan.id]).get(scan.id)) };
+    for (const u of await d.repos.uploads.forSlide(lab.id, scan.slideId)) await d.storage.removeUpload(u.id);
+    return { scan: scanJson((await d.repos.scans.byId(lab.id, scan.id))!, (await d.repos.scans.casesOf(lab.id, [scan.id])).get(scan.id)) };
   });
 }

@@ -15,11 +15,11 @@ export function storageRoutes(app: FastifyInstance, d: RouteDeps): void {
       (s) => ({ freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize }),
       () => null,
     );
-    return { labId, ...labStorage(d.repos, d.config, labId), defaultQuotaBytes: d.config.labQuotaBytes === 0 ? null : d.config.labQuotaBytes, disk };
+    return { labId, ...(await labStorage(d.repos, d.config, labId)), defaultQuotaBytes: d.config.labQuotaBytes === 0 ? null : d.config.labQuotaBytes, disk };
   };
 
   app.get<{ Params: { id: string } }>('/api/labs/:id/storage', async (req) => {
-    const lab = administeredLab(d.sessions.require(req), idParam(req.params.id), d.repos.labs);
+    const lab = await administeredLab(d.sessions.require(req), idParam(req.params.id), d.repos.labs);
     return body(lab.id);
   });
 
@@ -27,12 +27,12 @@ export function storageRoutes(app: FastifyInstance, d: RouteDeps): void {
   // server's default. Lowering it below what is stored removes nothing: new uploads are refused.
   app.put<{ Params: { id: string } }>('/api/labs/:id/storage', async (req) => {
     const auth = d.sessions.require(req);
-    const lab = administeredLab(auth, idParam(req.params.id), d.repos.labs);
+    const lab = await administeredLab(auth, idParam(req.params.id), d.repos.labs);
     const { quotaBytes } = objectBody(req.body);
     if (quotaBytes !== null && (typeof quotaBytes !== 'number' || !Number.isSafeInteger(quotaBytes) || quotaBytes < 0)) {
       throw badRequest('quotaBytes must be a whole number of bytes (0 = no limit), or null for the server default');
     }
-    d.repos.quotas.setQuota(lab.id, quotaBytes);
+    await d.repos.quotas.setQuota(lab.id, quotaBytes);
     d.log.info({ labId: lab.id, userId: auth.user.id, quotaBytes }, 'lab storage quota changed');
     return body(lab.id);
   });

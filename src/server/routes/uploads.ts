@@ -16,10 +16,10 @@ export function uploadRoutes(app: FastifyInstance, d: RouteDeps): void {
     const lab = currentLab(auth);
     if (!uuid.test(req.params.slideId)) throw notFound('slide not found');
     const slideId = req.params.slideId.toLowerCase();
-    const scan = d.repos.scans.bySlideId(lab.id, slideId);
-    const uploads = d.repos.uploads.forSlide(lab.id, slideId);
+    const scan = await d.repos.scans.bySlideId(lab.id, slideId);
+    const uploads = await d.repos.uploads.forSlide(lab.id, slideId);
     if (!scan && uploads.length === 0) return { slideId, scan: null, scanId: null, parts: [] };
-    const stored = new Map((scan ? d.repos.scans.files(lab.id, scan.id) : []).map((f) => [f.part, f]));
+    const stored = new Map((scan ? await d.repos.scans.files(lab.id, scan.id) : []).map((f) => [f.part, f]));
     const partCount = scan?.parts ?? uploads[0].parts;
     const parts = [];
     for (let part = 0; part < partCount; part++) {

@@ -35,12 +35,12 @@ export function announcedDigest(headers: IncomingHttpHeaders): string | undefine
  * request's digest, recorded so a finish re-run later (a HEAD after a full disk) compares against
  * the same value. Without one the row keeps `deferred`, which no hash equals: the part is corrupt.
  */
-export function withAnnouncedDigest(repos: Repos, row: UploadRow, headers: IncomingHttpHeaders | undefined): UploadRow {
+export async function withAnnouncedDigest(repos: Repos, row: UploadRow, headers: IncomingHttpHeaders | undefined): Promise<UploadRow> {
   if (!isDeferred(row) || !headers) return row;
   // Validated before the body was read (tus.ts); a malformed value cannot reach this point.
   const digest = announcedDigest(headers);
   if (digest === undefined) return row;
-  repos.uploads.setAnnouncedSha256(row.labId, row.id, digest);
+  await repos.uploads.setAnnouncedSha256(row.labId, row.id, digest);
   return { ...row, sha256: digest };
 }
 

@@ -13,16 +13,16 @@ import { DEFERRED_SHA256 } from '../../shared/upload-digest.ts';
  * of a finished upload can simply send it again. A part whose hash is deferred is allowed too: its
  * content is compared with the stored copy when it is finished.
  */
-export function checkNewPart(repos: Repos, labId: number, md: PartMetadata): void {
-  const scan = repos.scans.bySlideId(labId, md.slideId);
-  const expectedParts = scan?.parts ?? repos.uploads.forSlide(labId, md.slideId)[0]?.parts;
+export async function checkNewPart(repos: Repos, labId: number, md: PartMetadata): Promise<void> {
+  const scan = await repos.scans.bySlideId(labId, md.slideId);
+  const expectedParts = scan?.parts ?? (await repos.uploads.forSlide(labId, md.slideId))[0]?.parts;
   if (expectedParts !== undefined && expectedParts !== md.parts) throw badRequest(`this slide was announced with ${expectedParts} parts, not ${md.parts}`, 'PARTS_MISMATCH');
   if (scan && scan.mode !== md.mode) throw badRequest('all parts of a slide must use the same mode', 'MODE_MISMATCH');
   // Its bytes failed verification (and may have been removed): sending parts again changes nothing.
   if (scan?.status === 'quarantined') throw conflict('this slide failed verification on the server and is quarantined; de-identify it again and upload it as a new slide');
   // A deferred part's content is only known at its end: finishPart tells duplicate from conflict then.
   if (scan && md.sha256 !== DEFERRED_SHA256) {
-    const stored = repos.scans.files(labId, scan.id).find((f) => f.part === md.part);
+    const stored = (await repos.scans.files(labId, scan.id)).find((f) => f.part === md.part);
     if (stored && stored.sha256 !== md.sha256) throw conflict('this part of the slide was already uploaded with different content');
   }
 }
@@ -37,10 +37,10 @@ export interface FinishResult {
 }
 
 /** Scan status from its parts: all stored -> processing; else a corrupt part not yet re-sent -> corrupt. */
-function statusFromParts(repos: Repos, scan: ScanRow): ScanStatus {
-  const stored = new Set(repos.scans.files(scan.labId, scan.id).map((f) => f.part));
+async function statusFromParts(repos: Repos, scan: ScanRow): Promise<ScanStatus> {
+  const stored = new Set((await repos.scans.files(scan.labId, scan.id)).map((f) => f.part));
   if (stored.size === scan.parts) return 'processing';
-  const uploads = repos.uploads.forSlide(scan.labId, scan.slideId);
+  const uploads = await repos.uploads.forSlide(scan.labId, scan.slideId);
   // The latest finished upload of each part decides; a later good upload clears an earlier corrupt one.
   const latest = new Map<number, UploadRow>();
   for (const u of uploads) if (u.status === 'complete' || u.status === 'corrupt') latest.set(u.part, u);
@@ -54,7 +54,7 @@ function statusFromParts(repos: Repos, scan: ScanRow): ScanStatus {
  */
 export async function finishPart(repos: Repos, storage: Storage, upload: UploadRow, actualSha256: string): Promise<FinishResult> {
   const labId = upload.labId;
-  const { scan } = repos.scans.getOrCreate({
+  const { scan } = await repos.scans.getOrCreate({
     labId,
     slideId: upload.slideId,
     batchId: upload.batchId,
@@ -71,38 +71,41 @@ export async function finishPart(repos: Repos, storage: Storage, upload: UploadR
     ...(upload.caseNumber ? { caseNumber: upload.caseNumber, createCase: upload.createCase } : {}),
   });
 
-  const existing = repos.scans.files(labId, scan.id).find((f) => f.part === upload.part);
+  const existing = (await repos.scans.files(labId, scan.id)).find((f) => f.part === upload.part);
   if (actualSha256 !== upload.sha256) {
-    return repos.db.transaction(() => {
-      repos.uploads.finish(labId, upload.id, 'corrupt', scan.id);
+    return await repos.transaction(async (tx) => {
+      await tx.uploads.finish(labId, upload.id, 'corrupt', scan.id);
       // An already stored good copy of this part keeps the scan as it was.
-      if (!existing && (scan.status === 'uploading' || scan.status === 'corrupt')) repos.scans.setStatus(labId, scan.id, statusFromParts(repos, scan));
-      return { outcome: 'corrupt' as const, scan: repos.scans.byId(labId, scan.id)!, readyForIngest: false };
-    })();
+      if (!existing && (scan.status === 'uploading' || scan.status === 'corrupt')) await tx.scans.setStatus(labId, scan.id, await statusFromParts(tx, scan));
+      return { outcome: 'corrupt' as const, scan: (await tx.scans.byId(labId, scan.id))!, readyForIngest: false };
+    });
   }
   if (existing) {
     const outcome: PartOutcome = existing.sha256 === actualSha256 ? 'duplicate' : 'conflict';
-    repos.uploads.finish(labId, upload.id, 'duplicate', scan.id);
+    await repos.uploads.finish(labId, upload.id, 'duplicate', scan.id);
     return { outcome, scan, readyForIngest: false };
   }
 
   // A unique name per upload, so two racing uploads of one part never overwrite each other's bytes.
   const path = storage.partPath(labId, scan.id, upload.part, upload.filename).replace(/(part-\d+)/, `$1-${upload.id.slice(0, 12)}`);
   await storage.adopt(upload.id, path);
-  const result = repos.db.transaction((): FinishResult => {
-    const again = repos.scans.files(labId, scan.id).find((f) => f.part === upload.part);
+  const result = await repos.transaction(async (tx): Promise<FinishResult> => {
+    // Parts of one slide finishing at once (PostgreSQL runs them in parallel) take turns here, so
+    // exactly one of them sees the slide complete.
+    await tx.scans.lock(labId, scan.id);
+    const again = (await tx.scans.files(labId, scan.id)).find((f) => f.part === upload.part);
     if (again) {
-      repos.uploads.finish(labId, upload.id, 'duplicate', scan.id);
+      await tx.uploads.finish(labId, upload.id, 'duplicate', scan.id);
       return { outcome: again.sha256 === actualSha256 ? 'duplicate' : 'conflict', scan, readyForIngest: false };
     }
-    repos.scans.putFile(labId, scan.id, { part: upload.part, path, name: upload.partPath, size: upload.size, sha256: actualSha256, uploadId: upload.id });
-    repos.uploads.finish(labId, upload.id, 'complete', scan.id);
-    const current = repos.scans.byId(labId, scan.id)!;
-    const status = statusFromParts(repos, current);
+    await tx.scans.putFile(labId, scan.id, { part: upload.part, path, name: upload.partPath, size: upload.size, sha256: actualSha256, uploadId: upload.id });
+    await tx.uploads.finish(labId, upload.id, 'complete', scan.id);
+    const current = (await tx.scans.byId(labId, scan.id))!;
+    const status = await statusFromParts(tx, current);
     const becomesReady = status === 'processing' && (current.status === 'uploading' || current.status === 'corrupt');
-    if (current.status === 'uploading' || current.status === 'corrupt') repos.scans.setStatus(labId, scan.id, status);
-    return { outcome: 'complete', scan: repos.scans.byId(labId, scan.id)!, readyForIngest: becomesReady };
-  })();
+    if (current.status === 'uploading' || current.status === 'corrupt') await tx.scans.setStatus(labId, scan.id, status);
+    return { outcome: 'complete', scan: (await tx.scans.byId(labId, scan.id))!, readyForIngest: becomesReady };
+  });
   if (result.outcome !== 'complete') await rm(storage.abs(path), { force: true });
   return result;
 }

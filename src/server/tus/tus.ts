@@ -19,6 +19,8 @@ import { checkNewPart, finishPart, type FinishResult } from './parts.ts';
 import { cleanUpUploads, type CleanupResult } from './upload-cleanup.ts';
 import { checkDiskSpace, checkLabQuota } from '../storage-quota.ts';
 import { freeBytes, storageApiError, storageFailureOf } from '../http/storage-errors.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import { meterStoreWrites } from '../ops/upload-metrics.ts';
 
 export interface TusDeps {
   config: ServerConfig;
@@ -27,6 +29,8 @@ export interface TusDeps {
   sessions: Sessions;
   ingest: IngestQueue;
   log: FastifyBaseLogger;
+  /** Upload counters and gauges (ops/metrics.ts); absent, nothing is measured. */
+  metrics?: Metrics;
 }
 
 /** Thrown from tus hooks: @tus/server sends status_code and body as they are. */
@@ -64,14 +68,23 @@ export function uploadIdFromUrl(url: string): string | undefined {
  * the Fastify route decides who may touch which upload before @tus/server sees the request.
  */
 export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Promise<CleanupResult>; datastore: HashingFileStore } {
-  const { repos, storage, sessions, config, log } = deps;
+  const { repos, storage, sessions, config, log, metrics } = deps;
   const datastore = new TerminableFileStore({ directory: storage.uploadsDir, expirationPeriodInMilliseconds: config.uploadExpiryHours * 3600 * 1000 }, (id) => {
     // Its file could not be created (full disk): the row must not hold quota until it expires.
-    const row = repos.uploads.byIdForAccessCheck(id);
-    if (row) repos.uploads.markTerminated(row.labId, id);
+    void terminateRow(id);
   });
+  /** The upload's row ends as terminated (after tus removed it, or its file could not be made). */
+  async function terminateRow(id: string): Promise<void> {
+    try {
+      const row = await repos.uploads.byIdForAccessCheck(id);
+      if (row) await repos.uploads.markTerminated(row.labId, id);
+    } catch (e) {
+      log.error({ err: { name: (e as Error).name, stack: (e as Error).stack } }, 'marking an upload terminated failed');
+    }
+  }
   // For benchmarks (WSI_LOG_LEVEL=debug): when a request's first body byte arrived, as epoch ms
   // with a fraction (test/e2e/support/server.ts reads it back). Ids and offsets only.
+  if (metrics) meterStoreWrites(datastore, (n) => metrics.bytesReceived.inc(n));
   datastore.onBodyStart = (id, offset) => log.debug({ uploadId: id, offset, receivedAt: performance.timeOrigin + performance.now() }, 'upload body: first byte received');
   /** Finishing in progress per upload id, so a HEAD that re-runs finishing never races it. */
   const finishing = new Map<string, Promise<FinishResult>>();
@@ -90,6 +103,8 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       const actual = await datastore.sha256(row.id, size);
       const r = await finishPart(repos, storage, row, actual);
       log.info({ uploadId: row.id, scanId: r.scan.id, part: row.part, outcome: r.outcome }, 'upload part finished');
+      metrics?.uploadsFinished.inc({ outcome: r.outcome });
+      if (r.outcome === 'corrupt' || r.outcome === 'conflict') metrics?.uploadsFailed.inc({ reason: r.outcome });
       if (r.outcome === 'complete' && r.readyForIngest) deps.ingest.enqueue(row.labId, r.scan.id);
       return r;
     })().finally(() => finishing.delete(row.id));
@@ -136,17 +151,17 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       }
       try {
         const lab = editableLab(auth);
-        checkNewPart(repos, lab.id, md);
+        await checkNewPart(repos, lab.id, md);
         // Refused before a byte is sent: a file the disk cannot hold now (507, the client retries
         // later), or one the lab's quota has no room for (413, that file fails, the batch goes on).
         checkDiskSpace(storage.dataDir, upload.size);
         const size = upload.size;
-        repos.db.transaction(() => {
-          checkLabQuota(repos, config, lab.id, size);
-          repos.uploads.create({ id: upload.id, labId: lab.id, userId: auth.user.id, size, ...md });
+        await repos.transaction(async (tx) => {
+          await checkLabQuota(tx, config, lab.id, size);
+          await tx.uploads.create({ id: upload.id, labId: lab.id, userId: auth.user.id, size, ...md });
           // The batch's record starts with its first upload; a token is the CLI, a session the web app.
-          repos.batches.ensure(lab.id, md.batchId, auth.viaToken ? 'cli' : 'web', auth.user.id);
-        })();
+          await tx.batches.ensure(lab.id, md.batchId, auth.viaToken ? 'cli' : 'web', auth.user.id);
+        });
       } catch (e) {
         if (e instanceof ApiError) {
           if (e.status === 413 || e.status === 507) log.warn({ labId: auth.currentLab?.id, bytes: upload.size, code: e.apiCode }, 'upload refused: no room');
@@ -158,13 +173,13 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
     },
     async onUploadFinish(req, upload: Upload) {
       const raw = nodeReq(req);
-      const row = repos.uploads.byIdForAccessCheck(upload.id);
+      const row = await repos.uploads.byIdForAccessCheck(upload.id);
       if (!row) throw hookError(notFound('upload not found'));
       // Already finished (a zero-byte PATCH that slipped past handle()): finishing again would
       // rewrite the row's outcome and remove the bytes the scan holds. A no-op instead.
       if (isFinished(row)) return row.scanId === null ? {} : { headers: { 'X-Scan-Id': String(row.scanId) } };
       // A deferred upload's digest comes with the request that carried its last byte (this one).
-      const announced = withAnnouncedDigest(repos, row, raw?.headers);
+      const announced = await withAnnouncedDigest(repos, row, raw?.headers);
       const r = await finishUpload(announced, upload.size ?? upload.offset);
       const headers = { 'X-Scan-Id': String(r.scan.id), 'X-Part-Status': r.outcome };
       if (r.outcome === 'complete' || r.outcome === 'duplicate') {
@@ -194,10 +209,12 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       const failure = storageFailureOf(err, storage.dataDir) ?? (id && datastore.lastWriteHitFullDisk(id) && (status === 400 || status >= 500) ? 'full' : undefined);
       if (failure) {
         log.error({ uploadId: id || undefined, method: raw?.method, storage: failure, freeBytes: freeBytes(storage.dataDir) }, failure === 'full' ? 'upload failed: server storage full' : 'upload failed: storage unavailable');
+        metrics?.uploadsFailed.inc({ reason: failure === 'full' ? 'storage_full' : 'storage_unavailable' });
         const api = storageApiError(failure);
         return { status_code: api.status, body: jsonBody(api.apiCode, api.message) };
       }
       if (status >= 500) {
+        metrics?.uploadsFailed.inc({ reason: 'internal' });
         log.error({ err: { name: (err as Error).name, code: (err as { code?: string }).code, stack: (err as Error).stack } }, 'tus request failed');
         return { status_code: status, body: jsonBody('INTERNAL', 'the upload could not be stored; try again') };
       }
@@ -205,20 +222,21 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
     },
   });
 
-  tus.on(EVENTS.POST_TERMINATE, (_req, _res, id: string) => {
-    const row = repos.uploads.byIdForAccessCheck(id);
-    if (row) repos.uploads.markTerminated(row.labId, id);
-  });
+  tus.on(EVENTS.POST_CREATE, () => metrics?.uploadsCreated.inc());
+
+  tus.on(EVENTS.POST_TERMINATE, (_req, _res, id: string) => void terminateRow(id));
 
   // After the response (a creation-with-upload POST still reads the upload after its finish hook):
   // the scan holds the bytes (hard link), so the tus copy and its `.json` — which holds the file
   // name — go now instead of lingering until expiry.
   tus.on(EVENTS.POST_FINISH, (_req, _res, upload: Upload) => {
-    const row = repos.uploads.byIdForAccessCheck(upload.id);
-    if (row && row.status !== 'uploading') removeFinished(upload.id);
+    void (async () => {
+      const row = await repos.uploads.byIdForAccessCheck(upload.id);
+      if (row && row.status !== 'uploading') removeFinished(upload.id);
+    })().catch((e: unknown) => log.error({ err: { name: (e as Error).name, stack: (e as Error).stack } }, 'finished upload cleanup failed'));
   });
 
-  function gate(req: FastifyRequest): { auth: AuthContext; upload?: UploadRow } {
+  async function gate(req: FastifyRequest): Promise<{ auth: AuthContext; upload?: UploadRow }> {
     const auth = sessions.require(req);
     const id = uploadIdFromUrl(req.url);
     if (id === undefined) throw notFound('upload not found');
@@ -229,7 +247,7 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       return { auth };
     }
     if (id === '') throw notFound('upload not found');
-    const upload = repos.uploads.byIdForAccessCheck(id);
+    const upload = await repos.uploads.byIdForAccessCheck(id);
     const lab = upload && auth.labs.find((l) => l.id === upload.labId);
     // Bound to its creator: for anyone else the upload does not exist (no 403 that would confirm it does).
     if (!upload || !lab || upload.userId !== auth.user.id) throw notFound('upload not found');
@@ -244,7 +262,7 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       reply.header('allow', tusMethods.join(', '));
       throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not a tus method`);
     }
-    const gated = req.method !== 'OPTIONS' ? gate(req) : undefined;
+    const gated = req.method !== 'OPTIONS' ? await gate(req) : undefined;
     if (req.method !== 'OPTIONS' && req.method !== 'GET' && req.headers['tus-resumable'] === undefined) {
       reply.header('tus-version', '1.0.0');
       throw new ApiError(412, 'TUS_RESUMABLE_REQUIRED', 'the Tus-Resumable header is required');
@@ -266,6 +284,8 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
     // A PATCH still sending this upload ends now with 410 instead of holding the DELETE for tus's
     // lock drain timeout and then being told 204 (terminable-store.ts).
     if (gated?.upload && req.method === 'DELETE') datastore.stopWrite(gated.upload.id, terminatedWhileSending());
+    // "Uploads in flight": uploads with a PATCH (bytes on the way) in progress.
+    if (metrics && gated?.upload && req.method === 'PATCH') reply.raw.once('close', metrics.uploadRequestStarted(gated.upload.id));
     reply.hijack();
     const res: ServerResponse = reply.raw;
     const writeHead = res.writeHead;
@@ -306,7 +326,7 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       const onDisk = await stat(storage.uploadPath(row.id)).then((s) => s.size, () => -1);
       if (onDisk !== row.size || row.size === 0) return false;
       // Read again after the await: a finish that completed meanwhile must not run twice.
-      const fresh = repos.uploads.byIdForAccessCheck(row.id);
+      const fresh = await repos.uploads.byIdForAccessCheck(row.id);
       try {
         if (fresh?.status === 'uploading' || finishing.has(row.id)) await finishUpload(fresh ?? row, row.size);
       } catch (e) {
@@ -316,7 +336,7 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
         reply.header('tus-resumable', '1.0.0');
         throw storageApiError(failure);
       }
-      row = repos.uploads.byIdForAccessCheck(row.id) ?? row;
+      row = await repos.uploads.byIdForAccessCheck(row.id) ?? row;
       if (row.status !== 'uploading') removeFinished(row.id);
     }
     if (row.status !== 'complete' && row.status !== 'duplicate') return false;

@@ -36,11 +36,11 @@ export async function cleanUpUploads(repos: Repos, storage: Storage, expiredBefo
   const ids = new Set(names.map((n) => n.replace(/\.json$/, '')).filter((id) => /^[A-Za-z0-9_-]{1,128}$/.test(id)));
   const cutoff = expiredBefore.toISOString();
   for (const id of ids) {
-    const row = repos.uploads.byIdForAccessCheck(id);
+    const row = await repos.uploads.byIdForAccessCheck(id);
     if (row?.status === 'uploading') {
       if (row.createdAt >= cutoff) continue;
       await storage.removeUpload(id);
-      repos.uploads.markTerminated(row.labId, id);
+      await repos.uploads.markTerminated(row.labId, id);
       result.expired++;
     } else if (row) {
       await storage.removeUpload(id);
@@ -53,6 +53,6 @@ export async function cleanUpUploads(repos: Repos, storage: Storage, expiredBefo
     }
   }
   // Rows of unfinished uploads whose files were already gone: no longer in progress (nor holding quota).
-  result.expired += repos.uploads.expireUnfinishedBefore(cutoff);
+  result.expired += await repos.uploads.expireUnfinishedBefore(cutoff);
   return result;
 }

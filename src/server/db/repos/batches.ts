@@ -1,4 +1,5 @@
-import type { Database } from 'better-sqlite3';
+import { sql } from 'kysely';
+import { now, type Ctx } from './context.ts';
 
 export type BatchClient = 'web' | 'cli';
 
@@ -26,56 +27,70 @@ export interface BatchCounts {
   processing: number;
 }
 
-const cols = `b.lab_id AS labId, b.id, b.client, b.slides, b.created_by AS createdBy, u.username AS createdByName, b.created_at AS createdAt, b.finished_at AS finishedAt`;
-const from = 'FROM batches b LEFT JOIN users u ON u.id = b.created_by';
-const now = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
-
-const countCols = `count(*) AS scans,
-  coalesce(sum(status = 'ready'), 0) AS ready,
-  coalesce(sum(status = 'needs-mpp'), 0) AS needsMpp,
-  coalesce(sum(status IN ('failed', 'quarantined', 'corrupt')), 0) AS failed,
-  coalesce(sum(status IN ('uploading', 'processing')), 0) AS processing`;
-
 /** Batches, always within a lab: a batch id is the client's, unique only per lab. */
 export class BatchRepo {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly c: Ctx) {}
+
+  private select() {
+    return this.c.db
+      .selectFrom('batches as b')
+      .leftJoin('users as u', 'u.id', 'b.created_by')
+      .select(['b.lab_id as labId', 'b.id', 'b.client', 'b.slides', 'b.created_by as createdBy', 'u.username as createdByName', 'b.created_at as createdAt', 'b.finished_at as finishedAt'])
+      .$castTo<BatchRow>();
+  }
 
   /** The row for a batch, created on first sight (its first upload); an existing row is kept as it is. */
-  ensure(labId: number, id: string, client: BatchClient, createdBy: number | null): void {
-    this.db.prepare('INSERT OR IGNORE INTO batches (lab_id, id, client, created_by) VALUES (?, ?, ?, ?)').run(labId, id, client, createdBy);
+  async ensure(labId: number, id: string, client: BatchClient, createdBy: number | null): Promise<void> {
+    await this.c.db.insertInto('batches').values({ lab_id: labId, id, client, created_by: createdBy }).onConflict((oc) => oc.doNothing()).execute();
   }
 
   /**
    * What the client says about its batch (creating the row if missing). `finished` stamps the end
    * once; later calls keep the first stamp.
    */
-  record(labId: number, id: string, r: { client: BatchClient; slides: number; finished: boolean }, userId: number): BatchRow {
-    this.db
-      .prepare(
-        `INSERT INTO batches (lab_id, id, client, slides, created_by, finished_at) VALUES (@labId, @id, @client, @slides, @userId, CASE WHEN @finished THEN ${now} END)
-         ON CONFLICT (lab_id, id) DO UPDATE SET client = excluded.client, slides = excluded.slides,
-           finished_at = CASE WHEN @finished THEN coalesce(batches.finished_at, ${now}) ELSE batches.finished_at END`,
+  async record(labId: number, id: string, r: { client: BatchClient; slides: number; finished: boolean }, userId: number): Promise<BatchRow> {
+    await this.c.db
+      .insertInto('batches')
+      .values({ lab_id: labId, id, client: r.client, slides: r.slides, created_by: userId, finished_at: r.finished ? now(this.c) : null })
+      .onConflict((oc) =>
+        oc.columns(['lab_id', 'id']).doUpdateSet((eb) => ({
+          client: eb.ref('excluded.client'),
+          slides: eb.ref('excluded.slides'),
+          finished_at: r.finished ? eb.fn.coalesce('batches.finished_at', now(this.c)) : eb.ref('batches.finished_at'),
+        })),
       )
-      .run({ labId, id, client: r.client, slides: r.slides, userId, finished: r.finished ? 1 : 0 });
-    return this.byId(labId, id)!;
+      .execute();
+    return (await this.byId(labId, id))!;
   }
 
-  byId(labId: number, id: string): BatchRow | undefined {
-    return this.db.prepare(`SELECT ${cols} ${from} WHERE b.lab_id = ? AND b.id = ?`).get(labId, id) as BatchRow | undefined;
+  byId(labId: number, id: string): Promise<BatchRow | undefined> {
+    return this.select().where('b.lab_id', '=', labId).where('b.id', '=', id).executeTakeFirst();
   }
 
-  /** The lab's newest batches. */
-  recent(labId: number, limit: number): BatchRow[] {
-    return this.db.prepare(`SELECT ${cols} ${from} WHERE b.lab_id = ? ORDER BY b.created_at DESC, b.rowid DESC LIMIT ?`).all(labId, limit) as BatchRow[];
+  /** The lab's newest batches (ties, made in one millisecond: by id, on both databases). */
+  recent(labId: number, limit: number): Promise<BatchRow[]> {
+    return this.select().where('b.lab_id', '=', labId).orderBy('b.created_at', 'desc').orderBy('b.id', 'desc').limit(limit).execute();
   }
 
   /** Scan counts per batch id (over the scans' (lab_id, batch_id, id) index). */
-  counts(labId: number, ids: string[]): Map<string, BatchCounts> {
+  async counts(labId: number, ids: string[]): Promise<Map<string, BatchCounts>> {
     const out = new Map<string, BatchCounts>();
     if (ids.length === 0) return out;
-    const rows = this.db
-      .prepare(`SELECT batch_id AS id, ${countCols} FROM scans WHERE lab_id = ? AND batch_id IN (SELECT value FROM json_each(?)) GROUP BY batch_id`)
-      .all(labId, JSON.stringify(ids)) as (BatchCounts & { id: string })[];
+    // count(*) FILTER: the same on both databases (SQLite >= 3.30), and a number, never a boolean sum.
+    const rows = await this.c.db
+      .selectFrom('scans')
+      .select([
+        'batch_id as id',
+        sql<number>`count(*)`.as('scans'),
+        sql<number>`count(*) FILTER (WHERE status = 'ready')`.as('ready'),
+        sql<number>`count(*) FILTER (WHERE status = 'needs-mpp')`.as('needsMpp'),
+        sql<number>`count(*) FILTER (WHERE status IN ('failed', 'quarantined', 'corrupt'))`.as('failed'),
+        sql<number>`count(*) FILTER (WHERE status IN ('uploading', 'processing'))`.as('processing'),
+      ])
+      .where('lab_id', '=', labId)
+      .where('batch_id', 'in', ids)
+      .groupBy('batch_id')
+      .execute();
     for (const { id, ...c } of rows) out.set(id, c);
     return out;
   }

@@ -1,4 +1,5 @@
-import type { Database } from 'better-sqlite3';
+import { sql } from 'kysely';
+import { changed, inTransaction, likeSql, type Ctx } from './context.ts';
 import { likePattern } from './scans.ts';
 
 export interface CaseRow {
@@ -11,59 +12,77 @@ export interface CaseRow {
   scanCount: number;
 }
 
-const cols = `c.id, c.lab_id AS labId, c.case_number AS caseNumber, c.description, c.created_by AS createdBy, c.created_at AS createdAt,
-  (SELECT count(*) FROM case_scans cs WHERE cs.case_id = c.id) AS scanCount`;
-
 /** Cases of a lab and the scans linked to them; a link never crosses labs. */
 export class CaseRepo {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly c: Ctx) {}
 
-  create(labId: number, caseNumber: string, description: string, createdBy: number | null): CaseRow {
-    const r = this.db.prepare('INSERT INTO cases (lab_id, case_number, description, created_by) VALUES (?, ?, ?, ?)').run(labId, caseNumber, description, createdBy);
-    return this.byId(labId, Number(r.lastInsertRowid))!;
+  private select() {
+    return this.c.db
+      .selectFrom('cases as c')
+      .select((eb) => [
+        'c.id', 'c.lab_id as labId', 'c.case_number as caseNumber', 'c.description', 'c.created_by as createdBy', 'c.created_at as createdAt',
+        eb.selectFrom('case_scans as cs').select(eb.fn.countAll<number>().as('n')).whereRef('cs.case_id', '=', 'c.id').as('scanCount'),
+      ])
+      .$castTo<CaseRow>();
   }
 
-  byId(labId: number, id: number): CaseRow | undefined {
-    return this.db.prepare(`SELECT ${cols} FROM cases c WHERE c.lab_id = ? AND c.id = ?`).get(labId, id) as CaseRow | undefined;
+  async create(labId: number, caseNumber: string, description: string, createdBy: number | null): Promise<CaseRow> {
+    const r = await this.c.db.insertInto('cases').values({ lab_id: labId, case_number: caseNumber, description, created_by: createdBy }).returning('id').executeTakeFirstOrThrow();
+    return (await this.byId(labId, r.id))!;
   }
 
-  byNumber(labId: number, caseNumber: string): CaseRow | undefined {
-    return this.db.prepare(`SELECT ${cols} FROM cases c WHERE c.lab_id = ? AND c.case_number = ?`).get(labId, caseNumber) as CaseRow | undefined;
+  byId(labId: number, id: number): Promise<CaseRow | undefined> {
+    return this.select().where('c.lab_id', '=', labId).where('c.id', '=', id).executeTakeFirst();
   }
 
-  search(labId: number, q: string | undefined, limit: number): CaseRow[] {
-    if (!q) return this.db.prepare(`SELECT ${cols} FROM cases c WHERE c.lab_id = ? ORDER BY c.created_at DESC, c.id DESC LIMIT ?`).all(labId, limit) as CaseRow[];
+  byNumber(labId: number, caseNumber: string): Promise<CaseRow | undefined> {
+    return this.select().where('c.lab_id', '=', labId).where('c.case_number', '=', caseNumber).executeTakeFirst();
+  }
+
+  search(labId: number, q: string | undefined, limit: number): Promise<CaseRow[]> {
+    if (!q) return this.select().where('c.lab_id', '=', labId).orderBy('c.created_at', 'desc').orderBy('c.id', 'desc').limit(limit).execute();
+    const pattern = likePattern(q);
+    const num = sql.ref('c.case_number');
     // Exact and prefix matches on the case number first: that is what someone typing a number wants.
-    return this.db
-      .prepare(
-        `SELECT ${cols} FROM cases c WHERE c.lab_id = @labId AND (c.case_number LIKE @q ESCAPE '\\' OR c.description LIKE @q ESCAPE '\\')
-         ORDER BY (c.case_number = @exact) DESC, (c.case_number LIKE @prefix ESCAPE '\\') DESC, c.case_number LIMIT @limit`,
-      )
-      .all({ labId, q: likePattern(q), exact: q, prefix: `${likePattern(q).slice(1)}`, limit }) as CaseRow[];
+    return this.select()
+      .where('c.lab_id', '=', labId)
+      .where(sql<boolean>`(${likeSql(this.c, num, pattern)} OR ${likeSql(this.c, sql.ref('c.description'), pattern)})`)
+      .orderBy(sql`(c.case_number = ${q})`, 'desc')
+      .orderBy(sql`(${likeSql(this.c, num, pattern.slice(1))})`, 'desc')
+      .orderBy('c.case_number')
+      .orderBy('c.id')
+      .limit(limit)
+      .execute();
   }
 
   /** Rename a case or change its description; the caller has checked the new number is free. */
-  update(labId: number, id: number, change: { caseNumber?: string; description?: string }): CaseRow | undefined {
-    const c = this.byId(labId, id);
+  async update(labId: number, id: number, change: { caseNumber?: string; description?: string }): Promise<CaseRow | undefined> {
+    const c = await this.byId(labId, id);
     if (!c) return undefined;
-    this.db.prepare('UPDATE cases SET case_number = ?, description = ? WHERE lab_id = ? AND id = ?').run(change.caseNumber ?? c.caseNumber, change.description ?? c.description, labId, id);
+    await this.c.db
+      .updateTable('cases')
+      .set({ case_number: change.caseNumber ?? c.caseNumber, description: change.description ?? c.description })
+      .where('lab_id', '=', labId)
+      .where('id', '=', id)
+      .execute();
     return this.byId(labId, id);
   }
 
   /** Link scans (all of which the caller has verified to be in `labId`); already linked ones are kept. */
-  link(labId: number, caseId: number, scanIds: number[]): void {
-    const ins = this.db.prepare('INSERT OR IGNORE INTO case_scans (case_id, scan_id, lab_id) VALUES (?, ?, ?)');
-    this.db.transaction(() => {
-      for (const id of scanIds) ins.run(caseId, id, labId);
-    })();
+  link(labId: number, caseId: number, scanIds: number[]): Promise<void> {
+    return inTransaction(this.c, async (tx) => {
+      for (const id of scanIds) {
+        await tx.db.insertInto('case_scans').values({ case_id: caseId, scan_id: id, lab_id: labId }).onConflict((oc) => oc.doNothing()).execute();
+      }
+    });
   }
 
-  unlink(labId: number, caseId: number, scanId: number): boolean {
-    return this.db.prepare('DELETE FROM case_scans WHERE lab_id = ? AND case_id = ? AND scan_id = ?').run(labId, caseId, scanId).changes > 0;
+  async unlink(labId: number, caseId: number, scanId: number): Promise<boolean> {
+    return changed(await this.c.db.deleteFrom('case_scans').where('lab_id', '=', labId).where('case_id', '=', caseId).where('scan_id', '=', scanId).executeTakeFirst()) > 0;
   }
 
-  scanIds(labId: number, caseId: number): number[] {
-    const rows = this.db.prepare('SELECT scan_id AS id FROM case_scans WHERE lab_id = ? AND case_id = ? ORDER BY linked_at, scan_id').all(labId, caseId) as { id: number }[];
+  async scanIds(labId: number, caseId: number): Promise<number[]> {
+    const rows = await this.c.db.selectFrom('case_scans').select('scan_id as id').where('lab_id', '=', labId).where('case_id', '=', caseId).orderBy('linked_at').orderBy('scan_id').execute();
     return rows.map((r) => r.id);
   }
 }

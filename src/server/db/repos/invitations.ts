@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import { changed, now, type Ctx } from './context.ts';
 import type { Role } from './labs.ts';
 
 /** How long an invitation waits for an answer before it lapses. */
@@ -16,58 +16,72 @@ export interface Invitation {
   expiresAt: number;
 }
 
-const select = `SELECT i.id, i.lab_id AS labId, l.name AS labName, i.username, i.role, u.display_name AS invitedBy,
-  i.created_at AS createdAt, i.expires_at AS expiresAt
-  FROM invitations i JOIN labs l ON l.id = i.lab_id LEFT JOIN users u ON u.id = i.invited_by`;
-
 /**
  * Invitations to join a lab, addressed to a username (whether or not an account has that name, so
  * that inviting never tells a lab admin which accounts exist). The invited user accepts or declines
- * after signing in; nothing changes for them until they do.
+ * after signing in; nothing changes for them until they do. Usernames compare without case.
  */
 export class InvitationRepo {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly c: Ctx) {}
+
+  private select() {
+    return this.c.db
+      .selectFrom('invitations as i')
+      .innerJoin('labs as l', 'l.id', 'i.lab_id')
+      .leftJoin('users as u', 'u.id', 'i.invited_by')
+      .select(['i.id', 'i.lab_id as labId', 'l.name as labName', 'i.username', 'i.role', 'u.display_name as invitedBy', 'i.created_at as createdAt', 'i.expires_at as expiresAt'])
+      .$castTo<Invitation>();
+  }
 
   /** Create, or renew (new role, new expiry) the lab's pending invitation for that username. */
-  upsert(labId: number, username: string, role: Role, invitedBy: number, now: number): Invitation {
-    this.db
-      .prepare(
-        `INSERT INTO invitations (lab_id, username, role, invited_by, expires_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (lab_id, username) DO UPDATE SET role = excluded.role, invited_by = excluded.invited_by,
-           expires_at = excluded.expires_at, created_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')`,
+  async upsert(labId: number, username: string, role: Role, invitedBy: number, nowMs: number): Promise<Invitation> {
+    await this.c.db
+      .insertInto('invitations')
+      .values({ lab_id: labId, username, role, invited_by: invitedBy, expires_at: nowMs + invitationLifetimeMs })
+      .onConflict((oc) =>
+        oc.columns(['lab_id', 'username']).doUpdateSet((eb) => ({
+          role: eb.ref('excluded.role'),
+          invited_by: eb.ref('excluded.invited_by'),
+          expires_at: eb.ref('excluded.expires_at'),
+          created_at: now(this.c),
+        })),
       )
-      .run(labId, username, role, invitedBy, now + invitationLifetimeMs);
-    return this.db.prepare(`${select} WHERE i.lab_id = ? AND i.username = ?`).get(labId, username) as Invitation;
+      .execute();
+    return this.select().where('i.lab_id', '=', labId).where('i.username', '=', username).executeTakeFirstOrThrow();
   }
 
   /** The lab's invitations still waiting for an answer. */
-  pendingForLab(labId: number, now: number): Invitation[] {
-    return this.db.prepare(`${select} WHERE i.lab_id = ? AND i.expires_at > ? ORDER BY i.username`).all(labId, now) as Invitation[];
+  pendingForLab(labId: number, nowMs: number): Promise<Invitation[]> {
+    return this.select().where('i.lab_id', '=', labId).where('i.expires_at', '>', nowMs).orderBy('i.username').orderBy('i.id').execute();
   }
 
   /** Invitations waiting for this username, except to labs they already belong to. */
-  pendingForUser(userId: number, username: string, now: number): Invitation[] {
-    return this.db
-      .prepare(`${select} WHERE i.username = ? AND i.expires_at > ? AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.lab_id = i.lab_id AND m.user_id = ?) ORDER BY l.name, i.id`)
-      .all(username, now, userId) as Invitation[];
+  pendingForUser(userId: number, username: string, nowMs: number): Promise<Invitation[]> {
+    return this.select()
+      .where('i.username', '=', username)
+      .where('i.expires_at', '>', nowMs)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('memberships as m').select('m.lab_id').whereRef('m.lab_id', '=', 'i.lab_id').where('m.user_id', '=', userId))))
+      .orderBy('l.name')
+      .orderBy('i.id')
+      .execute();
   }
 
   /** One pending invitation addressed to this username (others' invitations do not exist for them). */
-  pendingForUserById(id: number, username: string, now: number): Invitation | undefined {
-    return this.db.prepare(`${select} WHERE i.id = ? AND i.username = ? AND i.expires_at > ?`).get(id, username, now) as Invitation | undefined;
+  pendingForUserById(id: number, username: string, nowMs: number): Promise<Invitation | undefined> {
+    return this.select().where('i.id', '=', id).where('i.username', '=', username).where('i.expires_at', '>', nowMs).executeTakeFirst();
   }
 
   /** One of the lab's invitations, pending or lapsed. */
-  forLab(labId: number, id: number): Invitation | undefined {
-    return this.db.prepare(`${select} WHERE i.lab_id = ? AND i.id = ?`).get(labId, id) as Invitation | undefined;
+  forLab(labId: number, id: number): Promise<Invitation | undefined> {
+    return this.select().where('i.lab_id', '=', labId).where('i.id', '=', id).executeTakeFirst();
   }
 
-  delete(id: number): boolean {
-    return this.db.prepare('DELETE FROM invitations WHERE id = ?').run(id).changes === 1;
+  async delete(id: number): Promise<boolean> {
+    return changed(await this.c.db.deleteFrom('invitations').where('id', '=', id).executeTakeFirst()) === 1;
   }
 
   /** Lapsed invitations are only clutter. */
-  deleteExpired(now: number): number {
-    return this.db.prepare('DELETE FROM invitations WHERE expires_at <= ?').run(now).changes;
+  async deleteExpired(nowMs: number): Promise<number> {
+    return changed(await this.c.db.deleteFrom('invitations').where('expires_at', '<=', nowMs).executeTakeFirst());
   }
 }

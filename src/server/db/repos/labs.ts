@@ -1,4 +1,5 @@
-import type { Database } from 'better-sqlite3';
+import { sql } from 'kysely';
+import { inTransaction, now, type Ctx } from './context.ts';
 
 export type Role = 'lab-admin' | 'lab-user' | 'viewer';
 export const roles: readonly Role[] = ['lab-admin', 'lab-user', 'viewer'];
@@ -27,103 +28,136 @@ export interface LabMember {
 
 /** Labs, their feature flags and who belongs to them with which role. */
 export class LabRepo {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly c: Ctx) {}
 
-  create(name: string): Lab {
-    const r = this.db.prepare('INSERT INTO labs (name) VALUES (?)').run(name);
-    return { id: Number(r.lastInsertRowid), name };
+  async create(name: string): Promise<Lab> {
+    const r = await this.c.db.insertInto('labs').values({ name }).returning('id').executeTakeFirstOrThrow();
+    return { id: r.id, name };
   }
 
-  byId(id: number): Lab | undefined {
-    return this.db.prepare('SELECT id, name FROM labs WHERE id = ?').get(id) as Lab | undefined;
+  byId(id: number): Promise<Lab | undefined> {
+    return this.c.db.selectFrom('labs').select(['id', 'name']).where('id', '=', id).executeTakeFirst();
   }
 
-  byName(name: string): Lab | undefined {
-    return this.db.prepare('SELECT id, name FROM labs WHERE name = ?').get(name) as Lab | undefined;
+  byName(name: string): Promise<Lab | undefined> {
+    return this.c.db.selectFrom('labs').select(['id', 'name']).where('name', '=', name).executeTakeFirst();
   }
 
-  features(labId: number): string[] {
-    const rows = this.db.prepare('SELECT feature FROM lab_features WHERE lab_id = ? ORDER BY feature').all(labId) as { feature: string }[];
+  async features(labId: number): Promise<string[]> {
+    const rows = await this.c.db.selectFrom('lab_features').select('feature').where('lab_id', '=', labId).orderBy('feature').execute();
     return rows.map((r) => r.feature);
   }
 
   /** Replace the lab's flags with exactly `features`. */
-  setFeatures(labId: number, features: readonly Feature[]): void {
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM lab_features WHERE lab_id = ?').run(labId);
-      const ins = this.db.prepare('INSERT INTO lab_features (lab_id, feature) VALUES (?, ?)');
-      for (const f of new Set(features)) ins.run(labId, f);
-    })();
+  setFeatures(labId: number, features: readonly Feature[]): Promise<void> {
+    return inTransaction(this.c, async (tx) => {
+      await tx.db.deleteFrom('lab_features').where('lab_id', '=', labId).execute();
+      const values = [...new Set(features)].map((feature) => ({ lab_id: labId, feature }));
+      if (values.length > 0) await tx.db.insertInto('lab_features').values(values).execute();
+    });
   }
 
-  setRole(labId: number, userId: number, role: Role): void {
-    this.db
-      .prepare('INSERT INTO memberships (user_id, lab_id, role) VALUES (?, ?, ?) ON CONFLICT (user_id, lab_id) DO UPDATE SET role = excluded.role')
-      .run(userId, labId, role);
+  async setRole(labId: number, userId: number, role: Role): Promise<void> {
+    await this.c.db
+      .insertInto('memberships')
+      .values({ user_id: userId, lab_id: labId, role })
+      .onConflict((oc) => oc.columns(['user_id', 'lab_id']).doUpdateSet((eb) => ({ role: eb.ref('excluded.role') })))
+      .execute();
   }
 
-  roleOf(labId: number, userId: number): Role | undefined {
-    const r = this.db.prepare('SELECT role FROM memberships WHERE lab_id = ? AND user_id = ?').get(labId, userId) as { role: Role } | undefined;
-    return r?.role;
+  async roleOf(labId: number, userId: number): Promise<Role | undefined> {
+    const r = await this.c.db.selectFrom('memberships').select('role').where('lab_id', '=', labId).where('user_id', '=', userId).executeTakeFirst();
+    return r?.role as Role | undefined;
   }
 
   /** The labs a user belongs to, with role and flags, in a stable order. */
-  membershipsOf(userId: number): LabMembership[] {
-    const rows = this.db
-      .prepare('SELECT l.id, l.name, m.role FROM memberships m JOIN labs l ON l.id = m.lab_id WHERE m.user_id = ? ORDER BY l.name, l.id')
-      .all(userId) as { id: number; name: string; role: Role }[];
-    return rows.map((r) => ({ ...r, features: this.features(r.id) }));
+  async membershipsOf(userId: number): Promise<LabMembership[]> {
+    const rows = await this.c.db
+      .selectFrom('memberships as m')
+      .innerJoin('labs as l', 'l.id', 'm.lab_id')
+      .select(['l.id', 'l.name', 'm.role'])
+      .where('m.user_id', '=', userId)
+      .orderBy('l.name')
+      .orderBy('l.id')
+      .execute();
+    const out: LabMembership[] = [];
+    for (const r of rows) out.push({ id: r.id, name: r.name, role: r.role as Role, features: await this.features(r.id) });
+    return out;
   }
 
-  members(labId: number): LabMember[] {
-    return this.db
-      .prepare('SELECT u.id, u.username, u.display_name AS displayName, m.role, u.deactivated_at AS deactivatedAt FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.lab_id = ? ORDER BY u.username')
-      .all(labId) as LabMember[];
+  private memberQuery(labId: number) {
+    return this.c.db
+      .selectFrom('memberships as m')
+      .innerJoin('users as u', 'u.id', 'm.user_id')
+      .select(['u.id', 'u.username', 'u.display_name as displayName', 'm.role', 'u.deactivated_at as deactivatedAt'])
+      .where('m.lab_id', '=', labId);
   }
 
-  member(labId: number, userId: number): LabMember | undefined {
-    return this.db
-      .prepare('SELECT u.id, u.username, u.display_name AS displayName, m.role, u.deactivated_at AS deactivatedAt FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.lab_id = ? AND m.user_id = ?')
-      .get(labId, userId) as LabMember | undefined;
+  async members(labId: number): Promise<LabMember[]> {
+    return (await this.memberQuery(labId).orderBy('u.username').orderBy('u.id').execute()) as LabMember[];
+  }
+
+  async member(labId: number, userId: number): Promise<LabMember | undefined> {
+    return (await this.memberQuery(labId).where('m.user_id', '=', userId).executeTakeFirst()) as LabMember | undefined;
   }
 
   /** Every lab with its member count (for platform admins). */
-  all(): (Lab & { members: number; features: string[] })[] {
-    const rows = this.db
-      .prepare('SELECT l.id, l.name, (SELECT count(*) FROM memberships m WHERE m.lab_id = l.id) AS members FROM labs l ORDER BY l.name, l.id')
-      .all() as (Lab & { members: number })[];
-    return rows.map((r) => ({ ...r, features: this.features(r.id) }));
+  async all(): Promise<(Lab & { members: number; features: string[] })[]> {
+    const rows = await this.c.db
+      .selectFrom('labs as l')
+      .select((eb) => ['l.id', 'l.name', eb.selectFrom('memberships as m').select(eb.fn.countAll<number>().as('n')).whereRef('m.lab_id', '=', 'l.id').as('members')])
+      .orderBy('l.name')
+      .orderBy('l.id')
+      .execute();
+    const out: (Lab & { members: number; features: string[] })[] = [];
+    for (const r of rows) out.push({ id: r.id, name: r.name, members: Number(r.members), features: await this.features(r.id) });
+    return out;
+  }
+
+  /**
+   * Inside a transaction: hold the lab's row until it ends, so read-then-write steps on one lab
+   * (its last admin, its quota, creating a case by number) take turns. PostgreSQL needs the row
+   * lock (NO KEY: inserts that reference the lab are not held up); SQLite has one writer anyway.
+   */
+  async lock(labId: number): Promise<void> {
+    if (this.c.dialect === 'postgres') await sql`SELECT id FROM labs WHERE id = ${labId} FOR NO KEY UPDATE`.execute(this.c.db);
   }
 
   /** Lab admins of the lab other than `userId` whose accounts are active (a deactivated one cannot sign in to administer it). */
-  activeAdminsBesides(labId: number, userId: number): number {
-    return (
-      this.db
-        .prepare("SELECT count(*) AS n FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.lab_id = ? AND m.role = 'lab-admin' AND m.user_id != ? AND u.deactivated_at IS NULL")
-        .get(labId, userId) as { n: number }
-    ).n;
+  async activeAdminsBesides(labId: number, userId: number): Promise<number> {
+    const r = await this.c.db
+      .selectFrom('memberships as m')
+      .innerJoin('users as u', 'u.id', 'm.user_id')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('m.lab_id', '=', labId)
+      .where('m.role', '=', 'lab-admin')
+      .where('m.user_id', '!=', userId)
+      .where('u.deactivated_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
   }
 
   /**
    * Change a member's role, or remove them (role null), unless that would leave the lab without a
    * lab admin. Check and write happen in one transaction, so two admins demoting each other at the
-   * same moment cannot both succeed. 'not-member' when the user does not belong to the lab.
+   * same moment cannot both succeed (the lab is locked first: lock()).
    */
-  changeMembership(labId: number, userId: number, role: Role | null): 'ok' | 'not-member' | 'last-admin' {
-    return this.db.transaction((): 'ok' | 'not-member' | 'last-admin' => {
-      const current = this.roleOf(labId, userId);
+  changeMembership(labId: number, userId: number, role: Role | null): Promise<'ok' | 'not-member' | 'last-admin'> {
+    return inTransaction(this.c, async (tx): Promise<'ok' | 'not-member' | 'last-admin'> => {
+      const repo = new LabRepo(tx);
+      await repo.lock(labId);
+      const current = await repo.roleOf(labId, userId);
       if (!current) return 'not-member';
       if (current === 'lab-admin' && role !== 'lab-admin') {
-        if (this.activeAdminsBesides(labId, userId) === 0) return 'last-admin';
+        if ((await repo.activeAdminsBesides(labId, userId)) === 0) return 'last-admin';
       }
       if (role === null) {
-        this.db.prepare('DELETE FROM memberships WHERE lab_id = ? AND user_id = ?').run(labId, userId);
+        await tx.db.deleteFrom('memberships').where('lab_id', '=', labId).where('user_id', '=', userId).execute();
         // Their API tokens for this lab end with the membership: being added back later must not
         // bring a forgotten token on some lab PC back to life.
-        this.db.prepare("UPDATE api_tokens SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE lab_id = ? AND user_id = ? AND revoked_at IS NULL").run(labId, userId);
-      }
-      else this.db.prepare('UPDATE memberships SET role = ? WHERE lab_id = ? AND user_id = ?').run(role, labId, userId);
+        await tx.db.updateTable('api_tokens').set({ revoked_at: now(tx) }).where('lab_id', '=', labId).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+      } else await tx.db.updateTable('memberships').set({ role }).where('lab_id', '=', labId).where('user_id', '=', userId).execute();
       return 'ok';
-    }).immediate();
+    });
   }
 }

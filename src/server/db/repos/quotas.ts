@@ -1,4 +1,5 @@
-import type { Database } from 'better-sqlite3';
+import { sql } from 'kysely';
+import type { Ctx } from './context.ts';
 
 /** Bytes a lab occupies, split by where they are. */
 export interface LabUsage {
@@ -13,28 +14,29 @@ export interface LabUsage {
  * scans whose files a lab admin removed no longer count; their rows stay as the record.
  */
 export class QuotaRepo {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly c: Ctx) {}
 
   /** The lab's own quota in bytes; undefined when it follows the server's default. */
-  quotaOf(labId: number): number | undefined {
-    const r = this.db.prepare('SELECT storage_quota_bytes AS q FROM labs WHERE id = ?').get(labId) as { q: number | null } | undefined;
+  async quotaOf(labId: number): Promise<number | undefined> {
+    const r = await this.c.db.selectFrom('labs').select('storage_quota_bytes as q').where('id', '=', labId).executeTakeFirst();
     return r?.q ?? undefined;
   }
 
   /** Set the lab's own quota (bytes, 0 = no limit) or go back to the default (null). */
-  setQuota(labId: number, bytes: number | null): void {
-    this.db.prepare('UPDATE labs SET storage_quota_bytes = ? WHERE id = ?').run(bytes, labId);
+  async setQuota(labId: number, bytes: number | null): Promise<void> {
+    await this.c.db.updateTable('labs').set({ storage_quota_bytes: bytes }).where('id', '=', labId).execute();
   }
 
-  usage(labId: number): LabUsage {
-    const stored = this.db
-      .prepare(
-        `SELECT
-           (SELECT coalesce(sum(f.size), 0) FROM scan_files f JOIN scans s ON s.id = f.scan_id WHERE s.lab_id = @labId AND s.files_removed_at IS NULL)
-         + (SELECT coalesce(sum(i.size), 0) FROM scan_instances i JOIN scans s ON s.id = i.scan_id WHERE s.lab_id = @labId AND s.files_removed_at IS NULL) AS n`,
-      )
-      .get({ labId }) as { n: number };
-    const inFlight = this.db.prepare(`SELECT coalesce(sum(size), 0) AS n FROM uploads WHERE lab_id = ? AND status = 'uploading'`).get(labId) as { n: number };
-    return { storedBytes: stored.n, inFlightBytes: inFlight.n };
+  async usage(labId: number): Promise<LabUsage> {
+    const stored = await sql<{ n: number }>`SELECT
+           (SELECT coalesce(sum(f.size), 0) FROM scan_files f JOIN scans s ON s.id = f.scan_id WHERE s.lab_id = ${labId} AND s.files_removed_at IS NULL)
+         + (SELECT coalesce(sum(i.size), 0) FROM scan_instances i JOIN scans s ON s.id = i.scan_id WHERE s.lab_id = ${labId} AND s.files_removed_at IS NULL) AS n`.execute(this.c.db);
+    const inFlight = await this.c.db
+      .selectFrom('uploads')
+      .select(sql<number>`coalesce(sum(size), 0)`.as('n'))
+      .where('lab_id', '=', labId)
+      .where('status', '=', 'uploading')
+      .executeTakeFirstOrThrow();
+    return { storedBytes: Number(stored.rows[0]!.n), inFlightBytes: Number(inFlight.n) };
   }
 }

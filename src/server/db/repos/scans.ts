@@ -1,4 +1,6 @@
-import type { Database } from 'better-sqlite3';
+import { sql, type RawBuilder } from 'kysely';
+import { isUniqueViolation, type Dialect } from '../database.ts';
+import { inTransaction, changed, now, type Ctx } from './context.ts';
 
 /**
  * 'quarantined': a `deidentified` upload whose stored bytes failed the server's verification. Its
@@ -140,21 +142,21 @@ export function defaultScanName(originalFilename: string, slideId: string): stri
   return generatedDicomName.test(originalFilename) ? `slide-${slideId.slice(0, 8)}` : originalFilename;
 }
 
-const cols = `s.id, s.lab_id AS labId, s.slide_id AS slideId, s.batch_id AS batchId, s.status, s.mode, s.parts,
-  s.claimed_format AS claimedFormat, s.format, s.width, s.height, s.levels, s.mpp_x AS mppX, s.mpp_y AS mppY,
-  s.mpp_source AS mppSource, s.original_filename AS originalFilename, s.total_bytes AS totalBytes,
-  (SELECT count(*) FROM scan_instances i WHERE i.scan_id = s.id) AS instanceCount, s.error,
-  s.source_scan_id AS sourceScanId, s.source_slide AS sourceSlide,
-  s.uploaded_by AS uploadedBy, u.username AS uploadedByName, s.verify_problems AS verifyProblemsJson,
-  s.files_removed_at AS filesRemovedAt, s.files_removed_by AS filesRemovedBy, r.username AS filesRemovedByName,
-  s.name, s.thumbnail_path AS thumbnailPath,
-  (SELECT count(*) FROM scans b WHERE b.lab_id = s.lab_id AND b.batch_id = s.batch_id AND b.id <= s.id) AS batchPosition,
-  (SELECT count(*) FROM scans b WHERE b.lab_id = s.lab_id AND b.batch_id = s.batch_id) AS batchSize,
-  (SELECT b.created_at FROM scans b WHERE b.lab_id = s.lab_id AND b.batch_id = s.batch_id ORDER BY b.id LIMIT 1) AS batchCreatedAt,
-  s.case_number AS caseNumber, s.create_case AS createCase, s.case_link_state AS caseLinkState,
-  s.created_at AS createdAt, s.updated_at AS updatedAt`;
-const from = 'FROM scans s LEFT JOIN users u ON u.id = s.uploaded_by LEFT JOIN users r ON r.id = s.files_removed_by';
-const now = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
+// Aliases are double-quoted: PostgreSQL folds unquoted names to lower case (SQLite takes the quotes too).
+const cols = sql.raw(`s.id, s.lab_id AS "labId", s.slide_id AS "slideId", s.batch_id AS "batchId", s.status, s.mode, s.parts,
+  s.claimed_format AS "claimedFormat", s.format, s.width, s.height, s.levels, s.mpp_x AS "mppX", s.mpp_y AS "mppY",
+  s.mpp_source AS "mppSource", s.original_filename AS "originalFilename", s.total_bytes AS "totalBytes",
+  (SELECT count(*) FROM scan_instances i WHERE i.scan_id = s.id) AS "instanceCount", s.error,
+  s.source_scan_id AS "sourceScanId", s.source_slide AS "sourceSlide",
+  s.uploaded_by AS "uploadedBy", u.username AS "uploadedByName", s.verify_problems AS "verifyProblemsJson",
+  s.files_removed_at AS "filesRemovedAt", s.files_removed_by AS "filesRemovedBy", r.username AS "filesRemovedByName",
+  s.name, s.thumbnail_path AS "thumbnailPath",
+  (SELECT count(*) FROM scans b WHERE b.lab_id = s.lab_id AND b.batch_id = s.batch_id AND b.id <= s.id) AS "batchPosition",
+  (SELECT count(*) FROM scans b WHERE b.lab_id = s.lab_id AND b.batch_id = s.batch_id) AS "batchSize",
+  (SELECT b.created_at FROM scans b WHERE b.lab_id = s.lab_id AND b.batch_id = s.batch_id ORDER BY b.id LIMIT 1) AS "batchCreatedAt",
+  s.case_number AS "caseNumber", s.create_case AS "createCase", s.case_link_state AS "caseLinkState",
+  s.created_at AS "createdAt", s.updated_at AS "updatedAt"
+  FROM scans s LEFT JOIN users u ON u.id = s.uploaded_by LEFT JOIN users r ON r.id = s.files_removed_by`);
 
 /** How far past the requested page the worklist counts matching scans (see list()). */
 export const COUNT_AHEAD = 10000;
@@ -167,108 +169,108 @@ export function likePattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/** LIKE as SQLite has it (ASCII case-insensitive) on either database; see repos/context.ts likeSql. */
+const like = (dialect: Dialect, column: string, pattern: string): RawBuilder<boolean> =>
+  sql<boolean>`${sql.raw(column)} ${sql.raw(dialect === 'postgres' ? 'ILIKE' : 'LIKE')} ${pattern} ESCAPE '\\'`;
+
 /**
  * The worklist's two queries for one request: how many scans match (up to `cap`) and the page's
  * ids. Apart from list(), used by test/server/scans-query-plan.test.ts to check with EXPLAIN
- * QUERY PLAN that every filter shape stays an index walk.
+ * QUERY PLAN that every filter shape stays an index walk (compile them with a Kysely instance).
  */
-export function worklistSql(labId: number, f: ScanFilter): { count: string; ids: string; idsOfFew: string; params: Record<string, unknown>; cap: number } {
-  const where = ['s.lab_id = @labId'];
-  const params: Record<string, unknown> = { labId, limit: f.limit, offset: f.offset };
-  if (f.statuses && f.statuses.length > 0) {
-    where.push(`s.status IN (${f.statuses.map((_, i) => `@status${i}`).join(', ')})`);
-    f.statuses.forEach((st, i) => (params[`status${i}`] = st));
-  }
+export function worklistSql(labId: number, f: ScanFilter, dialect: Dialect = 'sqlite'): { count: RawBuilder<{ n: number }>; ids: RawBuilder<{ id: number }>; idsOfFew: RawBuilder<{ id: number }>; cap: number } {
+  const where: RawBuilder<unknown>[] = [sql`s.lab_id = ${labId}`];
+  if (f.statuses && f.statuses.length > 0) where.push(sql`s.status IN (${sql.join(f.statuses)})`);
   // The flag the case_scans triggers keep (migration "not in a case"); spelled as the partial
-  // indexes' WHERE is, so SQLite may use them.
-  if (f.unassigned) where.push('s.in_case = 0');
-  if (f.batchId) {
-    where.push('s.batch_id = @batchId');
-    params.batchId = f.batchId;
-  }
-  if (f.uploadedBy !== undefined) {
-    where.push('s.uploaded_by = @uploadedBy');
-    params.uploadedBy = f.uploadedBy;
-  }
-  if (f.from) {
-    where.push('s.created_at >= @from');
-    params.from = f.from;
-  }
-  if (f.to) {
-    where.push('s.created_at < @to');
-    params.to = f.to;
-  }
-  if (f.format) {
-    // Spelled as the index is, so SQLite uses it.
-    where.push('coalesce(s.format, s.claimed_format) = @format');
-    params.format = f.format;
-  }
+  // indexes' WHERE is, so the planner may use them.
+  if (f.unassigned) where.push(sql`s.in_case = 0`);
+  if (f.batchId) where.push(sql`s.batch_id = ${f.batchId}`);
+  if (f.uploadedBy !== undefined) where.push(sql`s.uploaded_by = ${f.uploadedBy}`);
+  if (f.from) where.push(sql`s.created_at >= ${f.from}`);
+  if (f.to) where.push(sql`s.created_at < ${f.to}`);
+  // Spelled as the index is, so it is used.
+  if (f.format) where.push(sql`coalesce(s.format, s.claimed_format) = ${f.format}`);
   if (f.q) {
-    // Names through their trigram index (migration of issue 13); a text shorter than a trigram
-    // falls back to reading every row. Case numbers: cases are few next to scans, so their
-    // matching numbers are found once, not per scan.
-    const names = f.q.length >= 3
-      ? 's.id IN (SELECT rowid FROM scans_search WHERE scans_search MATCH @phrase)'
-      : `(s.name LIKE @q ESCAPE '\\' OR s.original_filename LIKE @q ESCAPE '\\' OR s.slide_id LIKE @q ESCAPE '\\')`;
+    const q = likePattern(f.q);
+    // SQLite: names through their FTS5 trigram index (migration of issue 13); a text shorter than
+    // a trigram falls back to reading every row. PostgreSQL: ILIKE over pg_trgm indexes. Case
+    // numbers: cases are few next to scans, so their matching numbers are found once, not per scan.
+    // PostgreSQL: the matches are found once, through the trigram indexes (a bitmap OR of the
+    // three), and each scan of the walk is then a lookup in that set, not three ILIKEs.
+    const names = dialect === 'sqlite' && f.q.length >= 3
+      ? sql`s.id IN (SELECT rowid FROM scans_search WHERE scans_search MATCH ${`"${f.q.replace(/"/g, '""')}"`})`
+      : dialect === 'postgres'
+        ? sql`s.id IN (SELECT n.id FROM scans n WHERE n.lab_id = ${labId} AND (${like(dialect, 'n.name', q)} OR ${like(dialect, 'n.original_filename', q)} OR ${like(dialect, 'n.slide_id', q)}))`
+        : sql`(${like(dialect, 's.name', q)} OR ${like(dialect, 's.original_filename', q)} OR ${like(dialect, 's.slide_id', q)})`;
     where.push(
-      `(${names} OR s.id IN (
+      sql`(${names} OR s.id IN (
          SELECT cs.scan_id FROM cases c JOIN case_scans cs ON cs.case_id = c.id
-         WHERE c.lab_id = @labId AND c.case_number LIKE @q ESCAPE '\\'))`,
+         WHERE c.lab_id = ${labId} AND ${like(dialect, 'c.case_number', q)}))`,
     );
-    params.q = likePattern(f.q);
-    // One FTS5 phrase: the text taken literally (its quotes doubled), matched as a substring.
-    if (f.q.length >= 3) params.phrase = `"${f.q.replace(/"/g, '""')}"`;
   }
   const dir = f.dir === 'asc' ? 'ASC' : 'DESC';
-  // `+` makes a term an expression no index is sorted by: see idsOfFew.
-  const order = (p: '' | '+') => f.sort === 'name' ? `${p}s.name COLLATE NOCASE ${dir}, ${p}s.id ${dir}`
+  // SQLite: `+` makes a term an expression no index is sorted by (see idsOfFew). PostgreSQL has
+  // no unary plus on text and plans by costs: the same order serves both uses.
+  const name = dialect === 'postgres' ? 'lower(s.name)' : 's.name COLLATE NOCASE';
+  const order = (p: '' | '+') => sql.raw(f.sort === 'name' ? `${p}${name} ${dir}, ${p}s.id ${dir}`
     : f.sort === 'status' ? `${p}s.status ${dir}, ${p}s.created_at ${dir}, ${p}s.id ${dir}`
-    : `${p}s.created_at ${dir}, ${p}s.id ${dir}`;
-  const w = where.join(' AND ');
+    : `${p}s.created_at ${dir}, ${p}s.id ${dir}`);
+  const w = sql.join(where, sql` AND `);
   // Counted up to COUNT_AHEAD scans past the page, not to the end: with 100,000 scans an exact
   // count of a filter the index cannot answer alone reads every matching entry, the page only its
   // own. Past the cap the total is a lower bound, flagged as such (`exact: false`), and the app
   // says "more than".
   const cap = f.offset + f.limit + COUNT_AHEAD;
-  params.cap = cap;
   return {
-    count: `SELECT count(*) AS n FROM (SELECT 1 FROM scans s WHERE ${w} LIMIT @cap)`,
-    ids: `SELECT s.id FROM scans s WHERE ${w} ORDER BY ${order('')} LIMIT @limit OFFSET @offset`,
+    count: sql`SELECT count(*) AS n FROM (SELECT 1 FROM scans s WHERE ${w} LIMIT ${cap}) m`,
+    ids: sql`SELECT s.id FROM scans s WHERE ${w} ORDER BY ${order('')} LIMIT ${f.limit} OFFSET ${f.offset}`,
     // When few scans match, walking the sort's index until a page is found can read every scan
     // of the lab (a rare combination of filters sorted by name: 100,000 rows for 0 hits);
     // finding the matches through the filters' index and sorting them is then the cheap way.
-    idsOfFew: `SELECT s.id FROM scans s WHERE ${w} ORDER BY ${order('+')} LIMIT @limit OFFSET @offset`,
-    params,
+    idsOfFew: sql`SELECT s.id FROM scans s WHERE ${w} ORDER BY ${order(dialect === 'sqlite' ? '+' : '')} LIMIT ${f.limit} OFFSET ${f.offset}`,
     cap,
   };
 }
 
 /** Scans; every query takes the lab. */
 export class ScanRepo {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly c: Ctx) {}
 
-  /** Idempotent by (lab, slideId): returns the existing scan when the slide is already known. */
-  getOrCreate(s: NewScan): { scan: ScanRow; created: boolean } {
-    const existing = this.bySlideId(s.labId, s.slideId);
+  private async rows(where: RawBuilder<unknown>, order: RawBuilder<unknown> = sql``): Promise<ScanRow[]> {
+    return (await sql<ScanRow>`SELECT ${cols} WHERE ${where} ${order}`.execute(this.c.db)).rows;
+  }
+
+  /**
+   * Inside a transaction: hold the scan's row until it ends, so read-then-write steps on one scan
+   * (finishing its parts) take turns. PostgreSQL needs the row lock; SQLite has one writer anyway.
+   */
+  async lock(labId: number, id: number): Promise<void> {
+    if (this.c.dialect === 'postgres') await sql`SELECT id FROM scans WHERE lab_id = ${labId} AND id = ${id} FOR NO KEY UPDATE`.execute(this.c.db);
+  }
+
+  /** Idempotent by (lab, slideId): returns the existing scan when the slide is already known (also when another request just made it). */
+  async getOrCreate(s: NewScan): Promise<{ scan: ScanRow; created: boolean }> {
+    const existing = await this.bySlideId(s.labId, s.slideId);
     if (existing) return { scan: existing, created: false };
-    const id = this.db.transaction(() => {
+    const id = await inTransaction(this.c, async (tx) => {
       // Every scan's batch has its record (normally made when the batch's first upload was created).
-      this.db.prepare(`INSERT OR IGNORE INTO batches (lab_id, id, client, created_by) VALUES (?, ?, 'web', ?)`).run(s.labId, s.batchId, s.uploadedBy);
-      const r = this.db
-        .prepare(
-          `INSERT INTO scans (lab_id, slide_id, batch_id, status, mode, parts, claimed_format, original_filename, uploaded_by, name, case_number, create_case)
-           VALUES (@labId, @slideId, @batchId, @status, @mode, @parts, @claimedFormat, @originalFilename, @uploadedBy, @name, @caseNumber, @createCase)`,
-        )
-        .run({
-          labId: s.labId, slideId: s.slideId, batchId: s.batchId, status: s.status, mode: s.mode, parts: s.parts, claimedFormat: s.claimedFormat,
-          originalFilename: s.originalFilename, uploadedBy: s.uploadedBy,
+      await tx.db.insertInto('batches').values({ lab_id: s.labId, id: s.batchId, client: 'web', created_by: s.uploadedBy }).onConflict((oc) => oc.doNothing()).execute();
+      const r = await tx.db
+        .insertInto('scans')
+        .values({
+          lab_id: s.labId, slide_id: s.slideId, batch_id: s.batchId, status: s.status, mode: s.mode, parts: s.parts, claimed_format: s.claimedFormat,
+          original_filename: s.originalFilename, uploaded_by: s.uploadedBy,
           name: s.name ?? defaultScanName(s.originalFilename, s.slideId),
-          caseNumber: s.caseNumber ?? null,
-          createCase: s.caseNumber && s.createCase ? 1 : 0,
-        });
-      return Number(r.lastInsertRowid);
-    })();
-    return { scan: this.byId(s.labId, id)!, created: true };
+          case_number: s.caseNumber ?? null,
+          create_case: s.caseNumber && s.createCase ? 1 : 0,
+        })
+        .onConflict((oc) => oc.columns(['lab_id', 'slide_id']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      return r?.id;
+    });
+    if (id === undefined) return { scan: (await this.bySlideId(s.labId, s.slideId))!, created: false };
+    return { scan: (await this.byId(s.labId, id))!, created: true };
   }
 
   /**
@@ -276,30 +278,39 @@ export class ScanRepo {
    * uploader and mode; no uploaded parts of its own). Idempotent, so reprocessing the zip keeps
    * the ids, cases and MPP fixes of the slides it already imported.
    */
-  derive(source: ScanRow, slide: number, originalFilename: string): ScanRow {
-    const existing = this.db.prepare(`SELECT ${cols} ${from} WHERE s.lab_id = ? AND s.source_scan_id = ? AND s.source_slide = ?`).get(source.labId, source.id, slide) as ScanRow | undefined;
+  async derive(source: ScanRow, slide: number, originalFilename: string): Promise<ScanRow> {
+    const find = async () => (await this.rows(sql`s.lab_id = ${source.labId} AND s.source_scan_id = ${source.id} AND s.source_slide = ${slide}`))[0];
+    const existing = await find();
     if (existing) return existing;
-    const r = this.db
-      .prepare(
-        `INSERT INTO scans (lab_id, slide_id, batch_id, status, mode, parts, claimed_format, original_filename, uploaded_by, source_scan_id, source_slide, name, case_number, create_case)
-         VALUES (?, ?, ?, 'processing', ?, 0, 'dicom-wsi', ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      // The upload's case goes to every slide of the zip (they come from the same folder).
-      .run(source.labId, `${source.slideId}/${slide}`, source.batchId, source.mode, originalFilename, source.uploadedBy, source.id, slide, `${source.name} (slide ${slide + 1})`, source.caseNumber, source.createCase);
-    return this.byId(source.labId, Number(r.lastInsertRowid))!;
+    try {
+      const r = await this.c.db
+        .insertInto('scans')
+        .values({
+          lab_id: source.labId, slide_id: `${source.slideId}/${slide}`, batch_id: source.batchId, status: 'processing', mode: source.mode, parts: 0, claimed_format: 'dicom-wsi',
+          original_filename: originalFilename, uploaded_by: source.uploadedBy, source_scan_id: source.id, source_slide: slide, name: `${source.name} (slide ${slide + 1})`,
+          // The upload's case goes to every slide of the zip (they come from the same folder).
+          case_number: source.caseNumber, create_case: source.createCase,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return (await this.byId(source.labId, r.id))!;
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      return (await find())!;
+    }
   }
 
   /** Scans derived from `sourceId`'s upload, by slide. */
-  derived(labId: number, sourceId: number): ScanRow[] {
-    return this.db.prepare(`SELECT ${cols} ${from} WHERE s.lab_id = ? AND s.source_scan_id = ? ORDER BY s.source_slide`).all(labId, sourceId) as ScanRow[];
+  derived(labId: number, sourceId: number): Promise<ScanRow[]> {
+    return this.rows(sql`s.lab_id = ${labId} AND s.source_scan_id = ${sourceId}`, sql`ORDER BY s.source_slide, s.id`);
   }
 
-  byId(labId: number, id: number): ScanRow | undefined {
-    return this.db.prepare(`SELECT ${cols} ${from} WHERE s.lab_id = ? AND s.id = ?`).get(labId, id) as ScanRow | undefined;
+  async byId(labId: number, id: number): Promise<ScanRow | undefined> {
+    return (await this.rows(sql`s.lab_id = ${labId} AND s.id = ${id}`))[0];
   }
 
-  bySlideId(labId: number, slideId: string): ScanRow | undefined {
-    return this.db.prepare(`SELECT ${cols} ${from} WHERE s.lab_id = ? AND s.slide_id = ?`).get(labId, slideId) as ScanRow | undefined;
+  async bySlideId(labId: number, slideId: string): Promise<ScanRow | undefined> {
+    return (await this.rows(sql`s.lab_id = ${labId} AND s.slide_id = ${slideId}`))[0];
   }
 
   /**
@@ -307,84 +318,92 @@ export class ScanRepo {
    * page's ids come from an index alone (every sort and filter has one: the issue 13 migrations),
    * then only those rows are read whole, so a deep page costs an index walk, not row reads.
    */
-  list(labId: number, f: ScanFilter): { scans: ScanRow[]; total: number; exact: boolean } {
-    const q = worklistSql(labId, f);
-    const counted = (this.db.prepare(q.count).get(q.params) as { n: number }).n;
+  async list(labId: number, f: ScanFilter): Promise<{ scans: ScanRow[]; total: number; exact: boolean }> {
+    const q = worklistSql(labId, f, this.c.dialect);
+    const counted = Number((await q.count.execute(this.c.db)).rows[0]!.n);
     const total = { total: counted, exact: counted < q.cap };
     if (counted <= f.offset) return { scans: [], ...total };
-    const ids = (this.db.prepare(counted <= FEW_MATCHES ? q.idsOfFew : q.ids).all(q.params) as { id: number }[]).map((r) => r.id);
+    const ids = (await (counted <= FEW_MATCHES ? q.idsOfFew : q.ids).execute(this.c.db)).rows.map((r) => Number(r.id));
     if (ids.length === 0) return { scans: [], ...total };
-    const rows = this.db.prepare(`SELECT ${cols} ${from} WHERE s.lab_id = ? AND s.id IN (SELECT value FROM json_each(?))`).all(labId, JSON.stringify(ids)) as ScanRow[];
+    const rows = await this.rows(sql`s.lab_id = ${labId} AND s.id IN (${sql.join(ids)})`);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return { scans: ids.map((id) => byId.get(id)).filter((r): r is ScanRow => r !== undefined), ...total };
   }
 
   /** The lab's upload batches, newest first, for the worklist's batch filter. */
-  batches(labId: number, limit: number): BatchSummary[] {
+  async batches(labId: number, limit: number): Promise<BatchSummary[]> {
     // A batch's first scan (lowest id) says when it started and who sent it; the walk is over the
     // (lab_id, batch_id, id) index.
-    const rows = this.db
-      .prepare(
-        `SELECT g.batchId, g.scans, f.created_at AS createdAt, f.uploaded_by AS uploaderId, u.username AS uploaderName
-         FROM (SELECT batch_id AS batchId, min(id) AS firstId, count(*) AS scans FROM scans WHERE lab_id = ? GROUP BY batch_id) g
-         JOIN scans f ON f.id = g.firstId LEFT JOIN users u ON u.id = f.uploaded_by
-         ORDER BY g.firstId DESC LIMIT ?`,
-      )
-      .all(labId, limit) as { batchId: string; scans: number; createdAt: string; uploaderId: number | null; uploaderName: string | null }[];
-    return rows.map((r) => ({ batchId: r.batchId, createdAt: r.createdAt, scans: r.scans, uploadedBy: r.uploaderId !== null ? { id: r.uploaderId, username: r.uploaderName } : null }));
+    const rows = (
+      await sql<{ batchId: string; scans: number; createdAt: string; uploaderId: number | null; uploaderName: string | null }>`
+        SELECT g."batchId", g.scans, f.created_at AS "createdAt", f.uploaded_by AS "uploaderId", u.username AS "uploaderName"
+        FROM (SELECT batch_id AS "batchId", min(id) AS "firstId", count(*) AS scans FROM scans WHERE lab_id = ${labId} GROUP BY batch_id) g
+        JOIN scans f ON f.id = g."firstId" LEFT JOIN users u ON u.id = f.uploaded_by
+        ORDER BY g."firstId" DESC LIMIT ${limit}`.execute(this.c.db)
+    ).rows;
+    return rows.map((r) => ({ batchId: r.batchId, createdAt: r.createdAt, scans: Number(r.scans), uploadedBy: r.uploaderId !== null ? { id: r.uploaderId, username: r.uploaderName } : null }));
   }
 
   /** Who uploaded scans of this lab and which formats occur: the worklist's other filter choices. */
-  facets(labId: number): { uploaders: { id: number; username: string | null }[]; formats: string[] } {
-    const uploaders = this.db
-      .prepare(`SELECT u.id, u.username FROM users u WHERE u.id IN (SELECT DISTINCT uploaded_by FROM scans WHERE lab_id = ? AND uploaded_by IS NOT NULL) ORDER BY u.username`)
-      .all(labId) as { id: number; username: string | null }[];
-    const formats = (this.db.prepare(`SELECT DISTINCT coalesce(format, claimed_format) AS f FROM scans WHERE lab_id = ? ORDER BY 1`).all(labId) as { f: string }[]).map((r) => r.f);
+  async facets(labId: number): Promise<{ uploaders: { id: number; username: string | null }[]; formats: string[] }> {
+    const uploaders = await this.c.db
+      .selectFrom('users as u')
+      .select(['u.id', 'u.username'])
+      .where('u.id', 'in', (eb) => eb.selectFrom('scans').select('uploaded_by').distinct().where('lab_id', '=', labId).where('uploaded_by', 'is not', null).$castTo<number>())
+      .orderBy('u.username')
+      .orderBy('u.id')
+      .execute();
+    const formats = (await sql<{ f: string }>`SELECT DISTINCT coalesce(format, claimed_format) AS f FROM scans WHERE lab_id = ${labId} ORDER BY 1`.execute(this.c.db)).rows.map((r) => r.f);
     return { uploaders, formats };
   }
 
   /** The scans of one upload batch, in arrival order (over the (lab_id, batch_id, id) index). */
-  inBatch(labId: number, batchId: string): ScanRow[] {
-    return this.db.prepare(`SELECT ${cols} ${from} WHERE s.lab_id = ? AND s.batch_id = ? ORDER BY s.id`).all(labId, batchId) as ScanRow[];
+  inBatch(labId: number, batchId: string): Promise<ScanRow[]> {
+    return this.rows(sql`s.lab_id = ${labId} AND s.batch_id = ${batchId}`, sql`ORDER BY s.id`);
+  }
+
+  private update(labId: number, id: number) {
+    return this.c.db.updateTable('scans').where('lab_id', '=', labId).where('id', '=', id);
   }
 
   /** What linking the scan to its requested case came to (see ingest/case-link.ts). */
-  setCaseLinkState(labId: number, id: number, state: CaseLinkState): void {
-    this.db.prepare('UPDATE scans SET case_link_state = ? WHERE lab_id = ? AND id = ?').run(state, labId, id);
+  async setCaseLinkState(labId: number, id: number, state: CaseLinkState): Promise<void> {
+    await this.update(labId, id).set({ case_link_state: state }).execute();
   }
 
   /** The lab renamed a scan. */
-  rename(labId: number, id: number, name: string): void {
-    this.db.prepare(`UPDATE scans SET name = ?, updated_at = ${now} WHERE lab_id = ? AND id = ?`).run(name, labId, id);
+  async rename(labId: number, id: number, name: string): Promise<void> {
+    await this.update(labId, id).set({ name, updated_at: now(this.c) }).execute();
   }
 
   /** Record (or, with null, forget) the scan's thumbnail file. */
-  setThumbnail(labId: number, id: number, path: string | null): void {
-    this.db.prepare('UPDATE scans SET thumbnail_path = ? WHERE lab_id = ? AND id = ?').run(path, labId, id);
+  async setThumbnail(labId: number, id: number, path: string | null): Promise<void> {
+    await this.update(labId, id).set({ thumbnail_path: path }).execute();
   }
 
-  /** Scans stuck in 'processing' (e.g. after a crash), for the ingest queue to pick up again. */
-  processing(): { labId: number; id: number }[] {
-    return this.db.prepare(`SELECT lab_id AS labId, id FROM scans WHERE status = 'processing' ORDER BY id`).all() as { labId: number; id: number }[];
+  /**
+   * Scans stuck in 'processing' (e.g. after a crash), for the ingest queue to pick up again. The
+   * one place the queue selects its work (a later claim across instances replaces this query).
+   */
+  processing(): Promise<{ labId: number; id: number }[]> {
+    return this.c.db.selectFrom('scans').select(['lab_id as labId', 'id']).where('status', '=', 'processing').orderBy('id').execute();
   }
 
-  setStatus(labId: number, id: number, status: ScanStatus, error: string | null = null): void {
-    this.db.prepare(`UPDATE scans SET status = ?, error = ?, updated_at = ${now} WHERE lab_id = ? AND id = ?`).run(status, error, labId, id);
+  async setStatus(labId: number, id: number, status: ScanStatus, error: string | null = null): Promise<void> {
+    await this.update(labId, id).set({ status, error, updated_at: now(this.c) }).execute();
   }
 
   /**
    * A deidentified upload failed the server's verification: quarantined with the problems found
    * (words only) and a summary where errors go, so every list shows why.
    */
-  quarantine(labId: number, id: number, problems: string[], summary: string): void {
-    this.db
-      .prepare(`UPDATE scans SET status = 'quarantined', error = ?, verify_problems = ?, thumbnail_path = NULL, updated_at = ${now} WHERE lab_id = ? AND id = ?`)
-      .run(summary, JSON.stringify(problems), labId, id);
+  async quarantine(labId: number, id: number, problems: string[], summary: string): Promise<void> {
+    await this.update(labId, id).set({ status: 'quarantined', error: summary, verify_problems: JSON.stringify(problems), thumbnail_path: null, updated_at: now(this.c) }).execute();
   }
 
   /** Verification passed (again): whatever an earlier run found no longer applies. */
-  clearVerifyProblems(labId: number, id: number): void {
-    this.db.prepare('UPDATE scans SET verify_problems = NULL WHERE lab_id = ? AND id = ?').run(labId, id);
+  async clearVerifyProblems(labId: number, id: number): Promise<void> {
+    await this.update(labId, id).set({ verify_problems: null }).execute();
   }
 
   /**
@@ -392,19 +411,16 @@ export class ScanRepo {
    * the stored parts' rows stay (their sizes and hashes say what was removed); only the size the
    * scan occupies drops to 0. Returns false when the scan is not (or no longer) quarantined.
    */
-  markFilesRemoved(labId: number, id: number, userId: number, note: string): boolean {
-    return (
-      this.db
-        .prepare(
-          `UPDATE scans SET files_removed_at = ${now}, files_removed_by = ?, total_bytes = 0, error = ?, updated_at = ${now}
-           WHERE lab_id = ? AND id = ? AND status = 'quarantined'`,
-        )
-        .run(userId, note, labId, id).changes === 1
-    );
+  async markFilesRemoved(labId: number, id: number, userId: number, note: string): Promise<boolean> {
+    const r = await this.update(labId, id)
+      .set({ files_removed_at: now(this.c), files_removed_by: userId, total_bytes: 0, error: note, updated_at: now(this.c) })
+      .where('status', '=', 'quarantined')
+      .executeTakeFirst();
+    return changed(r) === 1;
   }
 
-  setUserMpp(labId: number, id: number, x: number, y: number): void {
-    this.db.prepare(`UPDATE scans SET mpp_x = ?, mpp_y = ?, mpp_source = 'user', updated_at = ${now} WHERE lab_id = ? AND id = ?`).run(x, y, labId, id);
+  async setUserMpp(labId: number, id: number, x: number, y: number): Promise<void> {
+    await this.update(labId, id).set({ mpp_x: x, mpp_y: y, mpp_source: 'user', updated_at: now(this.c) }).execute();
   }
 
   /**
@@ -412,72 +428,83 @@ export class ScanRepo {
    * `instances`, when given, replace the scan's derived files; `note` (e.g. "the zip holds 3
    * slides…") goes where errors go, so the lab sees it.
    */
-  setIngestResult(labId: number, id: number, r: IngestResult, status: ScanStatus, extra: { instances?: ScanInstance[]; note?: string } = {}): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare(`UPDATE scans SET format = ?, width = ?, height = ?, levels = ?, status = ?, error = ?, updated_at = ${now} WHERE lab_id = ? AND id = ?`)
-        .run(r.format, r.width, r.height, r.levels, status, extra.note ?? null, labId, id);
+  setIngestResult(labId: number, id: number, r: IngestResult, status: ScanStatus, extra: { instances?: ScanInstance[]; note?: string } = {}): Promise<void> {
+    return inTransaction(this.c, async (tx) => {
+      const repo = new ScanRepo(tx);
+      await repo.update(labId, id).set({ format: r.format, width: r.width, height: r.height, levels: r.levels, status, error: extra.note ?? null, updated_at: now(tx) }).execute();
       if (extra.instances) {
-        this.db.prepare('DELETE FROM scan_instances WHERE scan_id = ?').run(id);
-        const put = this.db.prepare('INSERT INTO scan_instances (scan_id, part, path, size, sha256) VALUES (?, ?, ?, ?, ?)');
-        for (const f of extra.instances) put.run(id, f.part, f.path, f.size, f.sha256);
+        await tx.db.deleteFrom('scan_instances').where('scan_id', '=', id).execute();
+        for (const f of extra.instances) await tx.db.insertInto('scan_instances').values({ scan_id: id, part: f.part, path: f.path, size: f.size, sha256: f.sha256 }).execute();
         // A scan derived from another's zip has no upload of its own: its size is its instances'.
-        this.db
-          .prepare('UPDATE scans SET total_bytes = (SELECT coalesce(sum(size), 0) FROM scan_instances WHERE scan_id = ?) WHERE lab_id = ? AND id = ? AND source_scan_id IS NOT NULL')
-          .run(id, labId, id);
+        await repo.update(labId, id)
+          .set({ total_bytes: sql<number>`(SELECT coalesce(sum(size), 0) FROM scan_instances WHERE scan_id = ${id})` })
+          .where('source_scan_id', 'is not', null)
+          .execute();
       }
       if (r.mpp) {
-        this.db
-          .prepare(`UPDATE scans SET mpp_x = ?, mpp_y = ?, mpp_source = ? WHERE lab_id = ? AND id = ? AND (mpp_source IS NULL OR mpp_source <> 'user')`)
-          .run(r.mpp.x, r.mpp.y, r.mpp.source, labId, id);
+        await repo.update(labId, id)
+          .set({ mpp_x: r.mpp.x, mpp_y: r.mpp.y, mpp_source: r.mpp.source })
+          .where((eb) => eb.or([eb('mpp_source', 'is', null), eb('mpp_source', '<>', 'user')]))
+          .execute();
       }
-    })();
+    });
   }
 
-  files(labId: number, id: number): ScanFile[] {
-    return this.db
-      .prepare(
-        `SELECT f.part, f.path, f.name, f.size, f.sha256, f.upload_id AS uploadId FROM scan_files f JOIN scans s ON s.id = f.scan_id
-         WHERE s.lab_id = ? AND f.scan_id = ? ORDER BY f.part`,
-      )
-      .all(labId, id) as ScanFile[];
+  files(labId: number, id: number): Promise<ScanFile[]> {
+    return this.c.db
+      .selectFrom('scan_files as f')
+      .innerJoin('scans as s', 's.id', 'f.scan_id')
+      .select(['f.part', 'f.path', 'f.name', 'f.size', 'f.sha256', 'f.upload_id as uploadId'])
+      .where('s.lab_id', '=', labId)
+      .where('f.scan_id', '=', id)
+      .orderBy('f.part')
+      .execute();
   }
 
   /** Files derived at ingest (zipped DICOM instances), by part; empty for scans viewed as uploaded. */
-  instances(labId: number, id: number): ScanInstance[] {
-    return this.db
-      .prepare(
-        `SELECT i.part, i.path, i.size, i.sha256 FROM scan_instances i JOIN scans s ON s.id = i.scan_id
-         WHERE s.lab_id = ? AND i.scan_id = ? ORDER BY i.part`,
-      )
-      .all(labId, id) as ScanInstance[];
+  instances(labId: number, id: number): Promise<ScanInstance[]> {
+    return this.c.db
+      .selectFrom('scan_instances as i')
+      .innerJoin('scans as s', 's.id', 'i.scan_id')
+      .select(['i.part', 'i.path', 'i.size', 'i.sha256'])
+      .where('s.lab_id', '=', labId)
+      .where('i.scan_id', '=', id)
+      .orderBy('i.part')
+      .execute();
   }
 
   /** Record a stored part (replacing an earlier copy of the same part) and keep total_bytes in step. */
-  putFile(labId: number, id: number, f: ScanFile): void {
-    this.db.transaction(() => {
-      if (!this.byId(labId, id)) throw new Error('scan not in lab');
-      this.db
-        .prepare(
-          `INSERT INTO scan_files (scan_id, part, path, name, size, sha256, upload_id) VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (scan_id, part) DO UPDATE SET path = excluded.path, name = excluded.name, size = excluded.size, sha256 = excluded.sha256, upload_id = excluded.upload_id`,
+  putFile(labId: number, id: number, f: ScanFile): Promise<void> {
+    return inTransaction(this.c, async (tx) => {
+      const repo = new ScanRepo(tx);
+      if (!(await repo.byId(labId, id))) throw new Error('scan not in lab');
+      await tx.db
+        .insertInto('scan_files')
+        .values({ scan_id: id, part: f.part, path: f.path, name: f.name ?? null, size: f.size, sha256: f.sha256, upload_id: f.uploadId })
+        .onConflict((oc) =>
+          oc.columns(['scan_id', 'part']).doUpdateSet((eb) => ({
+            path: eb.ref('excluded.path'), name: eb.ref('excluded.name'), size: eb.ref('excluded.size'), sha256: eb.ref('excluded.sha256'), upload_id: eb.ref('excluded.upload_id'),
+          })),
         )
-        .run(id, f.part, f.path, f.name ?? null, f.size, f.sha256, f.uploadId);
-      this.db
-        .prepare(`UPDATE scans SET total_bytes = (SELECT coalesce(sum(size), 0) FROM scan_files WHERE scan_id = ?), updated_at = ${now} WHERE lab_id = ? AND id = ?`)
-        .run(id, labId, id);
-    })();
+        .execute();
+      await repo.update(labId, id)
+        .set({ total_bytes: sql<number>`(SELECT coalesce(sum(size), 0) FROM scan_files WHERE scan_id = ${id})`, updated_at: now(tx) })
+        .execute();
+    });
   }
 
-  casesOf(labId: number, scanIds: number[]): Map<number, { id: number; caseNumber: string }[]> {
+  async casesOf(labId: number, scanIds: number[]): Promise<Map<number, { id: number; caseNumber: string }[]>> {
     const out = new Map<number, { id: number; caseNumber: string }[]>();
     if (scanIds.length === 0) return out;
-    const rows = this.db
-      .prepare(
-        `SELECT cs.scan_id AS scanId, c.id, c.case_number AS caseNumber FROM case_scans cs JOIN cases c ON c.id = cs.case_id
-         WHERE cs.lab_id = ? AND cs.scan_id IN (SELECT value FROM json_each(?)) ORDER BY c.case_number`,
-      )
-      .all(labId, JSON.stringify(scanIds)) as { scanId: number; id: number; caseNumber: string }[];
+    const rows = await this.c.db
+      .selectFrom('case_scans as cs')
+      .innerJoin('cases as c', 'c.id', 'cs.case_id')
+      .select(['cs.scan_id as scanId', 'c.id', 'c.case_number as caseNumber'])
+      .where('cs.lab_id', '=', labId)
+      .where('cs.scan_id', 'in', scanIds)
+      .orderBy('c.case_number')
+      .orderBy('c.id')
+      .execute();
     for (const r of rows) {
       const list = out.get(r.scanId) ?? [];
       list.push({ id: r.id, caseNumber: r.caseNumber });

@@ -1,4 +1,5 @@
-import type { Database } from 'better-sqlite3';
+import type { Ctx } from './context.ts';
+import { changed } from './context.ts';
 
 export interface SessionRow {
   tokenHash: string;
@@ -9,37 +10,42 @@ export interface SessionRow {
 
 /** Server-side sessions keyed by a hash of the cookie token (a leaked database holds no live cookies). */
 export class SessionRepo {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly c: Ctx) {}
 
-  create(tokenHash: string, userId: number, currentLabId: number | null, now: number, expiresAt: number): void {
-    this.db.prepare('INSERT INTO sessions (token_hash, user_id, current_lab_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(tokenHash, userId, currentLabId, now, expiresAt);
+  async create(tokenHash: string, userId: number, currentLabId: number | null, nowMs: number, expiresAt: number): Promise<void> {
+    await this.c.db.insertInto('sessions').values({ token_hash: tokenHash, user_id: userId, current_lab_id: currentLabId, created_at: nowMs, expires_at: expiresAt }).execute();
   }
 
-  /** A session that has not expired at `now`. */
-  live(tokenHash: string, now: number): SessionRow | undefined {
-    return this.db
-      .prepare('SELECT token_hash AS tokenHash, user_id AS userId, current_lab_id AS currentLabId, expires_at AS expiresAt FROM sessions WHERE token_hash = ? AND expires_at > ?')
-      .get(tokenHash, now) as SessionRow | undefined;
+  /** A session that has not expired at `nowMs`. */
+  live(tokenHash: string, nowMs: number): Promise<SessionRow | undefined> {
+    return this.c.db
+      .selectFrom('sessions')
+      .select(['token_hash as tokenHash', 'user_id as userId', 'current_lab_id as currentLabId', 'expires_at as expiresAt'])
+      .where('token_hash', '=', tokenHash)
+      .where('expires_at', '>', nowMs)
+      .executeTakeFirst();
   }
 
-  touch(tokenHash: string, expiresAt: number): void {
-    this.db.prepare('UPDATE sessions SET expires_at = ? WHERE token_hash = ?').run(expiresAt, tokenHash);
+  async touch(tokenHash: string, expiresAt: number): Promise<void> {
+    await this.c.db.updateTable('sessions').set({ expires_at: expiresAt }).where('token_hash', '=', tokenHash).execute();
   }
 
-  setCurrentLab(tokenHash: string, labId: number): void {
-    this.db.prepare('UPDATE sessions SET current_lab_id = ? WHERE token_hash = ?').run(labId, tokenHash);
+  async setCurrentLab(tokenHash: string, labId: number): Promise<void> {
+    await this.c.db.updateTable('sessions').set({ current_lab_id: labId }).where('token_hash', '=', tokenHash).execute();
   }
 
-  delete(tokenHash: string): void {
-    this.db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(tokenHash);
+  async delete(tokenHash: string): Promise<void> {
+    await this.c.db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
   }
 
   /** Every session of the user, except the one with `keepTokenHash` when given. */
-  deleteForUser(userId: number, keepTokenHash?: string): number {
-    return this.db.prepare('DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?').run(userId, keepTokenHash ?? null).changes;
+  async deleteForUser(userId: number, keepTokenHash?: string): Promise<number> {
+    let q = this.c.db.deleteFrom('sessions').where('user_id', '=', userId);
+    if (keepTokenHash !== undefined) q = q.where('token_hash', '!=', keepTokenHash);
+    return changed(await q.executeTakeFirst());
   }
 
-  deleteExpired(now: number): number {
-    return this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now).changes;
+  async deleteExpired(nowMs: number): Promise<number> {
+    return changed(await this.c.db.deleteFrom('sessions').where('expires_at', '<=', nowMs).executeTakeFirst());
   }
 }

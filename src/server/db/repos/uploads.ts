@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import { changed, now, type Ctx } from './context.ts';
 
 export type UploadStatus = 'uploading' | 'complete' | 'corrupt' | 'duplicate' | 'terminated';
 
@@ -37,11 +37,13 @@ export type NewUpload = Omit<UploadRow, 'status' | 'scanId' | 'createdAt' | 'fin
   createCase?: boolean;
 };
 
-const cols = `id, lab_id AS labId, user_id AS userId, slide_id AS slideId, batch_id AS batchId, part, parts, filename, part_path AS partPath, format,
-  sha256, mode, size, status, scan_id AS scanId, kept_fields AS keptFields, scan_name AS scanName, case_number AS caseNumber, create_case AS createCase,
-  created_at AS createdAt, finished_at AS finishedAt`;
+const cols = [
+  'id', 'lab_id as labId', 'user_id as userId', 'slide_id as slideId', 'batch_id as batchId', 'part', 'parts', 'filename', 'part_path as partPath', 'format',
+  'sha256', 'mode', 'size', 'status', 'scan_id as scanId', 'kept_fields as keptFields', 'scan_name as scanName', 'case_number as caseNumber', 'create_case as createCase',
+  'created_at as createdAt', 'finished_at as finishedAt',
+] as const;
 
-/** A row as SQLite returns it: kept_fields is a JSON array of ids. */
+/** A row as the database returns it: kept_fields is a JSON array of ids, create_case 0/1. */
 type RawUploadRow = Omit<UploadRow, 'keptFields' | 'createCase'> & { keptFields: string; createCase: number };
 
 function toRow(r: RawUploadRow | undefined): UploadRow | undefined {
@@ -50,66 +52,66 @@ function toRow(r: RawUploadRow | undefined): UploadRow | undefined {
 
 /** One row per tus upload (one part of one slide), bound to the lab and user that created it. */
 export class UploadRepo {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly c: Ctx) {}
 
-  create(u: NewUpload): void {
-    this.db
-      .prepare(
-        `INSERT INTO uploads (id, lab_id, user_id, slide_id, batch_id, part, parts, filename, part_path, format, sha256, mode, size, kept_fields, scan_name, case_number, create_case, status)
-         VALUES (@id, @labId, @userId, @slideId, @batchId, @part, @parts, @filename, @partPath, @format, @sha256, @mode, @size, @keptFields, @scanName, @caseNumber, @createCase, 'uploading')`,
-      )
-      .run({
-        id: u.id, labId: u.labId, userId: u.userId, slideId: u.slideId, batchId: u.batchId, part: u.part, parts: u.parts, filename: u.filename, partPath: u.partPath ?? null,
-        format: u.format, sha256: u.sha256, mode: u.mode, size: u.size, keptFields: JSON.stringify(u.keptFields ?? []),
-        scanName: u.scanName ?? null, caseNumber: u.caseNumber ?? null, createCase: u.caseNumber && u.createCase ? 1 : 0,
-      });
+  async create(u: NewUpload): Promise<void> {
+    await this.c.db
+      .insertInto('uploads')
+      .values({
+        id: u.id, lab_id: u.labId, user_id: u.userId, slide_id: u.slideId, batch_id: u.batchId, part: u.part, parts: u.parts, filename: u.filename, part_path: u.partPath ?? null,
+        format: u.format, sha256: u.sha256, mode: u.mode, size: u.size, kept_fields: JSON.stringify(u.keptFields ?? []),
+        scan_name: u.scanName ?? null, case_number: u.caseNumber ?? null, create_case: u.caseNumber && u.createCase ? 1 : 0, status: 'uploading',
+      })
+      .execute();
   }
 
   /** Unscoped on purpose: the tus gate needs the owner to decide between 404 and go-ahead. */
-  byIdForAccessCheck(id: string): UploadRow | undefined {
-    return toRow(this.db.prepare(`SELECT ${cols} FROM uploads WHERE id = ?`).get(id) as RawUploadRow | undefined);
+  async byIdForAccessCheck(id: string): Promise<UploadRow | undefined> {
+    return toRow((await this.c.db.selectFrom('uploads').select(cols).where('id', '=', id).executeTakeFirst()) as RawUploadRow | undefined);
   }
 
-  forSlide(labId: number, slideId: string): UploadRow[] {
-    return (this.db.prepare(`SELECT ${cols} FROM uploads WHERE lab_id = ? AND slide_id = ? ORDER BY part, created_at, rowid`).all(labId, slideId) as RawUploadRow[]).map((r) => toRow(r)!);
+  /** The slide's uploads by part, then arrival (ties within one millisecond: by id). */
+  async forSlide(labId: number, slideId: string): Promise<UploadRow[]> {
+    const rows = await this.c.db.selectFrom('uploads').select(cols).where('lab_id', '=', labId).where('slide_id', '=', slideId).orderBy('part').orderBy('created_at').orderBy('id').execute();
+    return (rows as RawUploadRow[]).map((r) => toRow(r)!);
   }
 
   /**
    * The identifying fields the user kept in the stored parts of a scan: the union over the uploads
    * whose bytes the scan holds (a part sent twice counts once, by the copy that was stored).
    */
-  keptFieldsOfScan(labId: number, scanId: number): string[] {
-    const rows = this.db
-      .prepare(
-        `SELECT u.kept_fields AS keptFields FROM scan_files f JOIN uploads u ON u.id = f.upload_id JOIN scans s ON s.id = f.scan_id
-         WHERE s.lab_id = ? AND f.scan_id = ? AND u.lab_id = s.lab_id`,
-      )
-      .all(labId, scanId) as { keptFields: string }[];
+  async keptFieldsOfScan(labId: number, scanId: number): Promise<string[]> {
+    const rows = await this.c.db
+      .selectFrom('scan_files as f')
+      .innerJoin('uploads as u', 'u.id', 'f.upload_id')
+      .innerJoin('scans as s', 's.id', 'f.scan_id')
+      .select('u.kept_fields as keptFields')
+      .where('s.lab_id', '=', labId)
+      .where('f.scan_id', '=', scanId)
+      .whereRef('u.lab_id', '=', 's.lab_id')
+      .execute();
     return [...new Set(rows.flatMap((r) => JSON.parse(r.keptFields) as string[]))];
   }
 
-  finish(labId: number, id: string, status: Exclude<UploadStatus, 'uploading'>, scanId: number | null): void {
-    this.db
-      .prepare(`UPDATE uploads SET status = ?, scan_id = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE lab_id = ? AND id = ?`)
-      .run(status, scanId, labId, id);
+  async finish(labId: number, id: string, status: Exclude<UploadStatus, 'uploading'>, scanId: number | null): Promise<void> {
+    await this.c.db.updateTable('uploads').set({ status, scan_id: scanId, finished_at: now(this.c) }).where('lab_id', '=', labId).where('id', '=', id).execute();
   }
 
   /**
    * The digest a deferred upload announced with its last bytes (tus/deferred-digest.ts): kept, so
    * a finish that failed and is re-run by a HEAD compares against it too.
    */
-  setAnnouncedSha256(labId: number, id: string, sha256: string): void {
-    this.db.prepare(`UPDATE uploads SET sha256 = ? WHERE lab_id = ? AND id = ? AND status = 'uploading'`).run(sha256, labId, id);
+  async setAnnouncedSha256(labId: number, id: string, sha256: string): Promise<void> {
+    await this.c.db.updateTable('uploads').set({ sha256 }).where('lab_id', '=', labId).where('id', '=', id).where('status', '=', 'uploading').execute();
   }
 
-  markTerminated(labId: number, id: string): void {
-    this.db.prepare(`UPDATE uploads SET status = 'terminated', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE lab_id = ? AND id = ? AND status = 'uploading'`).run(labId, id);
+  async markTerminated(labId: number, id: string): Promise<void> {
+    await this.c.db.updateTable('uploads').set({ status: 'terminated', finished_at: now(this.c) }).where('lab_id', '=', labId).where('id', '=', id).where('status', '=', 'uploading').execute();
   }
 
   /** Unfinished uploads created before `cutoffIso` (all labs: the expiry sweep is global). */
-  expireUnfinishedBefore(cutoffIso: string): number {
-    return this.db
-      .prepare(`UPDATE uploads SET status = 'terminated', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE status = 'uploading' AND created_at < ?`)
-      .run(cutoffIso).changes;
+  async expireUnfinishedBefore(cutoffIso: string): Promise<number> {
+    const r = await this.c.db.updateTable('uploads').set({ status: 'terminated', finished_at: now(this.c) }).where('status', '=', 'uploading').where('created_at', '<', cutoffIso).executeTakeFirst();
+    return changed(r);
   }
 }

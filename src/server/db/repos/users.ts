@@ -1,4 +1,5 @@
-import type { Database } from 'better-sqlite3';
+import type { Ctx } from './context.ts';
+import { changed, now } from './context.ts';
 
 export interface User {
   id: number;
@@ -36,9 +37,11 @@ interface Row {
   deactivatedAt: string | null;
 }
 
-const cols = `id, username, display_name AS displayName, password_hash AS passwordHash, platform_admin AS platformAdmin,
-  current_lab_id AS currentLabId, must_change_password AS mustChangePassword, temporary_password_expires_at AS temporaryPasswordExpiresAt,
-  deactivated_at AS deactivatedAt`;
+const cols = [
+  'id', 'username', 'display_name as displayName', 'password_hash as passwordHash', 'platform_admin as platformAdmin',
+  'current_lab_id as currentLabId', 'must_change_password as mustChangePassword', 'temporary_password_expires_at as temporaryPasswordExpiresAt',
+  'deactivated_at as deactivatedAt',
+] as const;
 
 function credentials(r: Row): Credentials {
   return {
@@ -59,84 +62,100 @@ function account(r: Row): Account {
   return rest;
 }
 
-/** Users are global (one login across labs); what they may do is per lab (memberships). */
+/**
+ * Users are global (one login across labs); what they may do is per lab (memberships). Usernames
+ * compare without case on both databases (SQLite COLLATE NOCASE, PostgreSQL citext).
+ */
 export class UserRepo {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly c: Ctx) {}
 
-  create(username: string, displayName: string, passwordHash: string, opts: { platformAdmin?: boolean; currentLabId?: number } = {}): User {
-    const r = this.db
-      .prepare('INSERT INTO users (username, display_name, password_hash, platform_admin, current_lab_id) VALUES (?, ?, ?, ?, ?)')
-      .run(username, displayName, passwordHash, opts.platformAdmin ? 1 : 0, opts.currentLabId ?? null);
-    return { id: Number(r.lastInsertRowid), username, displayName };
+  async create(username: string, displayName: string, passwordHash: string, opts: { platformAdmin?: boolean; currentLabId?: number } = {}): Promise<User> {
+    const r = await this.c.db
+      .insertInto('users')
+      .values({ username, display_name: displayName, password_hash: passwordHash, platform_admin: opts.platformAdmin ? 1 : 0, current_lab_id: opts.currentLabId ?? null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { id: r.id, username, displayName };
   }
 
-  byId(id: number): Account | undefined {
-    const r = this.db.prepare(`SELECT ${cols} FROM users WHERE id = ?`).get(id) as Row | undefined;
+  async byId(id: number): Promise<Account | undefined> {
+    const r = await this.c.db.selectFrom('users').select(cols).where('id', '=', id).executeTakeFirst();
     return r && account(r);
   }
 
   /** Including the password hash: for password checks only. */
-  credentialsByUsername(username: string): Credentials | undefined {
-    const r = this.db.prepare(`SELECT ${cols} FROM users WHERE username = ?`).get(username) as Row | undefined;
+  async credentialsByUsername(username: string): Promise<Credentials | undefined> {
+    const r = await this.c.db.selectFrom('users').select(cols).where('username', '=', username).executeTakeFirst();
     return r && credentials(r);
   }
 
-  credentialsById(id: number): Credentials | undefined {
-    const r = this.db.prepare(`SELECT ${cols} FROM users WHERE id = ?`).get(id) as Row | undefined;
+  async credentialsById(id: number): Promise<Credentials | undefined> {
+    const r = await this.c.db.selectFrom('users').select(cols).where('id', '=', id).executeTakeFirst();
     return r && credentials(r);
   }
 
-  exists(username: string): boolean {
-    return this.db.prepare('SELECT 1 FROM users WHERE username = ?').get(username) !== undefined;
+  async exists(username: string): Promise<boolean> {
+    return (await this.c.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst()) !== undefined;
   }
 
-  count(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n;
+  async count(): Promise<number> {
+    const r = await this.c.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(r.n);
   }
 
   /** Remember the lab the user chose, for their next sign-in. */
-  setCurrentLab(userId: number, labId: number | null): void {
-    this.db.prepare('UPDATE users SET current_lab_id = ? WHERE id = ?').run(labId, userId);
+  async setCurrentLab(userId: number, labId: number | null): Promise<void> {
+    await this.c.db.updateTable('users').set({ current_lab_id: labId }).where('id', '=', userId).execute();
   }
 
-  setPlatformAdmin(userId: number, on: boolean): void {
-    this.db.prepare('UPDATE users SET platform_admin = ? WHERE id = ?').run(on ? 1 : 0, userId);
+  async setPlatformAdmin(userId: number, on: boolean): Promise<void> {
+    await this.c.db.updateTable('users').set({ platform_admin: on ? 1 : 0 }).where('id', '=', userId).execute();
   }
 
   /** A password the user chose: any pending reset is over. */
-  setPassword(userId: number, passwordHash: string): void {
-    this.db
-      .prepare('UPDATE users SET password_hash = ?, must_change_password = 0, temporary_password_expires_at = NULL WHERE id = ?')
-      .run(passwordHash, userId);
+  async setPassword(userId: number, passwordHash: string): Promise<void> {
+    await this.c.db.updateTable('users').set({ password_hash: passwordHash, must_change_password: 0, temporary_password_expires_at: null }).where('id', '=', userId).execute();
   }
 
   /** A reset: the temporary password replaces the old one, works for one sign-in until `expiresAt`, then must be changed. */
-  setTemporaryPassword(userId: number, passwordHash: string, expiresAt: number): void {
-    this.db
-      .prepare('UPDATE users SET password_hash = ?, must_change_password = 1, temporary_password_expires_at = ? WHERE id = ?')
-      .run(passwordHash, expiresAt, userId);
+  async setTemporaryPassword(userId: number, passwordHash: string, expiresAt: number): Promise<void> {
+    await this.c.db.updateTable('users').set({ password_hash: passwordHash, must_change_password: 1, temporary_password_expires_at: expiresAt }).where('id', '=', userId).execute();
   }
 
   /**
    * A new account that signs in with a one-time password (shown once to whoever created it) and
    * must then choose its own, as after a reset.
    */
-  createWithTemporaryPassword(username: string, displayName: string, passwordHash: string, expiresAt: number, opts: { platformAdmin?: boolean; currentLabId?: number } = {}): User {
-    const user = this.create(username, displayName, passwordHash, opts);
-    this.db.prepare('UPDATE users SET must_change_password = 1, temporary_password_expires_at = ? WHERE id = ?').run(expiresAt, user.id);
+  async createWithTemporaryPassword(username: string, displayName: string, passwordHash: string, expiresAt: number, opts: { platformAdmin?: boolean; currentLabId?: number } = {}): Promise<User> {
+    const user = await this.create(username, displayName, passwordHash, opts);
+    await this.c.db.updateTable('users').set({ must_change_password: 1, temporary_password_expires_at: expiresAt }).where('id', '=', user.id).execute();
     return user;
   }
 
   /** Deactivate (true) or reactivate (false). Ending the sessions is the caller's part (same transaction). */
-  setDeactivated(userId: number, deactivated: boolean): void {
-    this.db.prepare(`UPDATE users SET deactivated_at = ${deactivated ? "coalesce(deactivated_at, strftime('%Y-%m-%dT%H:%M:%fZ','now'))" : 'NULL'} WHERE id = ?`).run(userId);
+  async setDeactivated(userId: number, deactivated: boolean): Promise<void> {
+    await this.c.db
+      .updateTable('users')
+      .set((eb) => ({ deactivated_at: deactivated ? eb.fn.coalesce('deactivated_at', now(this.c)) : null }))
+      .where('id', '=', userId)
+      .execute();
   }
 
   /** Every account with its labs and roles, by username (the operator command's list). */
-  listWithLabs(): (Account & { labs: { name: string; role: string }[] })[] {
-    const rows = this.db.prepare(`SELECT ${cols} FROM users ORDER BY username`).all() as Row[];
-    const labsOf = this.db.prepare('SELECT l.name, m.role FROM memberships m JOIN labs l ON l.id = m.lab_id WHERE m.user_id = ? ORDER BY l.name');
-    return rows.map((r) => ({ ...account(r), labs: labsOf.all(r.id) as { name: string; role: string }[] }));
+  async listWithLabs(): Promise<(Account & { labs: { name: string; role: string }[] })[]> {
+    const rows = await this.c.db.selectFrom('users').select(cols).orderBy('username').orderBy('id').execute();
+    const out: (Account & { labs: { name: string; role: string }[] })[] = [];
+    for (const r of rows) {
+      const labs = await this.c.db
+        .selectFrom('memberships as m')
+        .innerJoin('labs as l', 'l.id', 'm.lab_id')
+        .select(['l.name', 'm.role'])
+        .where('m.user_id', '=', r.id)
+        .orderBy('l.name')
+        .execute();
+      out.push({ ...account(r), labs });
+    }
+    return out;
   }
 
   /**
@@ -144,11 +163,14 @@ export class UserRepo {
    * it opened may still set the new password). False when it was already used or has expired, so
    * two sign-ins racing with the same temporary password cannot both succeed.
    */
-  consumeTemporaryPassword(userId: number, now: number): boolean {
-    return (
-      this.db
-        .prepare('UPDATE users SET temporary_password_expires_at = NULL WHERE id = ? AND must_change_password = 1 AND temporary_password_expires_at > ?')
-        .run(userId, now).changes === 1
-    );
+  async consumeTemporaryPassword(userId: number, nowMs: number): Promise<boolean> {
+    const r = await this.c.db
+      .updateTable('users')
+      .set({ temporary_password_expires_at: null })
+      .where('id', '=', userId)
+      .where('must_change_password', '=', 1)
+      .where('temporary_password_expires_at', '>', nowMs)
+      .executeTakeFirst();
+    return changed(r) === 1;
   }
 }
