@@ -17,6 +17,7 @@ import { registerSameOriginCheck } from './http/same-origin.ts';
 import { IngestQueue } from './ingest/queue.ts';
 import { Storage } from './storage.ts';
 import { mountTus } from './tus/tus.ts';
+import { pgLockerFor } from './tus/pg-locker.ts';
 import type { HashingFileStore } from './tus/hashing-store.ts';
 import type { RouteDeps } from './routes/deps.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -97,7 +98,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
     (labId, scanId, o) => (o.status === 'quarantined' ? app.log.warn({ labId, scanId, status: o.status }, 'scan quarantined: failed verification') : app.log.info({ labId, scanId, status: o.status, thumbnail: o.thumbnail }, 'scan ingested')),
   );
   ingest.onTimed = (seconds, status) => metrics.ingestFinished(seconds, status);
-  metrics.ingestDepth = () => ingest.depth;
+  metrics.ingestDepth = () => ingest.depth();
   // Not global: only routes that ask for it (sign-in) are rate limited.
   await app.register(fastifyRateLimit, { global: false });
   const throttle = SignInThrottle.create(app, config.signInThrottle);
@@ -172,7 +173,10 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   storageRoutes(app, deps);
   apiTokenRoutes(app, deps);
   batchRoutes(app, deps);
-  const tus = mountTus(app, { config, repos, storage, sessions, ingest, log: app.log, metrics });
+  // Several instances on one PostgreSQL database share tus's locks there (an upload cut off on one
+  // instance continues on another); SQLite means one instance, whose locks are in memory.
+  const locks = db.dialect === 'postgres' && config.databaseUrl ? pgLockerFor(config.databaseUrl) : undefined;
+  const tus = mountTus(app, { config, repos, storage, sessions, ingest, log: app.log, metrics, ...(locks ? { locker: locks.locker } : {}) });
 
   const housekeeping = async (): Promise<void> => {
     try {
@@ -186,8 +190,10 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   timer.unref();
   await app.ready();
   await housekeeping();
-  // Scans left 'processing' by a crash or shutdown are ingested again.
-  for (const s of await repos.scans.processing()) ingest.enqueue(s.labId, s.id);
+  // Jobs left by a crash, a shutdown or another instance are taken from the database; scans left
+  // 'processing' without a job are queued first.
+  await ingest.adoptOrphans();
+  ingest.start();
 
   let closed = false;
   return {
@@ -203,6 +209,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
       clearInterval(timer);
       await ingest.close();
       await app.close();
+      await locks?.close();
       await db.close();
       metrics.registry.clear();
     },

@@ -346,7 +346,12 @@ export class UploadQueue {
           // Refusals (bad metadata, auth, permission, conflicting content, gone, size, quota) will not
           // heal by retrying the same upload; a checksum mismatch (460) is re-sent from scratch and a
           // full server disk (507) waited out by run(), with delays of its own.
-          const retry = ![400, 401, 403, 404, 409, 410, 413, 460, 507].includes(statusOf(err)) && !(view && sourceError(err));
+          // A 409 OFFSET_CONFLICT means the request carried a stale offset — e.g. the browser re-sent
+          // a PATCH cut off by a server instance that died, and another instance behind the same
+          // proxy answered: retrying re-reads the offset (HEAD) and resumes. Other 409s (content
+          // conflict, upload complete) stay final.
+          const staleOffset = statusOf(err) === 409 && serverError(err)?.code === 'OFFSET_CONFLICT';
+          const retry = (staleOffset || ![400, 401, 403, 404, 409, 410, 413, 460, 507].includes(statusOf(err))) && !(view && sourceError(err));
           // No answer at all (server down, network gone): say "Reconnecting…" rather than keep
           // showing the last speed while tus waits to try again.
           if (retry && statusOf(err) === 0 && j.progress.state === 'uploading') {
@@ -428,9 +433,14 @@ function statusOf(err: Error): number {
 
 /** The server's own words ({error:{message}}) from a tus error, rather than tus-js-client's long text. */
 function serverMessage(err: Error): string | undefined {
+  return serverError(err)?.message;
+}
+
+/** The server's JSON error body ({error:{code, message}}) of a tus error, when it sent one. */
+function serverError(err: Error): { code?: string; message?: string } | undefined {
   try {
     const body = (err as { originalResponse?: { getBody(): string } }).originalResponse?.getBody();
-    return body ? (JSON.parse(body) as { error?: { message?: string } }).error?.message : undefined;
+    return body ? (JSON.parse(body) as { error?: { code?: string; message?: string } }).error : undefined;
   } catch {
     return undefined;
   }

@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { migrate, migrations, schemaVersion } from '../../src/server/db/migrations.ts';
+import { latestVersion, migrate, migrations, schemaVersion } from '../../src/server/db/migrations.ts';
 import { openSqliteHandle } from '../../src/server/db/database.ts';
 import { removeDir } from './support.ts';
 
@@ -15,7 +15,7 @@ test('a fresh database gets every migration, in WAL mode', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'wsi-mig-'));
   try {
     const db = openSqliteHandle(join(dir, 'wsi.sqlite'));
-    assert.equal(schemaVersion(db), migrations.length);
+    assert.equal(schemaVersion(db), latestVersion());
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
     for (const t of ['labs', 'lab_features', 'users', 'memberships', 'sessions', 'uploads', 'scans', 'scan_files', 'cases', 'case_scans']) {
@@ -40,7 +40,7 @@ test('an old (version 1) database with data is upgraded, keeping the data; re-ru
     old.close();
 
     const db = openSqliteHandle(file);
-    assert.equal(schemaVersion(db), migrations.length);
+    assert.equal(schemaVersion(db), latestVersion());
     assert.deepEqual(db.prepare('SELECT name FROM labs').all(), [{ name: 'Old Lab' }]);
     assert.deepEqual(db.prepare('SELECT role FROM memberships').all(), [{ role: 'lab-user' }]);
     // The new tables work with the old rows.
@@ -52,7 +52,7 @@ test('an old (version 1) database with data is upgraded, keeping the data; re-ru
 
     // And reopening (what every server start does) is a no-op too.
     const again = openSqliteHandle(file);
-    assert.equal(schemaVersion(again), migrations.length);
+    assert.equal(schemaVersion(again), latestVersion());
     assert.equal((again.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n, 1);
     again.close();
   } finally {
@@ -71,7 +71,7 @@ test('a failing migration rolls back completely and leaves the version where it 
 
 test('a database newer than the server is refused', () => {
   const db = new BetterSqlite3(':memory:');
-  db.pragma(`user_version = ${migrations.length + 1}`);
+  db.pragma(`user_version = ${latestVersion() + 1}`);
   assert.throws(() => migrate(db), /newer than this server/);
   db.close();
 });
@@ -101,7 +101,7 @@ test('version 5 → 6 on a database with scans: rows, children and foreign keys 
     old.close();
 
     const db = openSqliteHandle(file);
-    assert.equal(schemaVersion(db), migrations.length);
+    assert.equal(schemaVersion(db), latestVersion());
     assert.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are on again after the rebuild');
     assert.deepEqual(db.pragma('foreign_key_check'), []);
     assert.deepEqual(db.prepare('SELECT id, status, source_scan_id AS src, total_bytes AS bytes, verify_problems AS vp, files_removed_at AS fr FROM scans ORDER BY id').all(), [

@@ -33,11 +33,11 @@ test('an upload interrupted by a server restart resumes at the server\'s offset 
       assert.equal(slide.parts[0].uploads[0].offset, half);
       assert.equal(slide.parts[0].uploads[0].url, path);
 
-      // A PATCH at a stale offset is a tus conflict, reported as JSON.
+      // A PATCH at a stale offset is a conflict with its own code (the client resumes from HEAD), as JSON.
       const stale = await tusPatch(client, path, 0, file.subarray(0, 10));
       assert.equal(stale.status, 409);
       assert.match(stale.headers.get('content-type') ?? '', /application\/json/);
-      assert.equal(((await stale.json()) as any).error.code, 'TUS_ERROR');
+      assert.equal(((await stale.json()) as any).error.code, 'OFFSET_CONFLICT');
 
       const p2 = await tusPatch(client, path, half, file.subarray(half));
       assert.equal(p2.status, 204);

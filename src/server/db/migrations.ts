@@ -351,7 +351,40 @@ export interface DualMigration {
   sqlite: Migration;
   postgres: string;
 }
-export const laterMigrations: readonly DualMigration[] = [];
+export const laterMigrations: readonly DualMigration[] = [
+  // 14: ingest jobs in the database, claimed with a lease, so several instances share ingest and
+  // a job whose instance died is taken over (repos/ingest-jobs.ts). Scans already waiting get one.
+  {
+    sqlite: `
+      CREATE TABLE ingest_jobs (
+        scan_id INTEGER PRIMARY KEY REFERENCES scans(id) ON DELETE CASCADE,
+        lab_id INTEGER NOT NULL,
+        queued_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        owner TEXT,
+        lease_until INTEGER,
+        again INTEGER NOT NULL DEFAULT 0,
+        request_id TEXT
+      );
+      CREATE INDEX ingest_jobs_claim ON ingest_jobs (queued_at, scan_id);
+      INSERT INTO ingest_jobs (scan_id, lab_id, queued_at) SELECT id, lab_id, 0 FROM scans WHERE status = 'processing';
+    `,
+    postgres: `
+      CREATE TABLE ingest_jobs (
+        scan_id BIGINT PRIMARY KEY REFERENCES scans(id) ON DELETE CASCADE,
+        lab_id BIGINT NOT NULL,
+        queued_at BIGINT NOT NULL,
+        attempts BIGINT NOT NULL DEFAULT 0,
+        owner TEXT,
+        lease_until BIGINT,
+        again BIGINT NOT NULL DEFAULT 0,
+        request_id TEXT
+      );
+      CREATE INDEX ingest_jobs_claim ON ingest_jobs (queued_at, scan_id);
+      INSERT INTO ingest_jobs (scan_id, lab_id, queued_at) SELECT id, lab_id, 0 FROM scans WHERE status = 'processing';
+    `,
+  },
+];
 
 /** The newest schema version this server knows (both dialects). */
 export const latestVersion = (): number => migrations.length + laterMigrations.length;

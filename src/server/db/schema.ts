@@ -83,6 +83,7 @@ export interface Schema {
   scan_files: { scan_id: number; part: number; path: string; size: number; sha256: string; upload_id: string; name: string | null };
   cases: { id: Generated<number>; lab_id: number; case_number: string; description: Generated<string>; created_by: number | null; created_at: Generated<string> };
   case_scans: { case_id: number; scan_id: number; lab_id: number; linked_at: Generated<string> };
+  ingest_jobs: { scan_id: number; lab_id: number; queued_at: number; attempts: number; owner: string | null; lease_until: number | null; again: number; request_id: string | null };
   scan_instances: { scan_id: number; part: number; path: string; size: number; sha256: string };
   invitations: {
     id: Generated<number>;

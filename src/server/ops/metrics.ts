@@ -19,7 +19,7 @@ export class Metrics {
   /** Requests in progress per upload id (the gauge reports how many uploads, never which). */
   private readonly uploadRequests = new Map<string, number>();
   /** Scans queued or being ingested; set by whoever owns the queue. */
-  ingestDepth: () => number = () => 0;
+  ingestDepth: () => number | Promise<number> = () => 0;
 
   constructor() {
     const registers = [this.registry];
@@ -54,13 +54,13 @@ export class Metrics {
         this.set(uploadRequests.size);
       },
     });
-    const depth = (): number => this.ingestDepth();
+    const depth = (): number | Promise<number> => this.ingestDepth();
     new Gauge({
       name: 'wsi_ingest_queue_depth',
       help: 'Scans queued for ingest or being ingested',
       registers,
-      collect() {
-        this.set(depth());
+      async collect() {
+        this.set(await depth());
       },
     });
   }

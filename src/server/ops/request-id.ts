@@ -27,6 +27,14 @@ export const genReqId = (raw: IncomingMessage): string => requestIdFor(raw.heade
  */
 const current = new AsyncLocalStorage<string>();
 
+/** The id of the request this code runs for, if any (stored with work another process may do). */
+export const currentRequestId = (): string | undefined => current.getStore();
+
+/** Run fn as work of that request (its log lines carry the id), or outside any when undefined. */
+export function runAsRequest<T>(requestId: string | undefined, fn: () => T): T {
+  return requestId === undefined ? current.exit(fn) : current.run(requestId, fn);
+}
+
 /**
  * pino mixin for the root logger: adds the current request's id unless the logger already binds
  * one (a request's child logger), so no line carries the key twice.

@@ -180,7 +180,7 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
     const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     if (body.dryRun === true) return reply.send({ preview: await dryRunReprocess(scan, body.mpp) });
     await d.repos.scans.setStatus(lab.id, scan.id, 'processing');
-    d.ingest.enqueue(lab.id, scan.id);
+    await d.ingest.enqueue(lab.id, scan.id);
     return reply.code(202).send({ scan: scanJson((await d.repos.scans.byId(lab.id, scan.id))!) });
   });
 

@@ -32,6 +32,10 @@ export function clientErrorAnswer(err: unknown): TusAnswer | undefined {
   const e = err as Partial<TusAnswer>;
   if (typeof e?.status_code !== 'number' || typeof e.body !== 'string') return undefined;
   if (e.status_code === 501) return { status_code: 400, body: jsonBody('UNSUPPORTED_EXTENSION', e.body.trim()) };
+  // The request's offset is not the upload's (a client that re-sent a request another instance
+  // or a dropped connection already partly stored): its own code, so the client knows to re-read
+  // the offset (HEAD) and resume rather than give up on a conflict.
+  if (err === ERRORS.INVALID_OFFSET) return { status_code: 409, body: jsonBody('OFFSET_CONFLICT', 'the upload offset does not match the stored bytes; resume from the offset the server reports') };
   if (err === ERRORS.INVALID_TERMINATION) {
     return { status_code: 409, body: jsonBody('UPLOAD_COMPLETE', 'this upload is complete and stored with its scan; it can no longer be cancelled') };
   }

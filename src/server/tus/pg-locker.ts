@@ -1,4 +1,4 @@
-import type { Pool, PoolClient, Notification } from 'pg';
+import pg, { type Pool, type PoolClient, type Notification } from 'pg';
 import { ERRORS, type Lock, type Locker, type RequestRelease } from '@tus/utils';
 
 /**
@@ -187,4 +187,22 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/**
+ * The locker of a server instance on PostgreSQL, with a pool of its own: a held lock keeps a
+ * connection for the length of a PATCH, and must never wait behind (or starve) the repos' queries.
+ */
+export function pgLockerFor(url: string, maxLocks = 32): { locker: PgLocker; close(): Promise<void> } {
+  const pool = new pg.Pool({ connectionString: url, max: maxLocks, application_name: 'wsi-tus-locks' });
+  // A lock connection that died is handled by its lock; an idle one's error must not end the process.
+  pool.on('error', () => undefined);
+  const locker = new PgLocker(pool);
+  return {
+    locker,
+    async close() {
+      await locker.close();
+      await pool.end();
+    },
+  };
 }

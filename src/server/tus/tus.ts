@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stat } from 'node:fs/promises';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Server, EVENTS, type Upload } from '@tus/server';
+import type { Locker } from '@tus/utils';
 import type { ServerConfig } from '../config.ts';
 import type { Repos } from '../db/repos/index.ts';
 import type { UploadRow } from '../db/repos/uploads.ts';
@@ -31,6 +32,8 @@ export interface TusDeps {
   log: FastifyBaseLogger;
   /** Upload counters and gauges (ops/metrics.ts); absent, nothing is measured. */
   metrics?: Metrics;
+  /** Locks shared by all instances (PostgreSQL: pg-locker.ts); absent, @tus/server's in-memory locks. */
+  locker?: Locker;
 }
 
 /** Thrown from tus hooks: @tus/server sends status_code and body as they are. */
@@ -105,7 +108,7 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
       log.info({ uploadId: row.id, scanId: r.scan.id, part: row.part, outcome: r.outcome }, 'upload part finished');
       metrics?.uploadsFinished.inc({ outcome: r.outcome });
       if (r.outcome === 'corrupt' || r.outcome === 'conflict') metrics?.uploadsFailed.inc({ reason: r.outcome });
-      if (r.outcome === 'complete' && r.readyForIngest) deps.ingest.enqueue(row.labId, r.scan.id);
+      if (r.outcome === 'complete' && r.readyForIngest) await deps.ingest.enqueue(row.labId, r.scan.id);
       return r;
     })().finally(() => finishing.delete(row.id));
     finishing.set(row.id, p);
@@ -122,6 +125,7 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
   const tus = new Server({
     path: tusPath,
     datastore,
+    ...(deps.locker ? { locker: deps.locker } : {}),
     maxSize: config.maxUploadBytes,
     relativeLocation: true,
     // Locations are relative, so forwarded host/proto are never needed (and tus would believe them

@@ -3,6 +3,7 @@ import { ApiTokenRepo } from './api-tokens.ts';
 import { BatchRepo } from './batches.ts';
 import { CaseRepo } from './cases.ts';
 import type { Ctx } from './context.ts';
+import { IngestJobRepo } from './ingest-jobs.ts';
 import { InvitationRepo } from './invitations.ts';
 import { LabRepo } from './labs.ts';
 import { QuotaRepo } from './quotas.ts';
@@ -24,6 +25,7 @@ export interface Repos {
   invitations: InvitationRepo;
   apiTokens: ApiTokenRepo;
   batches: BatchRepo;
+  ingestJobs: IngestJobRepo;
   /**
    * Run `fn` with repos bound to one transaction: committed when it resolves, rolled back when it
    * throws. Inside, use only `tx` (on SQLite the outer repos wait for the transaction's end: using
@@ -46,6 +48,7 @@ function reposOn(db: Database, c: Ctx): Repos {
     invitations: new InvitationRepo(c),
     apiTokens: new ApiTokenRepo(c),
     batches: new BatchRepo(c),
+    ingestJobs: new IngestJobRepo(c),
     transaction: (fn) => (c.db.isTransaction ? fn(repos) : c.db.transaction().execute((tx) => fn(reposOn(db, { db: tx, dialect: c.dialect })))),
   };
   return repos;
