@@ -11,6 +11,8 @@ import { PgLocker } from '../../src/server/tus/pg-locker.ts';
 
 const url = process.env.WSI_TEST_DATABASE_URL;
 const skip = url ? false : 'needs PostgreSQL: runs in the suite\'s PostgreSQL phase (WSI_TEST_DATABASE_URL)';
+// A lock that is never released would hang the run: each test fails after this instead.
+const timeout = 30_000;
 
 interface Instance {
   pool: pg.Pool;
@@ -29,7 +31,7 @@ function instance(channel: string, acquireTimeoutMs = 5_000): Instance {
 
 const never = new AbortController().signal;
 
-test('a lock held by one instance is released on request from another, then taken there', { skip }, async () => {
+test('a lock held by one instance is released on request from another, then taken there', { skip, timeout }, async () => {
   const channel = `t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const a = instance(channel);
   const b = instance(channel);
@@ -53,7 +55,7 @@ test('a lock held by one instance is released on request from another, then take
   }
 });
 
-test('two uploads do not block each other; one upload is exclusive until unlocked', { skip }, async () => {
+test('two uploads do not block each other; one upload is exclusive until unlocked', { skip, timeout }, async () => {
   const channel = `t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const a = instance(channel, 300);
   const b = instance(channel, 300);
@@ -76,7 +78,7 @@ test('two uploads do not block each other; one upload is exclusive until unlocke
   }
 });
 
-test('the lock of an instance that died is free at once (its connections ended)', { skip }, async () => {
+test('the lock of an instance that died is free at once (its connections ended)', { skip, timeout }, async () => {
   const channel = `t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const a = instance(channel, 200);
   const b = instance(channel, 200);
@@ -102,7 +104,7 @@ test('the lock of an instance that died is free at once (its connections ended)'
   }
 });
 
-test('an aborted request stops waiting for a lock', { skip }, async () => {
+test('an aborted request stops waiting for a lock', { skip, timeout }, async () => {
   const channel = `t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const a = instance(channel, 10_000);
   try {

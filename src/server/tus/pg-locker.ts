@@ -53,8 +53,14 @@ export class PgLocker implements Locker {
 
   /** Start listening for release requests (idempotent); lock() calls it, start-up may too. */
   listen(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the lock listener is closed'));
     this.listening ??= (async () => {
       const client = await this.pool.connect();
+      // Closed while connecting: the connection goes back, or pool.end() would wait for it forever.
+      if (this.closed) {
+        client.release();
+        return;
+      }
       client.on('notification', (n: Notification) => this.onNotification(n));
       // A broken listener connection: forget it, the next lock() listens again.
       client.on('error', () => this.dropListener(client));
@@ -69,6 +75,8 @@ export class PgLocker implements Locker {
 
   async close(): Promise<void> {
     this.closed = true;
+    // A (re)connect in flight finishes first, so its connection is released below, not leaked.
+    await this.listening?.catch(() => undefined);
     const l = this.listener;
     this.listener = undefined;
     this.listening = undefined;
