@@ -57,7 +57,9 @@ async function nodeTests(name, files, wrap = []) {
   rmSync(countsFile, { force: true });
   const result = await run(process.execPath, [
     ...wrap,
-    '--import', 'tsx', '--test', '--test-concurrency=1',
+    // A test that hangs (a lock never released, a server that never answers) is cancelled and
+    // counted as failed rather than holding up the whole run.
+    '--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=600000',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     `--test-reporter=${join(root, 'test/support/node-count-reporter.mjs')}`, `--test-reporter-destination=${countsFile}`,
     ...files,
