@@ -188,3 +188,17 @@ export async function waitForScan(c: Client, id: number, timeoutMs = 20000): Pro
 }
 
 export { randomUUID };
+
+/**
+ * An upload row's status once it reaches `want` (or what it is after ~2 s): tus's POST_TERMINATE
+ * event marks a cancelled upload after its answer, a database round trip later.
+ */
+export async function uploadStatusBecomes(built: BuiltApp, id: string, want: string): Promise<string | undefined> {
+  let status: string | undefined;
+  for (let i = 0; i < 100; i++) {
+    status = (await built.repos.uploads.byIdForAccessCheck(id))?.status;
+    if (status === want) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return status;
+}
