@@ -156,7 +156,6 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
 
   opsRoutes(app, {
     checks: [
-      // The one line to change when the database gets a ping of its own.
       databaseCheck(() => repos.db.ping()),
       // Object storage later: a HEAD on the bucket.
       folderWritableCheck(config.dataDir),

@@ -381,13 +381,6 @@ export class ScanRepo {
     await this.update(labId, id).set({ thumbnail_path: path }).execute();
   }
 
-  /**
-   * Scans stuck in 'processing' (e.g. after a crash), for the ingest queue to pick up again. The
-   * one place the queue selects its work (a later claim across instances replaces this query).
-   */
-  processing(): Promise<{ labId: number; id: number }[]> {
-    return this.c.db.selectFrom('scans').select(['lab_id as labId', 'id']).where('status', '=', 'processing').orderBy('id').execute();
-  }
 
   async setStatus(labId: number, id: number, status: ScanStatus, error: string | null = null): Promise<void> {
     await this.update(labId, id).set({ status, error, updated_at: now(this.c) }).execute();
