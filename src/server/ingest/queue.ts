@@ -123,7 +123,9 @@ export class IngestQueue {
         continue;
       }
       this.settledGeneration = seen;
-      if (seen === this.generation) for (const w of this.idleWaiters.splice(0)) w();
+      // Queued while the claim was looking: look again now, not after a poll interval.
+      if (seen !== this.generation) continue;
+      for (const w of this.idleWaiters.splice(0)) w();
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, this.pollMs);
         this.wakeUp = done;
