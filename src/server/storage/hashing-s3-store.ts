@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { PrefixedS3Store } from './prefixed-s3-store.ts';
-import { WriteGates } from './write-gates.ts';
+import { WriteGates } from '../tus/write-gates.ts';
 
 /**
  * S3Store plus the SHA-256 of each upload kept up to date as PATCH bytes arrive: what

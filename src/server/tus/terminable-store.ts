@@ -1,6 +1,7 @@
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { HashingFileStore } from './hashing-store.ts';
+import { WriteGates } from './write-gates.ts';
 
 /**
  * The upload store, plus a way to stop a PATCH's write in progress when its upload is terminated.
@@ -12,31 +13,10 @@ import { HashingFileStore } from './hashing-store.ts';
  * error as its answer, and the DELETE gets the lock right after.
  */
 export class TerminableFileStore extends HashingFileStore {
-  /** The running write of each upload (tus's lock allows one at a time per upload). */
-  private readonly writes = new Map<string, (reason: unknown) => void>();
+  private readonly gates = new WriteGates();
 
-  override async write(readable: IncomingMessage | Readable, id: string, offset: number): Promise<number> {
-    // The bytes go through a gate of our own: destroying it stops the store's pipeline without
-    // touching tus's request stream (tus decides what happens to the connection).
-    const gate = new PassThrough();
-    let stopped: { reason: unknown } | undefined;
-    const stop = (reason: unknown): void => {
-      if (stopped) return;
-      stopped = { reason };
-      readable.unpipe(gate);
-      gate.destroy(reason instanceof Error ? reason : new Error('upload terminated'));
-    };
-    readable.on('error', (e) => gate.destroy(e));
-    readable.pipe(gate);
-    this.writes.set(id, stop);
-    try {
-      return await super.write(gate, id, offset);
-    } catch (e) {
-      // The store wraps or replaces the error; the reason the write was stopped is what counts.
-      throw stopped ? stopped.reason : e;
-    } finally {
-      if (this.writes.get(id) === stop) this.writes.delete(id);
-    }
+  override write(readable: IncomingMessage | Readable, id: string, offset: number): Promise<number> {
+    return this.gates.run(id, readable, (gated) => super.write(gated, id, offset));
   }
 
   /**
@@ -44,14 +24,11 @@ export class TerminableFileStore extends HashingFileStore {
    * @tus/server answers the PATCH with it). True when a write was stopped.
    */
   stopWrite(id: string, reason: unknown): boolean {
-    const stop = this.writes.get(id);
-    if (!stop) return false;
-    stop(reason);
-    return true;
+    return this.gates.stop(id, reason);
   }
 
   /** True while a PATCH is writing bytes of this upload (tests). */
   isWriting(id: string): boolean {
-    return this.writes.has(id);
+    return this.gates.isWriting(id);
   }
 }

@@ -1,10 +1,11 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { splice } from './tcp-splice.ts';
 
 /**
  * A loopback TCP load balancer in front of several server instances, as a hospital's proxy would
  * be: each new connection goes to the first backend that accepts it, in order. When an instance
  * dies its connections break (in-flight requests fail as on a real crash) and the next connections
- * reach the next instance. `backendOf` counts where connections went.
+ * reach the next instance. `connections` counts where they went.
  */
 export interface FailoverProxy {
   url: string;
@@ -42,17 +43,8 @@ export async function startFailoverProxy(backendPorts: number[]): Promise<Failov
         client.destroy();
         return;
       }
-      const upstream = up.socket;
       connections.set(up.port, (connections.get(up.port) ?? 0) + 1);
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on('close', () => sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
+      splice(client, up.socket, sockets);
       client.resume();
     });
   });

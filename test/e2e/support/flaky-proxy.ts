@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { splice } from './tcp-splice.ts';
 
 /**
  * A loopback TCP proxy in front of the server that can drop the connection: `cut(ms)` destroys every
@@ -19,16 +20,7 @@ export async function startFlakyProxy(targetPort: number): Promise<FlakyProxy> {
       client.destroy();
       return;
     }
-    const upstream = connect(targetPort, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+    splice(client, connect(targetPort, '127.0.0.1'), sockets);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 
 /**
  * A way to stop a PATCH's write in progress when its upload is terminated, for any tus store
- * (the same gate TerminableFileStore puts in front of the file store; it could use this too).
+ * (TerminableFileStore for the data folder, HashingS3Store for a bucket).
  *
  * Why: @tus/server makes a DELETE wait for the upload's lock, which the running PATCH holds until
  * its body ends. Stopping the write with a tus error ends the PATCH at once with that error as its
