@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { fixtures, repoRoot } from './support/server.ts';
 import { useServerAndBrowser } from './support/setup.ts';
+import { pollInPage } from './support/browser.ts';
 import { checkPage, describeViolations } from './support/axe.ts';
 import { firstSignIn, submitSignIn, takeOneTimePassword } from './support/lab-setup.ts';
 import { pickDirectory, pickFiles } from './support/wizard.ts';
@@ -323,8 +324,11 @@ describe('walkthrough: a new lab set up in the UI, five slides imported, found, 
     await batch.selectOption('');
     await page.getByLabel('Status', { exact: true }).selectOption('needs-mpp');
     const tcgaRow = page.locator(`tr[data-scan-id="${scans.get(FILES.tcga)}"]`);
+    // The TCGA row was listed before the filter too: wait for the filtered listing itself.
+    const statuses = async () => [...new Set(await page.locator('tbody .status').allTextContents())];
+    for (const end = Date.now() + 30_000; Date.now() < end && (await statuses()).join() !== 'Needs MPP'; ) await page.waitForTimeout(100);
     await tcgaRow.waitFor();
-    assert.deepEqual([...new Set(await page.locator('tbody .status').allTextContents())], ['Needs MPP']);
+    assert.deepEqual(await statuses(), ['Needs MPP']);
     assert.equal(await tcgaRow.getByRole('checkbox').isChecked(), true, 'still selected');
     await check(page, 'scans-needs-mpp');
 
@@ -396,8 +400,7 @@ async function loaded(page: Page, img: ReturnType<Page['locator']>): Promise<voi
 
 /** Every <img> on the page (shadow roots included) finished loading, with a picture or with an error. */
 async function waitForImages(page: Page): Promise<void> {
-  // A string, not a function: tsx's helpers (__name) do not exist in the page.
-  await page.waitForFunction(`(() => {
+  await pollInPage(page, `(() => {
     const all = (root) => [...root.querySelectorAll('img'), ...[...root.querySelectorAll('*')].flatMap((e) => (e.shadowRoot ? all(e.shadowRoot) : []))];
     return all(document).every((i) => i.complete);
   })()`);

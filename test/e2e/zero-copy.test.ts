@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openBrowser, screenshot, type BrowserSession } from './support/browser.ts';
+import { openBrowser, pollInPage, screenshot, type BrowserSession } from './support/browser.ts';
 import { fixtures, startServer, type RunningServer } from './support/server.ts';
 import { useServerAndBrowser } from './support/setup.ts';
 import { doneScanIds, openImport, pickFiles, recordRequests, serverEnv, sha256Of, storedParts } from './support/wizard.ts';
@@ -397,11 +397,11 @@ describe('import wizard: zero-copy download', () => {
     const button = page.getByRole('button', { name: 'Download de-identified cmu-1-small-region.svs' });
     await button.click();
     // Done when the swap file is gone (close() moved it onto the picked file) and the button is back.
-    await page.waitForFunction(`(async () => {
+    await pollInPage(page, `(async () => {
       const d = await (await navigator.storage.getDirectory()).getDirectoryHandle('e2e-downloads');
       const names = []; for await (const [n] of d.entries()) names.push(n);
       return names.length === 1 && (await (await d.getFileHandle('saved')).getFile()).size > 0;
-    })()`, undefined, { timeout: 60_000, polling: 200 });
+    })()`, { timeout: 60_000, interval: 200 });
     await button.and(page.locator(':enabled')).waitFor().catch(() => undefined);
     polling = false;
     await poll;

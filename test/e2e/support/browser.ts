@@ -58,3 +58,19 @@ export async function signIn(page: Page, baseUrl: string, username: string, pass
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(process.cwd(), 'test-output/screenshots', `${name}.png`), fullPage: true });
 }
+
+/**
+ * Polls a JavaScript expression (a string) in the page until it is truthy. Not
+ * page.waitForFunction(string): that evals the string inside the page on every poll after the
+ * first, which the app's Content-Security-Policy (no 'unsafe-eval') refuses — so it only passed
+ * when the first try already held. page.evaluate goes through DevTools, which CSP does not govern.
+ * Strings rather than functions because tsx's helpers (__name) do not exist in the page.
+ */
+export async function pollInPage(page: Page, expression: string, { timeout = 30_000, interval = 100 } = {}): Promise<void> {
+  const end = Date.now() + timeout;
+  for (;;) {
+    if (await page.evaluate(expression)) return;
+    if (Date.now() > end) throw new Error(`pollInPage: still false after ${timeout} ms: ${expression.slice(0, 120)}`);
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}
