@@ -10,55 +10,26 @@
  * and its workers make is recorded: none may go to another host (zxing's default is a CDN).
  * Debian Chromium through playwright-core. WSI_BARCODE_ROUNDS (default 7).
  */
-import * as esbuild from 'esbuild';
-import { createServer, type Server } from 'node:http';
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
 import { writeSvsWithBarcode, type Symbology } from '../fixtures/barcode-slides.ts';
 import type { BenchRow } from './run.ts';
+import { bundleForBrowser, serveStatic } from './support/bench-page.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const ROUNDS = Number(process.env.WSI_BARCODE_ROUNDS ?? 7);
 const MIRAX = join(root, '../shared/fixtures/mirax');
 
 async function build(outdir: string): Promise<void> {
-  await esbuild.build({
-    entryPoints: { 'barcode-bench.worker': 'test/bench/browser/barcode-bench.worker.ts' },
-    absWorkingDir: root,
-    outdir,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'warning',
-  });
+  await bundleForBrowser({ 'barcode-bench.worker': 'test/bench/browser/barcode-bench.worker.ts' }, outdir);
   // As esbuild.config.mjs lays it out: the reader's .wasm in codecs/ beside the worker.
   await mkdir(join(outdir, 'codecs'));
   await cp(join(root, 'node_modules/zxing-wasm/dist/reader/zxing_reader.wasm'), join(outdir, 'codecs/zxing_reader.wasm'));
   await writeFile(join(outdir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>barcode bench</title>');
-}
-
-function serve(dirs: Record<string, string>): Promise<Server> {
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-  const server = createServer(async (req, res) => {
-    const path = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/^\/+/, '') || 'index.html';
-    if (path.includes('..')) return void res.writeHead(400).end();
-    const [first, ...rest] = path.split('/');
-    const [dir, name] = dirs[first!] ? [dirs[first!]!, rest.join('/')] : [dirs['']!, path];
-    try {
-      const body = await readFile(join(dir, name));
-      res.writeHead(200, { 'content-type': types[extname(name)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 /** One slide's timings, as barcode-bench.worker.ts posts them (that file is compiled for workers). */
@@ -79,7 +50,7 @@ export async function run(): Promise<BenchRow[]> {
   const work = await mkdtemp(join(tmpdir(), 'wsi-barcode-bench-'));
   const slidesDir = join(work, 'slides');
   await mkdir(slidesDir);
-  const server = await serve({ '': work, slides: slidesDir, mirax: MIRAX });
+  const server = await serveStatic({ '': work, slides: slidesDir, mirax: MIRAX });
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
     await build(work);

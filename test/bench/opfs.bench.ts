@@ -14,21 +14,19 @@
  * process, sampled every 100 ms from /proc; growth = peak during a redaction minus the level just
  * before it. Debian Chromium through playwright-core, persistent profile (OPFS on disk).
  */
-import * as esbuild from 'esbuild';
-import { createServer, type Server } from 'node:http';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Page } from 'playwright-core';
 import { chromiumProcesses, rss } from './support/chromium-processes.ts';
 import type { BenchRow } from './run.ts';
+import { bundleForBrowser, serveStatic } from './support/bench-page.ts';
 import { cpuCeilingRows, median } from './stats.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const MiB = 1024 * 1024;
 const ROUNDS = Number(process.env.WSI_OPFS_ROUNDS ?? 3);
 
@@ -44,40 +42,14 @@ interface WsiBench {
 type Call = <K extends keyof WsiBench>(name: K, ...args: Parameters<WsiBench[K]>) => ReturnType<WsiBench[K]>;
 
 async function build(outdir: string): Promise<void> {
-  await esbuild.build({
-    // Same entry names as esbuild.config.mjs for the product workers (they find each other by URL).
-    entryPoints: {
-      page: 'test/bench/browser/bench-page.ts',
-      'engine.worker': 'src/workers/engine.worker.ts',
-      'hash.worker': 'src/workers/hash.worker.ts',
-      'bench.worker': 'test/bench/browser/bench.worker.ts',
-    },
-    absWorkingDir: root,
-    outdir,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'warning',
-  });
+  // Same entry names as esbuild.config.mjs for the product workers (they find each other by URL).
+  await bundleForBrowser({
+    page: 'test/bench/browser/bench-page.ts',
+    'engine.worker': 'src/workers/engine.worker.ts',
+    'hash.worker': 'src/workers/hash.worker.ts',
+    'bench.worker': 'test/bench/browser/bench.worker.ts',
+  }, outdir);
   await writeFile(join(outdir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>bench</title><script type="module" src="./page.js"></script>');
-}
-
-function serve(dir: string): Promise<Server> {
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript' };
-  const server = createServer(async (req, res) => {
-    const name = (req.url ?? '/').split('?')[0]!.replace(/^\/+/, '') || 'index.html';
-    if (name.includes('..')) return void res.writeHead(400).end();
-    try {
-      const body = await readFile(join(dir, name));
-      res.writeHead(200, { 'content-type': types[extname(name)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 /** Sum of RSS per process kind, sampled every 100 ms while `fn` runs: growth = peak - start. */
@@ -219,7 +191,7 @@ export async function run(): Promise<BenchRow[]> {
   const work = await mkdtemp(join(tmpdir(), 'wsi-opfs-bench-'));
   const dist = join(work, 'dist');
   await build(dist);
-  const server = await serve(dist);
+  const server = await serveStatic(dist);
   const context = await chromium.launchPersistentContext(join(work, 'profile'), {
     executablePath: '/usr/bin/chromium',
     headless: true,

@@ -10,37 +10,23 @@
  * WSI_VIEWER_ROUNDS (default 1) pairs; the median of each is reported. Debian Chromium through
  * playwright-core.
  */
-import * as esbuild from 'esbuild';
-import { createServer, type Server } from 'node:http';
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
 import { generateSlide } from '../fixtures/generate-tiff.ts';
 import type { BenchRow } from './run.ts';
+import { bundleForBrowser, serveStatic } from './support/bench-page.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const ROUNDS = Number(process.env.WSI_VIEWER_ROUNDS ?? 1);
 /** Level 0 in 256-pixel tiles: 24×18 tiles = 6137×4603 pixels, 432 tiles for the home view. */
 const [ACROSS, DOWN] = (process.env.WSI_VIEWER_TILES ?? '24x18').split('x').map(Number) as [number, number];
 const TIMEOUT_MS = Number(process.env.WSI_VIEWER_TIMEOUT_MS ?? 120_000);
 
 async function build(outdir: string): Promise<void> {
-  await esbuild.build({
-    // Same worker entry names as esbuild.config.mjs: the engine client finds /engine.worker.js.
-    entryPoints: { page: 'test/bench/browser/viewer-bench-page.ts', 'engine.worker': 'src/workers/engine.worker.ts', 'hash.worker': 'src/workers/hash.worker.ts' },
-    absWorkingDir: root,
-    outdir,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'warning',
-  });
+  // Same worker entry names as esbuild.config.mjs: the engine client finds /engine.worker.js.
+  await bundleForBrowser({ page: 'test/bench/browser/viewer-bench-page.ts', 'engine.worker': 'src/workers/engine.worker.ts', 'hash.worker': 'src/workers/hash.worker.ts' }, outdir);
   await writeFile(
     join(outdir, 'index.html'),
     '<!doctype html><meta charset="utf-8"><title>viewer bench</title><style>body{margin:0}wsi-viewer{width:1024px;height:700px}</style><script type="module" src="./page.js"></script>',
@@ -57,21 +43,6 @@ async function writeSlide(file: string): Promise<void> {
   } finally {
     await h.close();
   }
-}
-
-function serve(dir: string): Promise<Server> {
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.svs': 'image/tiff' };
-  const server = createServer(async (req, res) => {
-    const name = (req.url ?? '/').split('?')[0]!.replace(/^\/+/, '') || 'index.html';
-    if (name.includes('..')) return void res.writeHead(400).end();
-    try {
-      const body = await readFile(join(dir, name));
-      res.writeHead(200, { 'content-type': types[extname(name)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 interface Run {
@@ -91,7 +62,7 @@ const median = (xs: number[]): number => {
 
 export async function run(): Promise<BenchRow[]> {
   const work = await mkdtemp(join(tmpdir(), 'wsi-viewer-bench-'));
-  const server = await serve(work);
+  const server = await serveStatic(work);
   try {
     const t0 = performance.now();
     await Promise.all([build(work), writeSlide(join(work, 'one-level.svs'))]);
