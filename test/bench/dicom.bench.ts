@@ -10,12 +10,11 @@
  *  - time to group a directory of 500 instances (headers only).
  * Inputs are sparse (cheap to make); outputs are real files. Targets are reported, not asserted.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NodeFileSink, NodeFileSource } from '../../src/engine/io/node/file-source.ts';
+import { NodeFileSource } from '../../src/engine/io/node/file-source.ts';
 import { NodeDirTarget, threadedNodeSha256 } from '../../src/engine/io/node/dir-target.ts';
 import { openSlide } from '../../src/engine/open.ts';
 import { defaultRequest, redactSlide } from '../../src/engine/redact/redact.ts';
@@ -24,51 +23,19 @@ import { writeLargeInstance } from '../fixtures/dicom/large.ts';
 import { cleanupGenerated, generateSeries, seriesFiles } from '../fixtures/dicom/generate.ts';
 import type { BenchRow } from './run.ts';
 import { cpuCeilingRows, median, ROUNDS, timed } from './stats.ts';
+import { memoryDuring, plainCopy, settle } from './support/node-measure.ts';
 
 const MiB = 1024 * 1024;
-const CHUNK = 8 * MiB;
-
-/** Flush dirty pages so one measurement's write-back does not slow the next. */
-function settle(...remove: string[]): void {
-  for (const p of remove) rmSync(p, { recursive: true, force: true });
-  execFileSync('sync');
-}
-
-async function plainCopy(from: string, to: string): Promise<number> {
-  const t = performance.now();
-  const src = await NodeFileSource.open(from);
-  const sink = await NodeFileSink.create(to);
-  for (let pos = 0; pos < src.size; pos += CHUNK) await sink.write(pos, await src.read(pos, CHUNK));
-  await sink.flush();
-  await sink.close();
-  await src.close();
-  return performance.now() - t;
-}
 
 async function deidentify(file: string, outDir: string): Promise<{ ms: number; cpuMs: number; rssGrowth: number; heapGrowth: number }> {
   const src = await NodeFileSource.open(file);
   try {
     const slide = await openSlide([src]);
     const request = { ...defaultRequest(slide), options: { uidKey: 'cd'.repeat(32) } };
-    const base = process.memoryUsage();
-    let peakRss = base.rss;
-    let peakHeap = base.heapUsed;
-    const sample = () => {
-      const m = process.memoryUsage();
-      peakRss = Math.max(peakRss, m.rss);
-      peakHeap = Math.max(peakHeap, m.heapUsed);
-    };
-    const timer = setInterval(sample, 20);
-    let run;
-    try {
-      run = await timed(() => redactSlide(slide, request, new NodeDirTarget(outDir), { hasher: threadedNodeSha256 }));
-    } finally {
-      clearInterval(timer);
-    }
-    const { ms, cpuMs, value: report } = run;
-    sample();
+    const run = await memoryDuring(() => timed(() => redactSlide(slide, request, new NodeDirTarget(outDir), { hasher: threadedNodeSha256 })));
+    const { ms, cpuMs, value: report } = run.value;
     if (!report.verify.ok || !report.sweep.ok) throw new Error('de-identification did not verify');
-    return { ms, cpuMs, rssGrowth: peakRss - base.rss, heapGrowth: peakHeap - base.heapUsed };
+    return { ms, cpuMs, rssGrowth: run.rssGrowth, heapGrowth: run.heapGrowth };
   } finally {
     await src.close();
   }

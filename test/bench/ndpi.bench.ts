@@ -12,9 +12,8 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { open, readdir, rm, stat } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
 import { openSlide } from '../../src/engine/open.ts';
-import { NodeFileSink, NodeFileSource } from '../../src/engine/io/node/file-source.ts';
+import { NodeFileSource } from '../../src/engine/io/node/file-source.ts';
 import { RecordingSource } from '../../src/engine/io/recording-source.ts';
 import { NodeDirTarget, threadedNodeSha256 } from '../../src/engine/io/node/dir-target.ts';
 import { defaultRequest, redactSlide } from '../../src/engine/redact/redact.ts';
@@ -23,19 +22,9 @@ import { writeNdpi } from '../fixtures/vendors/ndpi.ts';
 import { LARGE_NDPI_PHI, writeLargeNdpi } from './ndpi-large.ts';
 import type { BenchRow } from './run.ts';
 import { cpuCeilingRows, median, ROUNDS, timed } from './stats.ts';
+import { memoryDuring, plainCopy, settle as settleDisk } from './support/node-measure.ts';
 
 const MiB = 1024 * 1024;
-
-async function plainCopy(from: string, to: string): Promise<number> {
-  const t0 = performance.now();
-  const src = await NodeFileSource.open(from);
-  const sink = await NodeFileSink.create(to);
-  for (let o = 0; o < src.size; o += 8 * MiB) await sink.write(o, await src.read(o, 8 * MiB));
-  await sink.flush();
-  await sink.close();
-  await src.close();
-  return performance.now() - t0;
-}
 
 export async function run(): Promise<BenchRow[]> {
   const tmp = await makeTmpDir('wsi-bench-');
@@ -66,11 +55,7 @@ export async function run(): Promise<BenchRow[]> {
 
     // Alternate copy and redaction ROUNDS times; outputs deleted and dirty pages flushed (`sync`) before
     // each run, so one run's write-back does not slow the next (it dominated single runs).
-    const settle = async () => {
-      await rm(join(tmp.dir, 'copy.ndpi'), { force: true });
-      await rm(join(tmp.dir, 'out'), { recursive: true, force: true });
-      execFileSync('sync');
-    };
+    const settle = () => settleDisk(join(tmp.dir, 'copy.ndpi'), join(tmp.dir, 'out'));
     const copies: number[] = [];
     const redactions: number[] = [];
     const copyCpu: number[] = [];
@@ -87,26 +72,17 @@ export async function run(): Promise<BenchRow[]> {
       copies.push(c.ms);
       copyCpu.push(c.cpuMs);
       await settle();
-      const baseRss = process.memoryUsage().rss;
-      const baseHeap = process.memoryUsage().heapUsed;
-      let peakRss = baseRss;
-      let peakHeap = baseHeap;
-      const sampler = setInterval(() => {
-        const m = process.memoryUsage();
-        peakRss = Math.max(peakRss, m.rss);
-        peakHeap = Math.max(peakHeap, m.heapUsed);
-      }, 20);
-      const r = await timed(() => redactSlide(slide, defaultRequest(slide), new NodeDirTarget(join(tmp.dir, 'out')), { hasher: threadedNodeSha256 }));
+      const m = await memoryDuring(() => timed(() => redactSlide(slide, defaultRequest(slide), new NodeDirTarget(join(tmp.dir, 'out')), { hasher: threadedNodeSha256 })));
+      const r = m.value;
       const report = r.value;
       redactions.push(r.ms);
       redactCpu.push(r.cpuMs);
-      clearInterval(sampler);
       if (!report.verify.ok || !report.sweep.ok) throw new Error('redaction did not verify');
       removed = report.removedImages.length;
       const out = await readFileTail(join(tmp.dir, 'out'), size);
       if (LARGE_NDPI_PHI.some((v) => out.includes(Buffer.from(v, 'latin1')))) throw new Error('a planted value is in the output');
-      peakRssGrowth = Math.max(peakRssGrowth, peakRss - baseRss);
-      peakHeapGrowth = Math.max(peakHeapGrowth, peakHeap - baseHeap);
+      peakRssGrowth = Math.max(peakRssGrowth, m.rssGrowth);
+      peakHeapGrowth = Math.max(peakHeapGrowth, m.heapGrowth);
     }
     await file.close();
     const copyMs = median(copies);

@@ -15,10 +15,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { rm, stat } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
+import { stat } from 'node:fs/promises';
 import { openSlide } from '../../src/engine/open.ts';
-import { NodeFileSink, NodeFileSource } from '../../src/engine/io/node/file-source.ts';
+import { NodeFileSource } from '../../src/engine/io/node/file-source.ts';
 import { RecordingSource } from '../../src/engine/io/recording-source.ts';
 import { NodeDirTarget, threadedNodeSha256 } from '../../src/engine/io/node/dir-target.ts';
 import { defaultRequest, redactSlide } from '../../src/engine/redact/redact.ts';
@@ -29,19 +28,9 @@ import type { Slide } from '../../src/engine/formats/slide-format.ts';
 import { generateSlideFile, makeTmpDir } from '../fixtures/node-fixtures.ts';
 import type { BenchRow } from './run.ts';
 import { cpuCeilingRows, median, ROUNDS, timed } from './stats.ts';
+import { memoryDuring, plainCopy, settle as settleDisk } from './support/node-measure.ts';
 
 const MiB = 1024 * 1024;
-
-async function plainCopy(from: string, to: string): Promise<number> {
-  const t0 = performance.now();
-  const src = await NodeFileSource.open(from);
-  const sink = await NodeFileSink.create(to);
-  for (let o = 0; o < src.size; o += 8 * MiB) await sink.write(o, await src.read(o, 8 * MiB));
-  await sink.flush();
-  await sink.close();
-  await src.close();
-  return performance.now() - t0;
-}
 
 /** Everything the zero-copy upload does before and while sending, without the network. */
 async function viewRead(slide: Slide): Promise<{ firstMs: number; digest: string }> {
@@ -53,19 +42,6 @@ async function viewRead(slide: Slide): Promise<{ firstMs: number; digest: string
   let firstMs = -1;
   for (let c = await reader.next(); c; c = await reader.next()) if (firstMs < 0) firstMs = performance.now() - t0;
   return { firstMs, digest: await reader.digestHex() };
-}
-
-/** Peak RSS growth while `fn` runs (sampled every 20 ms). */
-async function rssDuring<T>(fn: () => Promise<T>): Promise<{ value: T; growth: number }> {
-  const base = process.memoryUsage().rss;
-  let peak = base;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-  try {
-    const value = await fn();
-    return { value, growth: peak - base };
-  } finally {
-    clearInterval(sampler);
-  }
 }
 
 export async function run(): Promise<BenchRow[]> {
@@ -86,11 +62,7 @@ export async function run(): Promise<BenchRow[]> {
 
     // Alternate copy and redaction ROUNDS times; outputs deleted and dirty pages flushed (`sync`) before
     // each run, so one run's write-back does not slow the next (it dominated single runs).
-    const settle = async () => {
-      await rm(join(tmp.dir, 'copy.svs'), { force: true });
-      await rm(join(tmp.dir, 'out'), { recursive: true, force: true });
-      execFileSync('sync');
-    };
+    const settle = () => settleDisk(join(tmp.dir, 'copy.svs'), join(tmp.dir, 'out'));
     const copies: number[] = [];
     const redactions: number[] = [];
     const copyCpu: number[] = [];
@@ -111,27 +83,18 @@ export async function run(): Promise<BenchRow[]> {
       copies.push(c.ms);
       copyCpu.push(c.cpuMs);
       await settle();
-      const baseRss = process.memoryUsage().rss;
-      const baseHeap = process.memoryUsage().heapUsed;
-      let peakRss = baseRss;
-      let peakHeap = baseHeap;
-      const sampler = setInterval(() => {
-        const m = process.memoryUsage();
-        peakRss = Math.max(peakRss, m.rss);
-        peakHeap = Math.max(peakHeap, m.heapUsed);
-      }, 20);
-      const r = await timed(() => redactSlide(slide, defaultRequest(slide), new NodeDirTarget(join(tmp.dir, 'out')), { hasher: threadedNodeSha256 }));
+      const m = await memoryDuring(() => timed(() => redactSlide(slide, defaultRequest(slide), new NodeDirTarget(join(tmp.dir, 'out')), { hasher: threadedNodeSha256 })));
+      const r = m.value;
       const report = r.value;
       redactions.push(r.ms);
       redactCpu.push(r.cpuMs);
-      clearInterval(sampler);
       if (!report.verify.ok || !report.sweep.ok) throw new Error('redaction did not verify');
-      peakRssGrowth = Math.max(peakRssGrowth, peakRss - baseRss);
-      peakHeapGrowth = Math.max(peakHeapGrowth, peakHeap - baseHeap);
-      const v = await rssDuring(() => timed(() => viewRead(slide)));
+      peakRssGrowth = Math.max(peakRssGrowth, m.rssGrowth);
+      peakHeapGrowth = Math.max(peakHeapGrowth, m.heapGrowth);
+      const v = await memoryDuring(() => timed(() => viewRead(slide)));
       viewReads.push(v.value.ms);
       firstChunks.push(v.value.value.firstMs);
-      viewRssGrowth = Math.max(viewRssGrowth, v.growth);
+      viewRssGrowth = Math.max(viewRssGrowth, v.rssGrowth);
       if (v.value.value.digest !== report.outputs[0]!.sha256) throw new Error('the view read a different file than redaction wrote');
       digests = v.value.value.digest;
     }
