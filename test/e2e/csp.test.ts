@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Page, Worker } from 'playwright-core';
 import { openBrowser, screenshot, type BrowserSession } from './support/browser.ts';
 import { fixtures, repoRoot, startServer, type RunningServer } from './support/server.ts';
-import { doneScanIds, openImport, pickFiles, serverEnv } from './support/wizard.ts';
+import { autoRedactToReview, doneScanIds, openImport, pickFiles, serverEnv } from './support/wizard.ts';
 
 // Page-side globals used inside evaluate callbacks (this project has no DOM lib there).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -96,12 +96,7 @@ describe('Content-Security-Policy: the wizard and the viewer run without violati
     // Thumbnails are blob: images made by the engine worker.
     await page.locator('wsi-file-list img[alt^="Thumbnail of cmu-1-small-region"]').waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('heading', { name: 'Metadata review' }).waitFor();
-    await page.getByRole('button', { name: 'Auto redact' }).click();
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('heading', { name: 'Label and overview images' }).waitFor();
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('heading', { name: 'Review before upload' }).waitFor();
+    await autoRedactToReview(page);
     // Download: de-identification in the engine worker (OPFS, SHA-256 in WebAssembly), a blob: link.
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Download de-identified cmu-1-small-region.svs' }).click();

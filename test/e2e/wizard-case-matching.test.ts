@@ -8,7 +8,7 @@ import { ApiClient } from './support/api-client.ts';
 import { checkPage, describeViolations } from './support/axe.ts';
 import { screenshot } from './support/browser.ts';
 import { useServerAndBrowser } from './support/setup.ts';
-import { ADMIN, doneScanIds, openImport, pickFiles, recordRequests, serverEnv, type Recorded } from './support/wizard.ts';
+import { ADMIN, autoRedactToReview, finalizeAndUpload, openImport, pickFiles, recordRequests, serverEnv, type Recorded } from './support/wizard.ts';
 import { writeSvsWithBarcode, type Symbology } from '../fixtures/barcode-slides.ts';
 
 /**
@@ -79,17 +79,10 @@ describe('import wizard: barcodes + manifest → cases at upload, the batch reco
     await page.getByRole('button', { name: 'Next' }).click();
 
     // 3–5: Auto redact (removes the file-name field: the slides go up under neutral names).
-    await page.getByRole('heading', { name: 'Metadata review' }).waitFor();
-    await page.getByRole('button', { name: 'Auto redact' }).click();
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('heading', { name: 'Label and overview images' }).waitFor();
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('heading', { name: 'Review before upload' }).waitFor();
-    await page.getByRole('button', { name: 'Finalize' }).click();
-    await page.getByRole('button', { name: 'Start upload' }).click();
+    await autoRedactToReview(page);
 
     // 7. Done: 4 scans, each in its case — linked at upload, no second pass.
-    const scanIds = await doneScanIds(page, 180_000);
+    const scanIds = await finalizeAndUpload(page, 180_000);
     assert.equal(scanIds.length, 4);
     for (const s of SLIDES) {
       const text = s.caseNumber === EXISTING_CASE ? `Linked to case ${s.caseNumber}` : `Case ${s.caseNumber} created`;

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { openBrowser, type BrowserSession } from './support/browser.ts';
 import { fixtures, repoRoot, startServer, type RunningServer } from './support/server.ts';
 import { openslideMeanColour, viewerShows } from './support/viewer.ts';
-import { doneScanIds, openImport, pickDirectory, pickFiles, serverEnv, storedParts } from './support/wizard.ts';
+import { autoRedactToReview, finalizeAndUpload, openImport, pickDirectory, pickFiles, serverEnv, storedParts } from './support/wizard.ts';
 
 /**
  * Issue 12: JPEG 2000 slides — the TCGA Aperio SVS (compression 33005) and Google's JPEG 2000
@@ -56,15 +56,8 @@ describe('import wizard: JPEG 2000 slides show tiles in the scan viewer', () => 
     await thumb.waitFor({ timeout: 60_000 });
     await page.waitForFunction((el) => (el as unknown as { complete: boolean; naturalWidth: number }).complete && (el as unknown as { naturalWidth: number }).naturalWidth > 0, await thumb.elementHandle(), { timeout: 60_000 });
     await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('heading', { name: 'Metadata review' }).waitFor();
-    await page.getByRole('button', { name: 'Auto redact' }).click();
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('heading', { name: 'Label and overview images' }).waitFor();
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('heading', { name: 'Review before upload' }).waitFor();
-    await page.getByRole('button', { name: 'Finalize' }).click();
-    await page.getByRole('button', { name: 'Start upload' }).click();
-    const [scanId] = await doneScanIds(page, 180_000);
+    await autoRedactToReview(page);
+    const [scanId] = await finalizeAndUpload(page, 180_000);
     const detail = (await (await page.request.get(`${server.url}/api/scans/${scanId}`)).json()).scan;
     assert.ok(detail.status === 'ready' || detail.status === 'needs-mpp', `${detail.status}: ${detail.error}`);
     return scanId!;

@@ -9,7 +9,7 @@ import { openslideMeanColour, viewerShows } from './support/viewer.ts';
 import { repoRoot, startServer, type RunningServer } from './support/server.ts';
 import { sharedFixtures } from '../fixtures/node-fixtures.ts';
 import { MIRAX_NAME, MIRAX_PLANTED, miraxFixture } from '../fixtures/vendors/mirax.ts';
-import { doneScanIds, openImport, pickDirectory, recordRequests, serverEnv, withoutDirectoryPicker } from './support/wizard.ts';
+import { autoRedactToReview, doneScanIds, finalizeAndUpload, openImport, pickDirectory, recordRequests, serverEnv, withoutDirectoryPicker } from './support/wizard.ts';
 
 /**
  * Issue 12: a MIRAX slide (X.mrxs + folder X/) picked as the folder that holds it goes through the
@@ -159,15 +159,8 @@ describe('import wizard: the real MIRAX sample with two Data files missing, impo
     assert.equal(await agree.isChecked(), false);
     await agree.check();
     await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('heading', { name: 'Metadata review' }).waitFor();
-    await page.getByRole('button', { name: 'Auto redact' }).click();
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('heading', { name: 'Label and overview images' }).waitFor();
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('heading', { name: 'Review before upload' }).waitFor();
-    await page.getByRole('button', { name: 'Finalize' }).click();
-    await page.getByRole('button', { name: 'Start upload' }).click();
-    const [scanId] = await doneScanIds(page, 180_000);
+    await autoRedactToReview(page);
+    const [scanId] = await finalizeAndUpload(page, 180_000);
 
     const detail = (await (await page.request.get(`${server.url}/api/scans/${scanId}`)).json()).scan;
     assert.equal(detail.format, 'mirax', `${detail.status}: ${detail.error}`);

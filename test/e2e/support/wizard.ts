@@ -136,3 +136,20 @@ export async function doneScanIds(page: Page, timeout = 120_000): Promise<number
   const hrefs = await page.locator('wsi-import-done a.scan').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
   return hrefs.map((h) => Number(/\/scans\/(\d+)/.exec(h)?.[1]));
 }
+
+/** From the Metadata review step: Auto redact, keep the images' defaults, on to Review before upload. */
+export async function autoRedactToReview(page: Page): Promise<void> {
+  await page.getByRole('heading', { name: 'Metadata review' }).waitFor();
+  await page.getByRole('button', { name: 'Auto redact' }).click();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('heading', { name: 'Label and overview images' }).waitFor();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('heading', { name: 'Review before upload' }).waitFor();
+}
+
+/** From Review before upload: Finalize, Start upload, and the Done step's scan ids. */
+export async function finalizeAndUpload(page: Page, timeout?: number): Promise<number[]> {
+  await page.getByRole('button', { name: 'Finalize' }).click();
+  await page.getByRole('button', { name: 'Start upload' }).click();
+  return doneScanIds(page, timeout);
+}
