@@ -114,9 +114,9 @@ test('version 5 → 6 on a database with scans: rows, children and foreign keys 
     assert.equal((db.prepare('SELECT count(*) AS n FROM scan_instances').get() as { n: number }).n, 1);
     assert.deepEqual(db.prepare('SELECT scan_id AS s, kept_fields AS k FROM uploads').all(), [{ s: 7, k: '[]' }]);
     const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'scans' AND sql IS NOT NULL ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
-    // The worklist's indexes (issue 13) come on top of the rebuilt table's own two.
+    // The worklist's indexes (issue 13; scans_lab_id: issue 16's batch choices) come on top of the rebuilt table's own two.
     assert.deepEqual(indexes, [
-      'scans_lab_batch', 'scans_lab_created', 'scans_lab_filters', 'scans_lab_format', 'scans_lab_name', 'scans_lab_status', 'scans_lab_status_created',
+      'scans_lab_batch', 'scans_lab_created', 'scans_lab_filters', 'scans_lab_format', 'scans_lab_id', 'scans_lab_name', 'scans_lab_status', 'scans_lab_status_created',
       'scans_lab_unlinked_created', 'scans_lab_unlinked_name', 'scans_lab_unlinked_status', 'scans_lab_uploader', 'scans_source',
     ]);
     assert.ok(!tables(db).includes('scans_new'));

@@ -12,6 +12,7 @@ import type { RawBuilder } from 'kysely';
 import { sqliteDatabase, type Database } from '../../src/server/db/database.ts';
 import { migrate, migrations } from '../../src/server/db/migrations.ts';
 import { FEW_MATCHES, ScanRepo, worklistSql } from '../../src/server/db/repos/scans.ts';
+import { batchChoicesSql, formatChoicesSql, uploaderChoicesSql } from '../../src/server/db/repos/scans-filter-choices.ts';
 import { listQuery } from '../../src/server/routes/scans-query.ts';
 import { insertScans } from './scan-rows.ts';
 
@@ -19,7 +20,8 @@ import { insertScans } from './scan-rows.ts';
  * These read SQLite's own plans on an in-memory SQLite database: they test the SQLite schema and
  * queries whichever database the suite runs against (the server-pg phase sets
  * WSI_TEST_DATABASE_URL), so there they are skipped as repeats. PostgreSQL's plans are its
- * planner's cost choices, measured by test/bench/scans-query.bench.ts instead.
+ * planner's cost choices, measured by test/bench/scans-query.bench.ts instead (the filter choices'
+ * PostgreSQL plans: scans-query-plan-pg.test.ts).
  */
 const onPostgres = process.env.WSI_TEST_DATABASE_URL ? 'SQLite query plans: already checked in the SQLite run' : false;
 
@@ -88,6 +90,22 @@ test('every worklist query shape reads an index, never the whole scans table', {
       // format + uploader (one index holds them all); other mixes narrow by an index, then read.
       if (kind === 'count' && coveredCount(shape)) assert.ok(plan.some((d) => /USING COVERING INDEX/.test(d)), `${shape} (count) reads rows: ${plan.join(' | ')}`);
     }
+  }
+  db.close();
+});
+
+test('the filter choices (batches, uploaders, formats) search indexes, never scan the scans table', { skip: onPostgres }, async () => {
+  const db = database();
+  await insertScans(db.wrapped, { labId: 1, count: 3000, uploaders: [1, 2], caseEvery: 7, prefix: 'plan' });
+  await insertScans(db.wrapped, { labId: 2, count: 3000, uploaders: [1], prefix: 'other' });
+  for (const [name, query] of [['batches', batchChoicesSql(1, 50)], ['uploaders', uploaderChoicesSql(1)], ['formats', formatChoicesSql(1)]] as const) {
+    const c = compiled(db, query);
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${c.sql}`).all(...c.params) as { detail: string }[]).map((p) => p.detail);
+    // Every read of scans (whatever its alias) is an index search; users are looked up by id.
+    const onScans = plan.filter((d) => /^(SCAN|SEARCH) (scans|[sfpc])\b/.test(d));
+    assert.ok(onScans.length > 0, `${name}: ${plan.join(' | ')}`);
+    assert.ok(onScans.every((d) => /^SEARCH \w+ USING (COVERING )?INDEX scans_lab_(id|batch|uploader|format) /.test(d)), `${name}: ${plan.join(' | ')}`);
+    assert.ok(!plan.some((d) => /^SCAN u\b/.test(d)), `${name} reads every user: ${plan.join(' | ')}`);
   }
   db.close();
 });

@@ -384,6 +384,13 @@ export const laterMigrations: readonly DualMigration[] = [
       INSERT INTO ingest_jobs (scan_id, lab_id, queued_at) SELECT id, lab_id, 0 FROM scans WHERE status = 'processing';
     `,
   },
+  // 15: a lab's scans newest first by id, for the worklist's batch choices (ScanRepo.batches walks
+  // it and stops after the newest batches): without it the walk goes down the primary key and
+  // steps over every newer scan of the other labs.
+  {
+    sqlite: `CREATE INDEX scans_lab_id ON scans(lab_id, id);`,
+    postgres: `CREATE INDEX scans_lab_id ON scans(lab_id, id);`,
+  },
 ];
 
 /** The newest schema version this server knows (both dialects). */

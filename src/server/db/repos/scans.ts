@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { isUniqueViolation, type Dialect } from '../database.ts';
 import { inTransaction, changed, now, type Ctx } from './context.ts';
+import { batchChoicesSql, formatChoicesSql, uploaderChoicesSql } from './scans-filter-choices.ts';
 
 /**
  * 'quarantined': a `deidentified` upload whose stored bytes failed the server's verification. Its
@@ -330,30 +331,16 @@ export class ScanRepo {
     return { scans: ids.map((id) => byId.get(id)).filter((r): r is ScanRow => r !== undefined), ...total };
   }
 
-  /** The lab's upload batches, newest first, for the worklist's batch filter. */
+  /** The lab's upload batches, newest first, for the worklist's batch filter (see scans-filter-choices.ts). */
   async batches(labId: number, limit: number): Promise<BatchSummary[]> {
-    // A batch's first scan (lowest id) says when it started and who sent it; the walk is over the
-    // (lab_id, batch_id, id) index.
-    const rows = (
-      await sql<{ batchId: string; scans: number; createdAt: string; uploaderId: number | null; uploaderName: string | null }>`
-        SELECT g."batchId", g.scans, f.created_at AS "createdAt", f.uploaded_by AS "uploaderId", u.username AS "uploaderName"
-        FROM (SELECT batch_id AS "batchId", min(id) AS "firstId", count(*) AS scans FROM scans WHERE lab_id = ${labId} GROUP BY batch_id) g
-        JOIN scans f ON f.id = g."firstId" LEFT JOIN users u ON u.id = f.uploaded_by
-        ORDER BY g."firstId" DESC LIMIT ${limit}`.execute(this.c.db)
-    ).rows;
-    return rows.map((r) => ({ batchId: r.batchId, createdAt: r.createdAt, scans: Number(r.scans), uploadedBy: r.uploaderId !== null ? { id: r.uploaderId, username: r.uploaderName } : null }));
+    const rows = (await batchChoicesSql(labId, limit).execute(this.c.db)).rows;
+    return rows.map((r) => ({ batchId: r.batchId, createdAt: r.createdAt, scans: Number(r.scans), uploadedBy: r.uploaderId !== null ? { id: Number(r.uploaderId), username: r.uploaderName } : null }));
   }
 
   /** Who uploaded scans of this lab and which formats occur: the worklist's other filter choices. */
   async facets(labId: number): Promise<{ uploaders: { id: number; username: string | null }[]; formats: string[] }> {
-    const uploaders = await this.c.db
-      .selectFrom('users as u')
-      .select(['u.id', 'u.username'])
-      .where('u.id', 'in', (eb) => eb.selectFrom('scans').select('uploaded_by').distinct().where('lab_id', '=', labId).where('uploaded_by', 'is not', null).$castTo<number>())
-      .orderBy('u.username')
-      .orderBy('u.id')
-      .execute();
-    const formats = (await sql<{ f: string }>`SELECT DISTINCT coalesce(format, claimed_format) AS f FROM scans WHERE lab_id = ${labId} ORDER BY 1`.execute(this.c.db)).rows.map((r) => r.f);
+    const uploaders = (await uploaderChoicesSql(labId).execute(this.c.db)).rows.map((u) => ({ id: Number(u.id), username: u.username }));
+    const formats = (await formatChoicesSql(labId).execute(this.c.db)).rows.map((r) => r.f);
     return { uploaders, formats };
   }
 
