@@ -18,7 +18,8 @@ import { IngestQueue } from './ingest/queue.ts';
 import { Storage } from './storage.ts';
 import { mountTus } from './tus/tus.ts';
 import { pgLockerFor } from './tus/pg-locker.ts';
-import type { HashingFileStore } from './tus/hashing-store.ts';
+import type { UploadStore } from './storage/tus-datastore.ts';
+import { describeStorage } from './storage/storage-config.ts';
 import type { RouteDeps } from './routes/deps.ts';
 import { authRoutes } from './routes/auth.ts';
 import { scanRoutes } from './routes/scans.ts';
@@ -42,8 +43,8 @@ export interface BuiltApp {
   repos: Repos;
   storage: Storage;
   ingest: IngestQueue;
-  /** The tus store (its running upload hashes; tests read its counters). */
-  uploadStore: HashingFileStore;
+  /** The tus store (its running upload hashes; tests read its counters): file store or S3Store. */
+  uploadStore: UploadStore;
   /** Set on the start that created the first admin (main prints it once). */
   firstAdmin: FirstAdmin | null;
 }
@@ -53,7 +54,7 @@ const housekeepingMs = 60 * 60 * 1000;
 const maxZipEntries = 10000;
 
 export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
-  const storage = new Storage(config.dataDir);
+  const storage = new Storage(config.dataDir, config.storage);
   const db = await openDatabase({ ...(config.databaseUrl !== undefined ? { url: config.databaseUrl } : {}), sqliteFile: storage.dbFile });
   const repos = createRepos(db);
   const firstAdmin = await seedIfEmpty(repos, config);
@@ -157,8 +158,8 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   opsRoutes(app, {
     checks: [
       databaseCheck(() => repos.db.ping()),
-      // Object storage later: a HEAD on the bucket.
-      folderWritableCheck(config.dataDir),
+      // The data folder takes writes, or the bucket answers a HEAD (S3 storage).
+      storage.localDisk ? folderWritableCheck(config.dataDir) : { name: 'storage', check: (signal) => storage.probeBucket(signal) },
     ],
     metrics,
     metricsToken: config.metricsToken,
@@ -188,6 +189,8 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
   const timer = setInterval(() => void housekeeping(), housekeepingMs);
   timer.unref();
   await app.ready();
+  // Where bytes are kept, without secrets (bucket, prefix, endpoint; never credentials).
+  app.log.info({ storage: describeStorage(storage.config) }, 'storage');
   await housekeeping();
   // Jobs left by a crash, a shutdown or another instance are taken from the database; scans left
   // 'processing' without a job are queued first.
@@ -209,6 +212,7 @@ export async function buildApp(config: ServerConfig): Promise<BuiltApp> {
       await ingest.close();
       await app.close();
       await locks?.close();
+      storage.close();
       await db.close();
       metrics.registry.clear();
     },

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { SlideError } from '../shared/errors.ts';
 import { defaultSignInThrottle, type SignInThrottlePolicy } from './auth/rate-limit.ts';
+import { storageConfigFromEnv, type StorageConfig } from './storage/storage-config.ts';
 
 /** Everything the server reads from the environment, parsed once and validated. */
 export interface ServerConfig {
@@ -47,6 +48,12 @@ export interface ServerConfig {
    * file under the data dir (the default). Holds a password: never logged or echoed.
    */
   databaseUrl?: string;
+  /**
+   * Where uploads and scans are stored: WSI_STORAGE_URL=s3://bucket[/prefix] (+ WSI_S3_*) selects an
+   * S3-compatible bucket; absent, the data directory (the default). The SQLite file and temp
+   * files always stay in the data directory.
+   */
+  storage?: StorageConfig;
   /** Fastify logger level; false disables logging (the test default). */
   logLevel: false | 'fatal' | 'error' | 'warn' | 'info' | 'debug';
 }
@@ -135,10 +142,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   // The value is not repeated in the message: it may hold a password.
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^\s]+$/i.test(databaseUrl)) throw bad('WSI_DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
   const maxUploadBytes = intVar(env, 'WSI_MAX_UPLOAD_BYTES', defaultConfig.maxUploadBytes, 1, Number.MAX_SAFE_INTEGER);
+  const dataDir = resolve(env.WSI_DATA_DIR?.trim() || defaultConfig.dataDir);
+  const storage = storageConfigFromEnv(env, dataDir);
   return {
     port: intVar(env, 'WSI_PORT', defaultConfig.port, 0, 65535),
     host: env.WSI_HOST?.trim() || defaultConfig.host,
-    dataDir: resolve(env.WSI_DATA_DIR?.trim() || defaultConfig.dataDir),
+    dataDir,
+    ...(storage.kind === 's3' ? { storage } : {}),
     adminUser,
     ...(adminPassword !== undefined ? { adminPassword } : {}),
     ...(metricsToken !== undefined ? { metricsToken } : {}),

@@ -8,6 +8,8 @@ import { defaultConfig, type ServerConfig } from '../../src/server/config.ts';
 import { hashPassword } from '../../src/server/auth/password.ts';
 import type { Role } from '../../src/server/db/repos/labs.ts';
 import { createTestDatabase } from '../support/postgres.ts';
+import { storageConfigFromEnv, type S3StorageConfig } from '../../src/server/storage/storage-config.ts';
+import { S3ObjectStore } from '../../src/server/storage/s3-object-store.ts';
 
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
 export const fixturesDir = resolve(repoRoot, '../shared/fixtures');
@@ -49,10 +51,44 @@ async function dropTestDatabase(dataDir: string): Promise<void> {
   await db.drop();
 }
 
+/**
+ * With WSI_TEST_STORAGE_URL (s3://bucket, plus the WSI_S3_* variables of the server, e.g. a
+ * test/support/s3-server.ts gateway), every data dir gets its own key prefix in that bucket, so a
+ * server restarted on the same data dir finds its objects again; removeDir() deletes them.
+ */
+const testStorageUrl = process.env.WSI_TEST_STORAGE_URL?.trim() || undefined;
+const storages = new Map<string, S3StorageConfig>();
+
+/** The bucket storage of `dataDir` under WSI_TEST_STORAGE_URL; undefined: the data folder. */
+export function testStorageFor(dataDir: string): S3StorageConfig | undefined {
+  if (!testStorageUrl) return undefined;
+  let c = storages.get(dataDir);
+  if (!c) {
+    const parsed = storageConfigFromEnv({ ...process.env, WSI_STORAGE_URL: `${testStorageUrl.replace(/\/+$/, '')}/t-${randomUUID()}` }, dataDir);
+    if (parsed.kind !== 's3') throw new Error('WSI_TEST_STORAGE_URL must be an s3:// URL');
+    c = parsed;
+    storages.set(dataDir, c);
+  }
+  return c;
+}
+
+async function dropTestStorage(dataDir: string): Promise<void> {
+  const c = storages.get(dataDir);
+  if (!c) return;
+  storages.delete(dataDir);
+  const store = new S3ObjectStore({ ...c, prefix: '' });
+  try {
+    await store.deletePrefix(c.prefix);
+  } finally {
+    store.destroy();
+  }
+}
+
 /** A real server on 127.0.0.1 with a fresh data dir (unless given), logging off. */
 export async function startServer(over: Partial<ServerConfig> = {}): Promise<TestServer> {
   const dataDir = over.dataDir ?? (await mkdtemp(join(tmpdir(), 'wsi-server-test-')));
   const databaseUrl = over.databaseUrl ?? (await testDatabaseFor(dataDir));
+  const storage = over.storage ?? testStorageFor(dataDir);
   const config: ServerConfig = {
     ...defaultConfig,
     dataDir,
@@ -61,6 +97,7 @@ export async function startServer(over: Partial<ServerConfig> = {}): Promise<Tes
     logLevel: false,
     port: 0,
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    ...(storage !== undefined ? { storage } : {}),
     ...over,
   };
   const built = await buildApp(config);
@@ -72,6 +109,7 @@ export async function startServer(over: Partial<ServerConfig> = {}): Promise<Tes
 
 export async function removeDir(dir: string): Promise<void> {
   await dropTestDatabase(dir);
+  await dropTestStorage(dir);
   await rm(dir, { recursive: true, force: true });
 }
 

@@ -40,6 +40,22 @@ export function storageFailureOf(e: unknown, dataDir?: string): StorageFailure |
     }
     if (unavailableErrno.has(code) || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_BUSY') return 'unavailable';
   }
+  return objectStoreFailureOf(e);
+}
+
+const networkErrno = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+
+/**
+ * An S3 request (AWS SDK error, itself or as a cause) that failed because the object store could
+ * not be reached or answered 5xx (503 SlowDown included): 'unavailable', so clients retry later.
+ */
+function objectStoreFailureOf(e: unknown): StorageFailure | undefined {
+  for (let cur = e, depth = 0; cur && typeof cur === 'object' && depth < 5; cur = (cur as { cause?: unknown }).cause, depth++) {
+    const c = cur as { $metadata?: { httpStatusCode?: number }; code?: unknown; name?: unknown };
+    if (!c.$metadata) continue;
+    const status = c.$metadata.httpStatusCode;
+    if ((status !== undefined && status >= 500) || (typeof c.code === 'string' && networkErrno.has(c.code)) || c.name === 'TimeoutError') return 'unavailable';
+  }
   return undefined;
 }
 

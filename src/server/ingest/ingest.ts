@@ -1,14 +1,13 @@
-import { mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename } from 'node:path';
 import { openSlide } from '../../engine/open.ts';
-import { NodeFileSource } from '../../engine/io/node/file-source.ts';
-import { groupDicomInstances } from '../../engine/dicom/group.ts';
 import { SlideError, throwIfAborted, toSlideError } from '../../shared/errors.ts';
 import type { Slide } from '../../engine/formats/slide-format.ts';
 import type { Repos } from '../db/repos/index.ts';
 import type { IngestResult, ScanInstance, ScanRow, ScanStatus } from '../db/repos/scans.ts';
 import type { Storage } from '../storage.ts';
-import { extractDicomZip, isZip, type ExtractedFile } from './dicom-zip.ts';
+import type { ClosableByteSource } from '../storage/object-store.ts';
+import { isZip } from './dicom-zip.ts';
+import { extractZip, removeStaleInstanceDirs, storeInstances, type StoredInstance } from './instance-files.ts';
 import { verifyStoredParts } from './verify.ts';
 import { storeThumbnail } from './thumbnail.ts';
 import { settleCaseLink } from './case-link.ts';
@@ -26,93 +25,24 @@ export interface IngestLimits {
   maxExtractEntries: number;
 }
 
-/** Disk space an extraction must leave free, so a big zip cannot starve uploads and the database. */
-const reserveBytes = 1024 * 1024 * 1024;
-
-/** A zip's contents after extraction: the files of each slide, in archive order. */
-interface ZipContents {
-  dir: string;
-  slides: ExtractedFile[][];
-}
-
-/**
- * Extract a zipped DICOM folder next to the upload and group the instances into slides (the
- * engine's own grouping: Study/Series/Container/Pyramid). Files of no slide — DICOM that is not a
- * whole-slide image — are deleted (the original zip is kept).
- */
-async function extractZip(storage: Storage, scan: ScanRow, zipPath: string, limits: IngestLimits, signal?: AbortSignal): Promise<ZipContents> {
-  const scanDir = storage.abs(storage.scanDir(scan.labId, scan.id));
-  const dir = freshInstanceDir(scanDir);
-  const fs = await statfs(scanDir);
-  // The limit is maxExtractBytes (fixed, documented); free disk is only an extra guard, checked
-  // against what the zip's DICOM files declare before anything is written.
-  const diskBytes = Math.max(0, fs.bavail * fs.bsize - reserveBytes);
-  // Errors name the upload's scan, never the archive's paths (lab file names hold accession numbers).
-  const options = { label: `scan ${scan.id}`, ...(signal ? { signal } : {}) };
-  const extracted = await extractDicomZip(zipPath, dir, { maxBytes: limits.maxExtractBytes, maxEntries: limits.maxExtractEntries, diskBytes }, options);
-  const sources: NodeFileSource[] = [];
-  try {
-    const byName = new Map<string, ExtractedFile>();
-    for (const f of extracted) {
-      // The name sorts in archive order (the engine groups in name order) and says where it came from.
-      const name = `${scan.originalFilename}/${basename(f.path)}`;
-      sources.push(await NodeFileSource.open(f.path, name));
-      byName.set(name, f);
-    }
-    const grouping = await groupDicomInstances(sources, signal);
-    if (grouping.slides.length === 0) {
-      throw grouping.rejected[0] ? new SlideError(grouping.rejected[0].code, grouping.rejected[0].message) : new SlideError('NOT_RECOGNIZED', 'the zip holds no whole-slide image');
-    }
-    const slides = grouping.slides.map((sl) => sl.parts.map((p) => byName.get(p.name)!).sort((a, b) => a.index - b.index));
-    const keep = new Set(slides.flat().map((f) => f.path));
-    for (const f of extracted) if (!keep.has(f.path)) await rm(f.path, { force: true });
-    return { dir, slides };
-  } catch (e) {
-    await rm(dir, { recursive: true, force: true });
-    throw e;
-  } finally {
-    await Promise.allSettled(sources.map((s) => s.close()));
-  }
-}
-
-/** A fresh directory per run: a reprocess never rewrites files a viewer may be reading. */
-function freshInstanceDir(scanDir: string): string {
-  return join(scanDir, `instances-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`);
-}
-
-/** Move a derived slide's files out of the zip's directory into a fresh one of its own scan. */
-async function moveInto(storage: Storage, scan: ScanRow, files: ExtractedFile[]): Promise<ExtractedFile[]> {
-  const dir = freshInstanceDir(storage.abs(storage.scanDir(scan.labId, scan.id)));
-  await mkdir(dir, { recursive: true });
-  const moved: ExtractedFile[] = [];
-  for (const f of files) {
-    const path = join(dir, basename(f.path));
-    await rename(f.path, path);
-    moved.push({ ...f, path });
-  }
-  return moved;
-}
-
 /**
  * The viewer's part order for a zip's instances: the engine's own image order (pyramid levels from
  * full resolution down, then thumbnail, label, overview), then any instance the engine did not
  * list, largest first; archive order breaks ties. Stable across reprocessing.
  */
-function instanceOrder(storage: Storage, files: ExtractedFile[], imageParts: number[]): ScanInstance[] {
+function instanceOrder(files: StoredInstance[], imageParts: number[]): ScanInstance[] {
   const rank = new Map<number, number>();
   for (const p of imageParts) if (!rank.has(p)) rank.set(p, rank.size);
   const order = files.map((f, i) => ({ f, i, r: rank.get(i) ?? Number.MAX_SAFE_INTEGER }));
   order.sort((a, b) => a.r - b.r || b.f.size - a.f.size || a.f.index - b.f.index);
-  return order.map(({ f }, part) => ({ part, path: relative(storage.dataDir, f.path), size: f.size, sha256: f.sha256 }));
+  return order.map(({ f }, part) => ({ part, path: f.key, size: f.size, sha256: f.sha256 }));
 }
 
-/** Remove instance directories of earlier runs that no row points to any more. */
-async function removeStaleInstanceDirs(storage: Storage, scan: ScanRow, current: ScanInstance[]): Promise<void> {
-  const scanDir = storage.abs(storage.scanDir(scan.labId, scan.id));
-  const live = new Set(current.map((i) => dirname(storage.abs(i.path))));
-  for (const name of await readdir(scanDir).catch(() => [] as string[])) {
-    if ((name.startsWith('instances-') || name === 'extracted') && !live.has(join(scanDir, name))) await rm(join(scanDir, name), { recursive: true, force: true });
-  }
+/** True when a stored object starts as a zip does (a local file header). */
+async function storedIsZip(storage: Storage, key: string): Promise<boolean> {
+  if (storage.localDisk) return isZip(storage.abs(key));
+  const b = await storage.head(key, 4);
+  return b.length === 4 && Buffer.from(b.buffer, b.byteOffset, 4).readUInt32LE(0) === 0x04034b50;
 }
 
 /** What ingest records for a slide the engine opened. */
@@ -149,16 +79,17 @@ async function failed(repos: Repos, scan: ScanRow, e: unknown, signal?: AbortSig
  * order. On failure the scan is 'failed' with the engine's message and its files are left as they
  * were (a reprocess tries again).
  */
-async function ingestInstances(repos: Repos, storage: Storage, scan: ScanRow, files: ExtractedFile[], note: string | undefined, signal?: AbortSignal): Promise<IngestOutcome> {
-  const sources: NodeFileSource[] = [];
+async function ingestInstances(repos: Repos, storage: Storage, scan: ScanRow, files: StoredInstance[], note: string | undefined, signal?: AbortSignal): Promise<IngestOutcome> {
+  const sources: ClosableByteSource[] = [];
   try {
-    for (const f of files) sources.push(await NodeFileSource.open(f.path, `${scan.originalFilename}/${basename(f.path)}`));
+    for (const f of files) sources.push(await storage.open(f.key, `${scan.originalFilename}/${basename(f.key)}`));
     const slide = await openSlide(sources, signal);
     const { result, status } = describe(slide, scan);
-    const instances = instanceOrder(storage, files, slide.images.map((i) => i.part));
+    const instances = instanceOrder(files, slide.images.map((i) => i.part));
     const thumb = await thumbnail(repos, storage, scan, slide, signal);
+    const previous = await repos.scans.instances(scan.labId, scan.id);
     await repos.scans.setIngestResult(scan.labId, scan.id, result, status, { instances, ...(note ? { note } : {}) });
-    await removeStaleInstanceDirs(storage, scan, instances);
+    await removeStaleInstanceDirs(storage, scan, instances, previous);
     return { status, thumbnail: thumb };
   } catch (e) {
     return await failed(repos, scan, e, signal);
@@ -172,25 +103,30 @@ async function ingestInstances(repos: Repos, storage: Storage, scan: ScanRow, fi
  * slide becomes a scan of its own, derived from this one (same lab, batch and uploader), so a zip
  * of a whole study imports every slide. Each slide fails alone.
  */
-async function ingestZip(repos: Repos, storage: Storage, scan: ScanRow, zipPath: string, limits: IngestLimits, signal?: AbortSignal): Promise<IngestOutcome> {
-  const zip = await extractZip(storage, scan, zipPath, limits, signal);
-  const n = zip.slides.length;
-  const others: number[] = [];
-  for (let k = 1; k < n; k++) {
-    throwIfAborted(signal);
-    const derived = await repos.scans.derive(scan, k, `${scan.originalFilename} (slide ${k + 1} of ${n})`);
-    await repos.scans.setStatus(scan.labId, derived.id, 'processing');
-    others.push(derived.id);
-    await ingestInstances(repos, storage, derived, await moveInto(storage, derived, zip.slides[k]!), undefined, signal);
+async function ingestZip(repos: Repos, storage: Storage, scan: ScanRow, zipKey: string, limits: IngestLimits, signal?: AbortSignal): Promise<IngestOutcome> {
+  const zip = await extractZip(storage, scan, zipKey, limits, signal);
+  try {
+    const n = zip.slides.length;
+    const others: number[] = [];
+    for (let k = 1; k < n; k++) {
+      throwIfAborted(signal);
+      const derived = await repos.scans.derive(scan, k, `${scan.originalFilename} (slide ${k + 1} of ${n})`);
+      await repos.scans.setStatus(scan.labId, derived.id, 'processing');
+      others.push(derived.id);
+      await ingestInstances(repos, storage, derived, (await storeInstances(storage, derived, zip, zip.slides[k]!, false)).files, undefined, signal);
+    }
+    // Slides a reprocess no longer finds keep their scan (cases may point to it), marked as such.
+    for (const gone of (await repos.scans.derived(scan.labId, scan.id)).filter((d) => (d.sourceSlide ?? 0) >= n)) {
+      await repos.scans.setStatus(scan.labId, gone.id, 'failed', `the zip of scan ${scan.id} no longer holds this slide`);
+    }
+    const note = n > 1 ? `the zip holds ${n} slides: this scan is the first; the others are scans ${others.join(', ')}` : undefined;
+    const first = await storeInstances(storage, scan, zip, zip.slides[0]!, true);
+    const outcome = await ingestInstances(repos, storage, scan, first.files, note, signal);
+    if (outcome.status === 'failed') await storage.removePrefix(first.prefix);
+    return outcome;
+  } finally {
+    await zip.cleanup();
   }
-  // Slides a reprocess no longer finds keep their scan (cases may point to it), marked as such.
-  for (const gone of (await repos.scans.derived(scan.labId, scan.id)).filter((d) => (d.sourceSlide ?? 0) >= n)) {
-    await repos.scans.setStatus(scan.labId, gone.id, 'failed', `the zip of scan ${scan.id} no longer holds this slide`);
-  }
-  const note = n > 1 ? `the zip holds ${n} slides: this scan is the first; the others are scans ${others.join(', ')}` : undefined;
-  const outcome = await ingestInstances(repos, storage, scan, zip.slides[0]!, note, signal);
-  if (outcome.status === 'failed') await rm(zip.dir, { recursive: true, force: true });
-  return outcome;
 }
 
 /**
@@ -213,12 +149,12 @@ async function ingestStored(repos: Repos, storage: Storage, labId: number, scanI
   if (!scan) return { status: 'failed', error: 'scan not found' };
   if (scan.sourceScanId !== null) {
     // A slide of another scan's zip: its instances are already on disk (a reprocess re-reads them).
-    const files = (await repos.scans.instances(labId, scanId)).map((i) => ({ path: storage.abs(i.path), size: i.size, sha256: i.sha256, index: i.part }));
+    const files = (await repos.scans.instances(labId, scanId)).map((i) => ({ key: i.path, size: i.size, sha256: i.sha256, index: i.part }));
     if (files.length === 0) return await failed(repos, scan, new SlideError('NOT_FOUND', `its files are gone: reprocess scan ${scan.sourceScanId}`), signal);
     return ingestInstances(repos, storage, scan, files, undefined, signal);
   }
   const files = await repos.scans.files(labId, scanId);
-  let sources: NodeFileSource[] = [];
+  const sources: ClosableByteSource[] = [];
   try {
     if (files.length !== scan.parts) throw new Error(`${files.length} of ${scan.parts} parts are stored`);
     if (scan.mode === 'deidentified') {
@@ -230,9 +166,9 @@ async function ingestStored(repos: Repos, storage: Storage, labId: number, scanI
       if (verdict.status !== 'verified') return verdict.status === 'aborted' ? { status: 'processing' } : verdict.outcome;
     }
     // The client's file name goes into messages the lab sees; part paths on disk are ours.
-    if (files.length === 1 && (await isZip(storage.abs(files[0].path)))) return await ingestZip(repos, storage, scan, storage.abs(files[0].path), limits, signal);
+    if (files.length === 1 && (await storedIsZip(storage, files[0].path))) return await ingestZip(repos, storage, scan, files[0].path, limits, signal);
     // Parts with a path inside the slide (MIRAX) are opened under it: the driver finds them by name.
-    for (const f of files) sources.push(await NodeFileSource.open(storage.abs(f.path), f.name ?? (scan.parts === 1 ? scan.originalFilename : `${scan.originalFilename} (part ${f.part})`)));
+    for (const f of files) sources.push(await storage.open(f.path, f.name ?? (scan.parts === 1 ? scan.originalFilename : `${scan.originalFilename} (part ${f.part})`)));
     const slide = await openSlide(sources, signal);
     const { result, status } = describe(slide, scan);
     const thumb = await thumbnail(repos, storage, scan, slide, signal);

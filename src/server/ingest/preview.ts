@@ -1,10 +1,10 @@
 import { basename } from 'node:path';
 import { openSlide } from '../../engine/open.ts';
-import { NodeFileSource } from '../../engine/io/node/file-source.ts';
 import { toSlideError } from '../../shared/errors.ts';
 import type { Repos } from '../db/repos/index.ts';
 import type { ScanRow, ScanStatus } from '../db/repos/scans.ts';
 import type { Storage } from '../storage.ts';
+import type { ClosableByteSource } from '../storage/object-store.ts';
 
 /** What a scan would be after a reprocess with a given MPP; nothing of it is stored. */
 export interface ReprocessPreview {
@@ -31,9 +31,9 @@ export async function previewReprocess(repos: Repos, storage: Storage, scan: Sca
   const files = instances.length > 0
     ? instances.map((f) => ({ path: f.path, name: `${scan.originalFilename}/${basename(f.path)}` }))
     : (await repos.scans.files(scan.labId, scan.id)).map((f) => ({ path: f.path, name: f.name ?? (scan.parts === 1 ? scan.originalFilename : `${scan.originalFilename} (part ${f.part})`) }));
-  const sources: NodeFileSource[] = [];
+  const sources: ClosableByteSource[] = [];
   try {
-    for (const f of files) sources.push(await NodeFileSource.open(storage.abs(f.path), f.name));
+    for (const f of files) sources.push(await storage.open(f.path, f.name));
     const slide = await openSlide(sources, signal);
     const fileMpp = slide.mpp && Number.isFinite(slide.mpp.x) && Number.isFinite(slide.mpp.y) && slide.mpp.x > 0 && slide.mpp.y > 0 ? slide.mpp : null;
     // The entered MPP, else the one already stored by the user, else the file's (as ingest decides).

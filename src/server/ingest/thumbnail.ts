@@ -122,6 +122,15 @@ export async function storeThumbnail(storage: Storage, labId: number, scanId: nu
   const img = thumbnailSource(slide.images);
   if (!img) return { made: false, reason: 'no-image' };
   const rel = join(storage.scanDir(labId, scanId), 'thumbnail.jpg');
+  if (!storage.localDisk) {
+    try {
+      // One PUT: a reader sees the old object or the new one, never half of it.
+      await storage.put(rel, (await renderThumbnail(slide, img, signal)).jpeg);
+      return { made: true, path: rel };
+    } catch (e) {
+      return { made: false, reason: 'failed', code: toSlideError(e).code };
+    }
+  }
   const abs = storage.abs(rel);
   const tmp = `${abs}.tmp-${process.pid}`;
   try {

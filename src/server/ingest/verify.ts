@@ -1,4 +1,3 @@
-import { NodeFileSource } from '../../engine/io/node/file-source.ts';
 import { verifyOutputAlone } from '../../engine/redact/verify-output.ts';
 import { toSlideError } from '../../shared/errors.ts';
 import { isKnownFormat } from '../../shared/format-names.ts';
@@ -6,6 +5,7 @@ import type { FormatName } from '../../engine/formats/slide-format.ts';
 import type { Repos } from '../db/repos/index.ts';
 import type { ScanFile, ScanRow } from '../db/repos/scans.ts';
 import type { Storage } from '../storage.ts';
+import type { ClosableByteSource } from '../storage/object-store.ts';
 
 export type Verdict = { status: 'verified' } | { status: 'aborted' } | { status: 'quarantined'; outcome: { status: 'quarantined'; error: string } };
 
@@ -42,10 +42,10 @@ export function quarantineSummary(problems: string[]): string {
  */
 export async function verifyStoredParts(repos: Repos, storage: Storage, scan: ScanRow, files: ScanFile[], signal?: AbortSignal): Promise<Verdict> {
   const keptFields = new Set(await repos.uploads.keptFieldsOfScan(scan.labId, scan.id));
-  const sources: NodeFileSource[] = [];
+  const sources: ClosableByteSource[] = [];
   let problems: string[];
   try {
-    for (const f of files) sources.push(await NodeFileSource.open(storage.abs(f.path), partName(f, files.length)));
+    for (const f of files) sources.push(await storage.open(f.path, partName(f, files.length)));
     try {
       // The format the client's engine read (tus metadata): the stored output must read the same.
       const format = isKnownFormat(scan.claimedFormat) ? { format: scan.claimedFormat as FormatName } : {};

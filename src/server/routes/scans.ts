@@ -1,8 +1,6 @@
 import { SCAN_NAME_MAX, validateScanName } from '../../shared/scan-name.ts';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { rm } from 'node:fs/promises';
 import { currentLab, editableLab } from '../auth/session.ts';
 import { scanStatuses, type CaseLinkState, type ScanRow } from '../db/repos/scans.ts';
 import { listQuery } from './scans-query.ts';
@@ -120,7 +118,7 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
     if (!scan.thumbnailPath || scan.status === 'quarantined') throw notFound('this scan has no thumbnail');
     let bytes: Buffer;
     try {
-      bytes = await readFile(d.storage.abs(scan.thumbnailPath));
+      bytes = await d.storage.readAll(scan.thumbnailPath);
     } catch {
       throw notFound('this scan has no thumbnail');
     }
@@ -193,8 +191,8 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   /** One stored file, whole or as one byte range (RFC 9110), with an ETag from its hash. */
   async function sendFile(req: FastifyRequest, reply: FastifyReply, file: { path: string; sha256: string }): Promise<FastifyReply> {
-    const path = d.storage.abs(file.path);
-    const size = (await stat(path)).size;
+    const size = await d.storage.size(file.path);
+    if (size === undefined) throw notFound('the stored file is missing');
     const etag = `"${file.sha256.slice(0, 32)}"`;
     reply.header('accept-ranges', 'bytes').header('etag', etag).header('cache-control', 'private, no-cache').header('content-type', 'application/octet-stream');
     const ifRange = req.headers['if-range'];
@@ -205,12 +203,12 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
       reply.header('content-range', `bytes */${size}`);
       throw new ApiError(416, 'RANGE_NOT_SATISFIABLE', 'requested range is outside the file');
     }
-    if (range === null) {
-      reply.header('content-length', String(size));
-      return reply.send(createReadStream(path));
-    }
-    reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', String(range.end - range.start + 1));
-    return reply.send(createReadStream(path, { start: range.start, end: range.end }));
+    if (range === null) reply.header('content-length', String(size));
+    else reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', String(range.end - range.start + 1));
+    // HEAD: the headers only, nothing read. Fastify's HEAD route drains a stream payload (on S3: a
+    // GET of the whole object) and answers an empty one with Content-Length 0: an empty stream keeps ours.
+    if (req.method === 'HEAD') return reply.send(Readable.from([]));
+    return reply.send(await d.storage.stream(file.path, range ?? undefined));
   }
 
   // The viewer's files (engine over an HTTP Range source): extracted instances of a zip, else the uploaded parts.
@@ -253,7 +251,7 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
       d.log.info({ labId: lab.id, scanId: scan.id, userId: auth.user.id }, 'quarantined scan files removed');
     }
     // Every time, not only the first: a removal cut short (crash, I/O error) completes on a retry.
-    await rm(d.storage.abs(d.storage.scanDir(lab.id, scan.id)), { recursive: true, force: true });
+    await d.storage.deleteScan(lab.id, scan.id);
     for (const u of await d.repos.uploads.forSlide(lab.id, scan.slideId)) await d.storage.removeUpload(u.id);
     return { scan: scanJson((await d.repos.scans.byId(lab.id, scan.id))!, (await d.repos.scans.casesOf(lab.id, [scan.id])).get(scan.id)) };
   });

@@ -11,7 +11,8 @@ import { idParam, objectBody, type RouteDeps } from './deps.ts';
  */
 export function storageRoutes(app: FastifyInstance, d: RouteDeps): void {
   const body = async (labId: number) => {
-    const disk = await statfs(d.storage.dataDir).then(
+    // A bucket has no free-space figure: disk is null on S3 storage (lab quotas still apply).
+    const disk = !d.storage.localDisk ? null : await statfs(d.storage.dataDir).then(
       (s) => ({ freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize }),
       () => null,
     );

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { stat } from 'node:fs/promises';
 import { currentLab } from '../auth/session.ts';
 import { notFound } from '../http/api-error.ts';
 import type { RouteDeps } from './deps.ts';
@@ -32,7 +31,7 @@ export function uploadRoutes(app: FastifyInstance, d: RouteDeps): void {
         // Only the creator may resume an upload; others see that one exists, not where.
         const own = u.userId === auth.user.id;
         let offset: number | null = null;
-        if (own && u.status === 'uploading') offset = await stat(d.storage.uploadPath(u.id)).then((s) => s.size, () => null);
+        if (own && u.status === 'uploading') offset = (await d.storage.uploadBytes(u.id)) ?? null;
         list.push({ ...(own ? { id: u.id, url: `/files/${u.id}` } : {}), status: u.status, size: u.size, sha256: u.sha256, offset, createdAt: u.createdAt });
       }
       parts.push({ part, status, ...(file ? { sha256: file.sha256, size: file.size, scanId: scan!.id } : {}), uploads: list });

@@ -202,6 +202,22 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /** Keys under a prefix (ending in '/') with their last change, page by page (S3 only: housekeeping). */
+  async *list(prefix: string): AsyncGenerator<{ key: string; lastModified: number }> {
+    const Prefix = this.config.prefix + checkKey(prefix, { prefix: true });
+    let ContinuationToken: string | undefined;
+    do {
+      this.requests.list++;
+      const page = await this.client
+        .send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix, MaxKeys: 1000, ...(ContinuationToken ? { ContinuationToken } : {}) }))
+        .catch((e: unknown) => {
+          throw ioError(`listing ${prefix}`, e);
+        });
+      for (const o of page.Contents ?? []) if (o.Key) yield { key: o.Key.slice(this.config.prefix.length), lastModified: o.LastModified?.getTime() ?? 0 };
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+  }
+
   async byteSource(key: string, name: string): Promise<ClosableByteSource & { fetches: number }> {
     const size = await this.size(key);
     if (size === undefined) throw notFound(key);

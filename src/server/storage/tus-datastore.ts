@@ -1,4 +1,3 @@
-import type { DataStore } from '@tus/server';
 import { TerminableFileStore } from '../tus/terminable-store.ts';
 import { s3ClientConfig } from './s3-client.ts';
 import { HashingS3Store } from './hashing-s3-store.ts';
@@ -11,6 +10,9 @@ import type { S3StorageConfig, StorageConfig } from './storage-config.ts';
  * above the 64 GiB upload limit, so S3Store never raises it to a size that would not divide.
  */
 export const tusS3PartSize = 16 * 1024 * 1024;
+
+/** What src/server/tus/tus.ts uses of either store: running hashes, stopWrite, onBodyStart. */
+export type UploadStore = TerminableFileStore | HashingS3Store;
 
 export interface TusStoreOptions {
   /** The data directory's uploads folder (local storage). */
@@ -41,7 +43,7 @@ export function createS3TusStore(c: S3StorageConfig, expirationPeriodInMilliseco
  * (today's), or the hashing S3Store for a bucket (same sha256/onBodyStart; no stopWrite yet: see
  * TerminableFileStore, whose gate would wrap either store).
  */
-export function createTusDataStore(config: StorageConfig, options: TusStoreOptions): DataStore {
+export function createTusDataStore(config: StorageConfig, options: TusStoreOptions): UploadStore {
   if (config.kind === 's3') return createS3TusStore(config, options.expirationPeriodInMilliseconds);
   return new TerminableFileStore({ directory: options.uploadsDir, expirationPeriodInMilliseconds: options.expirationPeriodInMilliseconds }, options.onCreateFailed);
 }

@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import type { Repos } from '../db/repos/index.ts';
 import type { ScanRow, ScanStatus } from '../db/repos/scans.ts';
 import type { UploadRow } from '../db/repos/uploads.ts';
@@ -106,6 +105,6 @@ export async function finishPart(repos: Repos, storage: Storage, upload: UploadR
     if (current.status === 'uploading' || current.status === 'corrupt') await tx.scans.setStatus(labId, scan.id, status);
     return { outcome: 'complete', scan: (await tx.scans.byId(labId, scan.id))!, readyForIngest: becomesReady };
   });
-  if (result.outcome !== 'complete') await rm(storage.abs(path), { force: true });
+  if (result.outcome !== 'complete') await storage.remove(path);
   return result;
 }

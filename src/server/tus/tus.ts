@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { stat } from 'node:fs/promises';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Server, EVENTS, type Upload } from '@tus/server';
 import type { Locker } from '@tus/utils';
@@ -10,8 +9,7 @@ import { ApiError, forbidden, notFound, unauthenticated } from '../http/api-erro
 import { editableLab, editorRoles, type AuthContext, type Sessions } from '../auth/session.ts';
 import type { IngestQueue } from '../ingest/queue.ts';
 import type { Storage } from '../storage.ts';
-import type { HashingFileStore } from './hashing-store.ts';
-import { TerminableFileStore } from './terminable-store.ts';
+import type { UploadStore } from '../storage/tus-datastore.ts';
 import { answeredFinishedPatch, clientErrorAnswer, isFinished, terminatedWhileSending } from './edge-cases.ts';
 import { parsePartMetadata } from './metadata.ts';
 import { announcedDigest, isDeferred, mismatchMessage, withAnnouncedDigest } from './deferred-digest.ts';
@@ -70,9 +68,10 @@ export function uploadIdFromUrl(url: string): string | undefined {
  * tus 1.0 at /files/ (creation, termination, expiration) on the file store, behind our sessions:
  * the Fastify route decides who may touch which upload before @tus/server sees the request.
  */
-export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Promise<CleanupResult>; datastore: HashingFileStore } {
+export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Promise<CleanupResult>; datastore: UploadStore } {
   const { repos, storage, sessions, config, log, metrics } = deps;
-  const datastore = new TerminableFileStore({ directory: storage.uploadsDir, expirationPeriodInMilliseconds: config.uploadExpiryHours * 3600 * 1000 }, (id) => {
+  // The data directory's file store, or S3Store on the bucket (storage/tus-datastore.ts).
+  const datastore = storage.createUploadStore(config.uploadExpiryHours * 3600 * 1000, (id) => {
     // Its file could not be created (full disk): the row must not hold quota until it expires.
     void terminateRow(id);
   });
@@ -158,7 +157,8 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
         await checkNewPart(repos, lab.id, md);
         // Refused before a byte is sent: a file the disk cannot hold now (507, the client retries
         // later), or one the lab's quota has no room for (413, that file fails, the batch goes on).
-        checkDiskSpace(storage.dataDir, upload.size);
+        // Only a disk of our own can be full in a way we can see; a bucket has no free-space figure.
+        if (storage.localDisk) checkDiskSpace(storage.dataDir, upload.size);
         const size = upload.size;
         await repos.transaction(async (tx) => {
           await checkLabQuota(tx, config, lab.id, size);
@@ -327,8 +327,8 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
   async function answeredFromRecord(upload: UploadRow, reply: FastifyReply): Promise<boolean> {
     let row = upload;
     if (row.status === 'uploading') {
-      const onDisk = await stat(storage.uploadPath(row.id)).then((s) => s.size, () => -1);
-      if (onDisk !== row.size || row.size === 0) return false;
+      const stored = await storage.uploadBytes(row.id);
+      if (stored !== row.size || row.size === 0) return false;
       // Read again after the await: a finish that completed meanwhile must not run twice.
       const fresh = await repos.uploads.byIdForAccessCheck(row.id);
       try {
@@ -362,7 +362,7 @@ export function mountTus(app: FastifyInstance, deps: TusDeps): { cleanup(): Prom
   return {
     datastore,
     async cleanup(): Promise<CleanupResult> {
-      const r = await cleanUpUploads(repos, storage, new Date(Date.now() - config.uploadExpiryHours * 3600 * 1000));
+      const r = await cleanUpUploads(repos, storage, new Date(Date.now() - config.uploadExpiryHours * 3600 * 1000), datastore);
       if (r.expired + r.finished + r.orphans > 0) log.info({ ...r }, 'upload files cleaned up');
       return r;
     },

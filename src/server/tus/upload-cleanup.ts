@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import type { Repos } from '../db/repos/index.ts';
 import type { Storage } from '../storage.ts';
+import type { UploadStore } from '../storage/tus-datastore.ts';
 
 export interface CleanupResult {
   /** Unfinished uploads past their expiry whose bytes and record were removed. */
@@ -15,8 +16,9 @@ export interface CleanupResult {
 const orphanGraceMs = 60 * 60 * 1000;
 
 /**
- * Remove what the tus file store keeps (`<id>` bytes and `<id>.json`, which holds the
- * Upload-Metadata and so the client's file name) of every upload that no longer needs it:
+ * Remove what the tus store keeps (`<id>` bytes and `<id>.json`, which holds the Upload-Metadata
+ * and so the client's file name; in a bucket `uploads/<id>`, `<id>.info` and `<id>.part`) of every
+ * upload that no longer needs it:
  *
  * - unfinished uploads created before `expiredBefore` (marked terminated);
  * - finished uploads: a stored part's bytes are hard-linked into its scan, everything else is
@@ -27,15 +29,14 @@ const orphanGraceMs = 60 * 60 * 1000;
  * `.json` stays for ever), trusts the `.json` offset (always 0, so finished uploads count as
  * unfinished) and gives up the whole run on the first file it cannot delete.
  */
-export async function cleanUpUploads(repos: Repos, storage: Storage, expiredBefore: Date, now = Date.now()): Promise<CleanupResult> {
+export async function cleanUpUploads(repos: Repos, storage: Storage, expiredBefore: Date, uploadStore?: UploadStore, now = Date.now()): Promise<CleanupResult> {
   const result: CleanupResult = { expired: 0, finished: 0, orphans: 0 };
-  const names = await readdir(storage.uploadsDir).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return [] as string[];
-    throw e;
-  });
-  const ids = new Set(names.map((n) => n.replace(/\.json$/, '')).filter((id) => /^[A-Za-z0-9_-]{1,128}$/.test(id)));
+  // S3: S3Store's own expiry first: it aborts multipart uploads past the expiry period, also ones
+  // whose `.info` record is gone (which the listing below cannot name).
+  if (!storage.localDisk) await uploadStore?.deleteExpired();
+  const stored = storage.localDisk ? await localUploads(storage) : await bucketUploads(storage);
   const cutoff = expiredBefore.toISOString();
-  for (const id of ids) {
+  for (const [id, newestChange] of stored) {
     const row = await repos.uploads.byIdForAccessCheck(id);
     if (row?.status === 'uploading') {
       if (row.createdAt >= cutoff) continue;
@@ -46,8 +47,7 @@ export async function cleanUpUploads(repos: Repos, storage: Storage, expiredBefo
       await storage.removeUpload(id);
       result.finished++;
     } else {
-      const newest = Math.max(...(await Promise.all([id, `${id}.json`].map((n) => stat(storage.uploadPath(n)).then((s) => s.mtimeMs, () => 0)))));
-      if (now - newest < orphanGraceMs) continue;
+      if (now - (await newestChange()) < orphanGraceMs) continue;
       await storage.removeUpload(id);
       result.orphans++;
     }
@@ -55,4 +55,27 @@ export async function cleanUpUploads(repos: Repos, storage: Storage, expiredBefo
   // Rows of unfinished uploads whose files were already gone: no longer in progress (nor holding quota).
   result.expired += await repos.uploads.expireUnfinishedBefore(cutoff);
   return result;
+}
+
+const idPattern = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Upload ids the file store holds (`<id>`, `<id>.json`), each with when its files last changed. */
+async function localUploads(storage: Storage): Promise<Map<string, () => Promise<number>>> {
+  const names = await readdir(storage.uploadsDir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [] as string[];
+    throw e;
+  });
+  const ids = new Set(names.map((n) => n.replace(/\.json$/, '')).filter((id) => idPattern.test(id)));
+  const newest = (id: string) => async () => Math.max(...(await Promise.all([id, `${id}.json`].map((n) => stat(storage.uploadPath(n)).then((s) => s.mtimeMs, () => 0)))));
+  return new Map([...ids].map((id) => [id, newest(id)]));
+}
+
+/** Upload ids with objects in the bucket (`uploads/<id>`, `.info`, `.part`), each with its newest change. */
+async function bucketUploads(storage: Storage): Promise<Map<string, () => Promise<number>>> {
+  const newest = new Map<string, number>();
+  for await (const o of storage.listUploads()) {
+    const id = o.key.slice('uploads/'.length).replace(/\.(info|part)$/, '');
+    if (idPattern.test(id)) newest.set(id, Math.max(newest.get(id) ?? 0, o.lastModified));
+  }
+  return new Map([...newest].map(([id, t]) => [id, async () => t]));
 }
