@@ -12,13 +12,12 @@ import { overallProgress, type OverallProgress } from './progress.ts';
 import { deleteStaged, deleteStagedDir, diskEstimate, stagedFile, stagingBudget, stagingDir, type DiskEstimate } from './staging.ts';
 import { isOriginalsNeeded } from './originals-needed.ts';
 import { UploadQueue, type JobProgress, type QueueOptions, type UploadJob } from './upload-queue.ts';
+import { OriginalHashes, type BackgroundHashEngine } from './original-hashes.ts';
 import { partPaths, uploadName } from '../shared/upload-name.ts';
 import { matchMetadata } from '../shared/match-metadata.ts';
 
 /** What the uploader needs from the engine worker (see src/app/engine-client.ts). */
-export interface StagingEngine {
-  /** SHA-256 (hex) of a file, streamed in the worker: Direct Upload's content hash. */
-  sha256(file: Blob, signal?: AbortSignal): Promise<string>;
+export interface StagingEngine extends BackgroundHashEngine {
   /** De-identify a slide into OPFS `dir`; outputs carry their sha256, verify and sweep results. */
   deidentify(slideId: string, files: File[], request: RedactionRequest, dir: string, onProgress: (done: number, total: number) => void, signal?: AbortSignal): Promise<StagedSlide>;
   /** Zero-copy (contract Z3): absent in engines that cannot, which then always stage. */
@@ -53,6 +52,11 @@ export interface BatchUploaderOptions {
    * reload a zero-copy slide waits for "Reconnect files" instead of falling back to staging.
    */
   reconnectable?: (slide: SlideEntry) => boolean;
+  /**
+   * The originals' background hashing for the batch record, started by the wizard as soon as the
+   * slides are known (original-hashes.ts); the uploader holds it while sending. Made here when absent.
+   */
+  originalHashes?: OriginalHashes;
 }
 
 const GiB = 1024 * 1024 * 1024;
@@ -84,8 +88,9 @@ export class BatchUploader {
   private readonly checking = new Set<string>();
   /** Zero-copy slides' open views in the worker, shared by their parts. */
   private readonly views: SlideViews;
-  /** Zero-copy slides whose originals' hashes start once their first bytes are on the way (by slide id). */
-  private readonly hashWhenSending = new Set<string>();
+  /** The originals' hashes for the batch record: off the send path, held while anything sends. */
+  private readonly hashes: OriginalHashes;
+  private readonly ownHashes: boolean;
 
   constructor(private readonly o: BatchUploaderOptions) {
     this.queue = new UploadQueue(o.batch().userId, {
@@ -94,6 +99,8 @@ export class BatchUploader {
       onConfirmed: (job, scanId) => this.onConfirmed(job, scanId),
     });
     this.views = new SlideViews(o.engine.views, o.files, () => this.batch.uidKey);
+    this.ownHashes = !o.originalHashes;
+    this.hashes = o.originalHashes ?? new OriginalHashes({ engine: o.engine, files: o.files, onChange: () => this.changed() });
   }
 
   private get batch(): BatchRecord {
@@ -113,6 +120,8 @@ export class BatchUploader {
     // A cancelled batch stays cancelled across reloads until the user presses "Start again".
     if (this.batch.uploadCancelled) return;
     this.stopped = false;
+    // Direct Upload's hashes are the upload's own (taken in prepare before sending).
+    if (!this.batch.directUpload) this.hashes.want(this.slides());
     this.staging ??= this.stageLoop().finally(() => (this.staging = undefined));
     // After a reload: slides sent before it whose verdict had not come yet.
     for (const s of this.slides()) if (this.partsDone(s)) this.checkOnServer(s);
@@ -136,6 +145,7 @@ export class BatchUploader {
   /** The user reconnected or re-selected original files: staging and failed parts try again. */
   originalsChanged(): void {
     this.wakeOriginals?.();
+    if (!this.batch.directUpload) this.hashes.want(this.slides(), true);
     if (!this.batch.uploadPaused) this.queue.retryFailed();
   }
 
@@ -151,6 +161,8 @@ export class BatchUploader {
    */
   stop(): void {
     this.stopped = true;
+    if (this.ownHashes) this.hashes.stop();
+    else this.hashes.hold(false);
     this.views.closeAll(this.batch.slides);
     this.abort.abort();
     this.wakeStaging?.();
@@ -164,6 +176,7 @@ export class BatchUploader {
     this.batch.uploadCancelled = true;
     this.changed();
     this.stopped = true;
+    this.hashes.hold(false);
     this.views.closeAll(this.batch.slides);
     this.abort.abort();
     this.wakeStaging?.();
@@ -329,11 +342,6 @@ export class BatchUploader {
       this.changed();
       const request = redactionRequest(s, this.batch.uidKey);
       let lastTick = 0;
-      // The originals' hashes (for the batch record) are taken in the worker alongside.
-      const hashing = new AbortController();
-      const onAbort = () => hashing.abort();
-      this.abort.signal.addEventListener('abort', onAbort);
-      const originals = this.hashOriginals(s, files, hashing.signal);
       try {
         s.staged = await this.o.engine.deidentify(s.id, files, request, stagingDir(this.batch, s.id), (done, total) => {
           this.stageProgress.set(s.id, total > 0 ? done / total : 0);
@@ -343,11 +351,8 @@ export class BatchUploader {
             this.progressed();
           }
         }, this.abort.signal);
-        await originals;
       } finally {
         this.stageProgress.delete(s.id);
-        hashing.abort();
-        this.abort.signal.removeEventListener('abort', onAbort);
       }
       if (!s.staged.verifyOk || !s.staged.sweep.ok) {
         // Never upload a copy that failed verification or still holds a removed value.
@@ -427,22 +432,6 @@ export class BatchUploader {
     }
   }
 
-  /**
-   * SHA-256 of each original part, once per slide (the batch record's proof of which file this
-   * was). Streamed by the engine's hash worker, never on the main thread. A failure here only
-   * leaves the record without those hashes; it never stops the upload.
-   */
-  private async hashOriginals(s: SlideEntry, files: File[], signal: AbortSignal): Promise<void> {
-    if (s.originalSha256?.length === files.length) return;
-    try {
-      const out: string[] = [];
-      for (const f of files) out.push(await this.o.engine.sha256(f, signal));
-      s.originalSha256 = out;
-    } catch {
-      // Cancelled or unreadable: the record says the hash is not known.
-    }
-  }
-
   private async waitForBudget(s: SlideEntry): Promise<void> {
     const cap = this.o.stagingCap ?? 20 * GiB;
     for (;;) {
@@ -467,10 +456,6 @@ export class BatchUploader {
   }
 
   private enqueue(s: SlideEntry): void {
-    // The originals' hashes for the batch record (also after a reload that cut them short). They
-    // read every byte of the originals in the same worker that reads the chunks, so they start only
-    // once the slide's first bytes are on the way: they never hold up the first byte.
-    if (s.sendMode === 'zero-copy' && s.originalSha256?.length !== s.parts.length) this.hashWhenSending.add(s.id);
     for (const p of s.uploads ?? []) {
       if (p.state === 'done') continue;
       if (p.state !== 'paused' || !this.batch.uploadPaused) p.state = 'queued';
@@ -520,9 +505,8 @@ export class BatchUploader {
     u.bytesSent = p.bytesSent;
     u.error = p.error;
     if (p.scanId !== undefined) s.scanId = p.scanId;
-    if ((p.bytesSent > 0 || p.state === 'done') && this.hashWhenSending.delete(s.id)) {
-      void this.o.files(s).then((files) => this.hashOriginals(s, files, this.abort.signal)).then(() => this.changed(), () => undefined);
-    }
+    // Background hashing waits while bytes are being sent (not while a part waits for the server).
+    this.hashes.hold([...this.live.values()].some((l) => l.state === 'uploading' && !l.reconnecting));
     // A zero-copy part learns its hash at the end: the record keeps what the server confirmed.
     if (p.state === 'done' && p.sha256 && u.sha256 === DEFERRED_SHA256) u.sha256 = p.sha256;
     if (p.state === 'failed' && p.sourceFailed) this.stopSlide(s, p.error ?? 'the slide could not be read');

@@ -37,6 +37,20 @@ interface OpenSlideEntry {
 const hashWorkerUrl = new URL(import.meta.url.split(/[?#]/)[0]!.endsWith('.ts') ? './hash.worker.ts' : './hash.worker.js', import.meta.url);
 const sha256 = workerSha256(hashWorkerUrl);
 
+/**
+ * Background hashes (the originals' SHA-256 for the batch record) wait here between pieces while
+ * the page says an upload is sending: on a 2-core PC a second full SHA-256 beside the upload's own
+ * read, check and hash costs the upload ~20 % of its speed. The hash state stays in the hash
+ * worker, so a held hash resumes where it stopped.
+ */
+let holdBackground = false;
+const heldHashes = new Set<() => void>();
+const backgroundGate = (): Promise<void> => new Promise<void>((r) => heldHashes.add(r));
+const releaseBackground = (): void => {
+  for (const r of heldHashes) r();
+  heldHashes.clear();
+};
+
 const slides = new Map<string, OpenSlideEntry>();
 /** Running long jobs by the caller's job id: AbortSignals cannot cross the worker boundary, ids can. */
 const jobs = new Map<string, AbortController>();
@@ -186,15 +200,21 @@ export const engineApi = {
     slides.delete(key);
   },
 
-  /** Streaming SHA-256 of a Blob (e.g. an original for Direct Upload), cancellable by job id. */
-  async sha256File(blob: Blob, jobId?: string): Promise<string> {
+  /**
+   * Streaming SHA-256 of a Blob (e.g. an original for Direct Upload), cancellable by job id.
+   * `background`: it waits between pieces while holdBackgroundHashing(true) is in force.
+   */
+  async sha256File(blob: Blob, jobId?: string, background = false): Promise<string> {
     const job = startJob(jobId);
+    const onAbort = () => releaseBackground();
+    job.signal.addEventListener('abort', onAbort);
     try {
       const h = sha256();
       try {
         const src = new BlobSource(blob);
         const chunk = 8 * 1024 * 1024;
         for (let o = 0; o < src.size; o += chunk) {
+          while (background && holdBackground && !job.signal.aborted) await backgroundGate();
           if (job.signal.aborted) throw new SlideError('ABORTED', 'cancelled');
           await h.update(await src.read(o, chunk));
         }
@@ -203,8 +223,15 @@ export const engineApi = {
         h.dispose?.();
       }
     } finally {
+      job.signal.removeEventListener('abort', onAbort);
       job.done();
     }
+  },
+
+  /** Hold (true) or let go on (false) every background sha256File: the page sends an upload, or is idle. */
+  holdBackgroundHashing(on: boolean): void {
+    holdBackground = on;
+    if (!on) releaseBackground();
   },
 
   /** A decoded tile (any codec the browser or the engine can decode), for the deep-zoom viewer. */

@@ -16,6 +16,9 @@
  *    sampled from /proc every 100 ms; peak − level at Start upload; target < 128 MiB), and the
  *    page's JS heap growth (CDP Performance.getMetrics JSHeapUsedSize).
  * Staged and zero-copy each get a server and a browser of their own (same slide, fresh batch).
+ * Knobs: WSI_ZERO_COPY_GIB (size), WSI_ZERO_COPY_STAGED=0 (zero-copy half only), WSI_ZERO_COPY_CPU=1
+ * (CPU ms per PATCH by process and thread), WSI_ZERO_COPY_MEMBLOB=1 (also a plain upload whose
+ * bodies are memory-backed Blobs, as zero-copy sends them).
  */
 import { copyFile, mkdtemp, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -140,6 +143,7 @@ async function measureUpload(page: Page, server: RunningServer, size: number): P
     }
   })();
   await page.evaluate('window.__longTasks.splice(0)');
+  const trace = process.env.WSI_ZERO_COPY_TRACE === '1' ? await traceTasks(cdp) : undefined;
   const bodies = server.bodyStarts().length;
   const t0 = Date.now();
   const { patchMs, gapMs } = await patchTimes(page, async () => {
@@ -152,6 +156,7 @@ async function measureUpload(page: Page, server: RunningServer, size: number): P
   page.off('request', onRequest);
   page.off('response', onResponse);
   const tasks = (await page.evaluate('window.__longTasks.splice(0)')) as { d: number }[];
+  if (trace) await trace.report().catch((e: unknown) => console.log(`trace: ${String(e)}`));
   const first = server.bodyStarts().slice(bodies).find((b) => b.offset === 0);
   if (!first) throw new Error('the server saw no upload body');
   return {
@@ -165,6 +170,29 @@ async function measureUpload(page: Page, server: RunningServer, size: number): P
     metadata,
     patchMs,
     gapMs,
+  };
+}
+
+interface TraceEvent { ph: string; name: string; pid: number; tid: number; dur?: number; tdur?: number; args?: { name?: string } }
+
+/**
+ * WSI_ZERO_COPY_TRACE=1: a Chromium trace ('toplevel': every task with its wall and thread-CPU
+ * time) while uploading, then each renderer main-thread task over 50 ms with the CPU it used — a
+ * long task that used little CPU was waiting for a core, not working.
+ */
+async function traceTasks(cdp: import('playwright-core').CDPSession): Promise<{ report(): Promise<void> }> {
+  const events: TraceEvent[] = [];
+  cdp.on('Tracing.dataCollected', (e) => void events.push(...(e.value as unknown as TraceEvent[])));
+  await cdp.send('Tracing.start', { traceConfig: { includedCategories: ['toplevel'] }, transferMode: 'ReportEvents' });
+  return {
+    async report() {
+      const complete = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+      await cdp.send('Tracing.end');
+      await complete;
+      const main = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+      const long = events.filter((e) => e.ph === 'X' && main.has(`${e.pid}:${e.tid}`) && (e.dur ?? 0) >= 50_000 && /RunTask/.test(e.name));
+      console.log(`main-thread tasks >= 50 ms (trace): ${long.length}; wall ms / thread-CPU ms: ${long.map((e) => `${((e.dur ?? 0) / 1000).toFixed(0)}/${e.tdur === undefined ? '?' : (e.tdur / 1000).toFixed(1)}`).join(', ')}`);
+    },
   };
 }
 
@@ -190,8 +218,13 @@ async function downloadToOpfs(page: Page, name: string): Promise<void> {
   await page.waitForFunction(() => (globalThis as unknown as { __benchSaved?: boolean }).__benchSaved === true, undefined, { timeout: 60 * 60_000, polling: 500 });
 }
 
-/** A plain tus upload of the OPFS file (fetch PATCHes of File slices), the sha256 known up front. */
-async function plainTus(page: Page, server: RunningServer, metadata: string, digest: string): Promise<{ ms: number; patchMs: number; gapMs: number }> {
+/**
+ * A plain tus upload of the OPFS file (fetch PATCHes of File slices), the sha256 known up front.
+ * `memoryBodies`: each slice is first read into memory and sent as a Blob made from it — the kind
+ * of body the zero-copy path sends (a Blob made in the worker) — to tell the cost of memory-backed
+ * bodies (browser and server CPU per PATCH, WSI_ZERO_COPY_CPU=1) from the cost of making them.
+ */
+async function plainTus(page: Page, server: RunningServer, metadata: string, digest: string, memoryBodies = false): Promise<{ ms: number; patchMs: number; gapMs: number }> {
   const fresh = (k: string, v: string) => (k === 'slideId' || k === 'batchId' ? Buffer.from(crypto.randomUUID()).toString('base64') : k === 'sha256' ? Buffer.from(digest).toString('base64') : v);
   const meta = metadata.split(',').map((kv) => { const [k, v] = kv.split(' '); return `${k} ${fresh(k!, v ?? '')}`; }).join(',');
   const bodies = server.bodyStarts().length;
@@ -204,13 +237,15 @@ async function plainTus(page: Page, server: RunningServer, metadata: string, dig
     let status = 0;
     for (let off = 0; off < file.size; ) {
       const end = Math.min(file.size, off + ${CHUNK});
-      const p = await fetch(url, { method: 'PATCH', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': String(off), 'Content-Type': 'application/offset+octet-stream' }, body: file.slice(off, end) });
+      const slice = file.slice(off, end);
+      const body = ${memoryBodies} ? new Blob([await slice.arrayBuffer()]) : slice;
+      const p = await fetch(url, { method: 'PATCH', headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': String(off), 'Content-Type': 'application/offset+octet-stream' }, body });
       status = p.status;
       if (p.status !== 204) throw new Error('PATCH ' + p.status + ' ' + await p.text());
       off = end;
     }
     return { end: performance.timeOrigin + performance.now(), status, partStatus: null };
-  })()`)) as { end: number }, 'plain tus');
+  })()`)) as { end: number }, memoryBodies ? 'plain tus, memory-backed bodies' : 'plain tus');
   const first = server.bodyStarts().slice(bodies).find((b) => b.offset === 0);
   if (!first) throw new Error('the server saw no plain upload body');
   return { ms: r.end - first.receivedAt, patchMs, gapMs };
@@ -242,6 +277,8 @@ export async function run(): Promise<BenchRow[]> {
     if (!/^[0-9a-f]{64}$/.test(z.digest)) throw new Error('the zero-copy upload sent no digest: was it staged?');
     const plain = await plainTus(zc.browser.page, zc.server, z.metadata, z.digest);
     const plainMs = plain.ms;
+    // WSI_ZERO_COPY_MEMBLOB=1: the same plain upload with memory-backed Blob bodies (diagnostic).
+    const memBlob = process.env.WSI_ZERO_COPY_MEMBLOB === '1' ? await plainTus(zc.browser.page, zc.server, z.metadata, z.digest, true) : undefined;
     await zc.browser.close();
     await zc.server.dispose();
 
@@ -255,6 +292,7 @@ export async function run(): Promise<BenchRow[]> {
       { bench: BENCH, metric: 'zero-copy: mean ms between PATCHes (next chunk)', value: z.gapMs, unit: 'ms' },
       { bench: BENCH, metric: 'plain tus: mean ms per PATCH', value: plain.patchMs, unit: 'ms' },
       { bench: BENCH, metric: 'plain tus: mean ms between PATCHes', value: plain.gapMs, unit: 'ms' },
+      ...(memBlob ? [{ bench: BENCH, metric: 'plain tus, memory-backed Blob bodies', value: GB / (memBlob.ms / 1000), unit: 'GB/s' }] : []),
     ];
     if (!STAGED) {
       return [

@@ -43,4 +43,29 @@ describe('engine worker sha256File', () => {
     const empty = hex(await crypto.subtle.digest('SHA-256', new Uint8Array(0)));
     check((await engine.sha256File(new Blob([]))) === empty, 'the digest of nothing is wrong');
   });
+
+  it('holds a background hash while told (a foreground one goes on), then finishes it with the right digest', async () => {
+    const bytes = pattern(25 * 1024 * 1024 + 77, 7);
+    const want = hex(await crypto.subtle.digest('SHA-256', bytes));
+    const file = new File([bytes], 'original.svs');
+    await engine.holdBackgroundHashing(true);
+    let backgroundDone = false;
+    const background = engine.sha256File(file, 'bg-1', true).then((h) => ((backgroundDone = true), h));
+    // The same work in the foreground: done while the held one has not finished.
+    check((await engine.sha256File(file, 'fg-1')) === want, 'the foreground digest is wrong');
+    await new Promise((r) => setTimeout(r, 200));
+    check(!backgroundDone, 'the background hash finished while held');
+    await engine.holdBackgroundHashing(false);
+    check((await background) === want, 'the held hash, let go, has the wrong digest');
+  });
+
+  it('cancels a held background hash', async () => {
+    await engine.holdBackgroundHashing(true);
+    const held = engine.sha256File(new File([pattern(9 * 1024 * 1024, 3)], 'o.svs'), 'bg-2', true).then(() => 'finished', (e: Error) => e.message);
+    await new Promise((r) => setTimeout(r, 50));
+    await engine.cancel('bg-2');
+    const outcome = await held;
+    await engine.holdBackgroundHashing(false);
+    check(/cancelled/.test(outcome), `a cancelled held hash ends cancelled (${outcome})`);
+  });
 });

@@ -99,6 +99,16 @@ describe('import wizard: zero-copy upload', () => {
     assert.ok(creation?.headers['upload-metadata']?.includes(`sha256 ${Buffer.from('deferred').toString('base64')}`), 'created with sha256=deferred');
     const patches = requests.filter((r) => r.method === 'PATCH');
     assert.equal(patches.at(-1)?.headers['upload-sha256'], stagedSha, 'the last PATCH carries the digest');
+
+    // The originals' SHA-256 are taken in the background (held while sending): the batch record
+    // still has them, the original's, not the sent bytes'. The Save buttons wait for them.
+    const recordDownload = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'JSON', exact: true }).click();
+    const recordPath = join(dir(), 'record.json');
+    await (await recordDownload).saveAs(recordPath);
+    const record = JSON.parse(await readFile(recordPath, 'utf8')) as { slides: { originalFiles: { sha256: string | null }[]; sent: { sha256: string }[] }[] };
+    assert.equal(record.slides[0]?.originalFiles[0]?.sha256, await sha256Of(SVS), "the record holds the original's SHA-256");
+    assert.equal(record.slides[0]?.sent[0]?.sha256, stagedSha, 'and what was sent');
   });
 
 });

@@ -6,6 +6,7 @@ import { setBusy } from '../../state/activity.ts';
 import { redactionRequest } from '../../../upload/batch-types.ts';
 import { currentUser } from '../../state/session.ts';
 import { BatchUploader, resetCancelled, type BatchUploaderOptions } from '../../../upload/batch-uploader.ts';
+import { OriginalHashes } from '../../../upload/original-hashes.ts';
 import { batchStagingDir, deleteStagedDir, stagingDir, sweepStaging } from '../../../upload/staging.ts';
 import { terminateStoredUploads } from '../../../upload/terminate-uploads.ts';
 import { SlideError } from '../../../shared/errors.ts';
@@ -48,6 +49,8 @@ export class ImportController {
   /** Step 2's case matching: barcodes, manifest, match per slide (case-matching.ts). */
   readonly matching: CaseMatching;
   uploader: BatchUploader | undefined;
+  /** The originals' SHA-256 for the batch record, taken in the background from step 2 on (original-hashes.ts). */
+  readonly originalHashes: OriginalHashes;
   message = '';
   /** A note on the last change to the selections (duplicates left out, a selection removed): not an error. */
   notice = '';
@@ -76,6 +79,7 @@ export class ImportController {
   constructor(readonly engine: WizardEngine, private readonly options: ControllerOptions = {}) {
     this.userId = options.userId ?? currentUser()?.user.id;
     this.matching = new CaseMatching({ batch: () => this.batch, engine, files: (s) => this.filesOf(s), changed: () => this.changed() });
+    this.originalHashes = new OriginalHashes({ engine, files: (s) => this.filesOf(s), onChange: () => this.changed() });
   }
 
   private get owner(): number {
@@ -126,6 +130,9 @@ export class ImportController {
       setBusy(busy);
       this.wasBusy = busy;
     }
+    // The user reviews for minutes: the originals are hashed meanwhile, not beside the upload.
+    const b = this.batch;
+    if (b && !b.directUpload && !this.suspended && b.step >= 2 && b.step <= 6) this.originalHashes.want(this.usable);
     if (this.batch?.step === 6 && this.batch.uploadStarted && this.uploader && this.allDone()) {
       this.batch.step = 7;
       this.batch.finishedAt = Date.now();
@@ -217,6 +224,7 @@ export class ImportController {
       for (const [k, p] of this.previews) void p.then((u) => u === null && this.previews.delete(k));
       this.uploader?.originalsChanged();
       void this.matching.readBarcodes();
+      if (this.batch && !this.batch.directUpload) this.originalHashes.want(this.usable, true);
     }
     this.changed();
   }
@@ -536,6 +544,7 @@ export class ImportController {
         return !!src && src.origin !== 'input' && !!(src.dir ?? src.handles?.length);
       },
       engine: this.engine,
+      originalHashes: this.originalHashes,
       onChange: () => this.changed(),
       onProgress: () => this.progressed(),
     });
@@ -571,6 +580,7 @@ export class ImportController {
     if (this.uploader?.active) await this.uploader.cancel();
     const old = this.batch;
     this.uploader = undefined;
+    this.originalHashes.stop();
     this.forgetPreviews();
     this.batch = newBatch(this.owner);
     this.sources = [];
@@ -592,6 +602,7 @@ export class ImportController {
   async suspend(): Promise<void> {
     if (this.closed) return;
     this.suspended = true;
+    this.originalHashes.stop();
     this.uploader?.stop();
     this.uploader = undefined;
     if (this.wasBusy) setBusy(false);
@@ -637,6 +648,7 @@ export class ImportController {
 
   private release(): void {
     this.closed = true;
+    this.originalHashes.stop();
     this.duplicates?.choose(false);
     clearTimeout(this.progressTimer);
     if (this.progressFrame !== undefined) cancelAnimationFrame(this.progressFrame);

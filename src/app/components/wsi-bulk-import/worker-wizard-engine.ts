@@ -64,8 +64,12 @@ export function workerWizardEngine(): WizardEngine {
       return canvas.convertToBlob({ type: 'image/png' });
     },
 
-    sha256(file: Blob, signal?: AbortSignal): Promise<string> {
-      return cancellable(signal, (id) => engine().sha256File(file, id));
+    sha256(file: Blob, signal?: AbortSignal, opts?: { background?: boolean }): Promise<string> {
+      return cancellable(signal, (id) => engine().sha256File(file, id, opts?.background === true));
+    },
+
+    holdBackgroundHashing(on: boolean): Promise<void> {
+      return engine().holdBackgroundHashing(on);
     },
 
     async deidentify(slideId: string, files: File[], request: RedactionRequest, dir: string, onProgress, signal?: AbortSignal): Promise<StagedSlide> {

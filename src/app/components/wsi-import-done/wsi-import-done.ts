@@ -82,6 +82,9 @@ export class WsiImportDone extends ImportStepElement {
     const uploaded = slides.filter((s) => s.scanId !== undefined).length;
     // After a reload only the finished form of the batch is here: names and barcodes are gone.
     const reduced = slides.length > 0 && slides.every((s) => s.parts.length === 0);
+    // The originals' SHA-256 are taken in the background and finish after the upload: the record
+    // waits for them rather than saying "not known" for a hash that is on its way.
+    const hashing = slides.filter((s) => ctl.originalHashes.pending(s)).length;
     return html`
       <h3 tabindex="-1">Upload complete</h3>
       <p role="status">${uploaded} of ${plural(slides.length, 'slide')} uploaded.</p>
@@ -102,10 +105,11 @@ export class WsiImportDone extends ImportStepElement {
         <p>${reduced
           ? 'The page was reloaded since the upload: the original file names and barcodes are no longer kept here, so the record lists the scans only.'
           : 'The record holds the original file names and barcodes, which trace each scan back to its glass slide: it is saved on this computer only and never uploaded.'}</p>
+        ${hashing > 0 ? html`<p role="status" class="muted">Computing the original files' SHA-256 for the record (${plural(hashing, 'slide')} to go)…</p>` : nothing}
         <div class="actions">
-          <button @click=${() => this.save('json')}>JSON</button>
-          <button @click=${() => this.save('csv')}>CSV</button>
-          <button @click=${() => this.save('html')}>Printable page (HTML)</button>
+          <button ?disabled=${hashing > 0} @click=${() => this.save('json')}>JSON</button>
+          <button ?disabled=${hashing > 0} @click=${() => this.save('csv')}>CSV</button>
+          <button ?disabled=${hashing > 0} @click=${() => this.save('html')}>Printable page (HTML)</button>
         </div>
       </section>
       <div class="actions"><button class="primary" @click=${() => void ctl.startOver()}>Import more slides</button></div>
