@@ -1,4 +1,4 @@
-// `npm test`: build, type-check, Node tests, the server tests again on PostgreSQL, browser tests,
+// `npm test`: build, type-check, Node tests, the server tests again on PostgreSQL + S3, browser tests,
 // end-to-end tests — then one closing line
 // "N passed, N failed, N skipped" summed over every runner. Exit code is non-zero if anything failed,
 // including a runner that crashed or was killed without reporting a count.
@@ -50,7 +50,7 @@ function add(name, counts, result) {
   process.stdout.write(`\n[${name}] ${c.passed} passed, ${c.failed} failed, ${c.skipped ?? 0} skipped${bad ? ` (exit ${result.signal ?? result.code})` : ''}\n\n`);
 }
 
-/** `wrap`: a command the test run goes through (the server-pg phase's throwaway PostgreSQL). */
+/** `wrap`: a command the test run goes through (the server-pg phase's throwaway PostgreSQL + S3). */
 async function nodeTests(name, files, wrap = []) {
   if (files.length === 0) return;
   const countsFile = join(out, `${name}-counts.json`);
@@ -77,10 +77,17 @@ if (want('typecheck')) {
   }
 }
 if (want('node')) await nodeTests('node', [...findTests('test/engine'), ...findTests('test/server'), ...findTests('test/cli'), ...findTests('test/shared')]);
-// The server suite again on PostgreSQL (issue 16): a throwaway cluster for the phase
-// (test/support/postgres.ts), a fresh database per started app (WSI_TEST_DATABASE_URL).
+// The server suite again on PostgreSQL + S3 (issue 16): a throwaway cluster for the phase
+// (test/support/postgres.ts), a fresh database per started app (WSI_TEST_DATABASE_URL), chained
+// with a throwaway Ceph RADOS Gateway (test/support/s3-server.ts), a key prefix per started app
+// (WSI_TEST_STORAGE_URL). Without the Ceph binaries the S3 wrapper says so and the phase runs on
+// PostgreSQL + the data folder. `npm test -- server-pg` selects it.
 if (want('server-pg')) {
-  await nodeTests('server-pg', findTests('test/server'), ['--import', 'tsx', join(root, 'test/support/postgres.ts'), process.execPath]);
+  await nodeTests('server-pg-s3', findTests('test/server'), [
+    '--import', 'tsx', join(root, 'test/support/postgres.ts'),
+    process.execPath, '--import', 'tsx', join(root, 'test/support/s3-server.ts'),
+    process.execPath,
+  ]);
 }
 if (want('browser') && findTests('test/browser').length > 0) {
   const countsFile = join(out, 'browser-counts.json');

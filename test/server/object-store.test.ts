@@ -229,15 +229,27 @@ describe('S3 object store (Ceph RADOS Gateway)', { skip: missing.length ? `S3 se
   }
 
   /** Send `data` in one PATCH and cut it once about half has gone; the upload's URL. */
+  /**
+   * Sends `data` in 8 MiB PATCHes and aborts during the second one (its progress, or its answer
+   * at the latest): the server has confirmed at least the first chunk, and the cut always comes
+   * before the last chunk (data is more than 2 chunks), so the upload can never finish here even
+   * when the machine is slow and the bytes race ahead of the abort.
+   */
   function cutHalfWay(endpoint: string, data: Buffer): Promise<string> {
+    const chunkSize = 8 * MiB;
+    assert.ok(data.length > 2 * chunkSize, 'the cut must come before the last chunk');
     return new Promise((resolve, reject) => {
+      let cut = false;
       const up: Upload = new Upload(data, {
         endpoint,
-        chunkSize: Infinity,
+        chunkSize,
         retryDelays: [],
         onError: reject,
         onProgress: (sent) => {
-          if (sent >= data.length / 2) void up.abort(false).then(() => resolve(up.url ?? ''), reject);
+          if (cut || sent <= chunkSize) return;
+          cut = true;
+          // abort() marks the upload aborted at once: no further PATCH starts after this.
+          void up.abort(false).then(() => resolve(up.url ?? ''), reject);
         },
         onSuccess: () => reject(new Error('the first attempt should have been cut')),
       });

@@ -11,7 +11,7 @@ import { sessionCookie } from '../../src/server/auth/session.ts';
 import { judgeMetricsAccess, isLoopback } from '../../src/server/ops/metrics-access.ts';
 import { checkReadiness } from '../../src/server/ops/readiness.ts';
 import { requestIdFor } from '../../src/server/ops/request-id.ts';
-import { Client, fixturesDir, memberOf, partMeta, removeDir, repoRoot, startServer, tusCreate, tusUpload, waitForScan, type TestServer } from './support.ts';
+import { Client, fixturesDir, memberOf, partMeta, removeDir, repoRoot, startServer, tusCreate, tusUpload, waitForScan, type TestServer, localStorageOnly } from './support.ts';
 
 /** One sample of the Prometheus text format: name, labels, value. */
 interface Sample {
@@ -60,7 +60,7 @@ test('health: 200 {status: ok} without a session', async () => {
   assert.deepEqual(await r.json(), { status: 'ok' });
 });
 
-test('ready: 200 while database and storage answer; 503 naming storage when the probe folder cannot be written', async () => {
+test('ready: 200 while database and storage answer; 503 naming storage when the probe folder cannot be written', localStorageOnly('breaks the probe folder in the data folder (the bucket probe is tested in s3-storage.test.ts)'), async () => {
   const ok = await fetch(`${s.url}/api/ready`);
   assert.equal(ok.status, 200);
   assert.deepEqual(await ok.json(), { status: 'ready', checks: { database: 'ok', storage: 'ok' } });

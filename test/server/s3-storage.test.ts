@@ -269,5 +269,10 @@ describe('server on S3-compatible storage', { skip }, () => {
     const file = await user.client.fetch(`/api/scans/${readyScanId}/file?part=0`, { headers: { range: 'bytes=0-3' } });
     assert.equal(file.status, 503);
     assert.equal(((await file.json()) as any).error.code, 'STORAGE_UNAVAILABLE');
+    // The worklist's thumbnail too: not a 404 "no thumbnail", which would hide it until a reload.
+    const thumb = await user.client.fetch(`/api/scans/${readyScanId}/thumbnail`);
+    assert.equal(thumb.status, 503);
+    assert.equal(((await thumb.json()) as any).error.code, 'STORAGE_UNAVAILABLE');
+    assert.ok(thumb.headers.get('retry-after'));
   });
 });

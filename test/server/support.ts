@@ -59,6 +59,18 @@ async function dropTestDatabase(dataDir: string): Promise<void> {
 const testStorageUrl = process.env.WSI_TEST_STORAGE_URL?.trim() || undefined;
 const storages = new Map<string, S3StorageConfig>();
 
+/** True when this run's servers store into a bucket (the server-pg-s3 phase). */
+export const onS3 = testStorageUrl !== undefined;
+
+/**
+ * For a test that reads the data folder's files themselves (the tus file store's part files,
+ * stat of uploads/, free disk space): `test(name, localStorageOnly('why'), fn)` skips it on S3
+ * with that reason and runs it unchanged on local storage.
+ */
+export function localStorageOnly(why: string): { skip: string | false } {
+  return { skip: onS3 && `${why}: local storage only` };
+}
+
 /** The bucket storage of `dataDir` under WSI_TEST_STORAGE_URL; undefined: the data folder. */
 export function testStorageFor(dataDir: string): S3StorageConfig | undefined {
   if (!testStorageUrl) return undefined;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { HashingFileStore } from '../../src/server/tus/hashing-store.ts';
-import { memberOf, partMeta, removeDir, sha256, startServer, tusCreate, tusHead, tusPatch, type Client, type TestServer } from './support.ts';
+import { memberOf, partMeta, removeDir, sha256, startServer, tusCreate, tusHead, tusPatch, type Client, type TestServer, localStorageOnly } from './support.ts';
 
 /** @tus/utils is not a direct dependency; the store only reads these fields. */
 const newUpload = (id: string, size: number) => ({ id, size, offset: 0, metadata: {}, creation_date: new Date().toISOString() }) as unknown as Parameters<HashingFileStore['create']>[0];
@@ -108,7 +108,7 @@ async function settledOffset(c: Client, path: string): Promise<number> {
   }
 }
 
-test('a PATCH cut off mid-way (disconnect, or a concurrent HEAD), then resumed: right hash, at most the prefix re-read once', async () => {
+test('a PATCH cut off mid-way (disconnect, or a concurrent HEAD), then resumed: right hash, at most the prefix re-read once', localStorageOnly('watches the part file of the tus file store (S3 resume and re-hash: object-store.test.ts)'), async () => {
   const s = await startServer();
   try {
     const { client } = await memberOf(s, 'Demo Lab', 'interrupted', 'lab-user');
@@ -141,7 +141,7 @@ test('a PATCH cut off mid-way (disconnect, or a concurrent HEAD), then resumed: 
   }
 });
 
-test('after a restart the stored prefix is re-hashed once, then the hash is incremental again', async () => {
+test('after a restart the stored prefix is re-hashed once, then the hash is incremental again', localStorageOnly('counts the re-hash of the tus file store (S3 re-hash after another instance: object-store.test.ts)'), async () => {
   const first = await startServer();
   const { dataDir } = first.config;
   try {

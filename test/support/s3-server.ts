@@ -173,3 +173,49 @@ export async function startS3Server(): Promise<S3Server> {
     throw e;
   }
 }
+
+/**
+ * `node --import tsx test/support/s3-server.ts <command> [args…]`: runs the command with a
+ * throwaway gateway and bucket, WSI_TEST_STORAGE_URL=s3://<bucket> plus the WSI_S3_* variables
+ * pointing at it, then stops the gateway and removes its folder whatever happens (also on Ctrl-C);
+ * exits with the command's code. test/run-all.mjs's server-pg-s3 phase chains it after postgres.ts.
+ * Without the Ceph binaries it says so loudly on stderr and runs the command on local storage.
+ */
+async function runWithS3(argv: string[]): Promise<number> {
+  const missing = missingS3ServerBinaries();
+  let server: S3Server | undefined;
+  if (missing.length) {
+    process.stderr.write(`\n!!! S3 test server: missing ${missing.join(', ')} (apt-get install radosgw ceph-mon ceph-osd; .ci/run does): running WITHOUT S3, on the data folder !!!\n\n`);
+  } else {
+    server = await startS3Server();
+  }
+  const env = server
+    ? {
+        WSI_TEST_STORAGE_URL: `s3://${server.bucket}`,
+        WSI_S3_ENDPOINT: server.endpoint,
+        WSI_S3_REGION: server.region,
+        WSI_S3_ACCESS_KEY_ID: server.accessKeyId,
+        WSI_S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+      }
+    : {};
+  // The child gets the same Ctrl-C from the terminal; we only wait for it, then clean up.
+  process.once('SIGINT', () => {});
+  process.once('SIGTERM', () => {});
+  try {
+    return await new Promise<number>((resolve) => {
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...env } });
+      child.on('error', () => resolve(1));
+      child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    });
+  } finally {
+    await server?.stop();
+  }
+}
+
+if (process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
+  if (process.argv.length < 3) {
+    process.stderr.write('usage: node --import tsx test/support/s3-server.ts <command> [args…]\n');
+    process.exit(2);
+  }
+  process.exitCode = await runWithS3(process.argv.slice(2));
+}

@@ -5,6 +5,7 @@ import { currentLab, editableLab } from '../auth/session.ts';
 import { scanStatuses, type CaseLinkState, type ScanRow } from '../db/repos/scans.ts';
 import { listQuery } from './scans-query.ts';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../http/api-error.ts';
+import { storageFailureOf } from '../http/storage-errors.ts';
 import { idParam, objectBody, queryInt, stringField, type RouteDeps } from './deps.ts';
 import { previewReprocess } from '../ingest/preview.ts';
 
@@ -119,7 +120,10 @@ export function scanRoutes(app: FastifyInstance, d: RouteDeps): void {
     let bytes: Buffer;
     try {
       bytes = await d.storage.readAll(scan.thumbnailPath);
-    } catch {
+    } catch (e) {
+      // An unreachable bucket is not a missing thumbnail: the error handler answers 503
+      // STORAGE_UNAVAILABLE (with Retry-After) so the worklist tries again later.
+      if (storageFailureOf(e) === 'unavailable') throw e;
       throw notFound('this scan has no thumbnail');
     }
     const etag = `"t${scan.id}-${bytes.length}-${Date.parse(scan.updatedAt) || 0}"`;

@@ -18,6 +18,10 @@ export class WriteGates {
     // Our own gate: destroying it stops the store's pipeline without touching tus's request
     // stream (tus decides what happens to the connection).
     const gate = new PassThrough();
+    // A stop can come before the store reads the gate (S3Store first fetches the upload's
+    // metadata and parts): without a listener its 'error' would be an uncaught exception that
+    // ends the process. The store's reader still sees the error, and run() rethrows the reason.
+    gate.on('error', () => undefined);
     let stopped: { reason: unknown } | undefined;
     const stop = (reason: unknown): void => {
       if (stopped) return;
