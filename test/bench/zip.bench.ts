@@ -16,7 +16,7 @@
  * thread probing its own loop during every case; what they show is the machine (other processes
  * on 2 cores, write-back), not code.
  */
-import { execFileSync, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -31,6 +31,7 @@ import { extractDicomZip, type ExtractLimits } from '../../src/server/ingest/dic
 import { centralRecord, endRecord, localRecord, zeroBomb, type CraftEntry } from '../fixtures/zip-craft.ts';
 import type { BenchRow } from './run.ts';
 import { cpuCeilingRows, median, ROUNDS } from './stats.ts';
+import { memoryDuring, settle } from './support/node-measure.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -69,44 +70,36 @@ parentPort.postMessage('ready');`;
 async function measure(zipPath: string, outDir: string, limits: ExtractLimits, copy = false): Promise<ChildResult> {
   (globalThis as { gc?: () => void }).gc?.();
   await new Promise((r) => setTimeout(r, 50));
-  const base = process.memoryUsage();
-  let peakRss = base.rss;
-  let peakHeap = base.heapUsed;
-  const sample = () => {
-    const m = process.memoryUsage();
-    peakRss = Math.max(peakRss, m.rss);
-    peakHeap = Math.max(peakHeap, m.heapUsed);
-  };
-  const timer = setInterval(sample, 5);
-  const idle = new Worker(IDLE_PROBE, { eval: true });
-  await new Promise((r) => idle.once('message', r));
-  const loop = monitorEventLoopDelay({ resolution: 5 });
-  loop.enable();
-  const t = performance.now();
-  const cpu = process.cpuUsage();
-  let outcome: string;
-  try {
-    if (copy) {
-      await mkdir(outDir, { recursive: true });
-      await plainCopy(zipPath, path.join(outDir, 'copy.zip'));
-      throw new Error('copied (baseline)');
+  const measured = await memoryDuring(async () => {
+    const idle = new Worker(IDLE_PROBE, { eval: true });
+    await new Promise((r) => idle.once('message', r));
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    const t = performance.now();
+    const cpu = process.cpuUsage();
+    let outcome: string;
+    try {
+      if (copy) {
+        await mkdir(outDir, { recursive: true });
+        await plainCopy(zipPath, path.join(outDir, 'copy.zip'));
+        throw new Error('copied (baseline)');
+      }
+      const files = await extractDicomZip(zipPath, outDir, limits, { label: 'scan 1' });
+      outcome = `extracted ${files.length} files, ${(files.reduce((s, f) => s + f.size, 0) / GiB).toFixed(2)} GiB`;
+    } catch (e) {
+      outcome = copy ? 'copied' : `refused: ${(e as Error).message}`;
     }
-    const files = await extractDicomZip(zipPath, outDir, limits, { label: 'scan 1' });
-    outcome = `extracted ${files.length} files, ${(files.reduce((s, f) => s + f.size, 0) / GiB).toFixed(2)} GiB`;
-  } catch (e) {
-    outcome = copy ? 'copied' : `refused: ${(e as Error).message}`;
-  }
-  const ms = performance.now() - t;
-  const used = process.cpuUsage(cpu);
-  loop.disable();
-  const idleLoopMaxMs = await new Promise<number>((r) => {
-    idle.once('message', (m: number) => r(m));
-    idle.postMessage('stop');
-  });
-  await idle.terminate();
-  clearInterval(timer);
-  sample();
-  return { ms, rssGrowth: peakRss - base.rss, heapGrowth: peakHeap - base.heapUsed, loopMaxMs: loop.max / 1e6, loopP99Ms: loop.percentile(99) / 1e6, idleLoopMaxMs, cpuMs: (used.user + used.system) / 1000, outcome };
+    const ms = performance.now() - t;
+    const used = process.cpuUsage(cpu);
+    loop.disable();
+    const idleLoopMaxMs = await new Promise<number>((r) => {
+      idle.once('message', (m: number) => r(m));
+      idle.postMessage('stop');
+    });
+    await idle.terminate();
+    return { ms, loopMaxMs: loop.max / 1e6, loopP99Ms: loop.percentile(99) / 1e6, idleLoopMaxMs, cpuMs: (used.user + used.system) / 1000, outcome };
+  }, 5);
+  return { ...measured.value, rssGrowth: measured.rssGrowth, heapGrowth: measured.heapGrowth };
 }
 
 function child(zipPath: string, outDir: string, limits: ExtractLimits, copy = false): Promise<ChildResult> {
@@ -152,10 +145,6 @@ async function plainCopy(from: string, to: string): Promise<number> {
   return performance.now() - t;
 }
 
-function settle(...remove: string[]): void {
-  for (const p of remove) rmSync(p, { recursive: true, force: true });
-  execFileSync('sync');
-}
 
 export async function run(): Promise<BenchRow[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'wsi-zip-bench-'));

@@ -27,8 +27,8 @@ export function settle(...remove: string[]): void {
   execFileSync('sync');
 }
 
-/** Peak growth of this process's RSS and JS heap while `fn` runs (sampled every 20 ms). */
-export async function memoryDuring<T>(fn: () => Promise<T>): Promise<{ value: T; rssGrowth: number; heapGrowth: number }> {
+/** Peak growth of this process's RSS and JS heap while `fn` runs (sampled every `everyMs`). */
+export async function memoryDuring<T>(fn: () => Promise<T>, everyMs = 20): Promise<{ value: T; rssGrowth: number; heapGrowth: number }> {
   const base = process.memoryUsage();
   let peakRss = base.rss;
   let peakHeap = base.heapUsed;
@@ -37,7 +37,7 @@ export async function memoryDuring<T>(fn: () => Promise<T>): Promise<{ value: T;
     peakRss = Math.max(peakRss, m.rss);
     peakHeap = Math.max(peakHeap, m.heapUsed);
   };
-  const timer = setInterval(sample, 20);
+  const timer = setInterval(sample, everyMs);
   try {
     const value = await fn();
     sample();
